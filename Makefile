@@ -1,0 +1,36 @@
+# Xinfang: `make run` to start a demo county, `make test` to run every test.
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_FLAGS := --disable-pip-version-check -q
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run install migrate demo test test-sqlite test-postgres bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+run: demo
+	@$(PY) manage.py demo_logins
+	$(PY) manage.py runserver $(HOST)
+
+test: install
+	@echo "== tests on SQLite =="
+	env -u DATABASE_URL $(PY) -m pytest
+	@if [ -n "$$DATABASE_URL" ]; then echo "== tests on $$DATABASE_URL =="; $(PY) -m pytest; fi
+
+bench: install
+	env -u DATABASE_URL $(PY) bench/run.py
+	@if [ -n "$$DATABASE_URL" ]; then $(PY) bench/run.py; fi
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .hypothesis

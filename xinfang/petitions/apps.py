@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
+
+
+class PetitionsConfig(AppConfig):
+    name = "xinfang.petitions"
+    label = "petitions"
+    verbose_name = _("Petitions")
+
+    def ready(self) -> None:
+        from xinfang.org import calendar
+        from xinfang.org.models import Holiday
+        from xinfang.petitions import rules
+        from xinfang.petitions.models import LegalPeriod
+
+        for model, handler in ((Holiday, calendar.invalidate_cache), (LegalPeriod, rules.invalidate_cache)):
+            post_save.connect(handler, sender=model, dispatch_uid=f"invalidate-{model.__name__}")
+            post_delete.connect(handler, sender=model, dispatch_uid=f"invalidate-del-{model.__name__}")
