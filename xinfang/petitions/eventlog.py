@@ -9,7 +9,8 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from xinfang.petitions.models import Event, Petition
 
@@ -54,8 +55,10 @@ class ChainBreak:
     problem: str
 
 
-def verify_chains(petition_ids: list[int] | None = None, chunk: int = 5000) -> Iterator[ChainBreak]:
-    """Walk every chain in (petition, seq) order; yield each break found."""
+def verify_chains(petition_ids: list[int] | None = None, chunk: int = 5000,
+                  progress: Callable[[int], object] | None = None) -> Iterator[ChainBreak]:
+    """Walk every chain in (petition, seq) order; yield each break found. `progress(n)` is called
+    after every `chunk` rows read."""
     events = Event.objects.order_by("petition_id", "seq")
     heads = Petition.objects.order_by("pk")
     if petition_ids is not None:
@@ -64,7 +67,7 @@ def verify_chains(petition_ids: list[int] | None = None, chunk: int = 5000) -> I
     fields = ("id", "petition_id", "seq", "at", "actor_id", "actor_label", "action", "from_state",
               "to_state", "data", "prev_hash", "hash")
     last: dict[int, tuple[int, str]] = {}
-    current, prev, expected_seq = None, GENESIS, 1
+    current, prev, expected_seq, read = None, GENESIS, 1, 0
     for row in events.values_list(*fields).iterator(chunk_size=chunk):
         (eid, pid, seq, at, actor_id, actor_label, action, from_state, to_state, data, prev_hash, h) = row
         if pid != current:
@@ -80,6 +83,9 @@ def verify_chains(petition_ids: list[int] | None = None, chunk: int = 5000) -> I
             yield ChainBreak(pid, eid, seq, "row content does not match its hash (altered)")
         prev, expected_seq = h, seq + 1
         last[pid] = (seq, h)
+        read += 1
+        if progress and read % chunk == 0:
+            progress(chunk)
     for pid, log_seq, log_head in heads.values_list("pk", "log_seq", "log_head").iterator(chunk_size=chunk):
         seen = last.get(pid, (0, ""))
         if seen != (log_seq, log_head):
