@@ -34,3 +34,11 @@ bench: install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
+
+# Refresh xinfang/locale/zh_Hans/LC_MESSAGES/django.po from the code and compile django.mo
+# (needs GNU gettext; the .mo is committed so that running the project does not).
+I18N_IGNORE := --ignore=.venv --ignore=data --ignore=tests --ignore=bench --ignore=scripts --ignore=docs
+.PHONY: messages
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete $(I18N_IGNORE)
+	$(PY) manage.py compilemessages -l zh_Hans $(I18N_IGNORE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xinfang.org.models import Region, Unit
 
@@ -69,7 +70,7 @@ class Category(models.Model):
 class Petitioner(models.Model):
     """A person who brings petitions. Personal data is encrypted by the security issue's work."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
