@@ -9,30 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
 from dataclasses import dataclass, field
 
 import chinese_calendar
 
-_lock = threading.Lock()
-_overrides: dict[dt.date, bool] | None = None
+from xinfang.org.tablecache import TableCache
 
 
-def _load_overrides() -> dict[dt.date, bool]:
-    global _overrides
-    with _lock:
-        if _overrides is None:
-            from xinfang.org.models import Holiday
+def _holiday_table() -> dict[dt.date, bool]:
+    from xinfang.org.models import Holiday
 
-            _overrides = dict(Holiday.objects.values_list("date", "is_workday"))
-        return _overrides
+    return dict(Holiday.objects.values_list("date", "is_workday"))
 
 
-def invalidate_cache(**_: object) -> None:
-    """Connected to the Holiday model's save and delete signals."""
-    global _overrides
-    with _lock:
-        _overrides = None
+holidays = TableCache(_holiday_table)
+invalidate_cache = holidays.invalidate  # connected to Holiday's save and delete signals
 
 
 @functools.cache
@@ -46,7 +37,7 @@ def year_is_known(year: int) -> bool:
 
 
 def is_workday(day: dt.date) -> bool:
-    overrides = _load_overrides()
+    overrides = holidays.get()
     if day in overrides:
         return overrides[day]
     try:
@@ -68,7 +59,7 @@ def format_date(day: dt.date) -> str:
 
 
 def _unknown_years_note(start: dt.date, end: dt.date) -> list[str]:
-    listed_years = {day.year for day in _load_overrides()}
+    listed_years = {day.year for day in holidays.get()}
     missing = [
         y for y in range(start.year, end.year + 1) if not year_is_known(y) and y not in listed_years
     ]

@@ -6,8 +6,9 @@ the values here are the defaults used until it does.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
+
+from xinfang.org.tablecache import TableCache
 
 
 @dataclass(frozen=True)
@@ -62,26 +63,17 @@ LEGAL_CHANNELS: dict[str, str] = {
     "other": "其他法定途径",
 }
 
-_lock = threading.Lock()
-_cache: dict[str, Period] | None = None
+def _period_table() -> dict[str, Period]:
+    from xinfang.petitions.models import LegalPeriod
+
+    return {row.key: Period(row.key, row.days, row.working_days, row.article, row.roll_over)
+            for row in LegalPeriod.objects.all()}
 
 
-def invalidate_cache(**_: object) -> None:
-    """Connected to LegalPeriod's save and delete signals."""
-    global _cache
-    with _lock:
-        _cache = None
+periods = TableCache(_period_table)
+invalidate_cache = periods.invalidate  # connected to LegalPeriod's save and delete signals
 
 
 def period(key: str) -> Period:
     """The period in force: the county's LegalPeriod row if there is one, else the default."""
-    global _cache
-    with _lock:
-        if _cache is None:
-            from xinfang.petitions.models import LegalPeriod
-
-            _cache = {
-                row.key: Period(row.key, row.days, row.working_days, row.article, row.roll_over)
-                for row in LegalPeriod.objects.all()
-            }
-        return _cache.get(key) or DEFAULT_PERIODS[key]
+    return periods.get().get(key) or DEFAULT_PERIODS[key]
