@@ -19,8 +19,7 @@ from xinfang.petitions.models import (
     Category, CoHandling, Deadline, DeadlineKind, Decision, DecisionStage, Evaluation, Kind, Measure,
     Outcome, Petition, Petitioner, PetitionParty, Priority, Satisfaction, State,
 )
-from xinfang.petitions.selectors import petition_is_visible
-from xinfang.petitions.workflow import EVALUATE_TARGET, STAFF, TABLE, Transition
+from xinfang.petitions.workflow import EVALUATE_TARGET, STAFF, TABLE, Transition, refusal
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read out on the phone
 QUERY_CODE_LENGTH = 10
@@ -57,6 +56,8 @@ def _today(at: dt.datetime) -> dt.date:
 
 
 def _check_not_accused(petition: Petition, unit: Unit) -> None:
+    """Art. 30: an accusation never goes to the unit accused, nor to the accused official's unit
+    (registration records that unit as accused too)."""
     if petition.kind == Kind.ACCUSATION and petition.accused_unit_id == unit.pk:
         raise WorkflowError("检举控告事项不得转给被检举控告的单位（《信访工作条例》第三十条）。")
 
@@ -93,6 +94,8 @@ def petition_register(
         raise WorkflowError(f"集体访最多推选{rules.MAX_REPRESENTATIVES}名代表（《信访工作条例》第十七条）。")
     if headcount < max(1, len(petitioners)):
         raise WorkflowError("来访人数不能少于登记的信访人数。")
+    if accused_unit is None and accused_user is not None:
+        accused_unit = accused_user.unit
     if kind == Kind.ACCUSATION and accused_unit is not None and accused_unit.pk == actor.unit_id:
         raise WorkflowError("检举控告本单位的事项，应当由上级机关或纪检监察机关登记（《信访工作条例》第三十条）。")
     if kind != Kind.ACCUSATION and (accused_unit or accused_user or accused_name):
@@ -185,16 +188,9 @@ UNIT_DEADLINES = deadlines.OBLIGATIONS | {DeadlineKind.OBJECTION}
 
 
 def _check_allowed(t: Transition, p: Petition, actor: User | None) -> None:
-    if p.state not in t.sources:
-        raise WorkflowError(f"该事项当前状态为“{STATE_LABELS[p.state]}”，不能{t.label}。")
-    if actor is None:
-        raise WorkflowError(f"{t.label}需要由工作人员办理。")
-    if actor.role not in t.roles:
-        raise WorkflowError(f"您的角色（{actor.get_role_display()}）不能{t.label}。")
-    if t.owner_only and actor.unit_id != p.owner_unit_id:
-        raise WorkflowError(f"该事项由{p.owner_unit.name}负责办理，您所在单位不能{t.label}。")
-    if not t.owner_only and not petition_is_visible(actor, p):
-        raise WorkflowError(f"您无权查看该事项，不能{t.label}。")
+    message = refusal(t, p, actor)
+    if message:
+        raise WorkflowError(message)
 
 
 def _choice(value: str, options: dict[str, str] | type, what: str) -> str:

@@ -8,10 +8,16 @@ carries the action out (services.py); nothing else changes a petition's state.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from xinfang.org.models import Role
 from xinfang.petitions.models import DeadlineKind as D
+from xinfang.petitions.models import Kind
 from xinfang.petitions.models import State as S
+
+if TYPE_CHECKING:
+    from xinfang.org.models import User
+    from xinfang.petitions.models import Petition
 
 STAFF = frozenset({Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
 HANDLERS = frozenset({Role.HANDLER, Role.UNIT_HEAD})
@@ -74,3 +80,37 @@ OPEN_STATES = frozenset(s for s in S.values if s not in TERMINAL)
 
 def actions_from(state: str) -> list[Transition]:
     return [t for t in TABLE.values() if state in t.sources]
+
+
+def refusal(t: Transition, petition: Petition, actor: User | None, *, visible: bool | None = None) -> str | None:
+    """Why `actor` may not take `t` on `petition` now (state, role, unit), in plain Chinese; None if they may.
+
+    The one "may act" rule: services refuse with this message, pages offer exactly the actions it allows.
+    Guards on the action's own data (reasons, dates, windows) stay with the service. `visible`: whether
+    the actor may see the petition, if the caller already knows (else it is asked when it matters).
+    """
+    if petition.state not in t.sources:
+        return f"该事项当前状态为“{S(petition.state).label}”，不能{t.label}。"
+    if actor is None:
+        return f"{t.label}需要由工作人员办理。"
+    if actor.role not in t.roles:
+        return f"您的角色（{actor.get_role_display()}）不能{t.label}。"
+    if petition.kind == Kind.ACCUSATION and petition.accused_user_id == actor.pk:
+        return f"您是该事项的被检举控告人，应当回避，不能{t.label}（《信访工作条例》第二十八条、第三十条）。"
+    # docs/workflow.md: bureau staff may also close a petition they can see that another unit handled
+    by_bureau = t.action == "close" and actor.role == Role.BUREAU_STAFF
+    if t.owner_only and actor.unit_id != petition.owner_unit_id and not by_bureau:
+        return f"该事项由{petition.owner_unit.name}负责办理，您所在单位不能{t.label}。"
+    if not t.owner_only or by_bureau:
+        if visible is None:
+            from xinfang.petitions.selectors import petition_is_visible
+
+            visible = petition_is_visible(actor, petition)
+        if not visible:
+            return f"您无权查看该事项，不能{t.label}。"
+    return None
+
+
+def actions_for(user: User, petition: Petition, *, visible: bool | None = None) -> list[Transition]:
+    """The actions `user` may take on `petition` now, in table order (what a petition page offers)."""
+    return [t for t in actions_from(petition.state) if refusal(t, petition, user, visible=visible) is None]
