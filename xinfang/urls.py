@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 admin.site.site_header = "信访工作平台 Xinfang"
 admin.site.site_title = "信访 Xinfang"
@@ -8,5 +7,5 @@ admin.site.index_title = "管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("xinfang.workbench.urls")),
 ]

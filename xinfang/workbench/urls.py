@@ -1,0 +1,20 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from xinfang.workbench import views
+
+app_name = "workbench"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="workbench/login.html",
+                                                redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("find/", views.find, name="find"),
+    path("register/", views.register, name="register"),
+    path("register/lookup", views.register_lookup, name="register_lookup"),
+    path("queue/", views.work_queue, name="queue"),
+    path("queue/export.xlsx", views.work_queue_export, name="queue_export"),
+    path("p/<int:pk>/", views.petition_detail, name="petition"),
+    path("p/<int:pk>/act/<slug:action>/", views.petition_act, name="petition_act"),
+]
