@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import act, at, handler, head, register
+from conftest import act, at, handler, head, owner_handler, path_to, register
 from xinfang.org.models import Role
 from xinfang.petitions import selectors
-from xinfang.petitions.models import Kind
+from xinfang.petitions.models import Kind, State
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +162,16 @@ def test_visibility_is_one_queryset_filter(org):
     user = handler(org, "town_a")
     qs = selectors.petition_list_for(user)
     assert qs.count() == len(list(qs)) == 3
+
+
+def test_work_queue_pages_run_from_dated_to_undated_rows(org):
+    """Earliest due first; open petitions with no due date (reexamined, awaiting close) come after
+    them, and paging neither repeats nor drops a row."""
+    undated, _day = path_to(org, State.REEXAMINED)
+    assert undated.due_on is None
+    user = owner_handler(org, undated)
+    dated = [register(org, on=at(2026, 3, d), actor=user) for d in (5, 3, 4)]
+    pages = [selectors.work_queue_for(user, page=n, per_page=2) for n in (1, 2, 3)]
+    seen = [p.pk for page in pages for p in page]
+    assert seen == [dated[1].pk, dated[2].pk, dated[0].pk, undated.pk]
+    assert pages[2] == []

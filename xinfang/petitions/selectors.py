@@ -48,11 +48,22 @@ def petition_is_visible(user: User, petition: Petition) -> bool:
 
 
 def work_queue_for(user: User, *, page: int = 1, per_page: int = 50) -> list[Petition]:
-    """The open petitions the user's unit owns, earliest due date first (one indexed range scan)."""
+    """The open petitions the user's unit owns, earliest due date first, undated ones last.
+
+    Dated rows come from one range scan of the (owner_unit, due_on) index. They are asked for
+    apart from the undated ones because SQLite sorts NULL first, and a unit's closed petitions
+    (due_on NULL) would otherwise be read before its first open one. A second query runs only on
+    the page where the dated rows end.
+    """
     if user.unit_id is None:
         return []
-    qs = (petition_list_for(user).filter(owner_unit_id=user.unit_id, state__in=OPEN_STATES)
-          .select_related("category", "region")
-          .order_by("due_on", "-priority", "pk"))
-    start = (page - 1) * per_page
-    return list(qs[start:start + per_page])
+    base = (petition_list_for(user).filter(owner_unit_id=user.unit_id, state__in=OPEN_STATES)
+            .select_related("category", "region"))
+    start, stop = (page - 1) * per_page, page * per_page
+    dated = list(base.filter(due_on__isnull=False).order_by("due_on", "-priority", "pk")[start:stop])
+    if len(dated) == per_page:
+        return dated
+    # the undated rows continue where the dated ones ended
+    undated_start = 0 if dated else max(0, start - base.filter(due_on__isnull=False).count())
+    undated = base.filter(due_on__isnull=True).order_by("-priority", "pk")
+    return dated + list(undated[undated_start:undated_start + per_page - len(dated)])
