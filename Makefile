@@ -4,14 +4,21 @@ PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run install migrate demo test test-sqlite test-postgres bench clean
+.PHONY: run install fonts migrate demo test test-sqlite test-postgres bench clean
+
+# PDF notices embed Noto Serif CJK from Debian's fonts-noto-cjk (settings.NOTICE_FONT).
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+fonts:
+	@test -e $(CJK_FONT) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null) \
+		|| echo "warning: PDF notices need fonts-noto-cjk (apt-get install fonts-noto-cjk) or XINFANG_NOTICE_FONT"
+
+install: $(VENV)/.installed fonts
 
 migrate: install
 	$(PY) manage.py migrate --noinput

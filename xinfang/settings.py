@@ -2,6 +2,8 @@
 
 DATABASE_URL   postgres://user@host:5432/name for PostgreSQL; default: SQLite file in XINFANG_DATA_DIR
 XINFANG_DATA_DIR   where the SQLite database and uploads live (default: ./data)
+XINFANG_NOTICE_FONT, XINFANG_NOTICE_FONT_BOLD   the CJK fonts (.ttf/.otf/.ttc) embedded in PDF notices
+    (default: Noto Serif CJK from Debian's fonts-noto-cjk)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
 """
 import os
@@ -28,6 +30,7 @@ INSTALLED_APPS = [
     "xinfang.org",
     "xinfang.petitions",
     "xinfang.workbench",
+    "xinfang.documents",
 ]
 
 MIDDLEWARE = [
@@ -92,3 +95,7 @@ MEDIA_URL = "media/"
 LOGIN_URL = "workbench:login"
 LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "workbench:login"
+
+# PDF notices embed a CJK font from the machine (government intranets have no web fonts).
+NOTICE_FONT = os.environ.get("XINFANG_NOTICE_FONT", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+NOTICE_FONT_BOLD = os.environ.get("XINFANG_NOTICE_FONT_BOLD", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc")

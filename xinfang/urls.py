@@ -8,4 +8,5 @@ admin.site.index_title = "管理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("xinfang.workbench.urls")),
+    path("", include("xinfang.documents.urls")),
 ]

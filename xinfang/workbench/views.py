@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from xinfang.documents.models import NoticeKind
+from xinfang.documents.services import notices_available
 from xinfang.petitions import deadlines, rules, services
 from xinfang.petitions.models import Petition, State
 from xinfang.petitions.selectors import petition_list_for
@@ -30,6 +32,9 @@ EVENT_LABELS = {
     "register": gettext_lazy("register"),
     "deadline_warning": gettext_lazy("deadline warning"),
     "deadline_overdue": gettext_lazy("deadline passed"),
+    # the one event of a petition taken over from a paper/Excel ledger (manage.py generate_petitions);
+    # not yet in the catalogue, so the same in both languages
+    "import": "台账导入",
 }
 
 
@@ -150,8 +155,8 @@ def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, An
          "note": _event_note(e.action, e.data)}
         for e in petition.events.order_by("seq")
     ]
-    deadline_rows = [{"deadline": d, "explain": deadlines.explain(d)}
-                     for d in petition.deadlines.select_related("unit").order_by("-is_open", "due_on", "pk")]
+    deadline_list = list(petition.deadlines.select_related("unit").order_by("-is_open", "due_on", "pk"))
+    decisions = list(petition.decisions.select_related("unit", "decided_by").order_by("decided_on", "pk"))
     forms = [(t, (bound or {}).get(t.action) or action_form(t.action, petition, user))
              for t in actions_for(user, petition, visible=True)]
     parties = list(petition.parties.select_related("petitioner").order_by("-is_representative", "pk"))
@@ -164,11 +169,13 @@ def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, An
         "parties": parties,
         "co_handlers": list(petition.co_handlers.select_related("unit")),
         "related": list(petition_list_for(user).filter(related=petition).only("pk", "query_code", "title")),
-        "decisions": list(petition.decisions.select_related("unit", "decided_by").order_by("decided_on", "pk")),
+        "decisions": decisions,
         "evaluations": list(petition.evaluations.order_by("evaluated_on", "pk")),
         "events": events,
-        "deadlines": deadline_rows,
+        "deadlines": [{"deadline": d, "explain": deadlines.explain(d)} for d in deadline_list],
         "action_forms": forms,
+        "notices": [(kind, NoticeKind(kind).label)
+                    for kind in notices_available(petition, deadlines=deadline_list, decisions=decisions)],
         "today": timezone.localdate(),
         "can_register": _can_register(request),
     }, status=status)
