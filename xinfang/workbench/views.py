@@ -32,9 +32,8 @@ EVENT_LABELS = {
     "register": gettext_lazy("register"),
     "deadline_warning": gettext_lazy("deadline warning"),
     "deadline_overdue": gettext_lazy("deadline passed"),
-    # the one event of a petition taken over from a paper/Excel ledger (manage.py generate_petitions);
-    # not yet in the catalogue, so the same in both languages
-    "import": "台账导入",
+    # the one event of a petition taken over from a paper/Excel ledger (manage.py generate_petitions)
+    "import": gettext_lazy("imported from a ledger"),
 }
 
 
