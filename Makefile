@@ -24,7 +24,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --petitions 3000
 
 run: demo
 	@$(PY) manage.py demo_logins

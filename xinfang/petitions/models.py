@@ -88,7 +88,8 @@ class Petition(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     category = models.ForeignKey(Category, models.PROTECT, null=True, blank=True, verbose_name=_("category"))
-    region = models.ForeignKey(Region, models.PROTECT, verbose_name=_("place"))
+    # covered by petition_region_idx (region, received_at): no index of its own
+    region = models.ForeignKey(Region, models.PROTECT, verbose_name=_("place"), db_index=False)
     title = models.CharField(_("title"), max_length=200)
     content = models.TextField(_("content"))
     received_at = models.DateTimeField(_("received at"))
@@ -104,16 +105,17 @@ class Petition(models.Model):
     related = models.ManyToManyField("self", blank=True, symmetrical=True,
                                      verbose_name=_("earlier petitions on the same matter"))
     accused_unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                                     verbose_name=_("accused unit"))
+                                     verbose_name=_("accused unit"), db_index=False)
     accused_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name=_("accused official (user)"))
+                                     related_name="+", verbose_name=_("accused official (user)"), db_index=False)
     accused_name = models.CharField(_("accused person"), max_length=100, blank=True)
 
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.REGISTERED)
+    # covered by petition_queue_idx (owner_unit, due_on)
     owner_unit = models.ForeignKey(Unit, models.PROTECT, related_name="owned_petitions",
-                                   verbose_name=_("owning (lead) unit"))
+                                   verbose_name=_("owning (lead) unit"), db_index=False)
     routed_by_unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                                       verbose_name=_("forwarded or assigned by"))
+                                       verbose_name=_("forwarded or assigned by"), db_index=False)
     due_on = models.DateField(_("next due date"), null=True, blank=True)
     redirect_channel = models.CharField(_("legal channel"), max_length=20, blank=True)
     decline_reason = models.CharField(_("reason for declining"), max_length=40, blank=True)

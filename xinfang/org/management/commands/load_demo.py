@@ -1,11 +1,22 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from xinfang.org.demo import demo_county_load
 
 
 class Command(BaseCommand):
-    help = "Load the synthetic demo county (示范县): regions, units and a user for every role. Idempotent."
+    help = ("Load the synthetic demo county (示范县): regions, units and a user for every role. Idempotent. "
+            "With --petitions N, also N synthetic petitions when there are none yet.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--petitions", type=int, default=0,
+                            help="synthetic petitions to add if the database has none (default 0)")
 
     def handle(self, *args, **options) -> None:
+        from xinfang.petitions.models import Petition
+
         logins = demo_county_load()
         self.stdout.write(self.style.SUCCESS(f"示范县已就绪：{len(logins)} 个演示账号。"))
+        if options["petitions"] > 0 and not Petition.objects.exists():
+            call_command("generate_petitions", count=options["petitions"], seed=1,
+                         verbosity=options["verbosity"], stdout=self.stdout)
