@@ -7,7 +7,9 @@ of stdout is one JSON object with the figures.
     BENCH_COUNT=1000000 python bench/run.py
 
 Petitions are generated as imported from a ledger (generate_petitions' default, one event each);
-BENCH_HISTORY=full walks each through its whole history instead (slower).
+BENCH_HISTORY=full walks each through its whole history instead (slower). Then the staff pages
+(bench/pages.py, bench/desk.py, bench/search.py): SQL queries and median/p95 ms of each, against
+the issue's budgets; BENCH_PAGE_RUNS requests each (default 30).
 """
 from __future__ import annotations
 
@@ -157,6 +159,18 @@ def main() -> None:
         "units": {stage: [{k: v for k, v in r.items() if k != "plan"} for r in items]
                   for stage, items in results.items()},
     }
+    # the pages people use, through the test client: queue, search, petition page, registration desk
+    from bench import search as search_bench
+    from bench.desk import desk_measure
+    from bench.pages import pages_measure
+
+    page_runs = int(os.environ.get("BENCH_PAGE_RUNS", "30"))
+    out["pages"] = pages_measure(page_runs)
+    out["desk"] = desk_measure(page_runs)
+    out["search"] = search_bench.measure()
+    out["pages_over_budget"] = [f"{r['page']}: {r['what']} ({r['user']})" for r in out["pages"] + out["desk"]
+                                if not r["within_budget"]]
+    say("pages over budget:", out["pages_over_budget"] or "none")
     print(json.dumps(out, ensure_ascii=False))
 
 

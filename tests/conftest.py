@@ -48,13 +48,26 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    """rules.period() and calendar.is_workday() cache LegalPeriod and Holiday rows per process; the
-    save signals clear them, but a test's rollback does not. Start and end every test clean."""
-    rules.invalidate_cache()
-    calendar.invalidate_cache()
+    """rules.period(), calendar.is_workday(), the unit and region pickers and the notice kinds are
+    cached per process; the save signals clear them, but a test's rollback does not. Start and end
+    every test clean."""
+    _caches_clear()
     yield
-    rules.invalidate_cache()
-    calendar.invalidate_cache()
+    _caches_clear()
+
+
+def _caches_clear() -> None:
+    from django.core.cache import cache
+
+    from xinfang.documents import services as documents
+    from xinfang.org import selectors as org_selectors
+
+    from xinfang.petitions import categories
+
+    for invalidate in (rules.invalidate_cache, calendar.invalidate_cache, org_selectors.invalidate_cache,
+                       documents.invalidate_cache, categories.invalidate_cache):
+        invalidate()
+    cache.clear()
 
 
 # ---------------------------------------------------------------- dates

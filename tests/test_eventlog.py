@@ -89,6 +89,7 @@ def test_registration_is_undone_when_its_event_cannot_be_written(org, monkeypatc
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(Event, "save", fail)
+    monkeypatch.setattr(Event.objects, "bulk_create", fail)  # registration writes its events in one INSERT
     with pytest.raises(RuntimeError):
         register(org, on=at(2026, 3, 2))
     assert not Petition.objects.exists() and not Deadline.objects.exists()

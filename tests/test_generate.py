@@ -26,6 +26,7 @@ from xinfang.petitions.models import (
     Deadline, DeadlineKind as DK, Decision, DecisionStage, Evaluation, Event, Petition, Petitioner,
     PetitionParty, State,
 )
+from xinfang.petitions.search import search_filter, search_row_count, search_terms
 from xinfang.petitions.selectors import work_queue_for
 from xinfang.petitions.services import WorkflowError, _queue_due
 from xinfang.petitions.workflow import EVALUATE_TARGET, OPEN_STATES, TABLE
@@ -107,6 +108,17 @@ def check_petitioners() -> None:
     assert not Petition.objects.filter(kind="claim", parties=None).exists()
 
 
+def check_searchable() -> None:
+    """Every petition has its row in the full-text index, found by the words of its title and content."""
+    assert search_row_count() == Petition.objects.count()
+    everything = Petition.objects.all()
+    for p in Petition.objects.order_by("?")[:40]:
+        assert search_filter(everything, p.title).filter(pk=p.pk).exists(), p.pk
+        words = search_terms(p.content)
+        query = " ".join(words[len(words) // 2:len(words) // 2 + 3])
+        assert search_filter(everything, query).filter(pk=p.pk).exists(), (p.pk, query)
+
+
 # ---------------------------------------------------------------- --history full
 
 class FullHistory(TestCase):
@@ -156,6 +168,9 @@ class FullHistory(TestCase):
 
     def test_petitioners_are_synthetic(self):
         check_petitioners()
+
+    def test_every_petition_is_searchable(self):
+        check_searchable()
 
     def test_a_second_run_continues_the_ids_and_chains(self):
         more = petitions_generate(50, seed=8, now=NOW, workers=0, history="full")
@@ -246,6 +261,9 @@ class ImportedLedger(TestCase):
 
     def test_due_dates_are_what_the_services_compute(self):
         check_due_dates()
+
+    def test_every_petition_is_searchable(self):
+        check_searchable()
 
     def test_only_what_the_state_needs_is_written(self):
         assert not Deadline.objects.filter(is_open=False).exists()
@@ -417,6 +435,21 @@ def test_a_forked_worker_writes_the_same_kind_of_data():
     assert set(texts_load().replies) >= set(Decision.objects.values_list("text", flat=True)[:100])
     assert Petitioner.objects.count() == result.rows["petitioner"]
     check_due_dates()
+    check_searchable()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_run_builds_the_search_index_at_the_end(monkeypatch):
+    """PostgreSQL: a long run into an empty index drops the GIN index and builds it once at the end."""
+    from xinfang.petitions import generate, search
+
+    load_demo()
+    monkeypatch.setattr(generate, "PG_INDEX_REBUILD_MIN", 100)
+    petitions_generate(300, seed=9, now=NOW, workers=0)
+    check_searchable()
+    with connection.cursor() as cur:
+        indexes = connection.introspection.get_constraints(cur, search.TABLE)
+    assert (search.PG_INDEX in indexes) == (connection.vendor == "postgresql")
 
 
 @pytest.mark.django_db

@@ -4,6 +4,8 @@ DATABASE_URL   postgres://user@host:5432/name for PostgreSQL; default: SQLite fi
 XINFANG_DATA_DIR   where the SQLite database and uploads live (default: ./data)
 XINFANG_NOTICE_FONT, XINFANG_NOTICE_FONT_BOLD   the CJK fonts (.ttf/.otf/.ttc) embedded in PDF notices
     (default: Noto Serif CJK from Debian's fonts-noto-cjk)
+CONN_MAX_AGE   seconds a database connection is kept between requests (default 600)
+REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in it) between processes
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
 """
 import os
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "xinfang.petitions",
     "xinfang.workbench",
     "xinfang.documents",
+    "xinfang.oversight",
 ]
 
 MIDDLEWARE = [
@@ -63,7 +66,10 @@ TEMPLATES = [
 ]
 
 _sqlite_default = f"sqlite:///{DATA_DIR / 'xinfang.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _sqlite_default)}
+# Connections are kept between requests (CONN_MAX_AGE seconds, default 600), checked before reuse.
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _sqlite_default,
+                                              conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
+                                              conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at BEGIN
     # so that two writers queue instead of failing half-way through a transaction.
@@ -74,6 +80,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 AUTH_USER_MODEL = "org.User"
+# Loads the user with their unit and its region in the query every request makes anyway.
+AUTHENTICATION_BACKENDS = ["xinfang.org.backends.UnitBackend"]
+
+# Sessions are read from the cache and written through to the database: a request does not pay a
+# query for its session. REDIS_URL shares the cache between processes and machines; without it each
+# process keeps its own copy and falls back to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+_redis = os.environ.get("REDIS_URL")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}
+          if _redis else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -91,6 +107,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "media/"
+# Attachments (附件) live under MEDIA_ROOT, which no URL serves: only the workbench's download view reads
+# them, after the visibility check. At most XINFANG_ATTACHMENT_MAX_MB (default 20) megabytes per file.
+ATTACHMENT_MAX_BYTES = int(os.environ.get("XINFANG_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 LOGIN_URL = "workbench:login"
 LOGIN_REDIRECT_URL = "workbench:home"

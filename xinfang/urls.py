@@ -7,6 +7,7 @@ admin.site.index_title = "管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch in the top bar
     path("", include("xinfang.workbench.urls")),
     path("", include("xinfang.documents.urls")),
 ]

@@ -11,9 +11,10 @@ class PetitionsConfig(AppConfig):
     def ready(self) -> None:
         from xinfang.org import calendar
         from xinfang.org.models import Holiday
-        from xinfang.petitions import rules
-        from xinfang.petitions.models import LegalPeriod
+        from xinfang.petitions import categories, rules
+        from xinfang.petitions.models import Category, LegalPeriod
 
-        for model, handler in ((Holiday, calendar.invalidate_cache), (LegalPeriod, rules.invalidate_cache)):
+        for model, handler in ((Holiday, calendar.invalidate_cache), (LegalPeriod, rules.invalidate_cache),
+                               (Category, categories.invalidate_cache)):
             post_save.connect(handler, sender=model, dispatch_uid=f"invalidate-{model.__name__}")
             post_delete.connect(handler, sender=model, dispatch_uid=f"invalidate-del-{model.__name__}")

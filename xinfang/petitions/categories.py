@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
+
+from xinfang.org.tablecache import TableCache
 
 DEFAULT_CSV = Path(__file__).parent / "data" / "categories.csv"
 
@@ -27,3 +30,37 @@ def category_tree_load(model, path: Path = DEFAULT_CSV) -> int:
                     created += 1
                 parent = node
     return created
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    pk: int
+    name: str
+    path: str
+    level: int
+    parent_id: int | None
+
+
+def _category_table() -> list[CategoryRow]:
+    from xinfang.petitions.models import Category
+
+    return [CategoryRow(*row) for row in
+            Category.objects.order_by("path").values_list("pk", "name", "path", "level", "parent_id")]
+
+
+categories = TableCache(_category_table)
+invalidate_cache = categories.invalidate  # connected to Category's save and delete signals
+
+
+def category_rows() -> list[CategoryRow]:
+    """The whole tree in path order, from memory (reloaded within a minute of an admin change)."""
+    return categories.get()
+
+
+def category_subtree(pk: int) -> tuple[int, ...]:
+    """The ids of a category and everything under it (empty if there is no such category)."""
+    rows = category_rows()
+    top = next((c for c in rows if c.pk == pk), None)
+    if top is None:
+        return ()
+    return tuple(c.pk for c in rows if c.pk == pk or c.path.startswith(top.path + "/"))

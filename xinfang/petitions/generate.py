@@ -50,6 +50,10 @@ from xinfang.petitions.models import (
     Category, Channel, Decision, DecisionStage, Deadline, DeadlineKind as DK, Evaluation, Event, Kind, Measure,
     Outcome, Petition, Petitioner, PetitionParty, Priority, Satisfaction, State as S,
 )
+from xinfang.petitions.search import (
+    search_body, search_bulk_end, search_bulk_start, search_clear, search_insert_select, search_optimize,
+    search_write_rows,
+)
 from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE
 
 log = logging.getLogger(__name__)
@@ -425,6 +429,9 @@ class Generator:
         self.postgres = postgres
         self.met_deadlines = True
         self.next_petitioner = 0
+        # search index bodies (text index, body) this generator made (presegment), for the next batch
+        self.new_bodies: list[tuple[int, str]] = []
+        self.presegment_pool = False
 
     # -- the calendar is the same for everyone: cache due dates by (start, days, working, roll over)
     def due(self, start: int, days: int, working: bool, roll: bool) -> int:
@@ -441,6 +448,11 @@ class Generator:
             far += _CODE_FAR
             code = query_code_for(far, self.salt)
         return code
+
+    def presegment(self, indexes) -> None:
+        """Make the search index bodies of these texts; they go with the next batch ("search_text")."""
+        items = self.texts.items
+        self.new_bodies += [(ti, search_body(items[ti][0], items[ti][1])) for ti in indexes]
 
     # -- the pieces of services._apply
     def _emit(self, c: _Case, action: str, actor: tuple[int, str], at: int, frm: str, data: dict) -> None:
@@ -702,6 +714,7 @@ class Generator:
         out_d: list[tuple] = []
         out_pp: list[tuple] = []
         out_pr: list[tuple] = []
+        out_s: list[tuple] = []
         self.out_e, self.out_dec, self.out_ev = [], [], []
         recent = self.recent_petitioners
         pr_id = first_petitioner
@@ -709,7 +722,8 @@ class Generator:
         met = self.met_deadlines
         for pid in range(first_id, first_id + n):
             place = _pick(rng, self.place_table)
-            title, content, label = texts[int(rnd() * len(texts))]
+            ti = int(rnd() * len(texts))
+            title, content, label = texts[ti]
             kind = _pick(rng, KINDS)
             channel = _pick(rng, CHANNELS)
             priority = _pick(rng, PRIORITIES)
@@ -803,13 +817,16 @@ class Generator:
                 accused_unit, accused_name, c.state, c.owner, c.routed_by,
                 date_iso(due_on) if due_on else None, c.redirect_channel, c.decline_reason, c.seq, c.prev,
                 last_store))
+            out_s.append((pid, ti))
             for d in (c.deadlines if met else c.open.values()):
                 out_d.append((pid, d[KIND], d[UNIT], date_iso(d[START]), d[PERIOD], d[WORKING], d[ROLL], d[ARTICLE],
                               d[EXT], d[EXT_REASON], d[PAUSED], date_iso(d[PAUSED_SINCE]) if d[PAUSED_SINCE] else None,
                               date_iso(d[DUE]), d[OPEN], date_iso(d[MET]) if d[MET] else None))
         self.next_petitioner = pr_id
+        new_bodies, self.new_bodies = self.new_bodies, []
         return {"petition": out_p, "petitioner": out_pr, "party": out_pp, "event": self.out_e,
-                "deadline": out_d, "decision": self.out_dec, "evaluation": self.out_ev}
+                "deadline": out_d, "decision": self.out_dec, "evaluation": self.out_ev, "search": out_s,
+                "search_text": new_bodies}
 
 
 # ---------------------------------------------------------------- the ledger import (台账导入, B6)
@@ -931,6 +948,7 @@ class ImportGenerator(Generator):
         out_e: list[tuple] = []
         out_dec: list[tuple] = []
         out_ev: list[tuple] = []
+        out_s: list[tuple] = []
         pools = self.pools
         pr_id = first_petitioner
         cats = org.categories
@@ -1301,9 +1319,12 @@ class ImportGenerator(Generator):
                 pid, code(pid), channel, kind, category, place, title, content, recv_store + tz_suffix,
                 actor_id, registrar, priority, headcount, accused_unit, accused_name, state, owner, routed_by,
                 due_on, redirect_channel, decline_reason, 1, h, store))
+            out_s.append((pid, ti))
         self.next_petitioner = pr_id
+        new_bodies, self.new_bodies = self.new_bodies, []
         return {"petition": out_p, "petitioner": out_pr, "party": out_pp, "event": out_e,
-                "deadline": out_d, "decision": out_dec, "evaluation": out_ev}
+                "deadline": out_d, "decision": out_dec, "evaluation": out_ev, "search": out_s,
+                "search_text": new_bodies}
 
 # ---------------------------------------------------------------- writing
 
@@ -1330,6 +1351,48 @@ TABLES = {
 }
 HISTORIES = ("import", "full")
 ORDER = ["petitioner", "petition", "party", "event", "deadline", "decision", "evaluation"]
+# A batch's rows for the full-text index (xinfang.petitions.search): "search" (petition id, text index)
+# and "search_text" (text index, body) of texts the worker segmented. The writing process turns text
+# indexes into bodies (SearchBodies), segmenting each pooled text once (~1.5 ms a text), when a row first
+# needs it. A run long enough to use nearly every text (count >= PRESEGMENT_RUNS x the pool) segments
+# the whole pool first, half in the worker (sent with its first batch), half in the writer meanwhile.
+SEARCH_ROWS = ["search", "search_text"]
+PRESEGMENT_RUNS = 3
+PG_INDEX_REBUILD_MIN = 50000  # PostgreSQL, empty index: build its GIN index after a run of this many
+
+
+class SearchBodies:
+    """The search index body (search.search_body) of each pooled text, made once: here (`make`, or
+    lazily when a row needs it) or by the worker (`add`, from a batch's "search_text")."""
+
+    def __init__(self, texts: Texts) -> None:
+        self.items = texts.items
+        self.bodies: list[str | None] = [None] * len(self.items)
+        self.unsaved: list[tuple[int, str]] = []  # added since the last take()
+
+    def make(self, indexes) -> None:
+        items = self.items
+        self.add([(ti, search_body(items[ti][0], items[ti][1])) for ti in indexes])
+
+    def add(self, pairs: list[tuple[int, str]]) -> None:
+        for ti, body in pairs:
+            self.bodies[ti] = body
+        self.unsaved += pairs
+
+    def missing(self, indexes) -> list[int]:
+        bodies = self.bodies
+        return [ti for ti in set(indexes) if bodies[ti] is None]
+
+    def take(self) -> list[tuple[int, str]]:
+        """The bodies added since the last call (to copy into the temporary table of spooled writes)."""
+        out, self.unsaved = self.unsaved, []
+        return out
+
+    def rows(self, refs: list[tuple[int, int]]) -> list[tuple[int, str]]:
+        """(petition id, text index) -> (petition id, body)."""
+        self.make(self.missing(ti for _, ti in refs))
+        bodies = self.bodies
+        return [(pid, bodies[ti]) for pid, ti in refs]
 
 
 @dataclass
@@ -1344,7 +1407,7 @@ class Batch:
 
     @classmethod
     def of(cls, rows: dict[str, list[tuple]], path: str | None = None, text_refs: bool = False) -> Batch:
-        return cls(None if path else rows, {k: len(v) for k, v in rows.items()},
+        return cls(None if path else rows, {k: len(v) for k, v in rows.items() if k != "search_text"},
                    Counter(p[15] for p in rows["petition"]),
                    rows["petitioner"][0][0] if rows["petitioner"] else None, path, text_refs)
 
@@ -1368,6 +1431,13 @@ def _spool_texts(raw, texts: Texts | None) -> None:
     raw.executemany("INSERT INTO temp.xinfang_generate_reply VALUES (?, ?)", list(enumerate(texts.replies)))
 
 
+def _spool_search_texts(raw, create: bool) -> None:
+    """Create or drop the temporary table of search index bodies that spooled "search" rows are joined with."""
+    raw.execute("DROP TABLE IF EXISTS temp.xinfang_generate_search_text")
+    if create:
+        raw.execute("CREATE TEMP TABLE xinfang_generate_search_text (id INTEGER PRIMARY KEY, body TEXT)")
+
+
 def _spool(rows: dict[str, list[tuple]], path: str) -> None:
     """Write a batch's rows to a scratch SQLite file (no indexes, no journal), so that the writing
     process copies them with one INSERT ... SELECT per table instead of binding every value itself."""
@@ -1382,12 +1452,15 @@ def _spool(rows: dict[str, list[tuple]], path: str) -> None:
             _, cols = TABLES[name]
             conn.execute(f'CREATE TABLE "{name}" ({", ".join(f"c{i}" for i in range(len(cols)))})')
             conn.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" * len(cols))})', rows[name])
+        for name in SEARCH_ROWS:  # (petition id, text index), (text index, body)
+            conn.execute(f'CREATE TABLE "{name}" (c0, c1)')
+            conn.executemany(f'INSERT INTO "{name}" VALUES (?, ?)', rows[name])
         conn.execute("COMMIT")
     finally:
         conn.close()
 
 
-def _write(raw, postgres: bool, batch: Batch) -> None:
+def _write(raw, postgres: bool, batch: Batch, bodies: SearchBodies) -> None:
     qn = connection.ops.quote_name
     if batch.path:  # spooled: the file was attached before the transaction began
         for name in ORDER:
@@ -1402,6 +1475,12 @@ def _write(raw, postgres: bool, batch: Batch) -> None:
                     join = f" JOIN temp.{texts} AS t ON t.id = s.c{key}"
                 raw.execute(f"INSERT INTO main.{qn(table)} ({', '.join(qn(c) for c in cols)}) "
                             f"SELECT {', '.join(values)} FROM spool.\"{name}\" AS s{join} ORDER BY s.rowid")
+        # the full-text index: the bodies of this batch's texts into the temporary table, then joined
+        bodies.add(raw.execute("SELECT c0, c1 FROM spool.search_text").fetchall())
+        bodies.make(bodies.missing(r[0] for r in raw.execute("SELECT DISTINCT c1 FROM spool.search")))
+        raw.executemany("INSERT OR IGNORE INTO temp.xinfang_generate_search_text VALUES (?, ?)", bodies.take())
+        search_insert_select(raw, "SELECT s.c0, t.body FROM spool.search AS s "
+                                  "JOIN temp.xinfang_generate_search_text AS t ON t.id = s.c1 ORDER BY s.rowid")
         return
     rows = batch.rows
     for name in ORDER:
@@ -1419,6 +1498,9 @@ def _write(raw, postgres: bool, batch: Batch) -> None:
             cur = raw.cursor()
             cur.executemany(f"INSERT INTO {qn(table)} ({col_sql}) VALUES ({', '.join('?' * len(cols))})", data)
             cur.close()
+    bodies.add(rows["search_text"])
+    search_write_rows(raw, bodies.rows(rows["search"]), postgres)  # the full-text index, same transaction
+    bodies.take()
 
 
 def _produce(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: int, out,
@@ -1435,6 +1517,8 @@ def _produce(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: in
         text_refs = bool(spool_dir) and isinstance(gen, ImportGenerator)
         if text_refs:
             gen.text_refs = True
+        if gen.presegment_pool:  # the odd half; the writer makes the even one meanwhile
+            gen.presegment(range(1, len(gen.texts.items), 2))
         for k, (first, n) in enumerate(plan):
             rows = gen.batch(first, n, pr)
             pr = gen.next_petitioner
@@ -1450,9 +1534,10 @@ def _produce(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: in
 
 
 def _batches(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: int, workers: int,
-             spool_dir: str | None = None):
+             spool_dir: str | None = None, started: Callable[[], object] | None = None):
     """The planned batches: made in a forked worker process while the caller writes the previous
-    batch (two cores: one generates, one writes), or in this process if workers=0 or fork is unavailable."""
+    batch (two cores: one generates, one writes), or in this process if workers=0 or fork is unavailable.
+    `started` runs here once the worker has started (the writer's half of the texts' segmentation)."""
     ctx = None
     if workers > 0:
         try:
@@ -1470,6 +1555,8 @@ def _batches(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: in
     proc = ctx.Process(target=_produce, args=(gen, plan, first_petitioner, queue, spool_dir), daemon=True)
     proc.start()
     try:
+        if started:
+            started()
         while True:
             item = queue.get()
             if item is None:
@@ -1540,6 +1627,8 @@ def petitions_generate(count: int, *, seed: int | None = None, years: float = 2,
         first = cur.fetchone()[0] + 1
         cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {pr_table}")
         first_pr = cur.fetchone()[0] + 1
+        if first == 1:  # no petitions: index rows left behind (a flushed database) would collide with new ids
+            search_clear()
         bulk = not postgres and not connection.in_atomic_block
         if bulk:  # a bulk load: no fsync per commit, a big page cache, the rows are known consistent
             cur.execute("PRAGMA synchronous=OFF")
@@ -1554,12 +1643,23 @@ def petitions_generate(count: int, *, seed: int | None = None, years: float = 2,
     # ATTACH needs none to be open.
     spool_dir = None
     batches = None
+    bodies = SearchBodies(gen.texts)
+    rebuild_index = False
+    gen.presegment_pool = count >= PRESEGMENT_RUNS * len(gen.texts.items)
+
+    def segment_half() -> None:  # while the worker segments the other half and makes the first batch
+        if gen.presegment_pool:
+            bodies.make(range(0, len(gen.texts.items), 2))
+
     try:
+        # PostgreSQL, a long run into an empty index: its GIN index is built once at the end
+        rebuild_index = postgres and count >= PG_INDEX_REBUILD_MIN and search_bulk_start()
         if not postgres and workers > 0 and not connection.in_atomic_block:
             spool_dir = tempfile.mkdtemp(prefix="xinfang-generate-")
             if isinstance(gen, ImportGenerator):
                 _spool_texts(raw, gen.texts)
-        batches = _batches(gen, plan, first_pr, workers, spool_dir)
+            _spool_search_texts(raw, True)
+        batches = _batches(gen, plan, first_pr, workers, spool_dir, segment_half)
         for start, n in plan:
             waited = time.perf_counter()
             item = next(batches)
@@ -1578,7 +1678,7 @@ def petitions_generate(count: int, *, seed: int | None = None, years: float = 2,
                     if top >= start or (item.first_petitioner and top_pr >= item.first_petitioner):
                         raise GenerateError("生成期间有其他程序写入了信访事项，已停止。"
                                             " (Someone else wrote petitions meanwhile: stopped.)")
-                    _write(raw, postgres, item)
+                    _write(raw, postgres, item, bodies)
             finally:
                 if item.path:
                     with connection.cursor() as cur:
@@ -1600,12 +1700,16 @@ def petitions_generate(count: int, *, seed: int | None = None, years: float = 2,
                     cur.execute(sql)
                 if not connection.in_atomic_block:  # fresh statistics, or the planner ignores the queue index
                     cur.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t, _ in TABLES.values()))
+                    search_optimize()  # the full-text index's too
     finally:
         if batches is not None:
             batches.close()  # stops the worker, if it is still running
         if spool_dir:
             shutil.rmtree(spool_dir, ignore_errors=True)
             _spool_texts(raw, None)
+            _spool_search_texts(raw, False)
+        if rebuild_index:
+            search_bulk_end()
         if bulk:
             with connection.cursor() as cur:
                 cur.execute("PRAGMA synchronous=NORMAL")

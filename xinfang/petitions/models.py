@@ -70,8 +70,9 @@ class Category(models.Model):
 class Petitioner(models.Model):
     """A person who brings petitions. Personal data is encrypted by the security issue's work."""
 
-    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    # name and id_number are indexed for the registration desk's lookup (selectors.petitioner_lookup_for)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, db_index=True)
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True, db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
 
@@ -129,6 +130,10 @@ class Petition(models.Model):
         verbose_name_plural = _("petitions")
         indexes = [
             models.Index(fields=["owner_unit", "due_on"], name="petition_queue_idx"),
+            # a unit's queue counted per tab without reading the rows (selectors.queue_tab_counts)
+            models.Index(fields=["owner_unit", "state", "due_on", "kind", "accused_unit", "accused_user"],
+                         name="petition_unit_state_idx"),
+            models.Index(fields=["owner_unit", "received_at"], name="petition_unit_received_idx"),
             models.Index(fields=["state", "due_on"], name="petition_state_due_idx"),
             models.Index(fields=["region", "received_at"], name="petition_region_idx"),
             models.Index(fields=["received_at"], name="petition_received_idx"),
@@ -173,10 +178,19 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 
 class Attachment(models.Model):
+    """A scanned letter, photo or office file of a petition, kept under MEDIA_ROOT (never served
+    directly: only the workbench's download view, after the visibility check, reads it).
+    Written only by services.petition_register and services.attachment_add (type checked by content)."""
+
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="attachments")
-    file = models.FileField(_("file"), upload_to=attachment_path)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
     name = models.CharField(_("name"), max_length=200)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("uploaded by"))
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    content_type = models.CharField(_("file type"), max_length=100, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("attachment")

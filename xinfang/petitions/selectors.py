@@ -2,13 +2,25 @@
 every list, page, export, statistic and API goes through `petition_list_for`."""
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from xinfang.org.models import Role, User
-from xinfang.petitions.models import CoHandling, Kind, Petition
-from xinfang.petitions.workflow import OPEN_STATES
+from xinfang.petitions.models import CoHandling, Kind, Petition, State
+from xinfang.petitions.workflow import OPEN_STATES, TERMINAL
 
 REGION_ROLES = frozenset({Role.BUREAU_STAFF, Role.LEADER, Role.SUPERVISOR})
+SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER})  # who puts petitions under supervision
+
+
+def _accused(user: User) -> Q:
+    """Accusations against the user or the user's unit (Art. 30: never shown to them)."""
+    against = Q(accused_user_id=user.pk) | Q(accused_unit_id=user.unit_id) if user.unit_id else Q(accused_user_id=user.pk)
+    return Q(kind=Kind.ACCUSATION) & against
 
 
 def petition_visibility(user: User) -> Q:
@@ -21,17 +33,25 @@ def petition_visibility(user: User) -> Q:
     """
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
-    accused = Q(kind=Kind.ACCUSATION) & (Q(accused_user_id=user.pk) | Q(accused_unit_id=user.unit_id)
-                                         if user.unit_id else Q(accused_user_id=user.pk))
     if user.role == Role.ADMIN or user.is_superuser:
-        return ~accused
+        return ~_accused(user)
     if user.unit_id is None:
         return Q(pk__in=[])
     own = (Q(owner_unit_id=user.unit_id) | Q(registering_unit_id=user.unit_id)
            | Q(Exists(CoHandling.objects.filter(petition=OuterRef("pk"), unit_id=user.unit_id))))
     if user.role in REGION_ROLES:
         own |= Q(region__prefix__startswith=user.unit.region.prefix)
-    return own & ~accused
+    return own & ~_accused(user)
+
+
+def petition_owned_list_for(user: User) -> QuerySet[Petition]:
+    """What the user's unit owns and the user may see: `petition_list_for(user)` narrowed to
+    owner_unit = the user's unit, written without the other branches of the rule (every user sees
+    what their unit owns, but for accusations against them), so that a work queue is one index
+    range. tests/test_queue.py checks that the two agree."""
+    if not user.is_authenticated or not user.is_active or user.unit_id is None:
+        return Petition.objects.none()
+    return Petition.objects.filter(Q(owner_unit_id=user.unit_id) & ~_accused(user))
 
 
 def petition_list_for(user: User) -> QuerySet[Petition]:
@@ -47,23 +67,255 @@ def petition_is_visible(user: User, petition: Petition) -> bool:
     return petition_list_for(user).filter(pk=petition.pk).exists()
 
 
-def work_queue_for(user: User, *, page: int = 1, per_page: int = 50) -> list[Petition]:
-    """The open petitions the user's unit owns, earliest due date first, undated ones last.
+# ---------------------------------------------------------------- work queues
 
-    Dated rows come from one range scan of the (owner_unit, due_on) index. They are asked for
-    apart from the undated ones because SQLite sorts NULL first, and a unit's closed petitions
-    (due_on NULL) would otherwise be read before its first open one. A second query runs only on
-    the page where the dated rows end.
+ACCEPT_STATES = (State.REGISTERED, State.FORWARDED, State.ASSIGNED)
+ANSWER_STATES = (State.REVIEW_REQUESTED, State.REEXAMINATION_REQUESTED)
+CLOSE_STATES = (State.DECIDED, State.EVALUATED, State.REVIEWED, State.REEXAMINED)
+OPEN = tuple(sorted(OPEN_STATES))
+CONCLUDED = tuple(sorted(TERMINAL))
+SOON_DAYS = 3
+
+
+def _supervised() -> Q:
+    from xinfang.oversight.models import Supervision
+
+    return Q(pk__in=Supervision.objects.filter(is_open=True).values("petition_id"))
+
+
+# tab -> the filter it adds, given today. Every tab but "concluded" is a part of the open petitions.
+QUEUE_TABS: dict[str, Callable[[dt.date], Q]] = {
+    "open": lambda today: Q(),
+    "accept": lambda today: Q(state__in=ACCEPT_STATES),
+    "handle": lambda today: Q(state=State.ACCEPTED),
+    "answer": lambda today: Q(state__in=ANSWER_STATES),
+    "close": lambda today: Q(state__in=CLOSE_STATES),
+    "soon": lambda today: Q(due_on__gte=today, due_on__lte=today + dt.timedelta(days=SOON_DAYS)),
+    "overdue": lambda today: Q(due_on__lt=today),
+    "supervised": lambda today: _supervised(),
+    "concluded": lambda today: Q(),
+}
+OPEN_TABS = tuple(t for t in QUEUE_TABS if t != "concluded")
+
+QUEUE_SORTS: dict[str, tuple[str, ...]] = {
+    "due": ("due_on", "-priority", "pk"),
+    "received": ("-received_at", "-pk"),
+    "priority": ("-priority", "due_on", "pk"),
+}
+QUEUE_COUNT_CAP = 10_000  # a list longer than this shows "10,000+" and is narrowed with filters
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """What a work queue shows: tab, filters and sort (empty values: no filter)."""
+
+    tab: str = "open"
+    channel: str = ""
+    kind: str = ""
+    state: str = ""
+    category_ids: tuple[int, ...] = ()
+    region_prefix: str = ""
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    text: str = ""
+    sort: str = ""
+
+    @property
+    def order(self) -> str:
+        return self.sort or ("received" if self.tab == "concluded" else "due")
+
+
+def _queue_base(user: User, tab: str) -> QuerySet[Petition]:
+    """What the user's unit owns; for a supervisor or leader, the "under supervision" tab holds what
+    their unit has put under supervision, whoever owns it."""
+    if tab == "supervised" and user.role in SUPERVISING_ROLES and user.unit_id:
+        from xinfang.oversight.models import Supervision
+
+        ids = Supervision.objects.filter(is_open=True, opened_by__unit_id=user.unit_id).values("petition_id")
+        return petition_list_for(user).filter(pk__in=ids)
+    return petition_owned_list_for(user)
+
+
+def petition_queue_for(user: User, query: QueueQuery, today: dt.date) -> QuerySet[Petition]:
+    """The petitions of one work queue, filtered (not yet ordered: see queue_page)."""
+    qs = _queue_base(user, query.tab)
+    qs = qs.filter(state__in=CONCLUDED if query.tab == "concluded" else OPEN)
+    qs = qs.filter(QUEUE_TABS[query.tab](today))
+    for field in ("channel", "kind", "state"):
+        if getattr(query, field):
+            qs = qs.filter(**{field: getattr(query, field)})
+    if query.category_ids:
+        qs = qs.filter(category_id__in=query.category_ids)
+    if query.region_prefix:
+        qs = qs.filter(region__prefix__startswith=query.region_prefix)
+    tz = timezone.get_current_timezone()
+    if query.received_from:
+        qs = qs.filter(received_at__gte=dt.datetime.combine(query.received_from, dt.time.min, tzinfo=tz))
+    if query.received_to:
+        end = query.received_to + dt.timedelta(days=1)
+        qs = qs.filter(received_at__lt=dt.datetime.combine(end, dt.time.min, tzinfo=tz))
+    if query.text.strip():
+        from xinfang.petitions.search import search_filter
+
+        qs = search_filter(qs, query.text)
+    return qs
+
+
+def queue_tab_counts(user: User, today: dt.date) -> dict[str, int]:
+    """How many open petitions each tab holds, in one query ("concluded" is not counted), or two for
+    a supervisor or leader, whose "under supervision" tab is counted apart."""
+    tabs = OPEN_TABS
+    apart = user.role in SUPERVISING_ROLES
+    if apart:
+        tabs = tuple(t for t in OPEN_TABS if t != "supervised")
+    qs = petition_owned_list_for(user).filter(state__in=OPEN)
+    counts = qs.aggregate(**{tab: Count("pk", filter=QUEUE_TABS[tab](today)) for tab in tabs})
+    if apart:
+        counts["supervised"] = _queue_base(user, "supervised").filter(state__in=OPEN).count()
+    return {tab: counts[tab] or 0 for tab in OPEN_TABS}
+
+
+@dataclass
+class QueuePage:
+    rows: list[Petition]
+    number: int
+    per_page: int
+    count: int  # at most QUEUE_COUNT_CAP
+    capped: bool  # more rows than QUEUE_COUNT_CAP
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int = 50, *,
+               clamp: bool = False) -> QueuePage:
+    """One page of `qs` in `sort` order, and how many rows there are (counted up to QUEUE_COUNT_CAP).
+    A page past the end is empty, or the last page if `clamp` (what a person paging expects).
+
+    By due date, dated rows come from one range scan of an index on due_on and the undated ones follow:
+    they are asked for apart because SQLite sorts NULL first, and a unit's closed petitions (due_on NULL)
+    would otherwise be read before its first open one. A further query runs only on the page where the
+    dated rows end.
     """
-    if user.unit_id is None:
+    count = qs.order_by().values("pk")[:QUEUE_COUNT_CAP + 1].count()
+    capped = count > QUEUE_COUNT_CAP
+    count = min(count, QUEUE_COUNT_CAP)
+    number = max(1, page)
+    if clamp:
+        number = min(number, max(1, -(-count // per_page)))
+    start, stop = (number - 1) * per_page, number * per_page
+    if sort != "due":
+        rows = list(qs.order_by(*QUEUE_SORTS[sort])[start:stop])
+    else:
+        dated = list(qs.filter(due_on__isnull=False).order_by(*QUEUE_SORTS["due"])[start:stop])
+        rows = dated
+        if len(dated) < per_page and count > start + len(dated):
+            # the undated rows continue where the dated ones ended
+            undated_start = 0 if dated else max(0, start - qs.filter(due_on__isnull=False).count())
+            undated = qs.filter(due_on__isnull=True).order_by("-priority", "pk")
+            rows = dated + list(undated[undated_start:undated_start + per_page - len(dated)])
+    return QueuePage(rows, number, per_page, count, capped)
+
+
+def work_queue_for(user: User, *, page: int = 1, per_page: int = 50) -> list[Petition]:
+    """The open petitions the user's unit owns, earliest due date first, undated ones last."""
+    qs = petition_queue_for(user, QueueQuery(), timezone.localdate()).select_related("category", "region")
+    return queue_page(qs, "due", page, per_page).rows
+
+
+# ---------------------------------------------------------------- registration desk: earlier petitioners
+
+LOOKUP_PEOPLE = 10  # petitioners shown at most
+LOOKUP_PETITIONS = 30  # of their petitions, newest first
+LOOKUP_PER_PERSON = 10
+
+
+def phone_normalise(text: str) -> str:
+    """A phone number as stored and matched: digits only, without the country code 86."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+def id_number_normalise(text: str) -> str:
+    """An ID number (居民身份证号码) as stored and matched: letters and digits, upper case."""
+    return "".join(ch for ch in text if ch.isalnum()).upper()
+
+
+class PetitionerMatch:
+    """An earlier petitioner found by the desk's lookup, with what matched and their petitions."""
+
+    def __init__(self, person, matched_on: tuple[str, ...], petitions: list[Petition]) -> None:
+        self.person, self.matched_on, self.petitions = person, matched_on, petitions
+
+    @property
+    def phone_masked(self) -> str:
+        p = self.person.phone
+        return f"{p[:3]}****{p[-4:]}" if len(p) >= 8 else p
+
+    @property
+    def id_number_masked(self) -> str:
+        n = self.person.id_number
+        return f"{n[:4]}{'*' * (len(n) - 8)}{n[-4:]}" if len(n) > 8 else n
+
+
+def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "",
+                          id_number: str = "") -> list[PetitionerMatch]:
+    """Earlier petitioners whose exact name, phone number or ID number is what the clerk typed, each
+    with their petitions that `user` may see (people with none are not shown), those matching more
+    of the three first. Bounded: LOOKUP_PEOPLE people, LOOKUP_PETITIONS petitions.
+
+    The one place where personal data is matched: equality on indexed columns (never a LIKE scan),
+    to be replaced by keyed hashes when phone and ID number are encrypted.
+    """
+    from django.db.models import Case, F, IntegerField, Value, When
+
+    from xinfang.petitions.models import Petitioner
+
+    name, phone, id_number = name.strip(), phone_normalise(phone), id_number_normalise(id_number)
+    keys = {"name": name if len(name) >= 2 else "", "phone": phone if len(phone) >= 7 else "",
+            "id_number": id_number if len(id_number) in (15, 18) else ""}
+    keys = {k: v for k, v in keys.items() if v}
+    if not keys:
         return []
-    base = (petition_list_for(user).filter(owner_unit_id=user.unit_id, state__in=OPEN_STATES)
-            .select_related("category", "region"))
-    start, stop = (page - 1) * per_page, page * per_page
-    dated = list(base.filter(due_on__isnull=False).order_by("due_on", "-priority", "pk")[start:stop])
-    if len(dated) == per_page:
-        return dated
-    # the undated rows continue where the dated ones ended
-    undated_start = 0 if dated else max(0, start - base.filter(due_on__isnull=False).count())
-    undated = base.filter(due_on__isnull=True).order_by("-priority", "pk")
-    return dated + list(undated[undated_start:undated_start + per_page - len(dated)])
+    weight = {"id_number": 4, "phone": 4, "name": 1}
+    visible = petition_list_for(user).filter(parties__petitioner_id=OuterRef("pk"))
+    # per key, the latest LOOKUP_PEOPLE people with a visible petition: a backward scan of the key's
+    # index that stops there (a common name does not make every namesake's petitions be read)
+    any_key = Q()
+    for k, v in keys.items():
+        latest = (Petitioner.objects.filter(**{k: v}).filter(Exists(visible)).order_by("-pk")
+                  .values("pk")[:LOOKUP_PEOPLE])
+        any_key |= Q(pk__in=latest)
+    score = sum((Case(When(**{k: v}, then=Value(weight[k])), default=Value(0), output_field=IntegerField())
+                 for k, v in keys.items()), Value(0))
+    people = list(Petitioner.objects.filter(any_key).annotate(score=score)
+                  .order_by("-score", "-pk")[:LOOKUP_PEOPLE])
+    if not people:
+        return []
+    rows = list(petition_list_for(user).filter(parties__petitioner_id__in=[p.pk for p in people])
+                .annotate(person_id=F("parties__petitioner_id")).select_related("owner_unit")
+                .only("pk", "query_code", "title", "received_at", "state", "owner_unit__name")
+                .order_by("-received_at", "-pk")[:LOOKUP_PETITIONS])
+    by_person: dict[int, list[Petition]] = {p.pk: [] for p in people}
+    for row in rows:
+        if len(by_person[row.person_id]) < LOOKUP_PER_PERSON:
+            by_person[row.person_id].append(row)
+    return [PetitionerMatch(p, tuple(k for k, v in keys.items() if getattr(p, k) == v), by_person[p.pk])
+            for p in people]

@@ -3,21 +3,26 @@ the transition table, changes the petition and its deadlines, and appends the ev
 transaction."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from xinfang.intake.files import (
+    MAX_FILES, AttachmentRefused, CheckedFile, Upload, attachment_check, storage_name,
+)
 from xinfang.org import calendar
 from xinfang.org.models import Region, Role, Unit, User
 from xinfang.petitions import deadlines, rules
 from xinfang.petitions.eventlog import build_event
+from xinfang.petitions.search import petition_search_index
 from xinfang.petitions.models import (
-    Category, CoHandling, Deadline, DeadlineKind, Decision, DecisionStage, Evaluation, Kind, Measure,
-    Outcome, Petition, Petitioner, PetitionParty, Priority, Satisfaction, State,
+    Attachment, Category, CoHandling, Deadline, DeadlineKind, Decision, DecisionStage, Evaluation, Event,
+    Kind, Measure, Outcome, Petition, Petitioner, PetitionParty, Priority, Satisfaction, State,
 )
 from xinfang.petitions.workflow import EVALUATE_TARGET, STAFF, TABLE, Transition, refusal
 
@@ -27,6 +32,14 @@ QUERY_CODE_LENGTH = 10
 
 class WorkflowError(Exception):
     """An action the rules do not allow; the message is for the clerk, in plain Chinese."""
+
+
+class AttachmentError(WorkflowError):
+    """A file refused by type or size; `file_name` is the name the user chose, the message says why."""
+
+    def __init__(self, message: str, file_name: str) -> None:
+        super().__init__(message)
+        self.file_name = file_name
 
 
 _d = calendar.format_date
@@ -79,9 +92,12 @@ def petition_register(
     petitioners: Sequence[Petitioner] = (), representatives: Sequence[Petitioner] = (),
     headcount: int = 1, priority: int = Priority.ORDINARY, related: Sequence[Petition] = (),
     accused_unit: Unit | None = None, accused_user: User | None = None, accused_name: str = "",
-    co_units: Sequence[Unit] = (), at: dt.datetime | None = None,
+    co_units: Sequence[Unit] = (), attachments: Sequence[Upload] = (), at: dt.datetime | None = None,
 ) -> Petition:
-    """Register (登记) a petition in the actor's unit, which owns it until it is routed."""
+    """Register (登记) a petition in the actor's unit, which owns it until it is routed.
+
+    `attachments` (uploaded files) are checked first and stored with the petition, each with its
+    "attach" event after the "register" one; if one is refused, nothing is registered."""
     at = at or timezone.now()
     received_at = received_at or at
     if actor.role not in STAFF or actor.unit_id is None:
@@ -102,6 +118,7 @@ def petition_register(
         raise WorkflowError("只有检举控告类事项登记被检举控告的单位或个人。")
     if received_at > at:
         raise WorkflowError("收到时间不能晚于登记时间。")
+    checked = _attachments_check(attachments)
 
     petition = Petition.objects.create(
         query_code=query_code_new(), channel=channel, kind=kind, category=category, region=region,
@@ -110,6 +127,7 @@ def petition_register(
         headcount=headcount, accused_unit=accused_unit, accused_user=accused_user,
         accused_name=accused_name,
     )
+    petition_search_index([petition])
     reps = {id(r) for r in representatives}
     new_people = [p for p in petitioners if p.pk is None]
     Petitioner.objects.bulk_create(new_people)
@@ -127,9 +145,89 @@ def petition_register(
                         from_state="", to_state=State.REGISTERED,
                         data={"channel": channel, "kind": kind, "region": region.code, "headcount": headcount,
                               "unit": actor.unit_id, "received_on": _today(received_at).isoformat()})
-    petition.save(update_fields=["due_on", "log_seq", "log_head"])
-    event.save()
+    with _files_removed_on_error() as stored:
+        attach_events = _attachments_store(petition, actor, checked, at, stored)[1] if checked else []
+        petition.save(update_fields=["due_on", "log_seq", "log_head"])
+        Event.objects.bulk_create([event, *attach_events])
     return petition
+
+
+# ---------------------------------------------------------------- attachments (附件)
+
+def _attachments_check(files: Sequence[Upload]) -> list[tuple[Upload, CheckedFile]]:
+    """Every file's type (by content), size and hash, before anything is written."""
+    if len(files) > MAX_FILES:
+        raise WorkflowError(f"一次最多上传{MAX_FILES}个附件。")
+    checked = []
+    for f in files:
+        try:
+            checked.append((f, attachment_check(f)))
+        except AttachmentRefused as e:
+            raise AttachmentError(str(e), e.name) from e
+    return checked
+
+
+@contextlib.contextmanager
+def _files_removed_on_error() -> Iterator[list[str]]:
+    """Names of files stored inside the block; they are deleted again if the block fails
+    (the transaction around it rolls back, and no file is left without its row)."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        storage = Attachment._meta.get_field("file").storage
+        for name in stored:
+            storage.delete(name)
+        raise
+
+
+def _attachments_store(petition: Petition, actor: User, checked: list[tuple[Upload, CheckedFile]],
+                       at: dt.datetime, stored: list[str]) -> tuple[list[Attachment], list[Event]]:
+    """Store the files under MEDIA_ROOT, insert their rows, and build one "attach" event each
+    (the petition's log head advances; the caller saves the petition and the events)."""
+    storage = Attachment._meta.get_field("file").storage
+    rows = []
+    for upload, info in checked:
+        name = storage.save(storage_name(petition.pk, secrets.token_hex(8), info), upload)
+        stored.append(name)
+        rows.append(Attachment(petition=petition, file=name, name=info.name, uploaded_by=actor, size=info.size,
+                               content_type=info.type.content_type, sha256=info.sha256))
+    Attachment.objects.bulk_create(rows)
+    return rows, [build_event(petition, action="attach", actor_id=actor.pk, actor_label=actor_label(actor), at=at,
+                        from_state=petition.state, to_state=petition.state,
+                        data={"attachment": a.pk, "name": a.name, "size": a.size, "sha256": a.sha256,
+                              "content_type": a.content_type})
+            for a in rows]
+
+
+def attachments_add(petition: Petition, *, actor: User, files: Sequence[Upload], at: dt.datetime | None = None,
+                    visible: bool | None = None) -> list[Attachment]:
+    """Add files to a petition (staff who may see it), all or none, each with its "attach" event.
+    `visible`: whether the actor may see the petition, if the caller already knows."""
+    at = at or timezone.now()
+    if actor is None or actor.role not in STAFF:
+        raise WorkflowError("只有登记员、信访局工作人员或单位经办人可以添加附件。")
+    if not files:
+        raise WorkflowError("请选择要上传的文件。")
+    if visible is None:
+        from xinfang.petitions.selectors import petition_is_visible
+
+        visible = petition_is_visible(actor, petition)
+    if not visible:
+        raise WorkflowError("您无权查看该事项，不能添加附件。")
+    checked = _attachments_check(files)
+    with _files_removed_on_error() as stored, transaction.atomic():
+        p = Petition.objects.select_for_update().get(pk=petition.pk)
+        rows, events = _attachments_store(p, actor, checked, at, stored)
+        p.save(update_fields=["log_seq", "log_head", "updated_at"])
+        Event.objects.bulk_create(events)
+    return rows
+
+
+def attachment_add(petition: Petition, *, actor: User, file: Upload, at: dt.datetime | None = None,
+                   visible: bool | None = None) -> Attachment:
+    """Add one file to a petition: see attachments_add."""
+    return attachments_add(petition, actor=actor, files=[file], at=at, visible=visible)[0]
 
 
 Effect = Callable[[Petition, dt.date, dict[str, Deadline]], dict[str, Any]]

@@ -8,9 +8,11 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.db.models import Q
-from django.urls import reverse
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.org.models import Region, RegionLevel, Unit, User
@@ -27,8 +29,14 @@ from xinfang.petitions.models import (
     Satisfaction,
     State,
 )
-from xinfang.petitions.selectors import petition_list_for
-from xinfang.petitions.workflow import OPEN_STATES
+from xinfang.org.selectors import townships_of, unit_list_active
+from xinfang.oversight.models import SupervisionMode
+from xinfang.petitions.categories import CategoryRow, category_rows, category_subtree
+from xinfang.petitions.selectors import (
+    QUEUE_SORTS, QUEUE_TABS, QueueQuery, petition_list_for,
+)
+from xinfang.petitions.selectors import id_number_normalise, phone_normalise
+from xinfang.intake.forms import MultipleFileField, attachments_help
 
 DESK_CHANNELS = [(c.value, c.label) for c in (Channel.VISIT, Channel.LETTER, Channel.PHONE)]
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -65,19 +73,22 @@ def place_choices(user: User) -> dict[str, Region]:
     return labels
 
 
-def township_choices(user: User) -> list[tuple[str, str]]:
-    """(prefix, name) of the townships of the user's county: the queue's place filter."""
-    county = home_region(user)
-    if county is None:
-        return []
-    rows = (Region.objects.filter(prefix__startswith=county.prefix, level=RegionLevel.TOWNSHIP)
-            .order_by("code").values_list("prefix", "name"))
-    return list(rows)
+def category_choices() -> dict[str, CategoryRow]:
+    """Full path → category row, second and third level (the first level alone is too coarse), from
+    the category table held in memory: no query, and no model instance for each of ~600 options."""
+    return {c.path: c for c in category_rows() if c.level >= 2}
 
 
-def category_choices() -> dict[str, Category]:
-    """Full path → category, second and third level (the first level alone is too coarse)."""
-    return {c.path: c for c in Category.objects.filter(level__gte=2).order_by("path")}
+def pick_by_part(options: dict[str, Any], typed: str) -> tuple[Any | None, list[str]]:
+    """The option whose label is `typed`, or else the only one whose label contains it (any part of
+    the name, as the pickers search); otherwise None and up to five labels that contain it."""
+    typed = typed.strip()
+    if typed in options:
+        return options[typed], []
+    labels = [label for label in options if typed and typed in label]
+    if len(labels) == 1:
+        return options[labels[0]], []
+    return None, labels[:5]
 
 
 # ---------------------------------------------------------------- registration desk (登记)
@@ -99,23 +110,24 @@ class RegisterForm(forms.Form):
                                                                  format=DATETIME_LOCAL))
     priority = forms.TypedChoiceField(label=_("priority"), choices=Priority.choices, coerce=int,
                                       initial=Priority.ORDINARY)
-    name = forms.CharField(label=_("petitioner's name"), max_length=50, required=False)
+    # the desk's lookup (partials/lookup.html) runs as these three are typed: see register.html
+    name = forms.CharField(label=_("petitioner's name"), max_length=50, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
     phone = forms.CharField(label=_("phone"), max_length=20, required=False,
-                            widget=forms.TextInput(attrs={
-                                "type": "tel", "autocomplete": "off",
-                                "hx-target": "#lookup",
-                                "hx-trigger": "input changed delay:400ms, change"}))
-    id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    id_number = forms.CharField(label=_("ID number"), max_length=20, required=False,
+                                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
     address = forms.CharField(label=_("address"), max_length=200, required=False)
     headcount = forms.IntegerField(label=_("number of people"), min_value=1, initial=1)
     accused_unit = forms.ModelChoiceField(label=_("accused unit"), queryset=Unit.objects.none(), required=False)
     accused_name = forms.CharField(label=_("accused person"), max_length=100, required=False)
     petitioner_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    attachments = MultipleFileField(label=_("attachments (scanned letters, photos, documents)"))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["phone"].widget.attrs["hx-get"] = reverse("workbench:register_lookup")
+        self.fields["attachments"].help_text = attachments_help()
         self.places = place_choices(user)
         self.categories = category_choices()
         for i in range(1, rules.MAX_REPRESENTATIVES + 1):
@@ -133,30 +145,33 @@ class RegisterForm(forms.Form):
         return [self[f"rep_{i}"] for i in range(1, rules.MAX_REPRESENTATIVES + 1)]
 
     def clean_place(self) -> Region:
-        label = self.cleaned_data["place"].strip()
-        region = self.places.get(label)
+        region, labels = pick_by_part(self.places, self.cleaned_data["place"])
+        if region is None and labels:
+            raise forms.ValidationError(_("Several places match: %(labels)s. Choose one from the list.")
+                                        % {"labels": "、".join(labels)})
         if region is None:
-            matches = [r for lab, r in self.places.items() if label and label in lab]
-            if len(matches) != 1:
-                raise forms.ValidationError(_("Choose a place from the list."))
-            region = matches[0]
+            raise forms.ValidationError(_("Choose a place from the list."))
         return region
 
     def clean_category(self) -> Category | None:
-        path = self.cleaned_data["category"].strip()
-        if not path:
+        if not self.cleaned_data["category"].strip():
             return None
-        category = self.categories.get(path)
-        if category is None:
+        row, labels = pick_by_part(self.categories, self.cleaned_data["category"])
+        if row is None and labels:
+            raise forms.ValidationError(_("Several categories match: %(labels)s. Choose one from the list.")
+                                        % {"labels": "、".join(labels)})
+        if row is None:
             raise forms.ValidationError(_("Choose a category from the list."))
-        return category
+        # an unsaved instance carrying the primary key: enough to link the petition to it
+        return Category(pk=row.pk, name=row.name, path=row.path, level=row.level, parent_id=row.parent_id)
 
     def clean_petitioner_id(self) -> Petitioner | None:
+        """An earlier petitioner chosen in the lookup: only one the user sees a petition of."""
         pk = self.cleaned_data.get("petitioner_id")
         if not pk:
             return None
-        visible = petition_list_for(self.user).filter(petitioners__pk=pk)
-        person = Petitioner.objects.filter(pk=pk).first() if visible.exists() else None
+        visible = petition_list_for(self.user).filter(parties__petitioner_id=OuterRef("pk"))
+        person = Petitioner.objects.filter(pk=pk).filter(Exists(visible)).first()
         if person is None:
             raise forms.ValidationError(_("That petitioner cannot be used."))
         return person
@@ -172,8 +187,8 @@ class RegisterForm(forms.Form):
         d = self.cleaned_data
         person = d.get("petitioner_id")
         if person is None and d["name"].strip():
-            person = Petitioner(name=d["name"].strip(), phone=d["phone"].strip(),
-                                id_number=d["id_number"].strip().upper(), address=d["address"].strip())
+            person = Petitioner(name=d["name"].strip(), phone=phone_normalise(d["phone"]),
+                                id_number=id_number_normalise(d["id_number"]), address=d["address"].strip())
         people = [person] if person else []
         taken = {person.name} if person else set()
         representatives = []
@@ -190,50 +205,94 @@ class RegisterForm(forms.Form):
             "representatives": representatives, "related": d["related"],
             "accused_unit": d["accused_unit"] if d["kind"] == Kind.ACCUSATION else None,
             "accused_name": d["accused_name"].strip() if d["kind"] == Kind.ACCUSATION else "",
+            "attachments": d.get("attachments") or [],
         }
 
 
 # ---------------------------------------------------------------- work queue filters
 
-QUEUE_TABS: dict[str, tuple[str, Any]] = {
-    # key: (label, filter given today)
-    "all": (_("all open"), lambda today: Q()),
-    "accept": (_("to accept"), lambda today: Q(state__in=[State.REGISTERED, State.FORWARDED, State.ASSIGNED])),
-    "handle": (_("to handle"), lambda today: Q(state=State.ACCEPTED)),
-    "review": (_("under review"),
-               lambda today: Q(state__in=[State.REVIEW_REQUESTED, State.REEXAMINATION_REQUESTED])),
-    "soon": (_("due soon"), lambda today: Q(due_on__gte=today, due_on__lte=today + dt.timedelta(days=3))),
-    "overdue": (_("overdue"), lambda today: Q(due_on__lt=today)),
+QUEUE_TAB_LABELS: dict[str, Any] = {
+    "open": _("all open"),
+    "accept": _("to accept"),
+    "handle": _("to handle"),
+    "answer": _("to answer (review, reexamination)"),
+    "close": _("to close"),
+    "soon": _("due soon"),
+    "overdue": _("overdue"),
+    "supervised": _("under supervision"),
+    "concluded": _("concluded"),
 }
+QUEUE_SORT_LABELS: dict[str, Any] = {
+    "due": _("due date"),
+    "received": _("received, newest first"),
+    "priority": _("priority"),
+}
+assert set(QUEUE_TAB_LABELS) == set(QUEUE_TABS) and set(QUEUE_SORT_LABELS) == set(QUEUE_SORTS)
 
-SORTS: dict[str, tuple[str, list[Any]]] = {
-    "due": (_("due date"), ["due_on", "-priority", "pk"]),
-    "received": (_("received, newest first"), ["-received_at", "pk"]),
-    "priority": (_("priority"), ["-priority", "due_on", "pk"]),
-}
+
+def queue_category_choices() -> list[tuple[str, str]]:
+    """First- and second-level categories, the second indented under the first."""
+    return [(str(c.pk), ("　" if c.level == 2 else "") + c.name) for c in category_rows() if c.level <= 2]
+
+
+class FastSelect(forms.Select):
+    """A <select> written in Python: Django's widget templates render each <option> through the
+    template engine, which made the queue's filter bar (≈150 options) the slowest part of the page."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+        chosen = "" if value is None else str(value)
+        final = self.build_attrs(self.attrs, attrs)
+        options = format_html_join(
+            "", '<option value="{}"{}>{}</option>',
+            ((str(v), mark_safe(" selected") if str(v) == chosen else "", label) for v, label in self.choices))
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)
+
+
+def _fast(field: forms.ChoiceField) -> forms.ChoiceField:
+    field.widget = FastSelect(choices=field.choices)
+    return field
 
 
 class QueueFilterForm(forms.Form):
-    tab = forms.ChoiceField(choices=[(k, v[0]) for k, v in QUEUE_TABS.items()], required=False,
-                            widget=forms.HiddenInput)
+    tab = forms.ChoiceField(choices=list(QUEUE_TAB_LABELS.items()), required=False, widget=forms.HiddenInput)
+    q = forms.CharField(label=_("search"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("words in title or content")}))
     channel = forms.ChoiceField(label=_("channel"), required=False,
                                 choices=[("", _("any channel"))] + list(Channel.choices))
     kind = forms.ChoiceField(label=_("kind"), required=False, choices=[("", _("any kind"))] + list(Kind.choices))
-    state = forms.ChoiceField(label=_("state"), required=False,
-                              choices=[("", _("any state"))] + [c for c in State.choices if c[0] in OPEN_STATES])
+    category = forms.ChoiceField(label=_("category"), required=False)
+    state = forms.ChoiceField(label=_("state"), required=False, choices=[("", _("any state"))] + list(State.choices))
     region = forms.ChoiceField(label=_("place"), required=False)
     received_from = forms.DateField(label=_("received from"), required=False,
                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     received_to = forms.DateField(label=_("received until"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    sort = forms.ChoiceField(label=_("sort by"), required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
+    sort = forms.ChoiceField(label=_("sort by"), required=False, choices=list(QUEUE_SORT_LABELS.items()))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", _("any place"))] + township_choices(user)
+        self.user = user
+        county = home_region(user)
+        townships = townships_of(county.prefix) if county else []
+        self.fields["region"].choices = [("", _("any place"))] + [(r.prefix, r.name) for r in townships]
+        self.fields["category"].choices = [("", _("any category"))] + queue_category_choices()
+        for name in ("channel", "kind", "category", "state", "region", "sort"):
+            _fast(self.fields[name])
 
-    def value(self, name: str) -> Any:
-        return self.cleaned_data.get(name) if self.is_valid() else None
+    def query(self) -> QueueQuery:
+        """The QueueQuery of the submitted values; an invalid value is ignored, not an error page."""
+        self.is_valid()
+        d = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
+        category_ids: tuple[int, ...] = ()
+        if d.get("category"):
+            category_ids = category_subtree(int(d["category"]))
+        return QueueQuery(
+            tab=d.get("tab") or "open",
+            channel=d.get("channel") or "", kind=d.get("kind") or "", state=d.get("state") or "",
+            category_ids=category_ids, region_prefix=d.get("region") or "",
+            received_from=d.get("received_from"), received_to=d.get("received_to"),
+            text=d.get("q") or "", sort=d.get("sort") or "",
+        )
 
 
 # ---------------------------------------------------------------- one form per workflow action
@@ -260,15 +319,9 @@ class DeclineForm(ActionForm):
 
 
 def routing_units(petition: Petition) -> list[Unit]:
-    """The active units a petition may be forwarded to (not its owner, not the unit it accuses),
-    read once per petition object whatever forms need them."""
-    cached = petition.__dict__.get("_routing_units")
-    if cached is None:
-        qs = Unit.objects.filter(is_active=True).exclude(pk=petition.owner_unit_id).select_related("region")
-        if petition.kind == Kind.ACCUSATION and petition.accused_unit_id:
-            qs = qs.exclude(pk=petition.accused_unit_id)
-        cached = petition.__dict__["_routing_units"] = list(qs.order_by("region__code", "name"))
-    return cached
+    """The active units a petition may be forwarded to: not its owner, not the unit it accuses."""
+    accused = petition.accused_unit_id if petition.kind == Kind.ACCUSATION else None
+    return [u for u in unit_list_active() if u.pk not in (petition.owner_unit_id, accused)]
 
 
 class UnitChoiceField(forms.TypedChoiceField):
@@ -353,3 +406,39 @@ def action_form(action: str, petition: Petition, user: User, data: Any = None) -
     """The form of `action` (an empty ActionForm for actions without data), prefixed by the action."""
     cls = ACTION_FORMS.get(action, ActionForm)
     return cls(data, petition=petition, user=user, prefix=action)
+
+
+# ---------------------------------------------------------------- supervision (督办)
+
+class SuperviseForm(forms.Form):
+    mode = forms.ChoiceField(label=_("form of supervision"), choices=SupervisionMode.choices,
+                             initial=SupervisionMode.ONLINE)
+    reason = forms.CharField(label=_("reason for supervision"), widget=forms.Textarea(attrs={"rows": 2}))
+    requirement = forms.CharField(label=_("what the unit must do and answer"),
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+    answer_due_on = forms.DateField(label=_("answer due on"),
+                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="supervise", **kwargs)
+        if not self.is_bound:
+            self.initial["answer_due_on"] = timezone.localdate() + dt.timedelta(days=7)
+
+
+class SupervisionAnswerForm(forms.Form):
+    answer = forms.CharField(label=_("answer to the supervision"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="supervision_answer", **kwargs)
+
+
+class SupervisionEndForm(forms.Form):
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="supervision_end", **kwargs)
+
+
+SUPERVISION_FORMS: dict[str, type[forms.Form]] = {
+    "supervise": SuperviseForm, "answer": SupervisionAnswerForm, "end": SupervisionEndForm,
+}

@@ -13,8 +13,12 @@ urlpatterns = [
     path("find/", views.find, name="find"),
     path("register/", views.register, name="register"),
     path("register/lookup", views.register_lookup, name="register_lookup"),
+    path("register/similar", views.register_similar, name="register_similar"),
     path("queue/", views.work_queue, name="queue"),
     path("queue/export.xlsx", views.work_queue_export, name="queue_export"),
     path("p/<int:pk>/", views.petition_detail, name="petition"),
     path("p/<int:pk>/act/<slug:action>/", views.petition_act, name="petition_act"),
+    path("p/<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
+    path("p/<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment_download"),
+    path("p/<int:pk>/supervision/<slug:action>/", views.petition_supervision, name="petition_supervision"),
 ]

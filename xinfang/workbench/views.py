@@ -5,8 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,13 +15,23 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xinfang.documents.models import NoticeKind
 from xinfang.documents.services import notices_available
+from xinfang.intake import panels
+from xinfang.intake.files import size_text
+from xinfang.intake.forms import AttachmentUploadForm
+from xinfang.petitions.models import Attachment
+from xinfang.workbench.forms import place_choices
 from xinfang.petitions import deadlines, rules, services
-from xinfang.petitions.models import Petition, State
-from xinfang.petitions.selectors import petition_list_for
+from xinfang.petitions.models import Petition, Satisfaction, State
+from xinfang.petitions.selectors import (
+    petition_list_for, petition_queue_for, queue_page, queue_tab_counts,
+)
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
 from xinfang.petitions.workflow import STAFF, TABLE, actions_for
 from xinfang.workbench import queue
-from xinfang.workbench.forms import QUEUE_TABS, QueueFilterForm, RegisterForm, action_form
+from xinfang.oversight import services as oversight
+from xinfang.workbench.forms import (
+    QUEUE_TAB_LABELS, SUPERVISION_FORMS, QueueFilterForm, RegisterForm, action_form,
+)
 
 PER_PAGE = 50
 PETITION_RELATED = ("category", "region", "region__parent", "owner_unit", "owner_unit__region",
@@ -34,6 +43,15 @@ EVENT_LABELS = {
     "deadline_overdue": gettext_lazy("deadline passed"),
     # the one event of a petition taken over from a paper/Excel ledger (manage.py generate_petitions)
     "import": gettext_lazy("imported from a ledger"),
+    "attach": gettext_lazy("attachment added"),
+    "supervise": gettext_lazy("put under supervision"),
+    "supervision_answer": gettext_lazy("supervision answered"),
+    "supervision_end": gettext_lazy("supervision ended"),
+}
+SUPERVISION_LABELS = {
+    "supervise": gettext_lazy("put under supervision"),
+    "answer": gettext_lazy("answer the supervision"),
+    "end": gettext_lazy("end the supervision"),
 }
 
 
@@ -41,11 +59,15 @@ def _can_register(request: HttpRequest) -> bool:
     return request.user.role in STAFF and request.user.unit_id is not None
 
 
+def _tabs(user, today) -> list[tuple[str, str, int | None]]:
+    """(tab, label, count) of every tab; "concluded" is not counted."""
+    counts = queue_tab_counts(user, today)
+    return [(key, label, counts.get(key)) for key, label in QUEUE_TAB_LABELS.items()]
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    counts = queue.tab_counts(request.user, today)
-    tabs = [(key, label, counts[key]) for key, (label, _q) in QUEUE_TABS.items()]
+    tabs = [t for t in _tabs(request.user, timezone.localdate()) if t[0] != "concluded"]
     return render(request, "workbench/home.html", {"tabs": tabs, "can_register": _can_register(request)})
 
 
@@ -65,54 +87,60 @@ def find(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
-    form = RegisterForm(request.POST or None, user=request.user)
+    """The desk's one form; with its files, one transaction (a refused file registers nothing)."""
+    form = RegisterForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             petition = services.petition_register(actor=request.user, **form.service_kwargs())
+        except services.AttachmentError as e:
+            form.add_error("attachments", str(e))
         except WorkflowError as e:
             form.add_error(None, str(e))
         else:
             return redirect(reverse("workbench:petition", args=[petition.pk]) + "?new=1")
+    context: dict[str, Any] = {"form": form, "can_register": _can_register(request)}
+    if form.is_bound:  # shown again: the panels as they were, with what was chosen and ticked
+        context |= panels.lookup_context(request.user, request.POST)
+        context |= panels.similar_context(request.user, request.POST, form.places)
+        context["files_dropped"] = bool(request.FILES)
     status = 400 if request.method == "POST" else 200
-    return render(request, "workbench/register.html",
-                  {"form": form, "can_register": _can_register(request)}, status=status)
+    return render(request, "workbench/register.html", context, status=status)
 
 
 @login_required
 @require_GET
 def register_lookup(request: HttpRequest) -> HttpResponse:
-    """The petitioner's earlier petitions that the user may see, found by phone number (htmx partial)."""
-    phone = "".join(ch for ch in request.GET.get("phone", "") if ch.isdigit() or ch == "+")
-    petitions: list[Petition] = []
-    if len(phone) >= 5:
-        petitions = list(petition_list_for(request.user).filter(petitioners__phone=phone)
-                         .select_related("owner_unit", "region").distinct().order_by("-received_at")[:20])
-    people = {}
-    if petitions:
-        from xinfang.petitions.models import PetitionParty
+    """Earlier petitioners found by the name, phone or ID number typed, with their petitions that the
+    user may see (htmx partial)."""
+    return render(request, "workbench/partials/lookup.html", panels.lookup_context(request.user, request.GET))
 
-        for party in (PetitionParty.objects.filter(petition__in=petitions, petitioner__phone=phone)
-                      .select_related("petitioner")):
-            people[party.petitioner_id] = party.petitioner
-    return render(request, "workbench/partials/lookup.html",
-                  {"phone": phone, "petitions": petitions, "people": list(people.values())})
+
+@login_required
+@require_GET
+def register_similar(request: HttpRequest) -> HttpResponse:
+    """Likely earlier petitions on the same matter, from the title, content and place typed (htmx partial)."""
+    context = panels.similar_context(request.user, request.GET, place_choices(request.user))
+    return render(request, "workbench/partials/similar.html", context)
 
 
 # ---------------------------------------------------------------- work queue
+
+def _page_number(request: HttpRequest) -> int:
+    value = request.GET.get("page", "1")
+    return int(value) if value.isdigit() else 1
+
 
 @login_required
 @require_GET
 def work_queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = QueueFilterForm(request.GET, user=request.user)
-    qs = queue.filtered(request.user, form, today)
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    counts = queue.tab_counts(request.user, today)
-    current = form.value("tab") or "all"
-    tabs = [(key, label, counts[key]) for key, (label, _q) in QUEUE_TABS.items()]
+    query = form.query()
+    qs = petition_queue_for(request.user, query, today).select_related(*queue.ROW_RELATED)
+    page = queue_page(qs, query.order, _page_number(request), PER_PAGE, clamp=True)
     return render(request, "workbench/queue.html", {
-        "form": form, "page": page, "rows": queue.rows(page.object_list, today), "tabs": tabs,
-        "current_tab": current, "can_register": _can_register(request),
+        "form": form, "query": query, "page": page, "rows": queue.rows(page.rows, today),
+        "tabs": _tabs(request.user, today), "can_register": _can_register(request),
     })
 
 
@@ -120,8 +148,9 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 def work_queue_export(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    form = QueueFilterForm(request.GET, user=request.user)
-    qs = queue.filtered(request.user, form, today)
+    query = QueueFilterForm(request.GET, user=request.user).query()
+    qs = queue.export_order(petition_queue_for(request.user, query, today).select_related(*queue.ROW_RELATED),
+                            query.order)
     body = queue.export_xlsx(qs.iterator(chunk_size=2000), today)
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="queue-{today.isoformat()}.xlsx"'
@@ -136,24 +165,35 @@ def _visible_petition(request: HttpRequest, pk: int) -> Petition:
 
 def _event_note(action: str, data: dict[str, Any]) -> str:
     """The words an event carries (a note, a reason), with stored keys shown as their labels."""
+    if action == "attach":
+        return f"{data.get('name', '')}（{size_text(int(data.get('size', 0)))}）"
     reason = data.get("reason") or ""
     if action == "decline":
         reason = rules.DECLINE_REASONS.get(reason, reason)
     if action == "redirect":
         reason = rules.LEGAL_CHANNELS.get(data.get("channel", ""), "")
+    if action == "extend" and data.get("days"):
+        reason = _("%(days)s days more, due %(due)s: %(reason)s") % {
+            "days": data["days"], "due": data.get("due_after", ""), "reason": reason}
+    if action == "evaluate":
+        reason = "；".join(str(x) for x in (Satisfaction(data["satisfaction"]).label, reason) if x)
     return "；".join(str(x) for x in (reason, data.get("note")) if x)
 
 
 def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, Any] | None = None,
                    status: int = 200) -> HttpResponse:
     user = request.user
+    event_rows = list(petition.events.order_by("seq"))
     events = [
         {"event": e, "label": TABLE[e.action].label if e.action in TABLE else EVENT_LABELS.get(e.action, e.action),
          "from": State(e.from_state).label if e.from_state else "",
          "to": State(e.to_state).label if e.to_state and e.to_state != e.from_state else "",
          "note": _event_note(e.action, e.data)}
-        for e in petition.events.order_by("seq")
+        for e in event_rows
     ]
+    # the evaluations are read from their events (which carry the rating and reason): no query of their own
+    evaluations = [{"on": timezone.localdate(e.at), "satisfaction": Satisfaction(e.data["satisfaction"]).label,
+                    "reason": e.data.get("reason", "")} for e in event_rows if e.action == "evaluate"]
     deadline_list = list(petition.deadlines.select_related("unit").order_by("-is_open", "due_on", "pk"))
     decisions = list(petition.decisions.select_related("unit", "decided_by").order_by("decided_on", "pk"))
     forms = [(t, (bound or {}).get(t.action) or action_form(t.action, petition, user))
@@ -168,8 +208,11 @@ def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, An
         "parties": parties,
         "co_handlers": list(petition.co_handlers.select_related("unit")),
         "related": list(petition_list_for(user).filter(related=petition).only("pk", "query_code", "title")),
+        "attachments": list(petition.attachments.order_by("uploaded_at", "pk")),
+        "attach_form": AttachmentUploadForm() if user.role in STAFF else None,
         "decisions": decisions,
-        "evaluations": list(petition.evaluations.order_by("evaluated_on", "pk")),
+        "evaluations": evaluations,
+        **_supervision_context(user, petition, bound),
         "events": events,
         "deadlines": [{"deadline": d, "explain": deadlines.explain(d)} for d in deadline_list],
         "action_forms": forms,
@@ -178,6 +221,57 @@ def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, An
         "today": timezone.localdate(),
         "can_register": _can_register(request),
     }, status=status)
+
+
+def _supervision_context(user, petition: Petition, bound: dict[str, Any] | None) -> dict[str, Any]:
+    """The petition's supervisions and the supervision forms the user may use now (one query)."""
+    bound = bound or {}
+    items = list(petition.supervisions.select_related("unit", "opened_by", "answered_by", "closed_by")
+                 .order_by("-is_open", "-opened_at"))
+    today = timezone.localdate()
+    for s in items:
+        s.answer_late = s.is_open and s.answered_at is None and s.answer_due_on < today
+    current = next((s for s in items if s.is_open), None)
+    allowed = []
+    if current is None and oversight.supervise_refusal(petition, user, visible=True) is None:
+        allowed.append("supervise")
+    if current is not None:
+        current.petition = petition
+        if oversight.answer_refusal(current, petition, user) is None:
+            allowed.append("answer")
+        if oversight.end_refusal(current, user, visible=True) is None:
+            allowed.append("end")
+    forms = [(key, SUPERVISION_LABELS[key], bound.get(key) or SUPERVISION_FORMS[key]()) for key in allowed]
+    return {"supervisions": items, "supervision_forms": forms}
+
+
+@login_required
+@require_POST
+def petition_supervision(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Put under supervision (督办), answer it, or end it."""
+    petition = _visible_petition(request, pk)
+    if action not in SUPERVISION_FORMS:
+        raise Http404
+    form = SUPERVISION_FORMS[action](request.POST)
+    current = petition.supervisions.filter(is_open=True).first()
+    if form.is_valid():
+        try:
+            if action == "supervise":
+                oversight.supervision_open(petition, actor=request.user, **form.cleaned_data)
+            elif current is None:
+                raise WorkflowError("该事项没有正在进行的督办。")
+            elif action == "answer":
+                oversight.supervision_answer(current, actor=request.user, **form.cleaned_data)
+            else:
+                oversight.supervision_end(current, actor=request.user, **form.cleaned_data)
+        except WorkflowError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": SUPERVISION_LABELS[action]})
+            return redirect("workbench:petition", pk=petition.pk)
+    else:
+        messages.error(request, _("Please correct the form of “%(action)s”.") % {"action": SUPERVISION_LABELS[action]})
+    return _petition_page(request, petition, bound={action: form}, status=400)
 
 
 @login_required
@@ -206,3 +300,44 @@ def petition_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         messages.error(request, _("Please correct the form of “%(action)s”.") % {"action": TABLE[action].label})
     return _petition_page(request, petition, bound={action: form}, status=400)
+
+
+# ---------------------------------------------------------------- attachments (附件)
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add files to a petition from its page (all or none), each with its "attach" event."""
+    petition = _visible_petition(request, pk)
+    form = AttachmentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            added = services.attachments_add(petition, actor=request.user, files=form.cleaned_data["files"],
+                                             visible=True)
+        except WorkflowError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, _("Attached: %(names)s.") % {"names": "、".join(a.name for a in added)})
+    else:
+        for error in form.errors.get("files", []):
+            messages.error(request, error)
+    return redirect(reverse("workbench:petition", args=[petition.pk]) + "#attachments")
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    """A petition's file, only to those who may see the petition (404 for everyone else), always as a
+    download with its recorded type: never shown inline, never sniffed into something else."""
+    petition = get_object_or_404(petition_list_for(request.user).only("pk"), pk=pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, petition_id=petition.pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.name,
+                            content_type=attachment.content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
