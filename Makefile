@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run install fonts migrate demo test test-sqlite test-postgres bench clean
+.PHONY: run install fonts chromium migrate demo test test-sqlite test-postgres bench clean
 
 # PDF notices embed Noto Serif CJK from Debian's fonts-noto-cjk (settings.NOTICE_FONT).
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
@@ -30,7 +30,15 @@ run: demo
 	@$(PY) manage.py demo_logins
 	$(PY) manage.py runserver $(HOST)
 
-test: install
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; never `playwright install`
+# (it downloads a browser build). Without chromium they are skipped, except under CI=true, where they fail.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: the browser tests need Debian's chromium (apt-get install chromium); skipped without it"
+
+test: install chromium
 	@echo "== tests on SQLite =="
 	env -u DATABASE_URL $(PY) -m pytest
 	@if [ -n "$$DATABASE_URL" ]; then echo "== tests on $$DATABASE_URL =="; $(PY) -m pytest; fi
