@@ -54,7 +54,8 @@ def _queue(user, query: str):
 
     try:
         qs = selectors.petition_queue_for(user, selectors.QueueQuery(text=query), timezone.localdate())
-        if "petitions_search" in str(qs.query):  # the queue applies the text search itself
+        sql = str(qs.query)
+        if "petitions_search" in sql or "search_vector" in sql:  # the queue applies the text search itself
             return qs
     except (AttributeError, TypeError):  # the queue's selectors are not (or no longer) there
         pass

@@ -448,7 +448,7 @@ def test_a_long_run_builds_the_search_index_at_the_end(monkeypatch):
     petitions_generate(300, seed=9, now=NOW, workers=0)
     check_searchable()
     with connection.cursor() as cur:
-        indexes = connection.introspection.get_constraints(cur, search.TABLE)
+        indexes = connection.introspection.get_constraints(cur, Petition._meta.db_table)
     assert (search.PG_INDEX in indexes) == (connection.vendor == "postgresql")
 
 

@@ -10,10 +10,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import at, handler, register
+from conftest import act, at, handler, owner_handler, register
 from xinfang.petitions import search
 from xinfang.petitions.models import Petition
-from xinfang.petitions.search import petition_search_index, search_filter, search_terms, segment
+from xinfang.petitions.search import (
+    petition_search_index, search_body, search_filter, search_terms, segment,
+)
 from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.workflow import OPEN_STATES
 
@@ -166,6 +168,12 @@ def test_composes_with_visibility_filters_ordering_slicing_and_count(org):
     assert pks(search_filter(petition_list_for(user), "工资").filter(owner_unit_id=user.unit_id)) == pks(found)
 
 
+def test_works_inside_a_subquery(three):
+    wages, noise, both = three
+    found = search_filter(Petition.objects.all(), "工资").values("pk")
+    assert pks(Petition.objects.filter(pk__in=found).exclude(pk=both.pk)) == {wages.pk}
+
+
 def test_searching_costs_the_same_queries_for_few_and_many_petitions(org):
     user = handler(org, "town_a")
 
@@ -193,6 +201,26 @@ def test_registration_makes_a_petition_findable_at_once(org):
     p = register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk, title="宅基地审批没有结果",
                  content="本人提交建房申请，至今没有答复。")
     assert pks(search_filter(petition_list_for(user), "宅基地 审批")) == {p.pk}
+
+
+def test_a_petition_stays_findable_when_it_is_saved_or_moves_on(org, three):
+    wages, noise, both = three
+    Petition.objects.get(pk=wages.pk).save()  # every field written back: its search terms are kept
+    act(org, "accept", noise, owner_handler(org, noise), at(2026, 3, 3))  # a step of the workflow
+    assert Petition.objects.get(pk=noise.pk).state == "accepted"
+    assert pks(search_filter(Petition.objects.all(), "工资")) == {wages.pk, both.pk}
+    assert pks(search_filter(Petition.objects.all(), "扰民")) == {noise.pk}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the tsvector text form is PostgreSQL's")
+def test_the_text_form_of_the_terms_is_the_same_tsvector():
+    """The generator COPYs search_vector_text; registration uses array_to_tsvector of the terms."""
+    bodies = [search_body(*WAGES), search_body(*NOISE), "", "a3 abc 工资", "it's a\\b 'x' \\"]
+    with connection.cursor() as cur:
+        for body in bodies:
+            cur.execute("SELECT %s::tsvector = array_to_tsvector(%s::text[])",
+                        [search.search_vector_text(body), body.split()])
+            assert cur.fetchone()[0], body
 
 
 def test_indexing_again_replaces_the_row(three):

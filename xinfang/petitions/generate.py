@@ -51,8 +51,8 @@ from xinfang.petitions.models import (
     Outcome, Petition, Petitioner, PetitionParty, Priority, Satisfaction, State as S,
 )
 from xinfang.petitions.search import (
-    search_body, search_bulk_end, search_bulk_start, search_clear, search_insert_select, search_optimize,
-    search_write_rows,
+    COLUMN as SEARCH_COLUMN, search_body, search_bulk_end, search_bulk_start, search_clear, search_insert_select,
+    search_vector_text, search_write_rows,
 )
 from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE
 
@@ -1351,11 +1351,13 @@ TABLES = {
 }
 HISTORIES = ("import", "full")
 ORDER = ["petitioner", "petition", "party", "event", "deadline", "decision", "evaluation"]
-# A batch's rows for the full-text index (xinfang.petitions.search): "search" (petition id, text index)
-# and "search_text" (text index, body) of texts the worker segmented. The writing process turns text
-# indexes into bodies (SearchBodies), segmenting each pooled text once (~1.5 ms a text), when a row first
-# needs it. A run long enough to use nearly every text (count >= PRESEGMENT_RUNS x the pool) segments
-# the whole pool first, half in the worker (sent with its first batch), half in the writer meanwhile.
+# A batch's rows for the full-text index (xinfang.petitions.search): "search" (petition id, text index),
+# one for each petition row, in the same order, and "search_text" (text index, body) of texts the worker
+# segmented. The writing process turns text indexes into bodies (SearchBodies), segmenting each pooled
+# text once (~1.5 ms a text), when a row first needs it; on SQLite they go into its FTS5 table, on
+# PostgreSQL into the petition rows themselves (their search_vector column, in the same COPY). A run
+# long enough to use nearly every text (count >= PRESEGMENT_RUNS x the pool) segments the whole pool
+# first, half in the worker (sent with its first batch), half in the writer meanwhile.
 SEARCH_ROWS = ["search", "search_text"]
 PRESEGMENT_RUNS = 3
 PG_INDEX_REBUILD_MIN = 50000  # PostgreSQL, empty index: build its GIN index after a run of this many
@@ -1368,6 +1370,7 @@ class SearchBodies:
     def __init__(self, texts: Texts) -> None:
         self.items = texts.items
         self.bodies: list[str | None] = [None] * len(self.items)
+        self.vectors: list[str | None] = [None] * len(self.items)  # PostgreSQL: search_vector_text(body)
         self.unsaved: list[tuple[int, str]] = []  # added since the last take()
 
     def make(self, indexes) -> None:
@@ -1393,6 +1396,14 @@ class SearchBodies:
         self.make(self.missing(ti for _, ti in refs))
         bodies = self.bodies
         return [(pid, bodies[ti]) for pid, ti in refs]
+
+    def vector_rows(self, refs: list[tuple[int, int]]) -> list[tuple[int, str]]:
+        """PostgreSQL: (petition id, text index) -> (petition id, tsvector text of the body)."""
+        self.make(self.missing(ti for _, ti in refs))
+        bodies, vectors = self.bodies, self.vectors
+        for ti in {ti for _, ti in refs if vectors[ti] is None}:
+            vectors[ti] = search_vector_text(bodies[ti])
+        return [(pid, vectors[ti]) for pid, ti in refs]
 
 
 @dataclass
@@ -1483,6 +1494,10 @@ def _write(raw, postgres: bool, batch: Batch, bodies: SearchBodies) -> None:
                                   "JOIN temp.xinfang_generate_search_text AS t ON t.id = s.c1 ORDER BY s.rowid")
         return
     rows = batch.rows
+    bodies.add(rows["search_text"])
+    # (petition id, body; on PostgreSQL its tsvector text) of each petition row, in the same order
+    search = (bodies.vector_rows if postgres else bodies.rows)(rows["search"])
+    bodies.take()
     for name in ORDER:
         data = rows[name]
         if not data:
@@ -1490,6 +1505,9 @@ def _write(raw, postgres: bool, batch: Batch, bodies: SearchBodies) -> None:
         table, cols = TABLES[name]
         col_sql = ", ".join(qn(c) for c in cols)
         if postgres:
+            if name == "petition":  # with its search terms, as a tsvector's text
+                col_sql += f", {qn(SEARCH_COLUMN)}"
+                data = _with_search_vectors(data, search)
             with raw.cursor() as cur, cur.copy(f"COPY {qn(table)} ({col_sql}) FROM STDIN") as cp:
                 write = cp.write_row
                 for row in data:
@@ -1498,9 +1516,16 @@ def _write(raw, postgres: bool, batch: Batch, bodies: SearchBodies) -> None:
             cur = raw.cursor()
             cur.executemany(f"INSERT INTO {qn(table)} ({col_sql}) VALUES ({', '.join('?' * len(cols))})", data)
             cur.close()
-    bodies.add(rows["search_text"])
-    search_write_rows(raw, bodies.rows(rows["search"]), postgres)  # the full-text index, same transaction
-    bodies.take()
+    if not postgres:
+        search_write_rows(raw, search)  # the full-text index, same transaction
+
+
+def _with_search_vectors(petitions: list[tuple], vectors: list[tuple[int, str]]) -> list[tuple]:
+    """PostgreSQL: each petition row with its search_vector (tsvector text) appended."""
+    if len(petitions) != len(vectors) or any(p[0] != pid for p, (pid, _) in zip(petitions, vectors)):
+        raise GenerateError("全文检索词与信访事项不对应（生成器错误）。"
+                            " (The search rows do not match the petition rows: a generator bug.)")
+    return [p + (v,) for p, (_, v) in zip(petitions, vectors)]
 
 
 def _produce(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: int, out,
@@ -1699,8 +1724,8 @@ def petitions_generate(count: int, *, seed: int | None = None, years: float = 2,
                                                                           PetitionParty, Decision, Evaluation]):
                     cur.execute(sql)
                 if not connection.in_atomic_block:  # fresh statistics, or the planner ignores the queue index
+                    # (the petition table's includes its search terms: search.search_optimize)
                     cur.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t, _ in TABLES.values()))
-                    search_optimize()  # the full-text index's too
     finally:
         if batches is not None:
             batches.close()  # stops the worker, if it is still running

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from xinfang.org.models import Region, Unit
+from xinfang.petitions.search import SearchTermsField
 
 
 class Channel(models.TextChoices):
@@ -124,14 +125,18 @@ class Petition(models.Model):
     log_seq = models.PositiveIntegerField(default=0, editable=False)
     log_head = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # PostgreSQL: the full-text search terms, GIN-indexed (xinfang.petitions.search); NULL on SQLite
+    search_vector = SearchTermsField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("petition")
         verbose_name_plural = _("petitions")
         indexes = [
             models.Index(fields=["owner_unit", "due_on"], name="petition_queue_idx"),
-            # a unit's queue counted per tab without reading the rows (selectors.queue_tab_counts)
-            models.Index(fields=["owner_unit", "state", "due_on", "kind", "accused_unit", "accused_user"],
+            # a unit's queue: counted per tab, filtered and sorted to the ids of one page without
+            # reading the rows (selectors.queue_tab_counts, selectors.queue_page)
+            models.Index(fields=["owner_unit", "state", "due_on", "priority", "received_at", "kind", "channel",
+                                 "region", "category", "accused_unit", "accused_user"],
                          name="petition_unit_state_idx"),
             models.Index(fields=["owner_unit", "received_at"], name="petition_unit_received_idx"),
             models.Index(fields=["state", "due_on"], name="petition_state_due_idx"),

@@ -19,13 +19,15 @@ few function words such as 的/了/是, which nearly every petition has) as one 
   stored title and content, which never change after registration (the admin is read-only and
   no service edits them). After an upgrade of jieba or a change of `segment`, run
   `manage.py search_reindex`.
-- PostgreSQL: a table (petition_id primary key, tsv tsvector) with a GIN index. The tsvector is
-  made from the terms themselves (`array_to_tsvector`) and the query from the terms ('a' & 'b'),
-  not by the text-search parser, so that PostgreSQL matches exactly what SQLite matches whatever
-  the database's locale. No foreign key: `manage.py flush` (and the test runner) truncates the
-  petition table without CASCADE; petitions are never deleted otherwise.
+- PostgreSQL: a tsvector column of the petition row itself (`Petition.search_vector`, a
+  `SearchTermsField`) with its own GIN index, so that a search ANDs its bitmap with that of the
+  unit's queue index (petition_unit_state_idx) and reads only the petitions that pass both: no
+  separate table whose row would be read for every match. The tsvector is made from the terms
+  themselves (`array_to_tsvector`, or its text form in the generator's COPY) and the query from
+  the terms ('a' & 'b'), not by the text-search parser, so that PostgreSQL matches exactly what
+  SQLite matches whatever the database's locale. A petition whose column is NULL is not indexed.
 
-Every statement that touches the index is in this module (and the migration that creates it).
+Every statement that touches the index is in this module (and the migrations that create it).
 """
 from __future__ import annotations
 
@@ -38,15 +40,17 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import NotSupportedError, connection, connections, transaction
-from django.db.models import QuerySet
+from django.db import NotSupportedError, connection, connections, models, transaction
+from django.db.models import F, Lookup, QuerySet
 from django.db.models.expressions import RawSQL
 
 if TYPE_CHECKING:
     from xinfang.petitions.models import Petition
 
-TABLE = "petitions_search"
-PG_INDEX = "petitions_search_tsv_idx"  # the GIN index (PostgreSQL), as the migration names it
+TABLE = "petitions_search"  # SQLite: the FTS5 table
+PG_TABLE = "petitions_petition"  # PostgreSQL: the petition table (Petition._meta.db_table) ...
+COLUMN = "search_vector"  # ... its tsvector column (Petition.search_vector)
+PG_INDEX = "petition_search_vector_idx"  # ... and the column's GIN index, as the migration names it
 MAX_QUERY_CHARS = 200      # what a search box takes; the rest of a pasted text is ignored
 MAX_QUERY_TERMS = 32       # distinct terms of one query (all must match)
 MAX_TERM_CHARS = 64        # longer runs of letters or digits (pasted codes, base64) are cut
@@ -123,6 +127,48 @@ def _vendor(using: str | None = None) -> str:
     return vendor
 
 
+# ---------------------------------------------------------------- the PostgreSQL column
+
+class SearchTermsField(models.Field):
+    """A petition's search terms as PostgreSQL keeps them: a tsvector column of the petition row
+    (text on SQLite, where it stays NULL: SQLite's terms are in its FTS5 table). Written only by
+    this module (registration, `search_reindex`, the generator's COPY); read only by the database,
+    through the `matches` lookup (`search_vector__matches=<tsquery text>`) and its GIN index.
+
+    The ORM never moves the value: a query selects NULL in its place (~1 kB of terms would otherwise
+    come with every petition loaded, and widen every sort), so it reads as None; and saving a loaded
+    petition leaves the column as it is (SET search_vector = search_vector), never clears it."""
+
+    description = "search terms (PostgreSQL tsvector)"
+
+    def db_type(self, connection) -> str:
+        return "tsvector" if connection.vendor == "postgresql" else "text"
+
+    def select_format(self, compiler, sql, params):
+        # a typed NULL: PostgreSQL refuses a bare NULL in GROUP BY ("non-integer constant")
+        return ("CAST(NULL AS tsvector)" if compiler.connection.vendor == "postgresql" else "NULL"), ()
+
+    def pre_save(self, model_instance, add):
+        return super().pre_save(model_instance, add) if add else F(self.attname)
+
+
+@SearchTermsField.register_lookup
+class Matches(Lookup):
+    """`search_vector__matches=<tsquery text>`: PostgreSQL's @@, the query in tsquery input form
+    ('a' & ('b' | 'c')) as one bound parameter. An ordinary filter: it composes with any other,
+    with ordering, slicing, counting and subqueries."""
+
+    lookup_name = "matches"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            raise NotSupportedError("search_vector__matches needs PostgreSQL (SQLite searches its FTS5 table)")
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} @@ ({rhs})::tsquery", (*lhs_params, *rhs_params)
+
+
 # ---------------------------------------------------------------- searching
 
 def query_groups(query: str) -> list[list[list[str]]]:
@@ -191,35 +237,37 @@ def search_filter(qs: QuerySet[Petition], query: str) -> QuerySet[Petition]:
             return "(" + " AND ".join(f'"{t}"' for t in terms) + ")"
         sql = f'SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH %s'
         param = " AND ".join("(" + " OR ".join(alt(a) for a in g) + ")" for g in groups)
-    else:  # tsquery: lexemes taken as they are, & and |
-        def alt(terms: list[str]) -> str:
-            return "(" + " & ".join(f"'{t}'" for t in terms) + ")"
-        sql = f'SELECT petition_id FROM "{TABLE}" WHERE tsv @@ %s::tsquery'
-        param = " & ".join("(" + " | ".join(alt(a) for a in g) + ")" for g in groups)
-    return qs.filter(pk__in=RawSQL(sql, [param]))
+        # `id + 0`, not `id`: once ANALYZE has run, SQLite would otherwise drive the query from the
+        # matches (one rowid lookup per match: 40,000 for a common word, 70-800 ms at 1M); this way it
+        # walks the queue's own index and checks each row against the list of matches.
+        return qs.alias(_search_id=F("pk") + 0).filter(_search_id__in=RawSQL(sql, [param]))
+
+    def lexemes(terms: list[str]) -> str:  # tsquery: lexemes taken as they are, & and |
+        return "(" + " & ".join(f"'{t}'" for t in terms) + ")"
+    tsquery = " & ".join("(" + " | ".join(lexemes(a) for a in g) + ")" for g in groups)
+    return qs.filter(search_vector__matches=tsquery)  # the petition row's own column (SearchTermsField)
 
 
 # ---------------------------------------------------------------- writing the index
 
-def _tsvector_literal(body: str) -> str:
-    """The tsvector input form of a body (terms are letters and digits only: nothing to escape)."""
+def search_vector_text(body: str) -> str:
+    """PostgreSQL: the tsvector input form of a body ('a' 'b' ...), as COPY takes it for the
+    petition's search_vector; the same tsvector as array_to_tsvector of its terms. (Terms are letters
+    and digits only; a quote or backslash, should one ever get in, is escaped all the same.)"""
+    if "'" in body or "\\" in body:
+        return " ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in body.split())
     return " ".join(f"'{t}'" for t in body.split())
 
 
-def search_write_rows(raw, rows: Sequence[tuple[int, str]], postgres: bool) -> None:
-    """Add index rows (petition id, body) of petitions not yet indexed, on a DB-API connection of
-    the default database (the generator's bulk path: executemany on SQLite, COPY on PostgreSQL)."""
+def search_write_rows(raw, rows: Sequence[tuple[int, str]]) -> None:
+    """SQLite: add index rows (petition id, body) of petitions not yet indexed, on a DB-API
+    connection of the default database (the generator's bulk path). On PostgreSQL the generator
+    puts `search_vector_text` of each body into the petition rows it copies (COLUMN)."""
     if not rows:
         return
-    if postgres:
-        with raw.cursor() as cur, cur.copy(f'COPY "{TABLE}" (petition_id, tsv) FROM STDIN') as cp:
-            write = cp.write_row
-            for pid, body in rows:
-                write((pid, _tsvector_literal(body)))
-    else:
-        cur = raw.cursor()
-        cur.executemany(f'INSERT INTO "{TABLE}" (rowid, body) VALUES (?, ?)', rows)
-        cur.close()
+    cur = raw.cursor()
+    cur.executemany(f'INSERT INTO "{TABLE}" (rowid, body) VALUES (?, ?)', rows)
+    cur.close()
 
 
 def search_insert_select(raw, select_sql: str) -> None:
@@ -239,18 +287,16 @@ def petition_search_index(petitions: Iterable[Petition]) -> int:
 
 def _index(rows: dict[int, str]) -> int:
     """One statement a petition (the registration desk counts its queries); the rare replacement
-    costs two more for the whole batch."""
+    costs two more for the whole batch (SQLite)."""
     from xinfang.petitions.models import Petition
 
     if not rows:
         return 0
     ids = sorted(rows)
     with transaction.atomic(savepoint=False), connection.cursor() as cur:
-        if _vendor() == "postgresql":
-            cur.executemany(
-                f'INSERT INTO "{TABLE}" (petition_id, tsv) VALUES (%s, array_to_tsvector(%s::text[])) '
-                "ON CONFLICT (petition_id) DO UPDATE SET tsv = EXCLUDED.tsv",
-                [(pid, rows[pid].split()) for pid in ids])
+        if _vendor() == "postgresql":  # the petition's own column: set, whatever it held
+            cur.executemany(f'UPDATE "{PG_TABLE}" SET "{COLUMN}" = array_to_tsvector(%s::text[]) WHERE id = %s',
+                            [(rows[pid].split(), pid) for pid in ids])
             return len(ids)
         present = []
         for pid in ids:  # a contentless FTS5 table has no INSERT OR REPLACE
@@ -271,14 +317,15 @@ def search_clear() -> None:
     """Empty the index (before a rebuild; or when there are no petitions left to index)."""
     with connection.cursor() as cur:
         if _vendor() == "postgresql":
-            cur.execute(f'TRUNCATE "{TABLE}"')
+            cur.execute(f'UPDATE "{PG_TABLE}" SET "{COLUMN}" = NULL WHERE "{COLUMN}" IS NOT NULL')
         else:
             cur.execute(f'INSERT INTO "{TABLE}" ("{TABLE}") VALUES (\'delete-all\')')
 
 
 def search_clear_if_no_petitions() -> bool:
     """Empty the index if no petition is left (after `manage.py flush`, say): rows of petitions that
-    are gone must not collide with the ids of new ones. Returns whether it did."""
+    are gone must not collide with the ids of new ones (SQLite; on PostgreSQL the terms went with the
+    petition rows). Returns whether it did."""
     from xinfang.petitions.models import Petition
 
     if Petition.objects.exists():
@@ -290,30 +337,36 @@ def search_clear_if_no_petitions() -> bool:
 def search_row_count() -> int:
     """How many petitions the index holds (a check, e.g. after generating or re-indexing)."""
     with connection.cursor() as cur:
-        cur.execute(f'SELECT COUNT(*) FROM "{TABLE}"')
+        if _vendor() == "postgresql":
+            cur.execute(f'SELECT COUNT(*) FROM "{PG_TABLE}" WHERE "{COLUMN}" IS NOT NULL')
+        else:
+            cur.execute(f'SELECT COUNT(*) FROM "{TABLE}"')
         return cur.fetchone()[0]
 
 
 def search_optimize() -> None:
     """After bulk writes: SQLite merges the FTS5 index into one b-tree (faster queries);
-    PostgreSQL refreshes the table's statistics."""
+    PostgreSQL refreshes the petition table's statistics (those of its terms too)."""
     with connection.cursor() as cur:
         if _vendor() == "postgresql":
-            cur.execute(f'ANALYZE "{TABLE}"')
+            cur.execute(f'ANALYZE "{PG_TABLE}"')
         else:
             cur.execute(f'INSERT INTO "{TABLE}" ("{TABLE}") VALUES (\'optimize\')')
 
 
-def search_bulk_start() -> bool:
-    """PostgreSQL, before many rows go into an empty index (the generator): drop the GIN index, which
-    `search_bulk_end` builds again in one go, several times faster than row by row. Returns whether
-    it did (never on SQLite, inside a transaction, or when the index holds rows)."""
+def search_bulk_start(*, rebuild: bool = False) -> bool:
+    """PostgreSQL, before many petitions' terms are written (the generator into an empty index; with
+    `rebuild`, search_reindex whatever it holds): drop the GIN index, which `search_bulk_end` builds
+    again in one go, several times faster than row by row. Meanwhile a search still finds the right
+    petitions, slowly (it reads the whole table). Returns whether it did (never on SQLite, inside a
+    transaction, or, without `rebuild`, when some petition is indexed)."""
     if _vendor() != "postgresql" or connection.in_atomic_block:
         return False
     with connection.cursor() as cur:
-        cur.execute(f'SELECT EXISTS (SELECT 1 FROM "{TABLE}")')
-        if cur.fetchone()[0]:
-            return False
+        if not rebuild:
+            cur.execute(f'SELECT EXISTS (SELECT 1 FROM "{PG_TABLE}" WHERE "{COLUMN}" IS NOT NULL)')
+            if cur.fetchone()[0]:
+                return False
         cur.execute(f'DROP INDEX IF EXISTS "{PG_INDEX}"')
     return True
 
@@ -323,7 +376,7 @@ def search_bulk_end() -> None:
     with connection.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '512MB'")
         try:
-            cur.execute(f'CREATE INDEX IF NOT EXISTS "{PG_INDEX}" ON "{TABLE}" USING gin (tsv)')
+            cur.execute(f'CREATE INDEX IF NOT EXISTS "{PG_INDEX}" ON "{PG_TABLE}" USING gin ("{COLUMN}")')
         finally:
             cur.execute("RESET maintenance_work_mem")
 
@@ -337,14 +390,17 @@ def search_reindex(*, batch: int = 5000, workers: int = 0,
     """Rebuild the whole index from the petitions, `batch` petitions a transaction; returns how many.
     `workers` > 0: segment in that many forked processes (jieba is the slow part: ~1.5 ms a petition).
 
-    The index is emptied first: while this runs, a search finds only the petitions re-indexed so
-    far. A petition registered meanwhile is indexed by its registration and replaced here when its
-    turn comes. On PostgreSQL the GIN index is built once at the end (search_bulk_start)."""
+    SQLite: the index is emptied first: while this runs, a search finds only the petitions
+    re-indexed so far. PostgreSQL: each petition's terms are replaced in place (a search finds them
+    by their old terms until then), the GIN index dropped first and built once at the end
+    (search_bulk_start). A petition registered meanwhile is indexed by its registration and replaced
+    here when its turn comes."""
     from xinfang.petitions.models import Petition
 
-    with transaction.atomic():
-        search_clear()
-    rebuild = search_bulk_start()
+    if _vendor() == "sqlite":
+        with transaction.atomic():
+            search_clear()
+    rebuild = search_bulk_start(rebuild=True)
     pool = None
     if workers > 0:
         import multiprocessing

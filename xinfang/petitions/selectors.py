@@ -209,10 +209,11 @@ def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int =
     """One page of `qs` in `sort` order, and how many rows there are (counted up to QUEUE_COUNT_CAP).
     A page past the end is empty, or the last page if `clamp` (what a person paging expects).
 
-    By due date, dated rows come from one range scan of an index on due_on and the undated ones follow:
-    they are asked for apart because SQLite sorts NULL first, and a unit's closed petitions (due_on NULL)
-    would otherwise be read before its first open one. A further query runs only on the page where the
-    dated rows end.
+    The page's ids are found first, from the unit's covering index (petition_unit_state_idx) without
+    reading a row, and only those rows are read. By due date, dated rows come first and the undated
+    ones follow: they are asked for apart because SQLite sorts NULL first, and a unit's closed
+    petitions (due_on NULL) would otherwise be read before its first open one. A further query runs
+    only on the page where the dated rows end.
     """
     count = qs.order_by().values("pk")[:QUEUE_COUNT_CAP + 1].count()
     capped = count > QUEUE_COUNT_CAP
@@ -221,17 +222,20 @@ def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int =
     if clamp:
         number = min(number, max(1, -(-count // per_page)))
     start, stop = (number - 1) * per_page, number * per_page
-    if sort != "due":
-        rows = list(qs.order_by(*QUEUE_SORTS[sort])[start:stop])
-    else:
-        dated = list(qs.filter(due_on__isnull=False).order_by(*QUEUE_SORTS["due"])[start:stop])
-        rows = dated
-        if len(dated) < per_page and count > start + len(dated):
-            # the undated rows continue where the dated ones ended
-            undated_start = 0 if dated else max(0, start - qs.filter(due_on__isnull=False).count())
-            undated = qs.filter(due_on__isnull=True).order_by("-priority", "pk")
-            rows = dated + list(undated[undated_start:undated_start + per_page - len(dated)])
-    return QueuePage(rows, number, per_page, count, capped)
+    ids: list[int] = []
+    if start < count:
+        if sort != "due":
+            ids = list(qs.order_by(*QUEUE_SORTS[sort]).values_list("pk", flat=True)[start:stop])
+        else:
+            dated = qs.filter(due_on__isnull=False)
+            ids = list(dated.order_by(*QUEUE_SORTS["due"]).values_list("pk", flat=True)[start:stop])
+            if len(ids) < per_page and count > start + len(ids):
+                # the undated rows continue where the dated ones ended
+                undated_start = 0 if ids else max(0, start - dated.count())
+                undated = qs.filter(due_on__isnull=True).order_by("-priority", "pk").values_list("pk", flat=True)
+                ids += list(undated[undated_start:undated_start + per_page - len(ids)])
+    found = {p.pk: p for p in qs.filter(pk__in=ids)} if ids else {}
+    return QueuePage([found[pk] for pk in ids if pk in found], number, per_page, count, capped)
 
 
 def work_queue_for(user: User, *, page: int = 1, per_page: int = 50) -> list[Petition]:

@@ -21,7 +21,9 @@ def create(apps, schema_editor) -> None:
             schema_editor.execute(sql)
     else:
         return  # search_filter refuses other databases
-    if apps.get_model("petitions", "Petition").objects.using(schema_editor.connection.alias).exists():
+    # PostgreSQL: the terms now live in the petition row (0007_petition_search_vector indexes them)
+    if vendor == "sqlite" and apps.get_model("petitions", "Petition").objects.using(
+            schema_editor.connection.alias).exists():
         from xinfang.petitions.search import search_reindex
 
         search_reindex()

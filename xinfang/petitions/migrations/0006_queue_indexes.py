@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='petition',
-            index=models.Index(fields=['owner_unit', 'state', 'due_on', 'kind', 'accused_unit', 'accused_user'], name='petition_unit_state_idx'),
+            index=models.Index(fields=['owner_unit', 'state', 'due_on', 'priority', 'received_at', 'kind', 'channel', 'region', 'category', 'accused_unit', 'accused_user'], name='petition_unit_state_idx'),
         ),
         migrations.AddIndex(
             model_name='petition',
