@@ -1,7 +1,6 @@
 """Work queues for every role: scopes, tabs, filters, capped counts, export, and a fixed query count."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest

@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import handler, register
+from tests.conftest import register
 from xinfang.intake import files as intake_files
 from xinfang.intake.similar import similar_petitions_for, similarity, features
 from xinfang.org.models import User

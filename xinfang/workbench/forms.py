@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
