@@ -1,6 +1,7 @@
 """Thin views of the staff workbench: read through selectors, write through services."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,19 +19,17 @@ from xinfang.documents.services import notices_available
 from xinfang.intake import panels
 from xinfang.intake.files import size_text
 from xinfang.intake.forms import AttachmentUploadForm
-from xinfang.petitions.models import Attachment
-from xinfang.workbench.forms import place_choices
+from xinfang.oversight import services as oversight
 from xinfang.petitions import deadlines, rules, services
-from xinfang.petitions.models import Petition, Satisfaction, State
+from xinfang.petitions.models import Attachment, Petition, Satisfaction, State
 from xinfang.petitions.selectors import (
     petition_list_for, petition_queue_for, queue_page, queue_tab_counts,
 )
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
 from xinfang.petitions.workflow import STAFF, TABLE, actions_for
 from xinfang.workbench import queue
-from xinfang.oversight import services as oversight
 from xinfang.workbench.forms import (
-    QUEUE_TAB_LABELS, SUPERVISION_FORMS, QueueFilterForm, RegisterForm, action_form,
+    QUEUE_TAB_LABELS, SUPERVISION_FORMS, QueueFilterForm, RegisterForm, action_form, place_choices,
 )
 
 PER_PAGE = 50
@@ -254,24 +253,36 @@ def petition_supervision(request: HttpRequest, pk: int, action: str) -> HttpResp
         raise Http404
     form = SUPERVISION_FORMS[action](request.POST)
     current = petition.supervisions.filter(is_open=True).first()
+
+    def run() -> None:
+        if action == "supervise":
+            oversight.supervision_open(petition, actor=request.user, **form.cleaned_data)
+        elif current is None:
+            raise WorkflowError("该事项没有正在进行的督办。")
+        elif action == "answer":
+            oversight.supervision_answer(current, actor=request.user, **form.cleaned_data)
+        else:
+            oversight.supervision_end(current, actor=request.user, **form.cleaned_data)
+    return _submit(request, petition, action, SUPERVISION_LABELS[action], form, run)
+
+
+def _submit(request: HttpRequest, petition: Petition, key: str, label: str, form: Any,
+            run: Callable[[], object]) -> HttpResponse:
+    """One form of the petition page carried out by its service (`run`, called once the form is
+    valid): back to the page with "done", or the page again with the form and the refusal."""
     if form.is_valid():
         try:
-            if action == "supervise":
-                oversight.supervision_open(petition, actor=request.user, **form.cleaned_data)
-            elif current is None:
-                raise WorkflowError("该事项没有正在进行的督办。")
-            elif action == "answer":
-                oversight.supervision_answer(current, actor=request.user, **form.cleaned_data)
-            else:
-                oversight.supervision_end(current, actor=request.user, **form.cleaned_data)
+            run()
         except WorkflowError as e:
             messages.error(request, str(e))
         else:
-            messages.success(request, _("Done: %(action)s.") % {"action": SUPERVISION_LABELS[action]})
+            messages.success(request, _("Done: %(action)s.") % {"action": label})
+            if not petition_list_for(request.user).filter(pk=petition.pk).exists():
+                return redirect("workbench:queue")  # handed on to a unit whose matters this user does not see
             return redirect("workbench:petition", pk=petition.pk)
     else:
-        messages.error(request, _("Please correct the form of “%(action)s”.") % {"action": SUPERVISION_LABELS[action]})
-    return _petition_page(request, petition, bound={action: form}, status=400)
+        messages.error(request, _("Please correct the form of “%(action)s”.") % {"action": label})
+    return _petition_page(request, petition, bound={key: form}, status=400)
 
 
 @login_required
@@ -287,19 +298,8 @@ def petition_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in services.ACTIONS:
         raise Http404
     form = action_form(action, petition, request.user, request.POST)
-    if form.is_valid():
-        try:
-            services.ACTIONS[action](petition, actor=request.user, **form.kwargs())
-        except WorkflowError as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(request, _("Done: %(action)s.") % {"action": TABLE[action].label})
-            if not petition_list_for(request.user).filter(pk=petition.pk).exists():
-                return redirect("workbench:queue")  # handed on to a unit whose matters this user does not see
-            return redirect("workbench:petition", pk=petition.pk)
-    else:
-        messages.error(request, _("Please correct the form of “%(action)s”.") % {"action": TABLE[action].label})
-    return _petition_page(request, petition, bound={action: form}, status=400)
+    return _submit(request, petition, action, TABLE[action].label, form,
+                   lambda: services.ACTIONS[action](petition, actor=request.user, **form.kwargs()))
 
 
 # ---------------------------------------------------------------- attachments (附件)
