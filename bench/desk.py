@@ -21,14 +21,11 @@ sys.path.insert(0, str(BASE))
 BUDGET = (12, 30.0)
 
 
-from bench.common import say, time_ms as _time  # noqa: E402
+from bench.common import request_measure, say  # noqa: E402
 
 
 def desk_measure(runs: int = 30) -> list[dict]:
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from xinfang.org.models import User
@@ -47,20 +44,9 @@ def desk_measure(runs: int = 30) -> list[dict]:
 
     def measure(label: str, user: User, url: str, data: Callable[[], dict] | None = None,
                 params: dict | None = None) -> dict:
-        c = Client(SERVER_NAME="127.0.0.1")
-        c.force_login(user)
-        send = (lambda: c.post(url, data())) if data is not None else (lambda: c.get(url, params or {}))
-        first = send()  # loads the in-memory tables and the session cache
-        if first.status_code not in (200, 302):
-            raise RuntimeError(f"{url} as {user.username}: HTTP {first.status_code}")
-        with CaptureQueriesContext(connection) as ctx:
-            send()
-        queries = len(ctx.captured_queries)  # now: the log is a bounded deque that later requests rotate
-        median, p95 = _time(send, runs)
-        row = {"what": label, "user": user.username, "queries": queries, "median_ms": median, "p95_ms": p95,
-               "within_budget": queries <= BUDGET[0] and median <= BUDGET[1]}
-        say(f"{label:46} {user.username:14} {row['queries']:2} queries  median {median:7.2f} ms  "
-            f"p95 {p95:7.2f} ms  {'ok' if row['within_budget'] else 'OVER BUDGET'}")
+        row = {"what": label} | request_measure(user, url, runs=runs, budget=BUDGET, data=data, params=params)
+        say(f"{label:46} {user.username:14} {row['queries']:2} queries  median {row['median_ms']:7.2f} ms  "
+            f"p95 {row['p95_ms']:7.2f} ms  {'ok' if row['within_budget'] else 'OVER BUDGET'}")
         results.append(row)
         return row
 

@@ -20,14 +20,11 @@ BUDGETS = {"register": (12, 30.0), "queue": (10, 50.0), "petition": (10, 50.0), 
            "home": (10, 50.0)}
 
 
-from bench.common import say, time_ms as _time  # noqa: E402
+from bench.common import request_measure, say  # noqa: E402
 
 
 def pages_measure(runs: int = 30) -> list[dict]:
     """Measure every page kind for a few users of the demo county; one dict per (page, user)."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from xinfang.org.models import User
@@ -37,28 +34,11 @@ def pages_measure(runs: int = 30) -> list[dict]:
 
     results: list[dict] = []
 
-    def client(user: User) -> Client:
-        c = Client(SERVER_NAME="127.0.0.1")
-        c.force_login(user)
-        return c
-
-    def measure(kind: str, label: str, user: User, url: str, data: dict | None = None,
-                runs_: int = runs) -> dict:
-        c = client(user)
-        send = (lambda: c.post(url, data)) if data is not None else (lambda: c.get(url))
-        first = send()  # loads the in-memory tables and the session cache
-        if first.status_code not in (200, 302):
-            raise RuntimeError(f"{url} as {user.username}: HTTP {first.status_code}")
-        connection.queries_log.clear()  # a full log (9,000 entries) would make the capture look empty
-        with CaptureQueriesContext(connection) as ctx:
-            send()
-        queries = len(ctx.captured_queries)  # read now: later requests can empty the log it reads
-        median, p95 = _time(send, runs_)
-        max_queries, max_ms = BUDGETS[kind]
-        row = {"page": kind, "what": label, "user": user.username, "url": url, "queries": queries,
-               "median_ms": median, "p95_ms": p95, "within_budget": queries <= max_queries and median <= max_ms}
-        say(f"{kind:9} {label:44} {user.username:14} {row['queries']:2} queries  median {median:7.2f} ms  "
-            f"p95 {p95:7.2f} ms  {'ok' if row['within_budget'] else 'OVER BUDGET'}")
+    def measure(kind: str, label: str, user: User, url: str, data: dict | None = None) -> dict:
+        row = {"page": kind, "what": label, "url": url} | request_measure(
+            user, url, runs=runs, budget=BUDGETS[kind], data=data)
+        say(f"{kind:9} {label:44} {user.username:14} {row['queries']:2} queries  median {row['median_ms']:7.2f} ms  "
+            f"p95 {row['p95_ms']:7.2f} ms  {'ok' if row['within_budget'] else 'OVER BUDGET'}")
         results.append(row)
         return row
 
