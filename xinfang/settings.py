@@ -34,6 +34,10 @@ INSTALLED_APPS = [
     "xinfang.workbench",
     "xinfang.documents",
     "xinfang.oversight",
+    "xinfang.notify",
+    "xinfang.portal",
+    "xinfang.api",
+    "xinfang.routing",
 ]
 
 MIDDLEWARE = [

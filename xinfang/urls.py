@@ -8,6 +8,8 @@ admin.site.index_title = "管理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch in the top bar
+    path("portal/", include("xinfang.portal.urls")),  # the public portal (phone first)
+    path("api/", include("xinfang.api.urls")),  # the REST API (Django Ninja) and Open311
     path("", include("xinfang.workbench.urls")),
     path("", include("xinfang.documents.urls")),
 ]

@@ -76,6 +76,7 @@ class Petitioner(models.Model):
     id_number = models.CharField(_("ID number"), max_length=18, blank=True, db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True, db_default="")  # db_default: the generator inserts raw rows
 
     class Meta:
         verbose_name = _("petitioner")
