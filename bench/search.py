@@ -4,8 +4,8 @@ On the database the environment names (DATABASE_URL, else the SQLite file in XIN
 already filled, e.g. by `make bench` or by `manage.py generate_petitions --count 1000000`:
 for the unit with the most open petitions, its handler's work queue (selectors.petition_queue_for:
 the unit's open petitions, within petition_list_for) narrowed by each query: the first page of 50
-by due date, and the COUNT the paginator asks for (capped at QUEUE_COUNT_CAP if the selectors have
-one; uncapped too); SEARCH_RUNS times each (default 20), median and p95 in ms.
+by due date, and the COUNT the paginator asks for (capped at SEARCH_COUNT_CAP, as the queue page
+counts a search; uncapped too); SEARCH_RUNS times each (default 20), median and p95 in ms.
 
     XINFANG_DATA_DIR=/tmp/xf-big python bench/search.py
     SEARCH_QUERIES="工资,拆迁" python bench/search.py
@@ -82,7 +82,7 @@ def measure(runs: int = RUNS, queries: list[str] | None = None) -> dict:
     user = (User.objects.filter(unit_id=unit_id, role=Role.HANDLER, is_active=True).order_by("pk").first()
             or User.objects.filter(unit_id=unit_id, is_active=True).order_by("pk").first())
     user = User.objects.select_related("unit__region").get(pk=user.pk)
-    cap = getattr(selectors, "QUEUE_COUNT_CAP", None)
+    cap = selectors.SEARCH_COUNT_CAP
     out = {"database": vendor, "petitions": Petition.objects.count(), "indexed": search_row_count(),
            "unit": user.unit.name, "unit_petitions": Petition.objects.filter(owner_unit_id=unit_id).count(),
            "unit_open_petitions": open_count, "runs": runs, "count_cap": cap, "queries": {}}

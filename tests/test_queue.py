@@ -13,6 +13,7 @@ from xinfang.org.models import Role, User
 from xinfang.oversight import services as oversight
 from xinfang.petitions import selectors, services
 from xinfang.petitions.models import Category, Channel, Kind, State
+from xinfang.workbench import views as workbench_views
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +132,17 @@ def test_long_lists_are_counted_up_to_a_cap(org, monkeypatch):
     q = selectors.petition_queue_for(org["handler_a"], selectors.QueueQuery(), timezone.localdate())
     first = selectors.queue_page(q, "due", 1, per_page=2)
     assert (first.count, first.capped, first.num_pages, len(first.rows)) == (3, True, 2, 2)
+
+
+def test_a_search_is_counted_to_its_own_lower_cap(org, monkeypatch):
+    monkeypatch.setattr(selectors, "QUEUE_COUNT_CAP", 10)
+    monkeypatch.setattr(workbench_views, "SEARCH_COUNT_CAP", 2)
+    made = [register(org, actor=org["handler_a"], title=f"拖欠工资{i}", channel=Channel.LETTER) for i in range(3)]
+    c = client_for(org["handler_a"])
+    searched = c.get("/queue/", {"q": "工资"}).content.decode()
+    assert "超过 2 件" in searched
+    assert sorted(queue_codes(searched)) == sorted(p.query_code for p in made)  # every match is still listed
+    assert "共3件" in c.get("/queue/").content.decode()  # without words: the queue's own cap
 
 
 def test_export_follows_the_tab_and_cuts_long_lists(org, monkeypatch):

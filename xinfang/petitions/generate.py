@@ -1724,8 +1724,11 @@ def petitions_generate(count: int, *, seed: int | None = None, years: float = 2,
                                                                           PetitionParty, Decision, Evaluation]):
                     cur.execute(sql)
                 if not connection.in_atomic_block:  # fresh statistics, or the planner ignores the queue index
-                    # (the petition table's includes its search terms: search.search_optimize)
-                    cur.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t, _ in TABLES.values()))
+                    # (the petition table's includes its search terms: search.search_optimize); VACUUM
+                    # marks the new pages all-visible, which index-only scans (the queue's counts and
+                    # page ids) need; autovacuum would, but only some time later
+                    cur.execute("VACUUM (ANALYZE) " + ", ".join(connection.ops.quote_name(t)
+                                                                for t, _ in TABLES.values()))
     finally:
         if batches is not None:
             batches.close()  # stops the worker, if it is still running

@@ -138,6 +138,7 @@ class Petition(models.Model):
             # reading the rows (selectors.queue_tab_counts, selectors.queue_page)
             models.Index(fields=["owner_unit", "state", "due_on", "priority", "received_at", "kind", "channel",
                                  "region", "category", "accused_unit", "accused_user"],
+                         include=["id"],  # PostgreSQL: counts and page ids by index-only scans (SQLite has the rowid)
                          name="petition_unit_state_idx"),
             models.Index(fields=["owner_unit", "received_at"], name="petition_unit_received_idx"),
             models.Index(fields=["state", "due_on"], name="petition_state_due_idx"),

@@ -103,6 +103,11 @@ QUEUE_SORTS: dict[str, tuple[str, ...]] = {
     "priority": ("-priority", "due_on", "pk"),
 }
 QUEUE_COUNT_CAP = 10_000  # a list longer than this shows "10,000+" and is narrowed with filters
+# A search is counted to a lower cap: its matches are checked row by row (the state and the unit
+# are not in the text index), and words that common are narrowed with more words, not counted.
+SEARCH_COUNT_CAP = 1_000
+# the tabs that keep to some of the open states themselves
+STATE_TABS = ("accept", "handle", "answer", "close")
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,8 @@ def _queue_base(user: User, tab: str) -> QuerySet[Petition]:
 def petition_queue_for(user: User, query: QueueQuery, today: dt.date) -> QuerySet[Petition]:
     """The petitions of one work queue, filtered (not yet ordered: see queue_page)."""
     qs = _queue_base(user, query.tab)
-    qs = qs.filter(state__in=CONCLUDED if query.tab == "concluded" else OPEN)
+    if query.tab not in STATE_TABS:  # (said twice, PostgreSQL would count its selectivity twice)
+        qs = qs.filter(state__in=CONCLUDED if query.tab == "concluded" else OPEN)
     qs = qs.filter(QUEUE_TABS[query.tab](today))
     for field in ("channel", "kind", "state"):
         if getattr(query, field):
@@ -180,8 +186,8 @@ class QueuePage:
     rows: list[Petition]
     number: int
     per_page: int
-    count: int  # at most QUEUE_COUNT_CAP
-    capped: bool  # more rows than QUEUE_COUNT_CAP
+    count: int  # at most the cap
+    capped: bool  # more rows than the cap
 
     @property
     def num_pages(self) -> int:
@@ -205,8 +211,9 @@ class QueuePage:
 
 
 def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int = 50, *,
-               clamp: bool = False) -> QueuePage:
-    """One page of `qs` in `sort` order, and how many rows there are (counted up to QUEUE_COUNT_CAP).
+               clamp: bool = False, cap: int | None = None) -> QueuePage:
+    """One page of `qs` in `sort` order, and how many rows there are (counted up to `cap`, by default
+    QUEUE_COUNT_CAP).
     A page past the end is empty, or the last page if `clamp` (what a person paging expects).
 
     The page's ids are found first, from the unit's covering index (petition_unit_state_idx) without
@@ -215,9 +222,10 @@ def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int =
     petitions (due_on NULL) would otherwise be read before its first open one. A further query runs
     only on the page where the dated rows end.
     """
-    count = qs.order_by().values("pk")[:QUEUE_COUNT_CAP + 1].count()
-    capped = count > QUEUE_COUNT_CAP
-    count = min(count, QUEUE_COUNT_CAP)
+    cap = cap or QUEUE_COUNT_CAP
+    count = qs.order_by().values("pk")[:cap + 1].count()
+    capped = count > cap
+    count = min(count, cap)
     number = max(1, page)
     if clamp:
         number = min(number, max(1, -(-count // per_page)))

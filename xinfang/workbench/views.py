@@ -23,7 +23,7 @@ from xinfang.oversight import services as oversight
 from xinfang.petitions import deadlines, rules, services
 from xinfang.petitions.models import Attachment, Petition, Satisfaction, State
 from xinfang.petitions.selectors import (
-    petition_list_for, petition_queue_for, queue_page, queue_tab_counts,
+    SEARCH_COUNT_CAP, petition_list_for, petition_queue_for, queue_page, queue_tab_counts,
 )
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
 from xinfang.petitions.workflow import STAFF, TABLE, actions_for
@@ -136,7 +136,8 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, user=request.user)
     query = form.query()
     qs = petition_queue_for(request.user, query, today).select_related(*queue.ROW_RELATED)
-    page = queue_page(qs, query.order, _page_number(request), PER_PAGE, clamp=True)
+    cap = SEARCH_COUNT_CAP if query.text.strip() else None
+    page = queue_page(qs, query.order, _page_number(request), PER_PAGE, clamp=True, cap=cap)
     return render(request, "workbench/queue.html", {
         "form": form, "query": query, "page": page, "rows": queue.rows(page.rows, today),
         "tabs": _tabs(request.user, today), "can_register": _can_register(request),
