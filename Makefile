@@ -25,10 +25,14 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py load_demo --petitions 3000
+	$(PY) manage.py routing_train --if-missing  # the category model, from ../shared/data (about a minute, once)
 
+# The notice worker (SMS and e-mail to petitioners; printed by the console backends here) runs beside
+# the server and stops with it.
 run: demo
 	@$(PY) manage.py demo_logins
-	$(PY) manage.py runserver $(HOST)
+	$(PY) manage.py notices_send --loop --interval 30 & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+		$(PY) manage.py runserver $(HOST)
 
 # The browser tests (tests/browser) drive Debian's chromium through Playwright; never `playwright install`
 # (it downloads a browser build). Without chromium they are skipped, except under CI=true, where they fail.

@@ -168,8 +168,17 @@ def main() -> None:
     out["pages"] = pages_measure(page_runs)
     out["desk"] = desk_measure(page_runs)
     out["search"] = search_bench.measure()
-    out["pages_over_budget"] = [f"{r['page']}: {r['what']} ({r['user']})" for r in out["pages"] + out["desk"]
-                                if not r["within_budget"]]
+    from bench.repeats import repeats_measure  # the same-matter lookup at the desk (bench/repeats.py)
+
+    out["repeats"] = repeats_measure()
+    from bench.api import api_measure  # the REST API and Open311 (bench/api.py)
+
+    out["api"] = api_measure(page_runs)
+    from bench.portal import portal_measure  # the public portal: submission, lookup, petitioner's pages
+
+    out["portal"] = portal_measure(page_runs)
+    out["pages_over_budget"] = [f"{r.get('page', 'desk')}: {r['what']} ({r['user']})"
+                                for r in out["pages"] + out["desk"] + out["portal"] if not r["within_budget"]]
     say("pages over budget:", out["pages_over_budget"] or "none")
     print(json.dumps(out, ensure_ascii=False))
 

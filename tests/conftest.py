@@ -18,6 +18,7 @@ The org tree (GB/T 2260 style codes; province 99 is not assigned):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -54,6 +55,21 @@ def _fresh_caches():
     _caches_clear()
     yield
     _caches_clear()
+
+
+_model_files = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _no_category_model(settings, tmp_path_factory):
+    """No category model (xinfang.routing) unless a test installs one: never the one `make run` trained
+    into DATA_DIR, so that what a page does and costs does not depend on the machine."""
+    from xinfang.routing import classifier
+
+    settings.ROUTING_MODEL_PATH = tmp_path_factory.getbasetemp() / f"category-{next(_model_files)}.joblib"
+    classifier.model_forget()
+    yield
+    classifier.model_forget()
 
 
 def _caches_clear() -> None:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("portal/", include("xinfang.portal.urls")),  # the public portal (phone first)
     path("api/", include("xinfang.api.urls")),  # the REST API (Django Ninja) and Open311
     path("", include("xinfang.workbench.urls")),
+    path("", include("xinfang.oversight.urls")),  # hot issues (热点问题)
     path("", include("xinfang.documents.urls")),
 ]

@@ -12,9 +12,17 @@ from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.dispatch import Signal
+
 from xinfang.petitions.models import Event, Petition
 
 GENESIS = "0" * 64
+
+# Sent by services.petition_register and by every workflow action (services._apply) inside the
+# transaction that wrote the events, with `petition` and `events` (and, at registration, `parties`:
+# the PetitionParty rows, already in memory): a receiver's own rows (xinfang.notify's outbox) commit
+# or roll back with the change. Receivers must not call out of the process.
+workflow_events_written = Signal()
 
 
 def event_hash(*, petition_id: int, seq: int, at: dt.datetime, actor_id: int | None, actor_label: str,

@@ -18,7 +18,7 @@ from xinfang.intake.files import (
 from xinfang.org import calendar
 from xinfang.org.models import Region, Role, Unit, User
 from xinfang.petitions import deadlines, rules
-from xinfang.petitions.eventlog import build_event
+from xinfang.petitions.eventlog import build_event, workflow_events_written
 from xinfang.petitions.search import petition_search_index
 from xinfang.petitions.models import (
     Attachment, Category, CoHandling, Deadline, DeadlineKind, Decision, DecisionStage, Evaluation, Event,
@@ -75,6 +75,18 @@ def _check_not_accused(petition: Petition, unit: Unit) -> None:
         raise WorkflowError("检举控告事项不得转给被检举控告的单位（《信访工作条例》第三十条）。")
 
 
+def _registering_unit(actor: User | None, registering_unit: Unit | None) -> Unit:
+    """The unit that registers: the staff member's own, or for a petition the public submits online
+    (actor None: the portal) the petition bureau given as `registering_unit`."""
+    if actor is None:
+        if registering_unit is None:
+            raise WorkflowError("网上提交的信访事项需要指定接收的信访部门。")
+        return registering_unit
+    if actor.role not in STAFF or actor.unit_id is None:
+        raise WorkflowError("只有登记员、信访局工作人员或单位经办人可以登记信访事项。")
+    return actor.unit
+
+
 def _check_not_reexamined(petition: Petition) -> None:
     done = (Decision.objects.filter(petition__in=petition.related.all(), stage=DecisionStage.REEXAMINATION)
             .select_related("petition").first())
@@ -87,21 +99,24 @@ def _check_not_reexamined(petition: Petition) -> None:
 
 @transaction.atomic
 def petition_register(
-    *, actor: User, channel: str, kind: str, region: Region, title: str, content: str,
+    *, actor: User | None, channel: str, kind: str, region: Region, title: str, content: str,
     received_at: dt.datetime | None = None, category: Category | None = None,
     petitioners: Sequence[Petitioner] = (), representatives: Sequence[Petitioner] = (),
     headcount: int = 1, priority: int = Priority.ORDINARY, related: Sequence[Petition] = (),
     accused_unit: Unit | None = None, accused_user: User | None = None, accused_name: str = "",
     co_units: Sequence[Unit] = (), attachments: Sequence[Upload] = (), at: dt.datetime | None = None,
+    registering_unit: Unit | None = None, also: Callable[[Petition], object] | None = None,
 ) -> Petition:
-    """Register (登记) a petition in the actor's unit, which owns it until it is routed.
+    """Register (登记) a petition in the actor's unit, which owns it until it is routed; a petition
+    submitted online by the petitioner (actor None) in `registering_unit`.
 
     `attachments` (uploaded files) are checked first and stored with the petition, each with its
-    "attach" event after the "register" one; if one is refused, nothing is registered."""
+    "attach" event after the "register" one; if one is refused, nothing is registered. `also(petition)`
+    is the caller's own write in the same transaction (the desk keeps the category proposal it showed),
+    without a savepoint of its own."""
     at = at or timezone.now()
     received_at = received_at or at
-    if actor.role not in STAFF or actor.unit_id is None:
-        raise WorkflowError("只有登记员、信访局工作人员或单位经办人可以登记信访事项。")
+    unit = _registering_unit(actor, registering_unit)
     if not title.strip() or not content.strip():
         raise WorkflowError("请填写信访事项的标题和主要内容。")
     if kind == Kind.CLAIM and not petitioners:
@@ -112,7 +127,7 @@ def petition_register(
         raise WorkflowError("来访人数不能少于登记的信访人数。")
     if accused_unit is None and accused_user is not None:
         accused_unit = accused_user.unit
-    if kind == Kind.ACCUSATION and accused_unit is not None and accused_unit.pk == actor.unit_id:
+    if kind == Kind.ACCUSATION and accused_unit is not None and accused_unit.pk == unit.pk:
         raise WorkflowError("检举控告本单位的事项，应当由上级机关或纪检监察机关登记（《信访工作条例》第三十条）。")
     if kind != Kind.ACCUSATION and (accused_unit or accused_user or accused_name):
         raise WorkflowError("只有检举控告类事项登记被检举控告的单位或个人。")
@@ -123,7 +138,7 @@ def petition_register(
     petition = Petition.objects.create(
         query_code=query_code_new(), channel=channel, kind=kind, category=category, region=region,
         title=title.strip(), content=content, received_at=received_at, registered_by=actor,
-        registering_unit_id=actor.unit_id, owner_unit_id=actor.unit_id, priority=priority,
+        registering_unit_id=unit.pk, owner_unit_id=unit.pk, priority=priority,
         headcount=headcount, accused_unit=accused_unit, accused_user=accused_user,
         accused_name=accused_name,
     )
@@ -131,24 +146,28 @@ def petition_register(
     reps = {id(r) for r in representatives}
     new_people = [p for p in petitioners if p.pk is None]
     Petitioner.objects.bulk_create(new_people)
-    PetitionParty.objects.bulk_create(
+    parties = PetitionParty.objects.bulk_create(
         PetitionParty(petition=petition, petitioner=p, is_representative=id(p) in reps) for p in petitioners
     )
     if related:
         petition.related.add(*related)
     if co_units:
         CoHandling.objects.bulk_create(CoHandling(petition=petition, unit=u) for u in co_units)
-    intake = deadlines.deadline_new(petition, DeadlineKind.INTAKE, _today(received_at), actor.unit)
+    intake = deadlines.deadline_new(petition, DeadlineKind.INTAKE, _today(received_at), unit)
     intake.save()
     petition.due_on = intake.due_on
-    event = build_event(petition, action="register", actor_id=actor.pk, actor_label=actor_label(actor), at=at,
+    event = build_event(petition, action="register", actor_id=actor.pk if actor else None,
+                        actor_label=actor_label(actor), at=at,
                         from_state="", to_state=State.REGISTERED,
                         data={"channel": channel, "kind": kind, "region": region.code, "headcount": headcount,
-                              "unit": actor.unit_id, "received_on": _today(received_at).isoformat()})
+                              "unit": unit.pk, "received_on": _today(received_at).isoformat()})
     with _files_removed_on_error() as stored:
         attach_events = _attachments_store(petition, actor, checked, at, stored)[1] if checked else []
         petition.save(update_fields=["due_on", "log_seq", "log_head"])
         Event.objects.bulk_create([event, *attach_events])
+        workflow_events_written.send(Petition, petition=petition, events=[event], parties=parties)
+        if also is not None:
+            also(petition)
     return petition
 
 
@@ -181,7 +200,7 @@ def _files_removed_on_error() -> Iterator[list[str]]:
         raise
 
 
-def _attachments_store(petition: Petition, actor: User, checked: list[tuple[Upload, CheckedFile]],
+def _attachments_store(petition: Petition, actor: User | None, checked: list[tuple[Upload, CheckedFile]],
                        at: dt.datetime, stored: list[str]) -> tuple[list[Attachment], list[Event]]:
     """Store the files under MEDIA_ROOT, insert their rows, and build one "attach" event each
     (the petition's log head advances; the caller saves the petition and the events)."""
@@ -193,7 +212,8 @@ def _attachments_store(petition: Petition, actor: User, checked: list[tuple[Uplo
         rows.append(Attachment(petition=petition, file=name, name=info.name, uploaded_by=actor, size=info.size,
                                content_type=info.type.content_type, sha256=info.sha256))
     Attachment.objects.bulk_create(rows)
-    return rows, [build_event(petition, action="attach", actor_id=actor.pk, actor_label=actor_label(actor), at=at,
+    return rows, [build_event(petition, action="attach", actor_id=actor.pk if actor else None,
+                              actor_label=actor_label(actor), at=at,
                         from_state=petition.state, to_state=petition.state,
                         data={"attachment": a.pk, "name": a.name, "size": a.size, "sha256": a.sha256,
                               "content_type": a.content_type})
@@ -270,6 +290,7 @@ def _apply(petition: Petition, action: str, actor: User | None, at: dt.datetime 
                             at=at, from_state=from_state, to_state=p.state, data=data)
         p.save()
         event.save()
+        workflow_events_written.send(Petition, petition=p, events=[event])
     return p
 
 
@@ -285,7 +306,13 @@ STATE_LABELS = dict(State.choices)
 UNIT_DEADLINES = deadlines.OBLIGATIONS | {DeadlineKind.OBJECTION}
 
 
+# What petitioners do themselves, online (actor None: the public portal); all else needs staff.
+PETITIONER_ACTIONS = frozenset({"evaluate", "request_review", "request_reexamination"})
+
+
 def _check_allowed(t: Transition, p: Petition, actor: User | None) -> None:
+    if actor is None and t.action in PETITIONER_ACTIONS and p.state in t.sources:
+        return
     message = refusal(t, p, actor)
     if message:
         raise WorkflowError(message)
@@ -454,7 +481,8 @@ def _appeal_effect(window_kind: str, what: str) -> Effect:
     return effect
 
 
-def petition_request_review(petition: Petition, *, actor: User, at: dt.datetime | None = None) -> Petition:
+def petition_request_review(petition: Petition, *, actor: User | None,
+                            at: dt.datetime | None = None) -> Petition:
     """复查: within 30 days of the decision, to the next-higher unit, answered within 30 days."""
     return _apply(petition, "request_review", actor, at, _appeal_effect(DeadlineKind.REVIEW_REQUEST, "复查"))
 
@@ -465,7 +493,8 @@ def petition_review_decide(petition: Petition, *, actor: User, outcome: str, mea
                   _decision_effect(DecisionStage.REVIEW, outcome, measure, text, actor))
 
 
-def petition_request_reexamination(petition: Petition, *, actor: User, at: dt.datetime | None = None) -> Petition:
+def petition_request_reexamination(petition: Petition, *, actor: User | None,
+                                   at: dt.datetime | None = None) -> Petition:
     """复核: within 30 days of the review opinion, one level further up, answered within 30 days."""
     return _apply(petition, "request_reexamination", actor, at,
                   _appeal_effect(DeadlineKind.REEXAMINATION_REQUEST, "复核"))

@@ -15,7 +15,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from xinfang.petitions.models import Petition
 
+        from xinfang.portal.demo import portal_demo_load
+
         logins = demo_county_load()
+        portal_demo_load()  # the portal's reception days and policy answers
+        from xinfang.org.models import Region
+        from xinfang.routing.demo import routing_table_demo_load
+
+        routing_table_demo_load(Region.objects.get(code="990121"))  # the demo routing table (派单目录)
         self.stdout.write(self.style.SUCCESS(f"示范县已就绪：{len(logins)} 个演示账号。"))
         if options["petitions"] > 0 and not Petition.objects.exists():
             call_command("generate_petitions", count=options["petitions"], seed=1,

@@ -1,0 +1,239 @@
+"""The native REST API: petitions (list, read, register, act) and statistics. Thin: reads go
+through xinfang.api.selectors (on petition_list_for), writes through xinfang.petitions.services,
+with the client's service user as the actor.
+
+No `from __future__ import annotations` here: Django Ninja reads the endpoints' annotations, and
+the action endpoints are made in a loop with the body schema of each action.
+"""
+import datetime as dt
+from typing import Literal, Optional
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Header, Path, Query, Router, Schema
+from ninja.errors import HttpError
+
+from xinfang.api.auth import client_with
+from xinfang.api.http import IDEMPOTENCY_HEADER, IDEMPOTENCY_HELP, aware, json_text, shaped, write_answer
+from xinfang.api.models import ApiClient, Scope
+from xinfang.api.schemas import (
+    ACTION_BODIES, ERRORS, READ_ERRORS, PetitionDetailOut, PetitionIn, PetitionPage, StatisticsOut,
+    petition_detail, petition_row,
+)
+from xinfang.api.selectors import (
+    GROUPS, PERIODS, ROW_RELATED, PetitionFilter, UnknownReference, petition_page_for, petition_statistics_for,
+    region_for_registration,
+)
+from xinfang.api.services import Answer
+from xinfang.org.models import Unit
+from xinfang.petitions import services
+from xinfang.petitions.models import Category, Channel, Kind, Petition, Petitioner, State
+from xinfang.petitions.selectors import id_number_normalise, petition_is_visible, petition_list_for, phone_normalise
+from xinfang.petitions.workflow import TABLE, actions_for, refusal
+
+router = Router(tags=["petitions"])
+ID_MAX = 2**53  # ids beyond any table, refused before they reach the database
+NOT_FOUND = "找不到该信访事项，或本客户端无权查看。"
+IDEMPOTENCY = Header(None, alias=IDEMPOTENCY_HEADER, max_length=255, description=IDEMPOTENCY_HELP)
+
+
+def error_json(status: int, message: str) -> str:
+    return json_text({"detail": message})
+
+
+# ---------------------------------------------------------------- reads
+
+class FilterQuery(Schema):
+    state: Optional[State] = None
+    kind: Optional[Kind] = None
+    channel: Optional[Channel] = None
+    category: Optional[int] = Field(None, ge=1, le=ID_MAX, description="内容分类编号（含其下级分类）")
+    region: Optional[str] = Field(None, pattern=r"^[0-9]{6,12}$", description="行政区划代码（含其下级）")
+    received_from: Optional[dt.date] = Field(None, description="收到日期起（含）")
+    received_to: Optional[dt.date] = Field(None, description="收到日期止（含）")
+
+    def to_filter(self, updated_since: Optional[dt.datetime] = None) -> PetitionFilter:
+        return PetitionFilter(state=self.state or "", kind=self.kind or "", channel=self.channel or "",
+                              category=self.category, region=self.region or "", received_from=self.received_from,
+                              received_to=self.received_to, updated_since=aware(updated_since))
+
+
+class ListQuery(FilterQuery):
+    updated_since: Optional[dt.datetime] = Field(None, description="只列出此时刻以后有变化的事项")
+    limit: int = Field(50, ge=1, le=200, description="每页条数（最多200）")
+    cursor: Optional[int] = Field(None, ge=1, le=ID_MAX, description="上一页返回的 next_cursor")
+
+
+class StatisticsQuery(FilterQuery):
+    group_by: Literal[GROUPS] = Field(description="按状态、类别、渠道、内容分类、地区或时段分组")
+    category_level: int = Field(1, ge=1, le=3, description="按内容分类分组时的级别")
+    region_level: int = Field(4, ge=3, le=5, description="按地区分组时的级别：3 县、4 乡镇街道、5 村社区")
+    period: Literal[tuple(PERIODS)] = Field("month", description="按时段分组时的长度")
+
+
+def _personal(client: ApiClient) -> bool:
+    return Scope.PERSONAL_READ in client.scope_set
+
+
+def _detail(client: ApiClient, petition: Petition, *, visible: bool = True) -> dict:
+    actions = [t.action for t in actions_for(client.user, petition, visible=visible)]
+    return petition_detail(petition, personal=_personal(client), actions=actions)
+
+
+def _visible(client: ApiClient, pk: int) -> Optional[Petition]:
+    return petition_list_for(client.user).select_related(*ROW_RELATED).filter(pk=pk).first()
+
+
+@router.get("/petitions", response={200: PetitionPage, **READ_ERRORS}, summary="List petitions")
+def petition_list(request: HttpRequest, q: Query[ListQuery]) -> dict:
+    """The petitions this client may see, newest first, a page at a time (follow `next_cursor`)."""
+    client = client_with(request, Scope.PETITIONS_READ)
+    try:
+        rows, next_cursor = petition_page_for(client.user, q.to_filter(q.updated_since), limit=q.limit,
+                                              cursor=q.cursor)
+    except UnknownReference as e:
+        raise HttpError(400, str(e)) from None
+    personal = _personal(client)
+    return {"items": [petition_row(p, personal=personal) for p in rows], "next_cursor": next_cursor}
+
+
+@router.get("/petitions/{petition_id}", response={200: PetitionDetailOut, **READ_ERRORS}, summary="Read a petition")
+def petition_read(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID_MAX)) -> dict:
+    """One petition with its content, deadlines, decisions, history and the actions this client may take."""
+    client = client_with(request, Scope.PETITIONS_READ)
+    petition = _visible(client, petition_id)
+    if petition is None:
+        raise HttpError(404, NOT_FOUND)
+    return _detail(client, petition)
+
+
+@router.get("/statistics/petitions", response={200: StatisticsOut, **READ_ERRORS}, tags=["statistics"],
+            summary="Count petitions by group")
+def statistics(request: HttpRequest, q: Query[StatisticsQuery]) -> dict:
+    """How many petitions this client may see, per state, kind, channel, category, region or period."""
+    client = client_with(request, Scope.STATISTICS_READ)
+    try:
+        rows = petition_statistics_for(client.user, q.to_filter(), group_by=q.group_by,
+                                       category_level=q.category_level, region_level=q.region_level,
+                                       period=q.period)
+    except UnknownReference as e:
+        raise HttpError(400, str(e)) from None
+    return {"group_by": q.group_by, "total": sum(r.count for r in rows),
+            "rows": [{"key": r.key, "label": r.label, "count": r.count} for r in rows]}
+
+
+# ---------------------------------------------------------------- register
+
+def _petitioners(body: PetitionIn) -> tuple[list[Petitioner], list[Petitioner]]:
+    people, representatives = [], []
+    for given in body.petitioners:
+        if given.email:
+            try:
+                validate_email(given.email)
+            except ValidationError:
+                raise UnknownReference(f"电子邮箱“{given.email}”格式不正确。") from None
+        person = Petitioner(name=given.name.strip(), phone=phone_normalise(given.phone),
+                            id_number=id_number_normalise(given.id_number), address=given.address,
+                            email=given.email)
+        people.append(person)
+        if given.is_representative:
+            representatives.append(person)
+    return people, representatives
+
+
+def petition_register_from(client: ApiClient, body: PetitionIn) -> Petition:
+    """Register `body` as the client's user (petition_register, as the desk does); raises
+    WorkflowError or UnknownReference with the reason."""
+    region = region_for_registration(client.user, body.region)
+    category = None
+    if body.category is not None:
+        category = Category.objects.filter(pk=body.category).first()
+        if category is None:
+            raise UnknownReference(f"找不到内容分类 {body.category}。")
+    people, representatives = _petitioners(body)
+    return services.petition_register(
+        actor=client.user, channel=body.channel, kind=body.kind, region=region, title=body.title,
+        content=body.content, received_at=aware(body.received_at), category=category, petitioners=people,
+        representatives=representatives, headcount=max(body.headcount, len(people)),
+        priority=body.priority, accused_name=body.accused_name.strip())
+
+
+def _register_answer(client: ApiClient, body: PetitionIn) -> Answer:
+    try:
+        petition = petition_register_from(client, body)
+    except (services.WorkflowError, UnknownReference) as e:
+        return 400, error_json(400, str(e))
+    return 201, _detail_json(client, petition.pk)
+
+
+def _detail_json(client: ApiClient, pk: int) -> str:
+    """The petition as its detail after a write, read again (the client acted on it, so it is
+    shown even if it has just been handed to a unit whose petitions the client does not see)."""
+    petition = Petition.objects.select_related(*ROW_RELATED).get(pk=pk)
+    visible = petition_is_visible(client.user, petition)
+    return shaped(PetitionDetailOut, _detail(client, petition, visible=visible))
+
+
+@router.post("/petitions", response={201: PetitionDetailOut, **ERRORS}, summary="Register a petition")
+def petition_create(request: HttpRequest, body: PetitionIn,
+                    idempotency_key: Optional[str] = IDEMPOTENCY) -> HttpResponse:
+    """Register a petition (登记) for the client's unit, which owns it until it is routed. The
+    place must lie in the unit's county (or larger area)."""
+    client = client_with(request, Scope.PETITIONS_WRITE)
+    return write_answer(request, client, idempotency_key, lambda: _register_answer(client, body),
+                        error_json)
+
+
+# ---------------------------------------------------------------- act
+
+def _action_kwargs(data: dict) -> dict:
+    if "to_unit" in data:
+        unit = Unit.objects.filter(pk=data["to_unit"]).select_related("region").first()
+        if unit is None:
+            raise UnknownReference(f"找不到编号为 {data['to_unit']} 的单位。")
+        data = data | {"to_unit": unit}
+    return data
+
+
+def petition_act_answer(client: ApiClient, petition_id: int, action: str, data: dict) -> Answer:
+    """Carry out `action` through its service as the client's user: 404 if the client may not see
+    the petition, 409 if the workflow does not allow the action now, 400 if its data is refused."""
+    petition = petition_list_for(client.user).select_related(*ROW_RELATED).filter(pk=petition_id).first()
+    if petition is None:
+        return 404, error_json(404, NOT_FOUND)
+    refused = refusal(TABLE[action], petition, client.user, visible=True)
+    if refused:
+        return 409, error_json(409, refused)
+    try:
+        services.ACTIONS[action](petition, actor=client.user, **_action_kwargs(data))
+    except (services.WorkflowError, UnknownReference) as e:
+        return 400, error_json(400, str(e))
+    return 200, _detail_json(client, petition.pk)
+
+
+def _action_endpoint(action: str, body_schema: Optional[type[Schema]]):
+    """POST /petitions/{id}/{action}, reading the action's body schema (if it has one)."""
+    def run(request: HttpRequest, petition_id: int, data: dict, key: Optional[str]) -> HttpResponse:
+        client = client_with(request, Scope.PETITIONS_WRITE)
+        return write_answer(request, client, key, lambda: petition_act_answer(client, petition_id, action, data),
+                            error_json)
+
+    if body_schema is None:
+        def endpoint(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID_MAX),
+                     idempotency_key: Optional[str] = IDEMPOTENCY) -> HttpResponse:
+            return run(request, petition_id, {}, idempotency_key)
+    else:
+        def endpoint(request: HttpRequest, body: body_schema, petition_id: int = Path(..., ge=1, le=ID_MAX),
+                     idempotency_key: Optional[str] = IDEMPOTENCY) -> HttpResponse:
+            return run(request, petition_id, body.dict(), idempotency_key)
+    endpoint.__name__ = f"petition_{action}"
+    return endpoint
+
+
+for _action, _body in ACTION_BODIES.items():
+    router.post(f"/petitions/{{petition_id}}/{_action}", response={200: PetitionDetailOut, **ERRORS},
+                summary=f"{TABLE[_action].label} ({_action})",
+                description=f"“{TABLE[_action].label}”：经由与工作台相同的服务办理；"
+                            "工作流不允许时返回 409，数据不符合要求时返回 400，均附中文说明。")(
+        _action_endpoint(_action, _body))
