@@ -31,11 +31,15 @@ def _active_units() -> list[Unit]:
 
 upper_regions = TableCache(_upper_regions)
 active_units = TableCache(_active_units)
+# The registration desk's place pickers, one per county, filled as counties are asked for
+# (xinfang.workbench.forms.place_choices): county prefix → label → region (shared: do not modify).
+county_places: TableCache[dict[str, dict[str, Region]]] = TableCache(dict)
 
 
 def invalidate_cache(**_: object) -> None:
     upper_regions.invalidate()
     active_units.invalidate()
+    county_places.invalidate()
 
 
 def townships_of(county_prefix: str) -> list[RegionRow]:

@@ -29,7 +29,7 @@ from xinfang.petitions.models import (
     Satisfaction,
     State,
 )
-from xinfang.org.selectors import townships_of, unit_list_active
+from xinfang.org.selectors import county_places, townships_of, unit_list_active
 from xinfang.oversight.models import SupervisionMode
 from xinfang.petitions.categories import CategoryRow, category_rows, category_subtree
 from xinfang.petitions.selectors import (
@@ -37,6 +37,7 @@ from xinfang.petitions.selectors import (
 )
 from xinfang.petitions.selectors import id_number_normalise, phone_normalise
 from xinfang.intake.forms import MultipleFileField, attachments_help
+from xinfang.routing.panels import unit_proposals_attach
 
 DESK_CHANNELS = [(c.value, c.label) for c in (Channel.VISIT, Channel.LETTER, Channel.PHONE)]
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -55,10 +56,18 @@ def home_region(user: User) -> Region | None:
 
 
 def place_choices(user: User) -> dict[str, Region]:
-    """Label → region for the county's own level, its townships and villages ("青石镇 · 青丰收村")."""
+    """Label → region for the county's own level, its townships and villages ("青石镇 · 青丰收村"), held in
+    memory like the other pickers (org.selectors.county_places): a shared dict, not to be modified."""
     county = home_region(user)
     if county is None:
         return {}
+    cached = county_places.get()
+    if county.prefix not in cached:
+        cached[county.prefix] = _place_labels(county)
+    return cached[county.prefix]
+
+
+def _place_labels(county: Region) -> dict[str, Region]:
     regions = (Region.objects.filter(prefix__startswith=county.prefix, level__gte=county.level)
                .select_related("parent").order_by("code"))
     labels: dict[str, Region] = {}
@@ -74,9 +83,10 @@ def place_choices(user: User) -> dict[str, Region]:
 
 
 def category_choices() -> dict[str, CategoryRow]:
-    """Full path → category row, second and third level (the first level alone is too coarse), from
-    the category table held in memory: no query, and no model instance for each of ~600 options."""
-    return {c.path: c for c in category_rows() if c.level >= 2}
+    """Full path → category row, every level (a first-level name is what a category proposal fills in;
+    the second and third levels say more), from the category table held in memory: no query, and no
+    model instance for each of ~600 options."""
+    return {c.path: c for c in category_rows()}
 
 
 def pick_by_part(options: dict[str, Any], typed: str) -> tuple[Any | None, list[str]]:
@@ -347,6 +357,7 @@ class ForwardForm(ActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_unit"].set_units(routing_units(self.petition))
+        unit_proposals_attach(self)  # the routing table's proposal, pre-selected (xinfang.routing)
 
 
 class AssignForm(ActionForm):
@@ -359,6 +370,7 @@ class AssignForm(ActionForm):
         prefix = self.petition.owner_unit.region.prefix
         self.fields["to_unit"].set_units([u for u in routing_units(self.petition)
                                           if u.region.prefix.startswith(prefix)])
+        unit_proposals_attach(self)
 
 
 class RedirectForm(ActionForm):

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from xinfang.routing import views as routing_views
 from xinfang.workbench import views
 
 app_name = "workbench"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/lookup", views.register_lookup, name="register_lookup"),
     path("register/similar", views.register_similar, name="register_similar"),
+    path("register/category", views.register_category, name="register_category"),
+    path("register/place", routing_views.register_place, name="register_place"),
     path("queue/", views.work_queue, name="queue"),
     path("queue/export.xlsx", views.work_queue_export, name="queue_export"),
     path("p/<int:pk>/", views.petition_detail, name="petition"),

@@ -19,6 +19,7 @@ from xinfang.documents.services import notices_available
 from xinfang.intake import panels
 from xinfang.intake.files import size_text
 from xinfang.intake.forms import AttachmentUploadForm
+from xinfang.org.models import User
 from xinfang.oversight import services as oversight
 from xinfang.petitions import deadlines, rules, services
 from xinfang.petitions.models import Attachment, Petition, Satisfaction, State
@@ -27,6 +28,9 @@ from xinfang.petitions.selectors import (
 )
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
 from xinfang.petitions.workflow import STAFF, TABLE, actions_for
+from xinfang.routing import panels as routing_panels
+from xinfang.routing.selectors import category_propose, petition_text
+from xinfang.routing.services import category_outcome_record
 from xinfang.workbench import queue
 from xinfang.workbench.forms import (
     QUEUE_TAB_LABELS, SUPERVISION_FORMS, QueueFilterForm, RegisterForm, action_form, place_choices,
@@ -90,7 +94,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            petition = services.petition_register(actor=request.user, **form.service_kwargs())
+            petition = _register(request.user, form.service_kwargs())
         except services.AttachmentError as e:
             form.add_error("attachments", str(e))
         except WorkflowError as e:
@@ -101,9 +105,28 @@ def register(request: HttpRequest) -> HttpResponse:
     if form.is_bound:  # shown again: the panels as they were, with what was chosen and ticked
         context |= panels.lookup_context(request.user, request.POST)
         context |= panels.similar_context(request.user, request.POST, form.places)
+        context |= routing_panels.category_context(request.POST)
         context["files_dropped"] = bool(request.FILES)
     status = 400 if request.method == "POST" else 200
     return render(request, "workbench/register.html", context, status=status)
+
+
+def _register(user: User, kwargs: dict[str, Any]) -> Petition:
+    """Register, and keep the category proposal shown with the category chosen (routing) in the same
+    transaction."""
+    proposals = category_propose(petition_text(kwargs["title"], kwargs["content"]))
+
+    def proposal_keep(petition: Petition) -> None:
+        category_outcome_record(petition=petition, proposals=proposals, chosen=kwargs["category"], actor=user)
+
+    return services.petition_register(actor=user, also=proposal_keep, **kwargs)
+
+
+@login_required
+@require_GET
+def register_category(request: HttpRequest) -> HttpResponse:
+    """The likeliest categories of the title and content typed, with their confidence (htmx partial)."""
+    return render(request, "routing/category_panel.html", routing_panels.category_context(request.GET))
 
 
 @login_required

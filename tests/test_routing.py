@@ -1,0 +1,289 @@
+"""Category proposals (xinfang.routing): how a text is read (raw and segmented alike), the proposals
+with their confidence, the model file, and the two commands: routing_train and routing_evaluate (its
+last line one JSON object). The quality on the 2020 泰迪杯 messages is checked on a part of them here;
+bench/routing.py and `routing_evaluate --folds 5` give the full figures."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
+
+from xinfang.routing import classifier
+from xinfang.routing.classifier import TrainingError, category_model_fit, model_current, texts_canonical
+from xinfang.routing.evaluation import LabeledTexts, cross_validate, report
+from xinfang.routing.selectors import category_propose
+from xinfang.routing.services import category_model_train
+from xinfang.routing.text import text_canonical, text_words
+
+# ---------------------------------------------------------------- a small synthetic corpus
+
+PHRASES = {
+    "劳动和社会保障": ["公司拖欠工资三个月", "农民工工资至今未发", "单位不给缴纳社保", "养老保险待遇没有落实",
+                "工伤认定迟迟不办", "劳动合同到期不续签", "失业保险金无法领取", "医保转移接续困难"],
+    "城乡建设": ["小区物业乱收费", "开发商延期交房", "违章建筑占用消防通道", "老旧小区改造漏水",
+             "拆迁安置补偿不到位", "市政道路施工扬尘", "房产证迟迟办不下来", "棚户区改造进度缓慢"],
+    "教育文体": ["学校违规补课收费", "幼儿园入学难", "教师绩效工资未发放", "学生课业负担太重",
+             "校车安全隐患", "体育场馆不对外开放", "民办学校乱收费", "中考招生政策不公平"],
+    "环境保护": ["工厂夜间排放废气", "河道被倒入污水", "养猪场臭味熏天", "搅拌站噪音扰民",
+             "垃圾焚烧污染空气", "化工厂偷排废水", "渣土乱倒污染农田", "饭店油烟直排"],
+}
+FILLER = ["希望有关部门尽快处理", "请领导重视", "多次反映无果", "严重影响群众生活", "恳请调查", ""]
+PLACES = ["青石镇", "柳河镇", "丰收村", "新民村", "县城"]
+
+
+def corpus(per_label: int = 30, seed: int = 0) -> tuple[list[str], list[str]]:
+    """Synthetic petitions: a place, two phrases of the label and a common closing sentence."""
+    rnd = random.Random(seed)
+    texts, labels = [], []
+    for label, phrases in PHRASES.items():
+        for _ in range(per_label):
+            a, b = rnd.sample(phrases, 2)
+            texts.append(f"{rnd.choice(PLACES)}{a}，{b}。{rnd.choice(FILLER)}")
+            labels.append(label)
+    return texts, labels
+
+
+WAGES = "某公司拖欠农民工工资三个月，也不给缴纳社保，多次讨要无果"
+
+
+@pytest.fixture(scope="session")
+def trained_model_file(tmp_path_factory) -> Path:
+    texts, labels = corpus()
+    path = tmp_path_factory.mktemp("routing") / "category.joblib"
+    category_model_train(texts, labels, source="synthetic", path=path)
+    return path
+
+
+@pytest.fixture
+def category_model(settings, trained_model_file) -> classifier.CategoryModel:
+    settings.ROUTING_MODEL_PATH = trained_model_file
+    classifier.model_forget()
+    return model_current()
+
+
+# ---------------------------------------------------------------- reading a text
+
+def test_segmented_and_raw_texts_read_the_same():
+    raw = "小区物业乱收费，业主多次反映！"
+    assert text_words("小区 物业 乱收费 业主 多次 反映") == text_words(raw)
+    assert text_canonical("小 区物业乱 收费") == text_canonical("小区物业乱收费")  # spaces never matter
+    assert text_words("ＡＢＣ小区") == text_words("abc小区")  # full-width folded
+
+
+def test_stop_words_numbers_and_codes_are_dropped():
+    words = text_words("我们A3区的小区物业费2019年涨了")
+    assert "物业费" in words and "小区" in words
+    assert not {"我们", "的", "了", "a3", "2019"} & set(words)
+
+
+# ---------------------------------------------------------------- proposals
+
+@pytest.mark.django_db
+def test_proposals_come_ranked_with_confidence_words_and_the_tree_node(category_model):
+    proposals = category_propose(WAGES)
+    first = proposals[0]
+    assert first.label == "劳动和社会保障" and first.confidence > 0.5
+    assert [p.confidence for p in proposals] == sorted((p.confidence for p in proposals), reverse=True)
+    assert 0 < sum(p.confidence for p in proposals) <= 1.0001 and len(proposals) <= 3
+    assert first.category is not None and (first.category.level, first.category.name) == (1, "劳动和社会保障")
+    assert first.words and all(w in WAGES for w in first.words)
+    assert first.model_version == category_model.version
+
+
+@pytest.mark.django_db
+def test_spaces_do_not_change_the_proposals(category_model):
+    segmented = "某 公司 拖欠 农民工 工资 三个 月 不给 缴纳 社保"
+    assert category_propose(segmented) == category_propose(segmented.replace(" ", ""))
+
+
+@pytest.mark.django_db
+def test_no_proposal_without_a_model_or_without_text(category_model, settings, tmp_path):
+    assert category_propose("工资") == []  # too little to go on
+    settings.ROUTING_MODEL_PATH = tmp_path / "missing.joblib"
+    assert category_propose(WAGES) == []
+
+
+@pytest.mark.django_db
+def test_a_retrained_model_is_used_at_once(settings, tmp_path):
+    settings.ROUTING_MODEL_PATH = tmp_path / "category.joblib"
+    texts, labels = corpus(per_label=10)
+    first = category_model_train(texts, labels, source="one")
+    assert model_current().version == first.version
+    # the same texts, with labors' and buildings' labels swapped: a retrained file replaces the old one
+    swapped = {"劳动和社会保障": "城乡建设", "城乡建设": "劳动和社会保障"}
+    category_model_train(texts, [swapped.get(y, y) for y in labels], source="two")
+    assert model_current().source == "two"
+    assert category_propose(WAGES)[0].label == "城乡建设"
+
+
+def test_too_little_to_learn_is_refused_in_chinese():
+    with pytest.raises(TrainingError, match="训练数据不足"):
+        category_model_fit(texts_canonical(["拖欠工资", "物业收费"]), ["劳动和社会保障", "城乡建设"])
+
+
+def test_labels_with_too_few_examples_are_left_out():
+    texts, labels = corpus(per_label=10)
+    model = category_model_fit(texts_canonical(texts + ["垃圾分类宣传"]), labels + ["环境保护x"])
+    assert "环境保护x" not in model.labels and len(model.labels) == 4
+
+
+# ---------------------------------------------------------------- evaluation
+
+def test_report_counts_unknown_labels_as_errors():
+    result = report(["城乡建设", "城乡建设", "政法"], ["城乡建设", "城乡建设", "城乡建设"])
+    assert result["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    assert result["per_label"]["政法"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert result["macro_f1"] == pytest.approx((0.8 + 0.0) / 2, abs=1e-4)
+
+
+def test_cross_validation_keeps_duplicates_in_one_fold():
+    texts, labels = corpus(per_label=12)
+    duplicated = LabeledTexts(texts + texts[:5], labels + labels[:5], 0)
+    result = cross_validate(duplicated, folds=3)
+    assert result["duplicate_texts_grouped"] >= 5
+    assert result["samples"] == len(duplicated.texts)
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def labeled_csv(tmp_path: Path, per_label: int = 12, seed: int = 1, segmented: bool = False) -> Path:
+    texts, labels = corpus(per_label=per_label, seed=seed)
+    if segmented:  # as the training file is: words separated by spaces
+        texts = [" ".join(text_words(t)) for t in texts]
+    rows = [{"主题": t[:8], "详情": t[8:], "类别": y} for t, y in zip(texts, labels)]
+    return write_csv(tmp_path / "labeled.csv", rows)
+
+
+def run(command: str, *args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(command, *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def last_json(output: str) -> dict:
+    return json.loads(output.strip().splitlines()[-1])
+
+
+PER_LABEL_KEYS = {"precision", "recall", "f1", "support"}
+
+
+@pytest.mark.django_db
+def test_evaluate_by_cross_validation_ends_with_one_json_line(tmp_path):
+    path = labeled_csv(tmp_path)
+    out, err = run("routing_evaluate", "--csv", str(path), "--text-col", "主题", "--text-col", "详情",
+                   "--label-col", "类别", "--folds", "3")
+    result = last_json(out)
+    assert {"accuracy", "macro_f1", "per_label"} <= set(result) and result["mode"] == "cross_validation"
+    assert set(result["per_label"]) == set(PHRASES)
+    assert all(set(v) == PER_LABEL_KEYS for v in result["per_label"].values())
+    assert sum(v["support"] for v in result["per_label"].values()) == 4 * 12
+    assert result["macro_f1"] > 0.8  # the synthetic labels are easy
+    assert "第3/3折" in err  # progress, on stderr
+
+
+@pytest.mark.django_db
+def test_evaluate_the_installed_model_raw_or_segmented_unknown_labels_are_errors(tmp_path, category_model):
+    path = labeled_csv(tmp_path, segmented=True)
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows.append({"主题": "法院判决", "详情": "执行不到位", "类别": "政法"})  # a label the model never saw
+    write_csv(path, rows)
+    args = ["--csv", str(path), "--text-col", "主题", "--text-col", "详情", "--label-col", "类别"]
+    spaced = last_json(run("routing_evaluate", *args)[0])
+    despaced = last_json(run("routing_evaluate", *args, "--strip-spaces")[0])
+    assert spaced["mode"] == "installed_model" and spaced["model_version"] == category_model.version
+    assert spaced["per_label"]["政法"]["recall"] == 0.0 and spaced["accuracy"] < 1
+    assert {k: spaced[k] for k in ("accuracy", "macro_f1", "per_label")} == \
+        {k: despaced[k] for k in ("accuracy", "macro_f1", "per_label")}
+
+
+@pytest.mark.django_db
+def test_evaluate_refuses_clearly(tmp_path):
+    path = labeled_csv(tmp_path)
+    with pytest.raises(CommandError, match="没有这些列：内容"):
+        run("routing_evaluate", "--csv", str(path), "--text-col", "内容", "--label-col", "类别", "--folds", "3")
+    with pytest.raises(CommandError, match="routing_train"):  # no model installed
+        run("routing_evaluate", "--csv", str(path), "--text-col", "主题", "--label-col", "类别")
+
+
+# ---------------------------------------------------------------- training command
+
+@pytest.mark.django_db
+def test_train_installs_a_model_and_if_missing_keeps_it(tmp_path, settings):
+    path = labeled_csv(tmp_path)
+    out, _ = run("routing_train", "--csv", str(path), "--text-col", "主题", "--text-col", "详情",
+                 "--label-col", "类别")
+    model = model_current()
+    assert model is not None and model.version in out and model.samples == 4 * 12
+    assert set(model.labels) == set(PHRASES)
+    mtime = Path(settings.ROUTING_MODEL_PATH).stat().st_mtime
+    out, _ = run("routing_train", "--if-missing")
+    assert "未重新训练" in out and Path(settings.ROUTING_MODEL_PATH).stat().st_mtime == mtime
+
+
+@pytest.mark.django_db
+def test_train_without_data_fails_or_only_warns_for_make(tmp_path, settings):
+    settings.ROUTING_TRAINING_CSV = tmp_path / "absent.csv"
+    with pytest.raises(CommandError, match="找不到训练数据文件"):
+        run("routing_train")
+    _, err = run("routing_train", "--if-missing")  # `make run` on a machine without the shared data
+    assert "警告" in err and model_current() is None
+
+
+# ---------------------------------------------------------------- quality on the real messages
+
+SEG = django_settings.SHARED_DATA_DIR / "tipdm2020c_msg_seg" / "dev.csv"
+SAMPLE = django_settings.SHARED_DATA_DIR / "tipdm2020c_msg_sample" / "dev.csv"
+
+
+@pytest.mark.skipif(not SEG.exists() or not SAMPLE.exists(), reason="../shared/data is not beside the project")
+def test_trained_on_segmented_messages_it_labels_raw_messages_as_well():
+    """Trained on part of dev.csv (segmented), tested on other messages: segmented, the same with spaces
+    removed, and the raw originals of the 附件2 sample. The full 5-fold figures: bench/routing.py."""
+    seg = list(csv.DictReader(SEG.open(encoding="utf-8")))
+    raw = {row["seg_row_id"]: row for row in csv.DictReader(SAMPLE.open(encoding="utf-8")) if row["seg_row_id"]}
+    rnd = random.Random(0)
+    held = [r for r in seg if r["row_id"] in raw]
+    rest = [r for r in seg if r["row_id"] not in raw]
+    train = rnd.sample(rest, 800)
+    held_texts = {r["text_seg"] for r in held}
+    train = [r for r in train if r["text_seg"] not in held_texts]  # duplicates never test their own text
+    model = category_model_fit(texts_canonical([r["text_seg"] for r in train]), [r["label"] for r in train])
+    truth = [r["label"] for r in held]
+    segmented = texts_canonical([r["text_seg"] for r in held])
+    assert segmented == texts_canonical([r["text_seg"].replace(" ", "") for r in held])  # spaces never matter
+    raw_texts = texts_canonical([f"{raw[r['row_id']]['留言主题']}\n{raw[r['row_id']]['留言详情']}" for r in held])
+    scores = {name: report(truth, model.predict(texts))["accuracy"]
+              for name, texts in (("segmented", segmented), ("raw", raw_texts))}
+    assert scores["segmented"] >= 0.7 and abs(scores["raw"] - scores["segmented"]) <= 0.04, scores
+
+
+@pytest.mark.django_db
+def test_the_fast_scorer_gives_the_pipelines_probabilities(category_model):
+    texts = texts_canonical(corpus(per_label=3, seed=5)[0] + [WAGES, "完全无关的内容", ""])
+    assert category_model.probabilities(texts) == pytest.approx(category_model.pipeline.predict_proba(texts), abs=1e-5)
+
+
+@pytest.mark.django_db
+def test_a_model_file_of_another_version_counts_as_missing(settings, tmp_path, trained_model_file):
+    import joblib
+
+    data = joblib.load(trained_model_file)
+    data["sklearn"] = "0.0"  # written by another scikit-learn: its pickle is not to be trusted
+    settings.ROUTING_MODEL_PATH = tmp_path / "old.joblib"
+    joblib.dump(data, settings.ROUTING_MODEL_PATH)
+    assert model_current() is None and category_propose(WAGES) == []
+    (tmp_path / "old.joblib").write_bytes(b"not a model")
+    classifier.model_forget()
+    assert model_current() is None

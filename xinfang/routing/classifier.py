@@ -1,0 +1,258 @@
+"""The category model: first-level category (一级分类) of a petition from its text.
+
+TF-IDF of the text's words and of its 100,000 commonest character 1–3-grams (xinfang.routing.text: raw and
+pre-segmented texts read the same), a linear SVM with balanced class weights, and sigmoid-calibrated
+probabilities for the confidence (CalibratedClassifierCV, calibrated on inner folds; one SVM kept).
+Chosen by 5-fold cross-validation on ../shared/data/tipdm2020c_msg_seg/dev.csv, duplicates kept in
+one fold (see `manage.py routing_evaluate` and bench/routing.py for the figures).
+
+The trained model is one joblib file under DATA_DIR (settings.ROUTING_MODEL_PATH), written by
+`manage.py routing_train` (which `make run` calls when the file is missing) and read once per process,
+again when the file changes. It is a pickle: load only files this project wrote.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import threading
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+from django.conf import settings
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from xinfang.routing.text import text_canonical
+
+FORMAT = 1  # of the saved file; a file of another format is not read
+MIN_PER_LABEL = 3  # examples a label needs to be learned (fewer: left out, and said so)
+CALIBRATION_FOLDS = 5
+# the commonest character n-grams kept: all 365,000 of dev.csv score the same in cross-validation and
+# make a 17 MB file that takes seconds to load
+MAX_CHAR_GRAMS = 100_000
+logger = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+class TrainingError(ValueError):
+    """Too little to learn from; the message says what is missing, in Chinese."""
+
+
+def _despaced(text: str) -> str:
+    return text.replace(" ", "")
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
+def _pipeline(samples: int) -> Pipeline:
+    min_df = 2 if samples >= 200 else 1  # a small training set keeps its rare words
+    words = TfidfVectorizer(analyzer=_split, min_df=min_df, sublinear_tf=True, dtype=np.float32)
+    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), preprocessor=_despaced, min_df=min_df,
+                            max_features=MAX_CHAR_GRAMS, sublinear_tf=True, dtype=np.float32)
+    return Pipeline([
+        ("features", FeatureUnion([("words", words), ("chars", chars)])),
+        ("classify", None),  # set in category_model_fit, once the folds of the calibration are known
+    ])
+
+
+class _Scorer:
+    """The fitted pipeline's arithmetic for one text at a time, without scikit-learn's per-call checks
+    (which cost ~15 ms a text): each vectorizer's sublinear TF-IDF, L2-normalised; the SVM's decision
+    values; each label's sigmoid calibration; probabilities normalised to sum to 1. The same figures
+    as `pipeline.predict_proba` (tests/test_routing.py checks it)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        union: FeatureUnion = pipeline.named_steps["features"]
+        calibrated = pipeline.named_steps["classify"].calibrated_classifiers_[0]
+        self.parts = []
+        offset = 0
+        for _, vectorizer in union.transformer_list:
+            vocabulary = vectorizer.vocabulary_
+            self.parts.append((vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), offset))
+            offset += len(vocabulary)
+        self.word_names = {i: w for w, i in union.transformer_list[0][1].vocabulary_.items()}
+        self.coef = np.ascontiguousarray(calibrated.estimator.coef_.T)  # features × decision columns
+        self.intercept = calibrated.estimator.intercept_
+        self.a = np.array([c.a_ for c in calibrated.calibrators])
+        self.b = np.array([c.b_ for c in calibrated.calibrators])
+        self.n_labels = len(pipeline.classes_)
+
+    def features(self, canonical: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and TF-IDF values of the text: its words, then its character 1–3-grams."""
+        words = canonical.split()
+        chars = _despaced(canonical)
+        grams = [chars[i:i + n] for n in (1, 2, 3) for i in range(len(chars) - n + 1)]
+        indices, values = [], []
+        for terms, (vocabulary, idf, offset) in zip((words, grams), self.parts):
+            counts = Counter(vocabulary[t] for t in terms if t in vocabulary)
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0
+            value = tf * idf[idx]
+            indices.append(idx + offset)
+            values.append(value / np.sqrt(value @ value))
+        if not indices:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(indices), np.concatenate(values)
+
+    def probabilities(self, canonical: str) -> np.ndarray:
+        idx, values = self.features(canonical)
+        decision = values @ self.coef[idx] + self.intercept
+        p = 1.0 / (1.0 + np.exp(self.a * decision + self.b))
+        if self.n_labels == 2:
+            return np.array([1.0 - p[0], p[0]])
+        total = p.sum()
+        return p / total if total > 0 else np.full(self.n_labels, 1.0 / self.n_labels)
+
+    def word_weights(self, canonical: str, label_index: int) -> list[tuple[float, str]]:
+        """(weight for the label, word) of the text's words: TF-IDF times the SVM's weight."""
+        idx, values = self.features(canonical)
+        words = idx < self.parts[1][2]  # the word columns come first
+        idx, values = idx[words], values[words]
+        if self.coef.shape[1] == 1:  # two labels: one column of weights, positive for the second
+            column = self.coef[idx, 0] * (1 if label_index == 1 else -1)
+        else:
+            column = self.coef[idx, label_index]
+        return [(float(v * c), self.word_names[int(i)]) for i, v, c in zip(idx, values, column)]
+
+
+@dataclass
+class CategoryModel:
+    pipeline: Pipeline
+    version: str
+    trained_at: str
+    samples: int
+    source: str
+    label_counts: dict[str, int]
+
+    def __post_init__(self) -> None:
+        self._scorer = _Scorer(self.pipeline)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.pipeline.classes_)
+
+    def probabilities(self, canonical: Sequence[str]) -> np.ndarray:
+        """Rows of label probabilities (in `labels` order) of texts already made canonical."""
+        return np.array([self._scorer.probabilities(c) for c in canonical]).reshape(len(canonical), -1)
+
+    def predict(self, canonical: Sequence[str]) -> list[str]:
+        labels = self.labels
+        return [labels[i] for i in self.probabilities(canonical).argmax(axis=1)] if len(canonical) else []
+
+    def top_words(self, canonical: str, label: str, limit: int = 3) -> list[str]:
+        """The words of the text that weigh most for `label` (the SVM's weights times the text's TF-IDF)."""
+        if label not in self.labels:
+            return []
+        weights = sorted(self._scorer.word_weights(canonical, self.labels.index(label)), reverse=True)
+        return [word for weight, word in weights[:limit] if weight > 0]
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "sklearn": sklearn.__version__, "pipeline": self.pipeline,
+                "version": self.version, "trained_at": self.trained_at, "samples": self.samples,
+                "source": self.source, "label_counts": self.label_counts}
+
+
+def texts_canonical(texts: Sequence[str], progress: Progress | None = None) -> list[str]:
+    out = []
+    for i, text in enumerate(texts, start=1):
+        out.append(text_canonical(text))
+        if progress and i % 500 == 0:
+            progress(500)
+    if progress and len(texts) % 500:
+        progress(len(texts) % 500)
+    return out
+
+
+def category_model_fit(canonical: Sequence[str], labels: Sequence[str], *, source: str = "",
+                       seed: int = 0) -> CategoryModel:
+    """Train on texts already made canonical (`texts_canonical`). Labels with fewer than
+    MIN_PER_LABEL examples are left out; at least two labels must remain."""
+    counts = Counter(labels)
+    kept = {label for label, n in counts.items() if n >= MIN_PER_LABEL and label}
+    if len(kept) < 2:
+        raise TrainingError(f"训练数据不足：至少需要两个类别、每类至少{MIN_PER_LABEL}条已分类的信访事项"
+                            f"（现有：{dict(counts) or '无'}）。")
+    rows = [(t, y) for t, y in zip(canonical, labels) if y in kept]
+    x, y = [t for t, _ in rows], [label for _, label in rows]
+    pipeline = _pipeline(len(x))
+    folds = min(CALIBRATION_FOLDS, min(counts[label] for label in kept))
+    svm = LinearSVC(C=1.0, class_weight="balanced", random_state=seed)
+    pipeline.set_params(classify=CalibratedClassifierCV(svm, cv=folds, method="sigmoid", ensemble=False))
+    pipeline.fit(x, y)
+    now = dt.datetime.now(dt.UTC)
+    digest = hashlib.sha256("\n".join(f"{label}\t{t}" for t, label in rows).encode()).hexdigest()[:8]
+    return CategoryModel(pipeline=pipeline, version=f"{now:%Y%m%d%H%M}-{digest}", trained_at=now.isoformat(),
+                         samples=len(x), source=source, label_counts=dict(sorted(Counter(y).items())))
+
+
+# ---------------------------------------------------------------- the installed model
+
+def model_path() -> Path:
+    return Path(settings.ROUTING_MODEL_PATH)
+
+
+def model_save(model: CategoryModel, path: Path | None = None) -> Path:
+    """Write the model next to its final name and move it there: a reader sees the old file or the new."""
+    path = path or model_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".partial")
+    joblib.dump(model.to_dict(), partial, compress=3)
+    os.replace(partial, path)
+    return path
+
+
+def model_read(path: Path) -> CategoryModel | None:
+    """The model in `path`, or None if it was written by another format or scikit-learn version (a
+    pickle is not portable between versions: `routing_train --if-missing` then trains it again)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn's InconsistentVersionWarning: checked below
+            data = joblib.load(path)
+    except Exception:  # noqa: BLE001 - an unreadable file is a missing model, not a broken page
+        logger.warning("category model %s could not be read; run manage.py routing_train", path, exc_info=True)
+        return None
+    stamp = (data.get("format"), data.get("sklearn")) if isinstance(data, dict) else None
+    if stamp != (FORMAT, sklearn.__version__):
+        logger.warning("category model %s is of another version; run manage.py routing_train", path)
+        return None
+    return CategoryModel(**{k: v for k, v in data.items() if k not in ("format", "sklearn")})
+
+
+_lock = threading.Lock()
+_current: tuple[Path, tuple[int, int], CategoryModel | None] | None = None
+
+
+def model_current() -> CategoryModel | None:
+    """The installed model (None if there is none yet), read again when its file has been replaced."""
+    global _current
+    path = model_path()
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    stamp = (st.st_ino, st.st_mtime_ns)  # model_save replaces the file: a new inode
+    with _lock:
+        if _current is None or _current[0] != path or _current[1] != stamp:
+            _current = (path, stamp, model_read(path))
+        return _current[2]
+
+
+def model_forget() -> None:
+    """Drop the model held in memory (tests; a process that replaced the file itself)."""
+    global _current
+    with _lock:
+        _current = None

@@ -1,0 +1,81 @@
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from xinfang.routing.classifier import TrainingError, model_current, model_path
+from xinfang.routing.evaluation import CsvColumnError, labeled_csv_read
+from xinfang.routing.selectors import category_training_rows
+from xinfang.routing.services import category_model_train
+
+
+class Command(BaseCommand):
+    help = ("Train the category model (训练内容分类模型) and install it: from a labeled CSV (default "
+            "settings.ROUTING_TRAINING_CSV, the 2020 泰迪杯 messages) and, with --from-petitions, from the "
+            "petitions whose category staff confirmed or corrected at registration (first-level labels).")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--csv", type=Path, default=None,
+                            help="labeled CSV (UTF-8, with a header); default settings.ROUTING_TRAINING_CSV")
+        parser.add_argument("--text-col", action="append", default=None,
+                            help="column of the text (repeat to join several, e.g. a title and the details); "
+                                 "default text_seg")
+        parser.add_argument("--label-col", default="label", help="column of the first-level label (default label)")
+        parser.add_argument("--no-csv", action="store_true", help="learn from the petitions only")
+        parser.add_argument("--from-petitions", action="store_true",
+                            help="add the petitions whose category staff confirmed or corrected")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="do nothing if a model is installed; without training data, warn instead of failing "
+                                 "(what `make run` uses)")
+
+    def handle(self, *args, **options) -> None:
+        target = model_path()
+        if options["if_missing"] and model_current() is not None:
+            self.stdout.write(f"分类模型已安装：{target}（未重新训练）。")
+            return
+        started = time.perf_counter()
+        texts: list[str] = []
+        labels: list[str] = []
+        sources = []
+        if not options["no_csv"]:
+            path = options["csv"] or Path(settings.ROUTING_TRAINING_CSV)
+            if path.exists():
+                try:
+                    data = labeled_csv_read(path, options["text_col"] or ["text_seg"], options["label_col"])
+                except CsvColumnError as e:
+                    raise CommandError(str(e)) from e
+                texts += data.texts
+                labels += data.labels
+                sources.append(f"{path.name}: {len(data.texts)}")
+            elif options["csv"] or not options["from_petitions"]:
+                self._missing(f"找不到训练数据文件 {path}。", options["if_missing"])
+                return
+        if options["from_petitions"]:
+            rows = list(category_training_rows())
+            texts += [t for t, _ in rows]
+            labels += [label for _, label in rows]
+            sources.append(f"petitions: {len(rows)}")
+        bar = tqdm(total=len(texts), unit="条", desc="分词", file=sys.stderr, disable=options["verbosity"] < 1)
+        try:
+            model = category_model_train(texts, labels, source=", ".join(sources), progress=bar.update)
+        except TrainingError as e:
+            bar.close()
+            self._missing(str(e), options["if_missing"])
+            return
+        bar.close()
+        seconds = time.perf_counter() - started
+        size = target.stat().st_size / 1e6
+        left_out = sorted(set(labels) - set(model.labels))
+        self.stdout.write(
+            f"已训练并安装内容分类模型 {model.version}：{model.samples} 条（{model.source}），"
+            f"{len(model.labels)} 个类别，用时 {seconds:.0f} 秒，文件 {target}（{size:.1f} MB）。"
+            + (f" 样本太少未学习的类别：{'、'.join(left_out)}。" if left_out else "")
+            + f" (Trained model {model.version} on {model.samples} texts in {seconds:.0f} s.)")
+
+    def _missing(self, message: str, warn_only: bool) -> None:
+        if not warn_only:
+            raise CommandError(message)
+        self.stderr.write(f"警告：{message} 登记台暂不提供分类建议；备好数据后运行 manage.py routing_train。")
