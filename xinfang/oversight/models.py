@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.org.models import Unit
+from xinfang.org.models import Region, Unit
 from xinfang.petitions.models import Petition
 
 
@@ -48,3 +48,47 @@ class Supervision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} {self.petition_id}"
+
+
+class HotIssue(models.Model):
+    """A hot issue (热点问题): petitions about one underlying problem in one place and period, found by
+    `manage.py hot_issues_build` (xinfang.oversight.hot) and kept with the figures it is ranked by. Each
+    build adds its groups with one `built_at`; the page shows the latest build."""
+
+    built_at = models.DateTimeField(_("found at"))
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    region = models.ForeignKey(Region, models.PROTECT, related_name="+", verbose_name=_("place"))
+    title = models.CharField(_("title"), max_length=200)
+    keywords = models.CharField(_("key words"), max_length=200, blank=True)
+    size = models.PositiveIntegerField(_("number of petitions"))
+    petitioners = models.PositiveIntegerField(_("number of petitioners"))
+    places = models.PositiveIntegerField(_("number of places"))
+    growth = models.IntegerField(_("growth"))
+    score = models.FloatField(_("score"))
+    first_received_at = models.DateTimeField(_("first received"))
+    last_received_at = models.DateTimeField(_("last received"))
+    supervision = models.ForeignKey(Supervision, models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name=_("supervision"))
+
+    class Meta:
+        verbose_name = _("hot issue")
+        verbose_name_plural = _("hot issues")
+        indexes = [models.Index(fields=["built_at", "score"], name="hot_issue_build_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class HotIssueMember(models.Model):
+    """A petition of a hot issue, with how close its text is to the group's (1: the most typical)."""
+
+    hot_issue = models.ForeignKey(HotIssue, models.CASCADE, related_name="members")
+    petition = models.ForeignKey(Petition, models.PROTECT, related_name="hot_issue_memberships")
+    closeness = models.FloatField(_("closeness to the group"))
+
+    class Meta:
+        verbose_name = _("petition of a hot issue")
+        verbose_name_plural = _("petitions of a hot issue")
+        constraints = [models.UniqueConstraint(fields=["hot_issue", "petition"],
+                                               name="hot_issue_member_unique")]
