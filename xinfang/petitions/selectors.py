@@ -152,8 +152,11 @@ def petition_queue_for(user: User, query: QueueQuery, today: dt.date) -> QuerySe
             qs = qs.filter(**{field: getattr(query, field)})
     if query.category_ids:
         qs = qs.filter(category_id__in=query.category_ids)
-    if query.region_prefix:
-        qs = qs.filter(region__prefix__startswith=query.region_prefix)
+    if query.region_prefix:  # the place's ids first: one index scan of the unit's rows, not one per place
+        from xinfang.org.models import Region
+
+        places = Region.objects.filter(prefix__startswith=query.region_prefix).values_list("pk", flat=True)
+        qs = qs.filter(region_id__in=list(places))
     tz = timezone.get_current_timezone()
     if query.received_from:
         qs = qs.filter(received_at__gte=dt.datetime.combine(query.received_from, dt.time.min, tzinfo=tz))
