@@ -114,7 +114,7 @@ class Petition(models.Model):
     accused_name = models.CharField(_("accused person"), max_length=100, blank=True)
 
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.REGISTERED)
-    # covered by petition_queue_idx (owner_unit, due_on)
+    # covered by petition_queue_idx (owner_unit, due_on, …)
     owner_unit = models.ForeignKey(Unit, models.PROTECT, related_name="owned_petitions",
                                    verbose_name=_("owning (lead) unit"), db_index=False)
     routed_by_unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
@@ -133,7 +133,10 @@ class Petition(models.Model):
         verbose_name = _("petition")
         verbose_name_plural = _("petitions")
         indexes = [
-            models.Index(fields=["owner_unit", "due_on"], name="petition_queue_idx"),
+            # a unit's queue by due date, in the order the page shows it: the first page is read from
+            # the index's start and the scan stops after one page (PostgreSQL: without the rows)
+            models.Index(fields=["owner_unit", "due_on", "-priority", "id"],
+                         include=["state", "kind", "accused_unit", "accused_user"], name="petition_queue_idx"),
             # a unit's queue: counted per tab, filtered and sorted to the ids of one page without
             # reading the rows (selectors.queue_tab_counts, selectors.queue_page)
             models.Index(fields=["owner_unit", "state", "due_on", "priority", "received_at", "kind", "channel",

@@ -129,6 +129,12 @@ class QueueQuery:
     def order(self) -> str:
         return self.sort or ("received" if self.tab == "concluded" else "due")
 
+    @property
+    def filtered(self) -> bool:
+        """Whether anything beyond the tab narrows the list (else the tab's count is the list's)."""
+        return bool(self.channel or self.kind or self.state or self.category_ids or self.region_prefix
+                    or self.received_from or self.received_to or self.text.strip())
+
 
 def _queue_base(user: User, tab: str) -> QuerySet[Petition]:
     """What the user's unit owns; for a supervisor or leader, the "under supervision" tab holds what
@@ -214,9 +220,9 @@ class QueuePage:
 
 
 def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int = 50, *,
-               clamp: bool = False, cap: int | None = None) -> QueuePage:
+               clamp: bool = False, cap: int | None = None, count: int | None = None) -> QueuePage:
     """One page of `qs` in `sort` order, and how many rows there are (counted up to `cap`, by default
-    QUEUE_COUNT_CAP).
+    QUEUE_COUNT_CAP; not counted again when the caller knows it: `count`, e.g. from queue_tab_counts).
     A page past the end is empty, or the last page if `clamp` (what a person paging expects).
 
     The page's ids are found first, from the unit's covering index (petition_unit_state_idx) without
@@ -226,7 +232,8 @@ def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int =
     only on the page where the dated rows end.
     """
     cap = cap or QUEUE_COUNT_CAP
-    count = qs.order_by().values("pk")[:cap + 1].count()
+    if count is None:
+        count = qs.order_by().values("pk")[:cap + 1].count()
     capped = count > cap
     count = min(count, cap)
     number = max(1, page)

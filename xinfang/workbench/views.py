@@ -62,9 +62,9 @@ def _can_register(request: HttpRequest) -> bool:
     return request.user.role in STAFF and request.user.unit_id is not None
 
 
-def _tabs(user, today) -> list[tuple[str, str, int | None]]:
+def _tabs(user, today, counts: dict[str, int] | None = None) -> list[tuple[str, str, int | None]]:
     """(tab, label, count) of every tab; "concluded" is not counted."""
-    counts = queue_tab_counts(user, today)
+    counts = queue_tab_counts(user, today) if counts is None else counts
     return [(key, label, counts.get(key)) for key, label in QUEUE_TAB_LABELS.items()]
 
 
@@ -159,11 +159,13 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, user=request.user)
     query = form.query()
     qs = petition_queue_for(request.user, query, today).select_related(*queue.ROW_RELATED)
+    counts = queue_tab_counts(request.user, today)
     cap = SEARCH_COUNT_CAP if query.text.strip() else None
-    page = queue_page(qs, query.order, _page_number(request), PER_PAGE, clamp=True, cap=cap)
+    known = None if query.filtered else counts.get(query.tab)  # an unfiltered tab: its badge's count
+    page = queue_page(qs, query.order, _page_number(request), PER_PAGE, clamp=True, cap=cap, count=known)
     return render(request, "workbench/queue.html", {
         "form": form, "query": query, "page": page, "rows": queue.rows(page.rows, today),
-        "tabs": _tabs(request.user, today), "can_register": _can_register(request),
+        "tabs": _tabs(request.user, today, counts), "can_register": _can_register(request),
     })
 
 
