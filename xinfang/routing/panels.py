@@ -1,8 +1,10 @@
 """The registration desk's category panel (routing/category_panel.html), from the title and content
 typed so far (a GET of the htmx request, or the POST of a form shown again); its place panel
-(routing/place_panel.html); the unit proposals of the petition page's forward and assignment forms."""
+(routing/place_panel.html); the unit proposals of the petition page's forward and assignment forms; the draft check of its decide
+forms (routing/reply_check_panel.html)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.http import QueryDict
@@ -10,8 +12,10 @@ from django.http import QueryDict
 from xinfang.org.models import RegionLevel, User
 from xinfang.org.selectors import RegionRow
 from xinfang.routing.classifier import model_current
+from xinfang.petitions.models import DeadlineKind, Petition
 from xinfang.routing.places import name_index, place_propose, user_county
 from xinfang.routing.selectors import MIN_CHARS, category_propose, petition_text
+from xinfang.routing.reply_check import reply_check
 from xinfang.routing.units import unit_propose_for
 
 
@@ -65,3 +69,21 @@ def unit_proposals_attach(form: Any, field: str = "to_unit") -> None:
     first = next((p for p, ok in form.unit_proposals if ok), None)
     if first is not None and not form.is_bound:
         form.initial[field] = first.unit.pk
+
+
+# ---------------------------------------------------------------- draft check (petition page's decide forms)
+
+DECISION_DEADLINES = (DeadlineKind.HANDLING, DeadlineKind.REVIEW_ANSWER, DeadlineKind.REEXAMINATION_ANSWER)
+
+
+def draft_text(params: QueryDict) -> str:
+    """The opinion typed in a decide form (its field is prefixed by the action: "decide-text")."""
+    return next((v for k, v in params.items() if k == "text" or k.endswith("-text")), "")
+
+
+def reply_check_context(petition: Petition, draft: str, today: date) -> dict[str, Any]:
+    """The flags of the draft decision on `petition`, against its open decision deadline (one query)."""
+    due_on = (petition.deadlines.filter(is_open=True, kind__in=DECISION_DEADLINES)
+              .order_by("due_on").values_list("due_on", flat=True).first())
+    flags = reply_check(petition.content, draft, due_on=due_on, today=today, title=petition.title)
+    return {"flags": flags, "checked": bool(draft.strip()), "due_on": due_on}
