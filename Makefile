@@ -41,6 +41,8 @@ CHROMIUM := /usr/bin/chromium
 chromium:
 	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "warning: the browser tests need Debian's chromium (apt-get install chromium); skipped without it"
+	@command -v pdftotext >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+		|| echo "warning: the PDF notice test reads text with poppler's pdftotext (apt-get install poppler-utils); skipped without it"
 
 test: install chromium
 	@echo "== tests on SQLite =="
