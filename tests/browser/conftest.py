@@ -20,15 +20,43 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.test.testcases import LiveServerThread
 
 from xinfang.documents import services as documents_services
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
+
+
+# One request at a time: the live server shares the test's in-memory SQLite connection, and a page's
+# htmx panels asking at once would otherwise use it from several threads ("bad parameter or other API
+# misuse"). The server stays threaded (keep-alive and routed fetches go on); the application is
+# entered by one request at a time.
+_create_server = LiveServerThread._create_server
+
+
+def _create_serialized_server(self, connections_override=None):
+    server = _create_server(self, connections_override)
+    set_app, lock = server.set_app, threading.Lock()
+
+    def set_serialized_app(app) -> None:
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return app(environ, start_response)
+
+        set_app(one_at_a_time)
+
+    server.set_app = set_serialized_app
+    return server
+
+
+LiveServerThread._create_server = _create_serialized_server
+
 
 CHROMIUM = Path(os.environ.get("XINFANG_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
