@@ -41,6 +41,11 @@ INSTALLED_APPS = [
     "xinfang.portal",
     "xinfang.api",
     "xinfang.routing",
+    "xinfang.audit",
+    "xinfang.assessment",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [

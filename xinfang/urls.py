@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("xinfang.workbench.urls")),
     path("", include("xinfang.oversight.urls")),  # hot issues (热点问题)
     path("", include("xinfang.documents.urls")),
+    path("", include("xinfang.assessment.urls")),  # statistics, indicators, rankings, bulletins
 ]
