@@ -151,6 +151,11 @@ def user_make(unit: Unit | None, role: str, username: str, **kw) -> User:
     return User.objects.create(username=username, unit=unit, role=role, display_name=username, **kw)
 
 
+def staff_login(client, user: User) -> None:
+    """Sign `user` in on the test client as a member of staff would be after every sign-in step."""
+    client.force_login(user)
+
+
 # (key, name, kind, region key, parent unit key)
 UNITS = [
     ("city_gov", "示范市人民政府", UnitKind.GOVERNMENT, "city", None),
