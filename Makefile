@@ -27,11 +27,14 @@ demo: migrate
 	$(PY) manage.py load_demo --petitions 3000
 	$(PY) manage.py routing_train --if-missing  # the category model, from ../shared/data (about a minute, once)
 
-# The notice worker (SMS and e-mail to petitioners; printed by the console backends here) runs beside
-# the server and stops with it.
+# The notice worker (SMS and e-mail to petitioners; printed by the console backends here) and the
+# scheduler (schedule_run: the month's statistics daily, the monthly ranking and its rules when a month
+# ends, the scheduled reports once their period has ended) run beside the server and stop with it.
 run: demo
 	@$(PY) manage.py demo_logins
-	$(PY) manage.py notices_send --loop --interval 30 & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py notices_send --loop --interval 30 & notices=$$!; \
+		$(PY) manage.py schedule_run --loop --interval 60 & schedule=$$!; \
+		trap 'kill $$notices $$schedule 2>/dev/null' EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST)
 
 # The browser tests (tests/browser) drive Debian's chromium through Playwright; never `playwright install`

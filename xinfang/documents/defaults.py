@@ -75,5 +75,16 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         "仍以同一事实和理由提出信访事项的，各级人民政府信访工作机构和其他行政机关不再受理。",
         "特此告知。",
     ])),
+    # 督办通知书 of a petition or of a whole unit (xinfang.oversight.notices fills it in: to_unit, subject,
+    # mode, reason, requirement, answer_due_on, number, opened_on, and petition/query_code for a petition)
+    K.SUPERVISION: ("督办通知书", "\n".join([
+        "{{ to_unit.name }}：",
+        "{% if petition %}{{ petitioner_names }}于{{ received_on }}提出的“{{ petition.title }}”信访事项（查询码："
+        "{{ query_code }}）{% else %}你单位的信访工作{% endif %}，因{{ reason }}，本机关决定予以{{ mode }}。",
+        "督办要求：{{ requirement }}",
+        "请于{{ answer_due_on }}前将办理情况书面报告本机关。逾期未报告、报告不实或者办理不到位的，本机关将予以通报，"
+        "并可以依照《信访工作条例》的有关规定提出追究责任的建议。",
+        "督办编号：{{ number }}",
+    ])),
 }
 assert set(DEFAULT_TEMPLATES) == set(K.values)

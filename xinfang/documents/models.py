@@ -16,6 +16,7 @@ class NoticeKind(models.TextChoices):
     HANDLING = "handling", _("written handling opinion")
     REVIEW = "review", _("written review opinion")
     REEXAMINATION = "reexamination", _("written reexamination opinion")
+    SUPERVISION = "supervision", _("supervision notice")  # 督办通知书, filled in by xinfang.oversight.notices
 
 
 class NoticeTemplate(models.Model):

@@ -41,7 +41,7 @@ from django.utils import timezone
 from xinfang.org.models import Region, RegionLevel, User
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision
 from xinfang.oversight.services import supervision_open
-from xinfang.petitions.models import Petition, PetitionParty
+from xinfang.petitions.models import Kind, Petition, PetitionParty
 from xinfang.petitions.search import STOPWORDS, segment
 from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_list_for
 from xinfang.petitions.services import WorkflowError
@@ -232,13 +232,16 @@ def _county_of() -> Callable[[int], int]:
 
 
 def petition_items(start: dt.datetime, end: dt.datetime) -> list[Item]:
-    """The petitions received in [start, end), as items bucketed by county: two queries."""
-    rows = list(Petition.objects.filter(received_at__gte=start, received_at__lt=end)
+    """The petitions received in [start, end), as items bucketed by county: two queries. Accusations are
+    left out: a group's figures and title are shown to every unit with a petition in it, and an
+    accusation is never counted in anything its accused may see (Art. 30)."""
+    rows = list(Petition.objects.filter(received_at__gte=start, received_at__lt=end).exclude(kind=Kind.ACCUSATION)
                 .annotate(excerpt=Substr("content", 1, TEXT_CHARS))
                 .values_list("pk", "title", "excerpt", "received_at", "region_id").order_by("pk"))
     people: dict[int, list[int]] = {}
     for petition_id, petitioner_id in (PetitionParty.objects.filter(petition__received_at__gte=start,
                                                                      petition__received_at__lt=end)
+                                       .exclude(petition__kind=Kind.ACCUSATION)
                                        .values_list("petition_id", "petitioner_id")):
         people.setdefault(petition_id, []).append(petitioner_id)
     county = _county_of()

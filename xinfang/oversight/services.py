@@ -1,5 +1,11 @@
-"""Writes of supervision (督查督办). Each change is one event in the petition's hash-chained log,
-written in the same transaction; refusals are `WorkflowError`s in plain Chinese."""
+"""Writes of supervision (督查督办), recommendations (督查建议) and follow-ups (回访).
+
+A supervision is of a petition (its owning unit answers) or of a whole unit. Steps: opened (by a
+supervisor or leader, by an automatic rule, or by a follow-up that found a fake resolution) → answered by
+the supervised unit → accepted, or sent back for a new answer; a supervisor may also end it. Every step
+is a SupervisionStep row and, for a petition, one event in its hash-chained log written in the same
+transaction (the petition's state never changes). Refusals are `WorkflowError`s in plain Chinese.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,27 +15,81 @@ from django.db import transaction
 from django.utils import timezone
 
 from xinfang.org import calendar
-from xinfang.org.models import Role, User
-from xinfang.oversight.models import Supervision, SupervisionMode
+from xinfang.org.models import Role, Unit, User
+from xinfang.oversight.models import (
+    Finding, FindingKind, FollowUp, FollowUpMethod, Recommendation, RecommendationKind,
+    RecommendationState, Supervision, SupervisionMode, SupervisionRule, SupervisionState, SupervisionStep,
+)
+from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision, unit_in_reach
 from xinfang.petitions.eventlog import build_event
-from xinfang.petitions.models import Petition
+from xinfang.petitions.models import Kind, Measure, Petition
 from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_is_visible
 from xinfang.petitions.services import WorkflowError, actor_label
 from xinfang.petitions.workflow import TERMINAL
 
-# Who answers it: the owning unit's handler or head.
+# Who answers it: the supervised (owning) unit's handler or head.
 ANSWERING_ROLES = frozenset({Role.HANDLER, Role.UNIT_HEAD})
+# Who answers a recommendation: also a leader of the unit it is addressed to (a government).
+RECOMMENDATION_ANSWERING_ROLES = ANSWERING_ROLES | {Role.LEADER}
+# Who follows up (回访): people who oversee, never the unit that handled the petition.
+FOLLOW_UP_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.BUREAU_STAFF, Role.ADMIN})
+# A follow-up that finds a fake resolution reopens supervision, escalated, answered within this many days.
+REOPEN_ANSWER_DAYS = 10
+REOPEN_REQUIREMENT = "请重新核查该事项的办理和化解情况，如实报告；存在弄虚作假的，一并报告处理意见。"
 
 _d = calendar.format_date
 
 
-def _log(p: Petition, *, action: str, actor: User, at: dt.datetime, data: dict[str, Any]) -> None:
+# ---------------------------------------------------------------- helpers
+
+def _log(p: Petition, *, action: str, actor: User | None, at: dt.datetime, data: dict[str, Any],
+         label: str = "") -> None:
     """Append one event to the locked petition `p` (its state does not change)."""
-    event = build_event(p, action=action, actor_id=actor.pk, actor_label=actor_label(actor), at=at,
+    event = build_event(p, action=action, actor_id=actor.pk if actor else None,
+                        actor_label=label or actor_label(actor), at=at,
                         from_state=p.state, to_state=p.state, data=data)
     p.save(update_fields=["log_seq", "log_head", "updated_at"])
     event.save()
 
+
+def _refuse(message: str | None) -> None:
+    """Raise the refusal, if there is one."""
+    if message:
+        raise WorkflowError(message)
+
+
+def _step(s: Supervision, action: str, *, actor: User | None, at: dt.datetime, text: str = "",
+          label: str = "") -> None:
+    SupervisionStep.objects.create(supervision=s, action=action, at=at, actor=actor,
+                                   actor_label=label or actor_label(actor), text=text)
+
+
+def _locked(s: Supervision) -> tuple[Supervision, Petition | None]:
+    """The supervision and its petition, locked (petition first, as every petition write does)."""
+    p = None
+    if s.petition_id:
+        p = Petition.objects.select_for_update().select_related("owner_unit").get(pk=s.petition_id)
+    locked = Supervision.objects.select_for_update().select_related("unit", "unit__region").get(pk=s.pk)
+    locked.petition = p
+    return locked, p
+
+
+def _check_due(day: dt.date, at: dt.datetime) -> None:
+    today = timezone.localdate(at)
+    if day < today:
+        raise WorkflowError(f"答复期限不能早于今天（{_d(today)}）。")
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in SupervisionMode.values:
+        raise WorkflowError("请选择督办方式（网上督办、实地督办、联合督办或提级督办）。")
+
+
+def _subject_visible(s: Supervision, actor: User) -> bool:
+    return petition_is_visible(actor, s.petition) if s.petition_id else unit_in_reach(actor, s.unit)
+
+
+# ---------------------------------------------------------------- refusals (also used to offer the forms)
 
 def supervise_refusal(petition: Petition, actor: User, *, visible: bool | None = None) -> str | None:
     """Why `actor` may not put `petition` under supervision now; None if they may. `visible`: whether
@@ -43,11 +103,40 @@ def supervise_refusal(petition: Petition, actor: User, *, visible: bool | None =
     return None
 
 
-def answer_refusal(supervision: Supervision, petition: Petition, actor: User) -> str | None:
+def unit_supervise_refusal(unit: Unit, actor: User) -> str | None:
+    """Why `actor` may not put the whole `unit` under supervision; None if they may."""
+    if actor.role not in SUPERVISING_ROLES:
+        return f"您的角色（{actor.get_role_display()}）不能督办。"
+    if unit.pk == actor.unit_id:
+        return "不能督办本单位。"
+    if not unit.is_active:
+        return f"{unit.name}已停用，不能督办。"
+    if not unit_in_reach(actor, unit):
+        return f"{unit.name}不在您所在单位的督办范围内。"
+    return None
+
+
+def answer_refusal(supervision: Supervision, petition: Petition | None, actor: User) -> str | None:
     if not supervision.is_open:
         return "该督办已结束。"
-    if actor.role not in ANSWERING_ROLES or actor.unit_id != petition.owner_unit_id:
-        return f"督办事项由{petition.owner_unit.name}的经办人或负责人答复。"
+    unit = petition.owner_unit if petition is not None else supervision.unit
+    if actor.role not in ANSWERING_ROLES or actor.unit_id != unit.pk:
+        return f"督办事项由{unit.name}的经办人或负责人答复。"
+    if supervision.state == SupervisionState.ANSWERED:
+        return "督办答复已提交，正等待督办单位审核。"
+    return None
+
+
+def check_refusal(supervision: Supervision, actor: User, *, visible: bool | None = None) -> str | None:
+    """Why `actor` may not accept the answer or send it back; None if they may."""
+    if not supervision.is_open:
+        return "该督办已结束。"
+    if actor.role not in SUPERVISING_ROLES:
+        return f"您的角色（{actor.get_role_display()}）不能审核督办答复。"
+    if supervision.state != SupervisionState.ANSWERED:
+        return "责任单位尚未答复，没有可审核的答复。"
+    if not (_subject_visible(supervision, actor) if visible is None else visible):
+        return "您无权查看该督办事项。"
     return None
 
 
@@ -56,71 +145,314 @@ def end_refusal(supervision: Supervision, actor: User, *, visible: bool | None =
         return "该督办已结束。"
     if actor.role not in SUPERVISING_ROLES:
         return f"您的角色（{actor.get_role_display()}）不能结束督办。"
-    if not (petition_is_visible(actor, supervision.petition) if visible is None else visible):
+    if not (_subject_visible(supervision, actor) if visible is None else visible):
         return "您无权查看该事项，不能结束督办。"
     return None
 
 
+# ---------------------------------------------------------------- supervision
+
+def _create(p: Petition | None, *, unit: Unit, actor: User | None, mode: str, reason: str, requirement: str,
+            answer_due_on: dt.date, at: dt.datetime, rule: SupervisionRule | None = None,
+            supervising_unit: Unit | None = None, label: str = "", extra: dict[str, Any] | None = None
+            ) -> Supervision:
+    """A new supervision with its first step and, for a petition (locked by the caller), its event."""
+    s = Supervision.objects.create(
+        petition=p, unit=unit, mode=mode, reason=reason, requirement=requirement, answer_due_on=answer_due_on,
+        opened_at=at, opened_by=actor, rule=rule,
+        supervising_unit=supervising_unit or (actor.unit if actor else None))
+    _step(s, "open", actor=actor, at=at, text=reason, label=label)
+    if p is not None:
+        _log(p, action="supervise", actor=actor, at=at, label=label,
+             data={"supervision": s.pk, "mode": mode, "unit": unit.pk, "answer_due_on": answer_due_on.isoformat(),
+                   "reason": reason} | ({"rule": rule.pk} if rule else {}) | (extra or {}))
+    return s
+
+
 def supervision_open(petition: Petition, *, actor: User, mode: str, reason: str, requirement: str,
                      answer_due_on: dt.date, at: dt.datetime | None = None) -> Supervision:
-    """督办: the owning unit must do what `requirement` says and answer by `answer_due_on`."""
+    """督办 of a petition: the owning unit must do what `requirement` says and answer by `answer_due_on`."""
     at = at or timezone.now()
     with transaction.atomic():
         p = Petition.objects.select_for_update().select_related("owner_unit").get(pk=petition.pk)
-        message = supervise_refusal(p, actor)
-        if message:
-            raise WorkflowError(message)
-        if mode not in SupervisionMode.values:
-            raise WorkflowError("请选择督办方式（网上督办、实地督办、联合督办或提级督办）。")
+        _refuse(supervise_refusal(p, actor))
+        _check_mode(mode)
         if not reason.strip() or not requirement.strip():
             raise WorkflowError("请写明督办理由和督办要求。")
-        today = timezone.localdate(at)
-        if answer_due_on < today:
-            raise WorkflowError(f"答复期限不能早于今天（{_d(today)}）。")
+        _check_due(answer_due_on, at)
         if Supervision.objects.filter(petition=p, is_open=True).exists():
             raise WorkflowError("该事项已在督办中，请在原督办上跟进或先结束原督办。")
-        s = Supervision.objects.create(
-            petition=p, unit=p.owner_unit, mode=mode, reason=reason.strip(), requirement=requirement.strip(),
-            answer_due_on=answer_due_on, opened_at=at, opened_by=actor)
-        _log(p, action="supervise", actor=actor, at=at,
-             data={"supervision": s.pk, "mode": mode, "unit": p.owner_unit_id,
-                   "answer_due_on": answer_due_on.isoformat(), "reason": s.reason})
-    return s
+        return _create(p, unit=p.owner_unit, actor=actor, mode=mode, reason=reason.strip(),
+                       requirement=requirement.strip(), answer_due_on=answer_due_on, at=at)
+
+
+def unit_supervision_open(unit: Unit, *, actor: User, mode: str, reason: str, requirement: str,
+                          answer_due_on: dt.date, at: dt.datetime | None = None) -> Supervision:
+    """督办 of a whole unit (its petition work as a whole, e.g. many overdue matters): the unit answers."""
+    at = at or timezone.now()
+    _refuse(unit_supervise_refusal(unit, actor))
+    _check_mode(mode)
+    if not reason.strip() or not requirement.strip():
+        raise WorkflowError("请写明督办理由和督办要求。")
+    _check_due(answer_due_on, at)
+    with transaction.atomic():
+        return _create(None, unit=unit, actor=actor, mode=mode, reason=reason.strip(),
+                       requirement=requirement.strip(), answer_due_on=answer_due_on, at=at)
+
+
+def supervision_auto_open(petition_id: int, *, rule: SupervisionRule, reason: str, supervising_unit: Unit | None,
+                          at: dt.datetime) -> Supervision | None:
+    """A rule puts a petition on the supervision list (called by xinfang.oversight.rules for each match).
+    None, changing nothing, if the petition was concluded or put under supervision in the meantime."""
+    with transaction.atomic():
+        p = Petition.objects.select_for_update().select_related("owner_unit").get(pk=petition_id)
+        if p.state in TERMINAL or Supervision.objects.filter(petition=p, is_open=True).exists():
+            return None
+        due = timezone.localdate(at) + dt.timedelta(days=rule.answer_days)
+        return _create(p, unit=p.owner_unit, actor=None, mode=rule.mode, reason=reason,
+                       requirement=rule.requirement, answer_due_on=due, at=at, rule=rule,
+                       supervising_unit=supervising_unit or rule.unit, label=rule.actor_label)
 
 
 def supervision_answer(supervision: Supervision, *, actor: User, answer: str,
                        at: dt.datetime | None = None) -> Supervision:
-    """The owning unit answers (办理情况报告); the supervision stays open until a supervisor ends it."""
+    """The supervised unit answers (办理情况报告); the supervisor then accepts it or sends it back."""
     at = at or timezone.now()
     with transaction.atomic():
-        p = Petition.objects.select_for_update().select_related("owner_unit").get(pk=supervision.petition_id)
-        s = Supervision.objects.select_for_update().get(pk=supervision.pk)
-        message = answer_refusal(s, p, actor)
-        if message:
-            raise WorkflowError(message)
+        s, p = _locked(supervision)
+        _refuse(answer_refusal(s, p, actor))
         if not answer.strip():
             raise WorkflowError("请填写督办答复内容。")
         s.answer, s.answered_at, s.answered_by = answer.strip(), at, actor
-        s.save(update_fields=["answer", "answered_at", "answered_by"])
+        s.state = SupervisionState.ANSWERED
+        s.save(update_fields=["answer", "answered_at", "answered_by", "state"])
         late = timezone.localdate(at) > s.answer_due_on
-        _log(p, action="supervision_answer", actor=actor, at=at,
-             data={"supervision": s.pk, "note": s.answer, "late": late})
+        _step(s, "answer", actor=actor, at=at, text=s.answer)
+        if p is not None:
+            _log(p, action="supervision_answer", actor=actor, at=at,
+                 data={"supervision": s.pk, "note": s.answer, "late": late})
+    return s
+
+
+def _close(s: Supervision, p: Petition | None, *, state: str, action: str, actor: User, note: str,
+           at: dt.datetime) -> None:
+    s.is_open, s.state, s.closed_at, s.closed_by, s.closing_note = False, state, at, actor, note
+    s.save(update_fields=["is_open", "state", "closed_at", "closed_by", "closing_note"])
+    _step(s, action, actor=actor, at=at, text=note)
+    if p is not None:
+        _log(p, action=f"supervision_{action}", actor=actor, at=at, data={"supervision": s.pk, "note": note})
+
+
+def supervision_accept(supervision: Supervision, *, actor: User, note: str = "",
+                       at: dt.datetime | None = None) -> Supervision:
+    """The supervisor accepts the unit's answer: the supervision ends (办结)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        s, p = _locked(supervision)
+        _refuse(check_refusal(s, actor))
+        _close(s, p, state=SupervisionState.ACCEPTED, action="accept", actor=actor, note=note.strip(), at=at)
+    return s
+
+
+def supervision_return(supervision: Supervision, *, actor: User, note: str, answer_due_on: dt.date | None = None,
+                       at: dt.datetime | None = None) -> Supervision:
+    """The supervisor sends the answer back (退回重报) with the reason, and may set a new answer date."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        s, p = _locked(supervision)
+        _refuse(check_refusal(s, actor))
+        if not note.strip():
+            raise WorkflowError("请写明退回理由。")
+        if answer_due_on is not None:
+            _check_due(answer_due_on, at)
+            s.answer_due_on = answer_due_on
+        s.state = SupervisionState.RETURNED
+        s.save(update_fields=["state", "answer_due_on"])
+        _step(s, "return", actor=actor, at=at, text=note.strip())
+        if p is not None:
+            _log(p, action="supervision_return", actor=actor, at=at,
+                 data={"supervision": s.pk, "note": note.strip(), "answer_due_on": s.answer_due_on.isoformat()})
     return s
 
 
 def supervision_end(supervision: Supervision, *, actor: User, note: str = "",
                     at: dt.datetime | None = None) -> Supervision:
-    """A supervisor or leader ends the supervision (satisfied with the answer, or the matter settled)."""
+    """A supervisor or leader ends the supervision: after an answer this accepts it; before one, the
+    reason must be written (提前结束督办)."""
     at = at or timezone.now()
     with transaction.atomic():
-        p = Petition.objects.select_for_update().get(pk=supervision.petition_id)
-        s = Supervision.objects.select_for_update().get(pk=supervision.pk)
-        message = end_refusal(s, actor)
-        if message:
-            raise WorkflowError(message)
-        if not s.answered_at and not note.strip():
+        s, p = _locked(supervision)
+        _refuse(end_refusal(s, actor))
+        answered = s.state == SupervisionState.ANSWERED
+        if not answered and not note.strip():
             raise WorkflowError("责任单位尚未答复；提前结束督办须写明理由。")
-        s.is_open, s.closed_at, s.closed_by, s.closing_note = False, at, actor, note.strip()
-        s.save(update_fields=["is_open", "closed_at", "closed_by", "closing_note"])
-        _log(p, action="supervision_end", actor=actor, at=at, data={"supervision": s.pk, "note": s.closing_note})
+        _close(s, p, state=SupervisionState.ACCEPTED if answered else SupervisionState.ENDED, action="end",
+               actor=actor, note=note.strip(), at=at)
     return s
+
+
+# ---------------------------------------------------------------- recommendations (督查建议)
+
+def recommendation_make(*, actor: User, kind: str, text: str, to_unit: Unit, due_on: dt.date,
+                        petition: Petition | None = None, about_unit: Unit | None = None,
+                        supervision: Supervision | None = None, at: dt.datetime | None = None) -> Recommendation:
+    """A recommendation to improve work, to improve policy or to hold people accountable, about a petition
+    or a unit, addressed to `to_unit`, which must answer by `due_on`."""
+    at = at or timezone.now()
+    if actor.role not in SUPERVISING_ROLES:
+        raise WorkflowError(f"您的角色（{actor.get_role_display()}）不能提出督查建议。")
+    if kind not in RecommendationKind.values:
+        raise WorkflowError("请选择建议类别（工作建议、政策建议或追责建议）。")
+    if (petition is None) == (about_unit is None):
+        raise WorkflowError("请指明建议针对的信访事项或单位（二者选一）。")
+    if not text.strip():
+        raise WorkflowError("请填写建议内容。")
+    _check_due(due_on, at)
+    with transaction.atomic():
+        p = None
+        if petition is not None:
+            p = Petition.objects.select_for_update().get(pk=petition.pk)
+            if not petition_is_visible(actor, p):
+                raise WorkflowError("您无权查看该事项，不能提出建议。")
+            if p.kind == Kind.ACCUSATION and to_unit.pk == p.accused_unit_id:
+                raise WorkflowError("检举控告事项的建议不能送交被检举控告的单位（《信访工作条例》第三十条）。")
+        elif not unit_in_reach(actor, about_unit):
+            raise WorkflowError(f"{about_unit.name}不在您所在单位的督办范围内。")
+        r = Recommendation.objects.create(
+            kind=kind, petition=p, about_unit=about_unit, supervision=supervision, to_unit=to_unit,
+            text=text.strip(), due_on=due_on, made_at=at, made_by=actor)
+        if p is not None:
+            _log(p, action="recommend", actor=actor, at=at,
+                 data={"recommendation": r.pk, "kind": kind, "to_unit": to_unit.pk, "reason": r.text,
+                       "due_on": due_on.isoformat()})
+    return r
+
+
+def _locked_recommendation(r: Recommendation) -> tuple[Recommendation, Petition | None]:
+    p = Petition.objects.select_for_update().get(pk=r.petition_id) if r.petition_id else None
+    return Recommendation.objects.select_for_update().select_related("to_unit").get(pk=r.pk), p
+
+
+def recommendation_answer_refusal(r: Recommendation, actor: User) -> str | None:
+    if r.state == RecommendationState.ACCEPTED:
+        return "该建议已办结。"
+    if actor.role not in RECOMMENDATION_ANSWERING_ROLES or actor.unit_id != r.to_unit_id:
+        return f"该建议由{r.to_unit.name}答复。"
+    if r.state == RecommendationState.ANSWERED:
+        return "答复已提交，正等待督办单位审核。"
+    return None
+
+
+def recommendation_check_refusal(r: Recommendation, actor: User) -> str | None:
+    if actor.role not in SUPERVISING_ROLES:
+        return f"您的角色（{actor.get_role_display()}）不能审核建议的答复。"
+    if r.state != RecommendationState.ANSWERED:
+        return "该建议尚未答复，没有可审核的答复。"
+    return None
+
+
+def recommendation_answer(recommendation: Recommendation, *, actor: User, answer: str,
+                          at: dt.datetime | None = None) -> Recommendation:
+    at = at or timezone.now()
+    with transaction.atomic():
+        r, p = _locked_recommendation(recommendation)
+        _refuse(recommendation_answer_refusal(r, actor))
+        if not answer.strip():
+            raise WorkflowError("请填写答复内容。")
+        r.answer, r.answered_at, r.answered_by, r.state = answer.strip(), at, actor, RecommendationState.ANSWERED
+        r.save(update_fields=["answer", "answered_at", "answered_by", "state"])
+        if p is not None:
+            _log(p, action="recommendation_answer", actor=actor, at=at,
+                 data={"recommendation": r.pk, "note": r.answer, "late": timezone.localdate(at) > r.due_on})
+    return r
+
+
+def recommendation_check(recommendation: Recommendation, *, actor: User, accept: bool, note: str = "",
+                         due_on: dt.date | None = None, at: dt.datetime | None = None) -> Recommendation:
+    """Accept the answer (the recommendation is done) or send it back with the reason (and a new date)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        r, p = _locked_recommendation(recommendation)
+        _refuse(recommendation_check_refusal(r, actor))
+        if not accept and not note.strip():
+            raise WorkflowError("请写明退回理由。")
+        if not accept and due_on is not None:
+            _check_due(due_on, at)
+            r.due_on = due_on
+        r.state = RecommendationState.ACCEPTED if accept else RecommendationState.RETURNED
+        r.checked_at, r.checked_by, r.check_note = at, actor, note.strip()
+        r.save(update_fields=["state", "checked_at", "checked_by", "check_note", "due_on"])
+        if p is not None:
+            _log(p, action="recommendation_accept" if accept else "recommendation_return", actor=actor, at=at,
+                 data={"recommendation": r.pk, "note": r.check_note})
+    return r
+
+
+# ---------------------------------------------------------------- follow-up (回访) and findings (假化解)
+
+def handling_unit_ids(petition: Petition) -> set[int]:
+    """The units that handled the petition: its owning unit and every unit that gave a decision."""
+    return {petition.owner_unit_id, *petition.decisions.values_list("unit_id", flat=True)}
+
+
+def follow_up_refusal(petition: Petition, actor: User, *, handling: set[int] | None = None,
+                      visible: bool | None = None) -> str | None:
+    """Why `actor` may not follow `petition` up; None if they may."""
+    if actor.role not in FOLLOW_UP_ROLES:
+        return f"您的角色（{actor.get_role_display()}）不能回访。"
+    if actor.unit_id is None:
+        return "您没有所属单位，不能回访（回访记录须写明回访人单位）。"
+    if petition.state not in FOLLOW_UP_STATES:
+        return "该事项尚未办结（未出具处理意见），不能回访。"
+    if not (petition_is_visible(actor, petition) if visible is None else visible):
+        return "您无权查看该事项，不能回访。"
+    handling = handling_unit_ids(petition) if handling is None else handling
+    if actor.unit_id in handling:
+        return f"回访须由承办单位以外的人员进行：您所在的{actor.unit.name}承办了该事项，不能自己回访。"
+    return None
+
+
+def follow_up_record(petition: Petition, *, actor: User, method: str, reached: bool, settled: bool | None,
+                     notes: str = "", at: dt.datetime | None = None) -> FollowUp:
+    """Record a follow-up. When the petition was concluded as resolved (化解) and the petitioner, reached,
+    says it is not, the unit that concluded it gets a finding of fake resolution (假化解) and the petition
+    is put under supervision again, escalated (or the open supervision is linked to the finding)."""
+    at = at or timezone.now()
+    if method not in FollowUpMethod.values:
+        raise WorkflowError("请选择回访方式（电话、上门或短信）。")
+    if reached and settled is None:
+        raise WorkflowError("已联系上信访人的，请记录信访人是否认为问题已真正解决。")
+    if not reached:
+        settled = None
+    with transaction.atomic():
+        p = Petition.objects.select_for_update().select_related("owner_unit").get(pk=petition.pk)
+        _refuse(follow_up_refusal(p, actor))
+        f = FollowUp.objects.create(petition=p, method=method, reached=reached, settled=settled,
+                                    notes=notes.strip(), at=at, by=actor, by_unit=actor.unit)
+        _log(p, action="follow_up", actor=actor, at=at,
+             data={"follow_up": f.pk, "method": method, "reached": reached, "settled": settled, "note": f.notes})
+        decision = latest_decision(p.pk).select_related("unit").first()
+        if settled is False and decision is not None and decision.measure == Measure.RESOLVED:
+            _finding(p, f, decision.unit, actor=actor, at=at)
+    return f
+
+
+def _finding(p: Petition, f: FollowUp, unit: Unit, *, actor: User, at: dt.datetime) -> Finding:
+    reason = f"回访中信访人否认问题已化解（{unit.name}以“化解”办结），疑似假化解"
+    if f.notes:
+        reason += f"：{f.notes}"
+    s = Supervision.objects.filter(petition=p, is_open=True).first()
+    if s is None:
+        due = timezone.localdate(at) + dt.timedelta(days=REOPEN_ANSWER_DAYS)
+        finding = Finding.objects.create(kind=FindingKind.FAKE_RESOLUTION, unit=unit, petition=p, follow_up=f,
+                                         found_on=timezone.localdate(at), note=f.notes)
+        s = _create(p, unit=p.owner_unit, actor=actor, mode=SupervisionMode.ESCALATED, reason=reason,
+                    requirement=REOPEN_REQUIREMENT, answer_due_on=due, at=at, extra={"finding": finding.pk})
+        finding.supervision = s
+        finding.save(update_fields=["supervision"])
+    else:
+        finding = Finding.objects.create(kind=FindingKind.FAKE_RESOLUTION, unit=unit, petition=p, follow_up=f,
+                                         found_on=timezone.localdate(at), note=f.notes, supervision=s)
+        _step(s, "finding", actor=actor, at=at, text=reason)
+    return finding
+
