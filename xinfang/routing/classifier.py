@@ -1,10 +1,13 @@
 """The category model: first-level category (一级分类) of a petition from its text.
 
-TF-IDF of the text's words and of its 100,000 commonest character 1–3-grams (xinfang.routing.text: raw and
-pre-segmented texts read the same), a linear SVM with balanced class weights, and sigmoid-calibrated
+TF-IDF of the text's words and word pairs (bigrams of neighbouring words), of its 100,000 commonest
+character 1–3-grams, and of its first OPENING_WORDS words at half weight (the title comes first: the
+desk's and the training file's texts start with it) (xinfang.routing.text: raw and pre-segmented texts
+read the same), a linear SVM (C = SVM_C) with balanced class weights, and sigmoid-calibrated
 probabilities for the confidence (CalibratedClassifierCV, calibrated on inner folds; one SVM kept).
 Chosen by 5-fold cross-validation on ../shared/data/tipdm2020c_msg_seg/dev.csv, duplicates kept in
-one fold (see `manage.py routing_evaluate` and bench/routing.py for the figures).
+one fold (see `manage.py routing_evaluate` and bench/routing.py for the figures; bench/routing_variants.py
+for the variants tried and their figures).
 
 The trained model is one joblib file under DATA_DIR (settings.ROUTING_MODEL_PATH), written by
 `manage.py routing_train` (which `make run` calls when the file is missing) and read once per process,
@@ -34,12 +37,16 @@ from sklearn.svm import LinearSVC
 
 from xinfang.routing.text import text_canonical
 
-FORMAT = 1  # of the saved file; a file of another format is not read
+FORMAT = 2  # of the saved file; a file of another format is not read (2: word pairs, the opening)
 MIN_PER_LABEL = 3  # examples a label needs to be learned (fewer: left out, and said so)
 CALIBRATION_FOLDS = 5
 # the commonest character n-grams kept: all 365,000 of dev.csv score the same in cross-validation and
 # make a 17 MB file that takes seconds to load
 MAX_CHAR_GRAMS = 100_000
+# the SVM's regularisation: 0.3 and 0.5 scored lower in the same cross-validation (bench/routing_variants.py)
+SVM_C = 1.0
+OPENING_WORDS = 12  # the words that stand for the title (dev.csv joins title and details into one text)
+OPENING_WEIGHT = 0.5  # of the opening's TF-IDF block beside the whole text's
 logger = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
@@ -52,24 +59,35 @@ def _despaced(text: str) -> str:
     return text.replace(" ", "")
 
 
-def _split(text: str) -> list[str]:
-    return text.split()
+def _word_terms(words: list[str]) -> list[str]:
+    """The words and each pair of neighbouring words ("拖欠 工资")."""
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def _words_and_pairs(text: str) -> list[str]:
+    return _word_terms(text.split())
+
+
+def _opening(text: str) -> list[str]:
+    return text.split()[:OPENING_WORDS]
 
 
 def _pipeline(samples: int) -> Pipeline:
     min_df = 2 if samples >= 200 else 1  # a small training set keeps its rare words
-    words = TfidfVectorizer(analyzer=_split, min_df=min_df, sublinear_tf=True, dtype=np.float32)
+    words = TfidfVectorizer(analyzer=_words_and_pairs, min_df=min_df, sublinear_tf=True, dtype=np.float32)
     chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), preprocessor=_despaced, min_df=min_df,
                             max_features=MAX_CHAR_GRAMS, sublinear_tf=True, dtype=np.float32)
+    opening = TfidfVectorizer(analyzer=_opening, min_df=min_df, sublinear_tf=True, dtype=np.float32)
     return Pipeline([
-        ("features", FeatureUnion([("words", words), ("chars", chars)])),
+        ("features", FeatureUnion([("words", words), ("chars", chars), ("opening", opening)],
+                                  transformer_weights={"opening": OPENING_WEIGHT})),
         ("classify", None),  # set in category_model_fit, once the folds of the calibration are known
     ])
 
 
 class _Scorer:
     """The fitted pipeline's arithmetic for one text at a time, without scikit-learn's per-call checks
-    (which cost ~15 ms a text): each vectorizer's sublinear TF-IDF, L2-normalised; the SVM's decision
+    (which cost ~15 ms a text): each vectorizer's sublinear TF-IDF, L2-normalised, times its weight; the SVM's decision
     values; each label's sigmoid calibration; probabilities normalised to sum to 1. The same figures
     as `pipeline.predict_proba` (tests/test_routing.py checks it)."""
 
@@ -78,11 +96,13 @@ class _Scorer:
         calibrated = pipeline.named_steps["classify"].calibrated_classifiers_[0]
         self.parts = []
         offset = 0
-        for _, vectorizer in union.transformer_list:
+        weights = union.transformer_weights or {}
+        for name, vectorizer in union.transformer_list:
             vocabulary = vectorizer.vocabulary_
-            self.parts.append((vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), offset))
+            self.parts.append((vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), offset,
+                               float(weights.get(name, 1.0))))
             offset += len(vocabulary)
-        self.word_names = {i: w for w, i in union.transformer_list[0][1].vocabulary_.items()}
+        self.word_names = {i: w for w, i in union.transformer_list[0][1].vocabulary_.items() if " " not in w}
         self.coef = np.ascontiguousarray(calibrated.estimator.coef_.T)  # features × decision columns
         self.intercept = calibrated.estimator.intercept_
         self.a = np.array([c.a_ for c in calibrated.calibrators])
@@ -90,12 +110,14 @@ class _Scorer:
         self.n_labels = len(pipeline.classes_)
 
     def features(self, canonical: str) -> tuple[np.ndarray, np.ndarray]:
-        """Column indices and TF-IDF values of the text: its words, then its character 1–3-grams."""
+        """Column indices and TF-IDF values of the text: its words and word pairs, its character
+        1–3-grams, its opening words."""
         words = canonical.split()
         chars = _despaced(canonical)
         grams = [chars[i:i + n] for n in (1, 2, 3) for i in range(len(chars) - n + 1)]
         indices, values = [], []
-        for terms, (vocabulary, idf, offset) in zip((words, grams), self.parts):
+        for terms, (vocabulary, idf, offset, weight) in zip((_word_terms(words), grams, words[:OPENING_WORDS]),
+                                                            self.parts):
             counts = Counter(vocabulary[t] for t in terms if t in vocabulary)
             if not counts:
                 continue
@@ -103,7 +125,7 @@ class _Scorer:
             tf = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0
             value = tf * idf[idx]
             indices.append(idx + offset)
-            values.append(value / np.sqrt(value @ value))
+            values.append(value * (weight / np.sqrt(value @ value)))
         if not indices:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(indices), np.concatenate(values)
@@ -118,9 +140,9 @@ class _Scorer:
         return p / total if total > 0 else np.full(self.n_labels, 1.0 / self.n_labels)
 
     def word_weights(self, canonical: str, label_index: int) -> list[tuple[float, str]]:
-        """(weight for the label, word) of the text's words: TF-IDF times the SVM's weight."""
+        """(weight for the label, word) of the text's words (not the pairs): TF-IDF times the SVM's weight."""
         idx, values = self.features(canonical)
-        words = idx < self.parts[1][2]  # the word columns come first
+        words = np.array([int(i) in self.word_names for i in idx], dtype=bool)  # single words only
         idx, values = idx[words], values[words]
         if self.coef.shape[1] == 1:  # two labels: one column of weights, positive for the second
             column = self.coef[idx, 0] * (1 if label_index == 1 else -1)
@@ -190,7 +212,7 @@ def category_model_fit(canonical: Sequence[str], labels: Sequence[str], *, sourc
     x, y = [t for t, _ in rows], [label for _, label in rows]
     pipeline = _pipeline(len(x))
     folds = min(CALIBRATION_FOLDS, min(counts[label] for label in kept))
-    svm = LinearSVC(C=1.0, class_weight="balanced", random_state=seed)
+    svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
     pipeline.set_params(classify=CalibratedClassifierCV(svm, cv=folds, method="sigmoid", ensemble=False))
     pipeline.fit(x, y)
     now = dt.datetime.now(dt.UTC)

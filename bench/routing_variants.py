@@ -1,0 +1,163 @@
+"""The category-model variants tried for issue 6 (macro-F1 aim 0.93), each measured by the same 5-fold
+cross-validation as `routing_evaluate --folds 5`: ../shared/data/tipdm2020c_msg_seg/dev.csv read by
+xinfang.routing.text, StratifiedGroupKFold (seed 0, identical texts in one fold), macro-F1 of the
+predictions of all five test folds together. Vectorizers are fitted on each training part only.
+
+Figures of uncalibrated models are their argmax (the installed model's sigmoid calibration moves
+macro-F1 by about ±0.001); "calibrated" and the soft votes use CalibratedClassifierCV as the model
+does. The choices (word pairs, C) were made on these same folds, not by nested cross-validation: with
+gaps of 0.001–0.003 between variants, the figures cannot tell most of them apart.
+
+    python bench/routing_variants.py                 # every variant (about 20 minutes on two free cores)
+    python bench/routing_variants.py pairs vote      # only the variants whose name contains a word given
+
+One JSON line per variant on stdout; progress on stderr.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BASE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE))
+
+
+def say(*parts) -> None:
+    print("[routing variants]", *parts, file=sys.stderr, flush=True)
+
+
+def main() -> None:  # noqa: C901, PLR0915 - one table of experiments, read top to bottom
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
+    import django
+
+    django.setup()
+    import numpy as np
+    from django.conf import settings
+    from scipy import sparse
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedGroupKFold
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.svm import LinearSVC
+
+    from xinfang.routing.classifier import _words_and_pairs, texts_canonical
+    from xinfang.routing.evaluation import labeled_csv_read, text_groups
+
+    wanted = sys.argv[1:]
+    data = labeled_csv_read(settings.ROUTING_TRAINING_CSV, ["text_seg"], "label")
+    say(f"reading {len(data.texts)} texts")
+    x = np.array(texts_canonical(data.texts), dtype=object)
+    y = np.array(data.labels, dtype=object)
+    classes = np.array(sorted(set(data.labels)))
+    folds = list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0)
+                 .split(x, y, text_groups(list(x))))
+
+    def words(pairs: bool = False) -> TfidfVectorizer:
+        return TfidfVectorizer(analyzer=_words_and_pairs if pairs else str.split, min_df=2, sublinear_tf=True,
+                               dtype=np.float32)
+
+    def chars(n: int = 3, low: int = 1, top: int = 100_000) -> TfidfVectorizer:
+        return TfidfVectorizer(analyzer="char", ngram_range=(low, n), preprocessor=lambda t: t.replace(" ", ""),
+                               min_df=2, max_features=top, sublinear_tf=True, dtype=np.float32)
+
+    def first_words(t: str) -> list[str]:  # dev.csv joins title and details: its first words stand for the title
+        return t.split()[:12]
+
+    vectorizers: dict[str, Callable[[], TfidfVectorizer]] = {
+        "words": words, "pairs": lambda: words(True), "c13": chars, "c14": lambda: chars(4, top=200_000),
+        "c25": lambda: chars(5, 2, 300_000),
+        "head": lambda: TfidfVectorizer(analyzer=first_words, min_df=2, sublinear_tf=True, dtype=np.float32),
+    }
+    cache: dict[tuple[str, int], tuple] = {}
+
+    def features(parts: list[tuple[str, float]], k: int):
+        train, test = folds[k]
+        blocks = []
+        for name, weight in parts:
+            if (name, k) not in cache:
+                v = vectorizers[name]()
+                cache[name, k] = (v.fit_transform(x[train]), v.transform(x[test]))
+            blocks.append(tuple(m * weight for m in cache[name, k]))
+        return sparse.hstack([b[0] for b in blocks]).tocsr(), sparse.hstack([b[1] for b in blocks]).tocsr()
+
+    def svm(c: float = 1.0, weights: str | None = "balanced") -> Callable:
+        return lambda: LinearSVC(C=c, class_weight=weights, random_state=0)
+
+    def calibrated(make: Callable) -> Callable:
+        return lambda: CalibratedClassifierCV(make(), cv=5, method="sigmoid", ensemble=False)
+
+    def probabilities(parts, make) -> np.ndarray:
+        p = np.zeros((len(y), len(classes)))
+        for k, (train, test) in enumerate(folds):
+            a, b = features(parts, k)
+            p[test] = make().fit(a, y[train]).predict_proba(b)
+        return p
+
+    def predictions(parts, make) -> np.ndarray:
+        out = np.empty(len(y), dtype=object)
+        for k, (train, test) in enumerate(folds):
+            a, b = features(parts, k)
+            out[test] = make().fit(a, y[train]).predict(b)
+        return out
+
+    def show(name: str, predicted: np.ndarray, started: float) -> None:
+        print(json.dumps({"variant": name, "macro_f1": round(float(f1_score(y, predicted, average="macro")), 4),
+                          "accuracy": round(float((predicted == y).mean()), 4),
+                          "seconds": round(time.perf_counter() - started, 1)}, ensure_ascii=False), flush=True)
+
+    base, with_pairs = [("words", 1.0), ("c13", 1.0)], [("pairs", 1.0), ("c13", 1.0)]
+    variants: list[tuple[str, list, Callable]] = [
+        ("words + chars 1-3, SVM C=1 (the model before)", base, svm()),
+        ("words + chars 1-3, SVM C=0.5", base, svm(0.5)),
+        ("words + chars 1-3, SVM C=0.3", base, svm(0.3)),
+        ("words + chars 1-3, SVM C=0.3, no class weights", base, svm(0.3, None)),
+        ("words only, SVM C=1", [("words", 1.0)], svm()),
+        ("chars 1-3 only, SVM C=1", [("c13", 1.0)], svm()),
+        ("words + chars 1-4 (200,000), SVM C=1", [("words", 1.0), ("c14", 1.0)], svm()),
+        ("words + chars 2-5 (300,000), SVM C=1", [("words", 1.0), ("c25", 1.0)], svm()),
+        ("pairs: words and word pairs + chars 1-3, SVM C=1", with_pairs, svm()),
+        ("pairs: words and word pairs + chars 1-3, SVM C=0.5", with_pairs, svm(0.5)),
+        ("pairs: words and word pairs + chars 1-3, SVM C=0.3", with_pairs, svm(0.3)),
+        ("words + chars 1-3 ×0.7, SVM C=0.3", [("words", 1.0), ("c13", 0.7)], svm(0.3)),
+        ("words + chars 1-3 ×1.4, SVM C=0.3", [("words", 1.0), ("c13", 1.4)], svm(0.3)),
+        ("words + chars 1-3 + first 12 words ×0.5 (title), SVM C=0.3", [*base, ("head", 0.5)], svm(0.3)),
+        ("pairs + chars 1-3 + first 12 words ×0.5 (title), SVM C=1", [*with_pairs, ("head", 0.5)], svm()),
+        ("pairs + chars 1-3 + first 12 words ×0.5 (title), SVM C=0.3", [*with_pairs, ("head", 0.5)], svm(0.3)),
+        ("words + chars 1-3 + first 12 words ×0.5 (title), SVM C=1", [*base, ("head", 0.5)], svm()),
+        ("words + chars 1-3, logistic regression C=10 balanced", base,
+         lambda: LogisticRegression(C=10, class_weight="balanced", max_iter=2000)),
+        ("words + chars 1-3, SGD modified_huber", base,
+         lambda: SGDClassifier(loss="modified_huber", alpha=5e-5, class_weight="balanced", random_state=0,
+                               max_iter=50, tol=None)),
+        ("words, ComplementNB alpha 0.3", [("words", 1.0)], lambda: ComplementNB(alpha=0.3)),
+    ]
+    for name, parts, make in variants:
+        if wanted and not any(w in name for w in wanted):
+            continue
+        say(name)
+        started = time.perf_counter()
+        show(name, predictions(parts, make), started)
+
+    if not wanted or any(w in "vote calibrated" for w in wanted):
+        started = time.perf_counter()
+        now = [*with_pairs, ("head", 0.5)]
+        p_now = probabilities(now, calibrated(svm()))
+        show("pairs + chars 1-3 + first 12 words ×0.5, SVM C=1, calibrated (what routing_train installs)",
+             classes[p_now.argmax(1)], started)
+        p_svm = probabilities(base, calibrated(svm(0.3)))
+        show("words + chars 1-3, SVM C=0.3, calibrated", classes[p_svm.argmax(1)], started)
+        p_lr = probabilities(base, lambda: LogisticRegression(C=10, class_weight="balanced", max_iter=2000))
+        p_nb = probabilities([("words", 1.0)], calibrated(lambda: ComplementNB(alpha=0.3)))
+        for name, p in (("vote: SVM + LR", p_svm + p_lr), ("vote: SVM + LR + NB", p_svm + p_lr + p_nb),
+                        ("vote: SVM + NB", p_svm + p_nb), ("vote: 2 SVM + LR + NB", 2 * p_svm + p_lr + p_nb)):
+            show(name + " (calibrated probabilities summed)", classes[p.argmax(1)], started)
+
+
+if __name__ == "__main__":
+    main()
