@@ -152,8 +152,31 @@ def user_make(unit: Unit | None, role: str, username: str, **kw) -> User:
 
 
 def staff_login(client, user: User) -> None:
-    """Sign `user` in on the test client as a member of staff would be after every sign-in step."""
+    """Sign `user` in on the test client as a member of staff would be after every sign-in step: the
+    password (force_login) and, when a code is due (administrators, supervisors, superusers, anyone
+    with a device), the second step, with a device made for the purpose if the user has none. The
+    real steps through the pages are tested in tests/test_accounts.py."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from xinfang.org import signin
+
     client.force_login(user)
+    session = client.session
+    if signin.second_factor_due(user, session):
+        device = signin.totp_device_for(user) or TOTPDevice.objects.create(user=user, name="测试", confirmed=True)
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's admin_client (a superuser), signed in with both steps."""
+    from django.test import Client
+
+    client = Client()
+    staff_login(client, admin_user)
+    return client
 
 
 # (key, name, kind, region key, parent unit key)

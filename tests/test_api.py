@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import at, handler, is_chinese, path_to, register
+from conftest import at, handler, is_chinese, path_to, register, staff_login
 from tests.test_api_support import ALL_SCOPES, Api, api_client_make, api_for, petition_body
 from xinfang.api.models import ApiClient, Scope
 from xinfang.api.services import ApiClientError, api_client_create, api_client_token_rotate
@@ -119,7 +119,7 @@ def test_creating_a_client_refuses_unknown_scopes_roles_and_units(org):
 def test_the_admin_issues_a_new_token_once(org, client):
     api_client, token = api_client_make(org, "bureau")
     User.objects.filter(pk=org.u_admin.pk).update(is_staff=True)
-    client.force_login(org.u_admin)
+    staff_login(client, org.u_admin)
     response = client.post("/admin/api/apiclient/", {"action": "token_issue", "_selected_action": [api_client.pk]},
                            follow=True)
     shown = [str(m) for m in response.context["messages"]]
@@ -249,15 +249,19 @@ def test_the_list_costs_the_same_queries_at_10_and_50_petitions(org, django_asse
 
 def test_phone_and_id_number_are_masked_without_personal_read(org):
     api = api_for(org, "bureau", scopes=[Scope.PETITIONS_READ, Scope.PETITIONS_WRITE])
-    pk = api.post("/api/petitions", petition_body(org)).json()["id"]
+    person_in = {"name": "测试人甲", "phone": "10012345678", "id_number": "990121199001011234",
+                 "address": "示范县青石镇丰收村3组12号"}
+    pk = api.post("/api/petitions", petition_body(org, petitioners=[person_in])).json()["id"]
     for response in (api.get("/api/petitions"), api.get(f"/api/petitions/{pk}")):
         body = response.json()
         person = (body["items"][0] if "items" in body else body)["petitioners"][0]
-        assert person["phone"] == "100****5678" and person["id_number"] == "9901**********1234"
+        assert person["phone"] == "100****5678" and person["id_number"] == "990***********1234"
+        assert person["address"] == "示范县青石镇丰收村****"
         assert "10012345678" not in response.content.decode()
     full = api_for(org, "bureau", scopes=[Scope.PETITIONS_READ, Scope.PERSONAL_READ], name="有个人信息权限")
     person = full.get(f"/api/petitions/{pk}").json()["petitioners"][0]
     assert person["phone"] == "10012345678" and person["id_number"] == "990121199001011234"
+    assert person["address"] == "示范县青石镇丰收村3组12号"
 
 
 # ---------------------------------------------------------------- registration

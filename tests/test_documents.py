@@ -15,7 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from tests.conftest import D, act, at_date, handler, head, path_to, register
+from tests.conftest import D, act, at_date, handler, head, path_to, register, staff_login
 from xinfang.documents import layout, services
 from xinfang.documents.defaults import DEFAULT_TEMPLATES
 from xinfang.documents.models import NoticeKind as K
@@ -271,7 +271,7 @@ def admin_client(org):
 
     user = User.objects.create_superuser("site_admin", "", "x-pass-123")
     c = Client()
-    c.force_login(user)
+    staff_login(c, user)
     return c
 
 
@@ -312,7 +312,7 @@ def test_admin_restores_the_default_wording(org, admin_client):
 
 def _client(user) -> Client:
     c = Client()
-    c.force_login(user)
+    staff_login(c, user)
     return c
 
 

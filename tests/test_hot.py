@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import TZ, act, register
+from tests.conftest import TZ, act, register, staff_login
 from xinfang.org.models import Role
 from xinfang.oversight import hot
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision
@@ -110,7 +110,7 @@ def test_hot_issues_build_command(org):
 
 def client_for(user) -> Client:
     c = Client()
-    c.force_login(user)
+    staff_login(c, user)
     return c
 
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import CJK, act, at, at_date, owner_handler, path_to, register
+from tests.conftest import CJK, act, at, at_date, owner_handler, path_to, register, staff_login
 from xinfang.notify.masking import mask_email, mask_phone, mobile_number
 from xinfang.notify.models import Notice, NoticeState
 from xinfang.notify.selectors import notice_list_for_petitioner
@@ -259,7 +259,7 @@ def admin_client_for(org):
     admin = org.users["admin"]
     admin.is_staff = True
     admin.save()
-    c.force_login(admin)
+    staff_login(c, admin)
     return c
 
 

@@ -16,10 +16,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import D, act, at_date, handler, head, is_chinese, path_to, register
+from tests.conftest import D, act, at_date, handler, head, is_chinese, path_to, register, staff_login
 from tests.test_registration_desk import EXE, pdf, upload
 from xinfang.petitions import rules, services
 from xinfang.petitions.eventlog import verify_chains
+from xinfang.petitions.crypto import lookup_digest
 from xinfang.petitions.models import (
     Attachment, Channel, Deadline, DeadlineKind, Evaluation, Event, Kind, LegalPeriod, Petition, Petitioner, State,
 )
@@ -160,7 +161,7 @@ def test_an_anonymous_accuser_tracks_with_a_phone_kept_only_as_a_keyed_hash(org)
     assert p.accused_name == "某单位某科长" and not p.parties.exists()
     digest = TrackingPhone.objects.get(petition=p).digest
     assert PHONE not in digest and len(digest) == 64
-    assert not Petitioner.objects.filter(phone=PHONE).exists()
+    assert not Petitioner.objects.filter(phone_digest=lookup_digest("phone", PHONE)).exists()
     assert track(browser(), p.query_code, "+86 139 1234 5678").status_code == 302
     assert track(browser(), p.query_code, "13912345679").status_code == 200  # not found
     assert track(browser(), p.query_code, "").status_code == 200  # not found: a phone is on file
@@ -561,7 +562,7 @@ def test_admin_edits_reception_days_and_policy_answers(org):
     admin.is_staff = True
     admin.save(update_fields=["is_staff"])
     admin_client = Client()
-    admin_client.force_login(admin)
+    staff_login(admin_client, admin)
     for url in ("/admin/portal/receptionday/", "/admin/portal/receptionday/add/", "/admin/portal/policyanswer/",
                 "/admin/portal/policyanswer/add/"):
         assert admin_client.get(url).status_code == 200
@@ -571,7 +572,7 @@ def test_admin_edits_reception_days_and_policy_answers(org):
 def test_staff_work_on_a_submitted_petition_as_on_any_other(org):
     p = submitted(browser(), org)
     staff = Client()
-    staff.force_login(org.users["bureau_staff"])
+    staff_login(staff, org.users["bureau_staff"])
     html = staff.get(f"/p/{p.pk}/").content.decode()
     assert "信访人" in html and "李某乙" in html and "网上" in html
     act(org, "accept", p, org.users["bureau_staff"], timezone.now())

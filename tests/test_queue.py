@@ -190,3 +190,12 @@ def test_every_queue_costs_the_same_few_queries_whatever_the_volume(org, url, wh
     add(45)
     many = queries(org[who], url)
     assert few == many <= 10, (few, many)
+
+
+def test_the_concluded_tab_index_holds_the_concluded_states():
+    """The partial index of the "concluded" tab (petition_unit_concluded_idx) serves it only while its
+    condition names exactly the states the tab shows."""
+    from xinfang.petitions.models import CONCLUDED_STATES
+    from xinfang.petitions.workflow import TERMINAL
+
+    assert set(CONCLUDED_STATES) == set(TERMINAL)

@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import register
+from tests.conftest import register, staff_login
 from tests.test_routing import category_model, trained_model_file  # noqa: F401  (fixtures)
 from xinfang.intake import files as intake_files
 from xinfang.intake.similar import similar_petitions_for, similarity, features
@@ -40,7 +40,7 @@ def media(settings, tmp_path) -> Path:
 
 def client_for(user: User) -> Client:
     c = Client()
-    c.force_login(user)
+    staff_login(c, user)
     return c
 
 
@@ -350,7 +350,9 @@ def test_lookup_matches_exact_values_on_indexes_never_a_scan(org):
     with connection.cursor() as cursor:
         indexes = connection.introspection.get_constraints(cursor, Petitioner._meta.db_table)
     indexed = {tuple(c["columns"]) for c in indexes.values() if c["index"] or c["unique"]}
-    assert {("name",), ("phone",), ("id_number",)} <= indexed
+    # phone and ID number are encrypted: matched by their keyed hashes, never by their text
+    assert {("name",), ("phone_digest",), ("id_number_digest",)} <= indexed
+    assert not any("13700002222" in str(q["sql"]) or ID_NUMBER in str(q["sql"]) for q in ctx.captured_queries)
 
 
 def test_registering_the_same_person_links_the_earlier_petition(org):
@@ -453,7 +455,7 @@ def test_the_form_starts_with_sensible_defaults(org):
     assert f'value="{now.strftime("%Y-%m-%dT%H:")}' in page  # received now (to the minute)
     assert 'list="place-list"' in page and 'list="category-list"' in page
     assert 'enctype="multipart/form-data"' in page and 'type="file" name="attachments"' in page and "multiple" in page
-    assert "Ctrl+Enter" in page  # Enter moves on; Ctrl+Enter registers
+    assert 'src="/static/workbench/register.js"' in page  # Enter moves on; Ctrl+Enter registers (the script)
     assert 'hx-get="/register/lookup"' in page and 'hx-get="/register/similar"' in page
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import handler, path_to
+from tests.conftest import handler, path_to, staff_login
 from xinfang.petitions.models import Deadline, DeadlineKind, State
 from xinfang.routing.reply_check import key_words, reply_check
 
@@ -100,7 +100,7 @@ def accepted(org):
 
 def client_of(user) -> Client:
     c = Client()
-    c.force_login(user)
+    staff_login(c, user)
     return c
 
 

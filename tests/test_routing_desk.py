@@ -12,6 +12,7 @@ from tests.test_registration_desk import form_data, pdf, upload
 from tests.test_routing import (  # noqa: F401  (fixtures)
     WAGES, category_model, run, trained_model_file,
 )
+from tests.conftest import staff_login
 from xinfang.petitions.models import Category, Petition
 from xinfang.routing.classifier import model_current
 from xinfang.routing.models import ProposalKind, ProposalOutcome
@@ -27,7 +28,7 @@ def media(settings, tmp_path):
 
 def clerk_client(org) -> Client:
     c = Client()
-    c.force_login(org.users["clerk"])
+    staff_login(c, org.users["clerk"])
     return c
 
 

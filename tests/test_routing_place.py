@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import staff_login
 from xinfang.org.demo import demo_county_load
 from xinfang.org.models import Region, RegionLevel, User
 from xinfang.routing.places import place_propose
@@ -126,7 +127,7 @@ def test_nothing_without_a_place_name(county):
 
 def clerk(county) -> Client:
     c = Client()
-    c.force_login(User.objects.get(username="clerk"))
+    staff_login(c, User.objects.get(username="clerk"))
     return c
 
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import at, register
+from tests.conftest import at, register, staff_login
 from xinfang.org.models import RegionLevel
 from xinfang.petitions import services
 from xinfang.petitions.models import Category, Kind
@@ -111,7 +111,7 @@ def test_the_petition_page_never_preselects_the_accused_unit(org):
 
 def page(org, petition) -> str:
     c = Client()
-    c.force_login(org.users["bureau_staff"])
+    staff_login(c, org.users["bureau_staff"])
     return c.get(f"/p/{petition.pk}/").content.decode()
 
 
@@ -129,7 +129,7 @@ def test_the_petition_page_stays_within_ten_queries_with_a_table(org, django_ass
     rule("城乡建设", target=RuleTarget.TOWNSHIP_OFFICE, region_level=RegionLevel.VILLAGE)
     p = register(org, on=at(2026, 3, 2), category=cat(HOUSING))
     c = Client()
-    c.force_login(org.users["bureau_staff"])
+    staff_login(c, org.users["bureau_staff"])
     c.get(f"/p/{p.pk}/")
     with django_assert_max_num_queries(10):
         assert "派单目录" in c.get(f"/p/{p.pk}/").content.decode()
@@ -219,7 +219,7 @@ def test_the_admin_pages_load(org):
     admin.is_staff = True
     admin.save(update_fields=["is_staff"])
     c = Client()
-    c.force_login(admin)
+    staff_login(c, admin)
     for url in ("/admin/routing/routingrule/", f"/admin/routing/routingrule/{r.pk}/change/",
                 "/admin/routing/routingrule/add/", "/admin/routing/unitoutcome/",
                 "/admin/routing/routingrule/?q=自然资源", f"/admin/routing/routingrule/?unit__id__exact={org.units['land'].pk}"):

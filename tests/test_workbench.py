@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.conftest import staff_login
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
 from xinfang.petitions import services
 from xinfang.petitions.models import (
@@ -76,7 +77,7 @@ def accepted_by_town_a(org: dict, **kwargs) -> Petition:
 
 def client_for(user: User) -> Client:
     c = Client()
-    c.force_login(user)
+    staff_login(c, user)
     return c
 
 
@@ -428,7 +429,8 @@ def test_petition_page_stays_within_ten_queries_for_every_role(org, tmp_path, se
     services.petition_decide(p, actor=org["handler_a"], outcome="support", measure="resolved", text="已解决。")
     services.petition_evaluate(p, actor=org["clerk"], satisfaction="basically", reason="较慢")
     many = costs()
-    assert few == many and max(many) <= 10, (few, many)
+    # (a supervisor's session reads its TOTP device from the cache: org.middleware.CachedOTPMiddleware)
+    assert few == many and all(n <= 10 for n in many), (few, many)
     page = client_for(org["clerk"]).get(f"/p/{p.pk}/").content.decode()
     for text in ("信.pdf", "协助调查", "上次来访", "网上督办", "基本满意", "较慢"):
         assert text in page, text

@@ -9,7 +9,10 @@ XINFANG_ROUTING_MODEL, XINFANG_ROUTING_TRAINING_CSV   the category model's file 
 CONN_MAX_AGE   seconds a database connection is kept between requests (default 600)
 REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in it) between processes
 XINFANG_PORTAL_SUBMIT_RATE, XINFANG_PORTAL_TRACK_RATE   the public portal's rate limits per IP (default 20/h, 30/h)
+XINFANG_DATA_KEYS, XINFANG_LOOKUP_KEY   keys of the personal data at rest (see below)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
+XINFANG_PRODUCTION=1, XINFANG_LOGIN_*, XINFANG_SESSION_*, XINFANG_PROXY_SSL_HEADER, XINFANG_HSTS_SECONDS   the
+    security section at the end (sign-in, sessions, headers, content security policy, production)
 """
 import os
 from pathlib import Path
@@ -43,6 +46,7 @@ INSTALLED_APPS = [
     "xinfang.routing",
     "xinfang.audit",
     "xinfang.assessment",
+    "xinfang.reports",  # scheduled reports (日统计、单周研判、双周通报、月点评)
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -50,13 +54,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP, in the security section below
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "xinfang.org.middleware.CachedOTPMiddleware",  # django_otp's: user.is_verified(), the session gave its TOTP code
     "django.contrib.messages.middleware.MessageMiddleware",
+    "xinfang.audit.middleware.AuditExportMiddleware",  # every file handed over (export) in the audit log
+    "xinfang.org.middleware.SessionLimitMiddleware",  # 8 hours after sign-in, 30 minutes idle
+    "xinfang.org.middleware.SecondFactorMiddleware",  # no page before the code (administrators, supervisors)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: the lockout page
 ]
 
 ROOT_URLCONF = "xinfang.urls"
@@ -72,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",  # csp_nonce (the admin's one <style>)
             ],
         },
     },
@@ -95,7 +106,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 AUTH_USER_MODEL = "org.User"
 # Loads the user with their unit and its region in the query every request makes anyway.
-AUTHENTICATION_BACKENDS = ["xinfang.org.backends.UnitBackend"]
+# django-axes first: it refuses a locked user name before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "xinfang.org.backends.UnitBackend"]
 
 # Sessions are read from the cache and written through to the database: a request does not pay a
 # query for its session. REDIS_URL shares the cache between processes and machines; without it each
@@ -142,6 +154,13 @@ LOGOUT_REDIRECT_URL = "workbench:login"
 NOTICE_FONT = os.environ.get("XINFANG_NOTICE_FONT", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 NOTICE_FONT_BOLD = os.environ.get("XINFANG_NOTICE_FONT_BOLD", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc")
 
+# Personal data at rest (xinfang.petitions.crypto, docs/security.md): petitioners' phone, ID number and
+# address are encrypted with XINFANG_DATA_KEYS (comma-separated Fernet keys, newest first: the first
+# encrypts, all decrypt; rotate with `manage.py personal_data_rekey`) and found by keyed hashes under
+# XINFANG_LOOKUP_KEY. Unset: both derived from SECRET_KEY (demo and tests; a check warns when DEBUG is off).
+DATA_KEYS = [k.strip() for k in os.environ.get("XINFANG_DATA_KEYS", "").split(",") if k.strip()]
+LOOKUP_KEY = os.environ.get("XINFANG_LOOKUP_KEY", "")
+
 # Category proposals (xinfang.routing): the trained model's file, and the labeled CSV that
 # `manage.py routing_train` learns from by default (the 2020 泰迪杯 messages beside the project).
 ROUTING_MODEL_PATH = Path(os.environ.get("XINFANG_ROUTING_MODEL", DATA_DIR / "routing" / "category.joblib"))
@@ -176,3 +195,80 @@ MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": {
     "timeout": float(os.environ.get("EMAIL_TIMEOUT", "10")),
 } if _email_backend == _smtp else {}}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xinfang@localhost")
+
+# ================================================================ security: accounts, sessions, web
+# (docs/security.md, "Accounts and sign-in", "Web" and "What an operator must do")
+from datetime import timedelta  # noqa: E402
+
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from django.utils.csp import CSP  # noqa: E402
+
+# Passwords: Argon2 (argon2-cffi); hashes of the other hashers still work and are upgraded at sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Failed sign-ins (django-axes, counted in the database per user name, whatever the address): after
+# XINFANG_LOGIN_FAILURE_LIMIT (5) the user name is locked for XINFANG_LOGIN_COOLOFF_MINUTES (30), right
+# password or not; an administrator unlocks it earlier (admin: users, "unlock sign-in"). A success resets.
+AXES_FAILURE_LIMIT = int(os.environ.get("XINFANG_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("XINFANG_LOGIN_COOLOFF_MINUTES", "30")))
+# Per user name only: a township office's clerks share one NAT address, which a lock by address would
+# shut out together (axes.W006 recommends the address; silenced for that reason).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "xinfang.org.views.locked_out"
+if os.environ.get("XINFANG_CLIENT_IP_HEADER"):  # the address recorded with each attempt, behind a proxy
+    AXES_IPWARE_META_PRECEDENCE_ORDER = [os.environ["XINFANG_CLIENT_IP_HEADER"], "REMOTE_ADDR"]
+# Two-step sign-in (django-otp, TOTP): the name authenticator apps show (xinfang.org.signin decides who).
+OTP_TOTP_ISSUER = os.environ.get("XINFANG_TOTP_ISSUER", "Xinfang")
+# Sessions end XINFANG_SESSION_HOURS (8) after sign-in, when the browser closes, and after
+# XINFANG_SESSION_IDLE_MINUTES (30; 0: never) without a request (xinfang.org.middleware).
+SESSION_COOKIE_AGE = int(float(os.environ.get("XINFANG_SESSION_HOURS", "8")) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_SECONDS = int(os.environ.get("XINFANG_SESSION_IDLE_MINUTES", "30")) * 60
+# Headers on every response (SecurityMiddleware, XFrameOptionsMiddleware).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content security policy: this server only, no inline script at all, no inline style but the
+# admin's one nonce'd <style>; no frames, no plugins, forms post here only.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],  # data: the icons inside Swagger UI's stylesheet, the empty favicon
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Production (XINFANG_PRODUCTION=1): DEBUG off whatever DEBUG says; refuses to start without a real
+# SECRET_KEY and ALLOWED_HOSTS; HTTPS only (redirect, HSTS, secure cookies). `manage.py check --deploy`
+# is clean with these (tests/test_web_security.py). Behind a proxy that ends TLS, set
+# XINFANG_PROXY_SSL_HEADER=1 (the proxy sets X-Forwarded-Proto: https and strips it from clients).
+PRODUCTION = os.environ.get("XINFANG_PRODUCTION", "0") == "1"
+if PRODUCTION:
+    DEBUG = False
+    if SECRET_KEY == "dev-only-insecure-key-change-me" or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured("XINFANG_PRODUCTION=1 needs SECRET_KEY: 50 or more random characters "
+                                   "(python -c 'import secrets; print(secrets.token_urlsafe(50))').")
+    if not os.environ.get("ALLOWED_HOSTS"):
+        raise ImproperlyConfigured("XINFANG_PRODUCTION=1 needs ALLOWED_HOSTS: the site's host names, comma-separated.")
+    CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+    SECURE_SSL_REDIRECT = os.environ.get("XINFANG_SSL_REDIRECT", "1") == "1"
+    if os.environ.get("XINFANG_PROXY_SSL_HEADER") == "1":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("XINFANG_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True

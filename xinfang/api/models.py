@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.petitions.crypto import EncryptedTextField
+
 
 class Scope(models.TextChoices):
     PETITIONS_READ = "petitions:read", _("read and list petitions")
@@ -50,7 +52,8 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of method, path and body
     status = models.PositiveSmallIntegerField(default=0)  # 0 while the write runs
-    body = models.TextField(blank=True)
+    # the answer may carry petitioners' phone and ID numbers (personal:read): encrypted at rest
+    body = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

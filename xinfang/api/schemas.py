@@ -12,6 +12,7 @@ from xinfang.api.selectors import region_full_name
 from xinfang.org.models import RegionLevel
 from xinfang.petitions import deadlines as deadline_rules
 from xinfang.petitions import rules
+from xinfang.petitions.masking import mask_email
 from xinfang.petitions.models import (
     Channel, DeadlineKind, DecisionStage, Kind, Measure, Outcome, Petition, Priority, Satisfaction, State,
 )
@@ -53,9 +54,9 @@ class UnitOut(Schema):
 class PetitionerOut(Schema):
     name: str
     phone: str = Field(description="手机号；无 personal:read 权限时部分隐藏，如 138****5678")
-    id_number: str = Field(description="身份证号；无 personal:read 权限时部分隐藏")
-    email: str
-    address: str
+    id_number: str = Field(description="身份证号；无 personal:read 权限时部分隐藏，如 110***********1234")
+    email: str = Field(description="电子邮箱；无 personal:read 权限时部分隐藏，如 l***@example.org")
+    address: str = Field(description="住址；无 personal:read 权限时只显示行政区划部分，如 示范县青石镇丰收村****")
     is_representative: bool
 
 
@@ -118,19 +119,6 @@ class PetitionDetailOut(PetitionOut):
     actions: list[str] = Field(description="本客户端现在可以办理的操作（POST /api/petitions/{id}/{action}）")
 
 
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "*" * len(phone)
-
-
-def mask_id_number(number: str) -> str:
-    return f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}" if len(number) > 8 else "*" * len(number)
-
-
-def mask_email(email: str) -> str:
-    user, _, domain = email.partition("@")
-    return f"{user[:1]}***@{domain}" if domain else ("***" if email else "")
-
-
 def _local(value: dt.datetime) -> dt.datetime:
     return timezone.localtime(value)
 
@@ -154,8 +142,9 @@ def _petitioner(person, is_representative: bool, personal: bool) -> dict[str, An
     if personal:
         return {"name": person.name, "phone": person.phone, "id_number": person.id_number, "email": person.email,
                 "address": person.address, "is_representative": is_representative}
-    return {"name": person.name, "phone": mask_phone(person.phone), "id_number": mask_id_number(person.id_number),
-            "email": mask_email(person.email), "address": "", "is_representative": is_representative}
+    return {"name": person.name, "phone": person.phone_masked, "id_number": person.id_number_masked,
+            "email": mask_email(person.email), "address": person.address_masked,
+            "is_representative": is_representative}
 
 
 def petition_detail(p: Petition, *, personal: bool, actions: list[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.notify.texts import STAGES
+from xinfang.petitions.crypto import DigestField, EncryptedTextField
 from xinfang.petitions.models import Event, Petition
 from xinfang.petitions.workflow import TABLE
 
@@ -33,13 +34,16 @@ class Notice(models.Model):
     """One message to one petitioner on one channel, for one event of the petition's history."""
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="notices", verbose_name=_("petition"))
-    # indexed by notice_unique (event, channel, recipient). Events are never deleted; if one were (the
+    # indexed by notice_unique (event, channel, recipient_digest). Events are never deleted; if one were (the
     # event log's tampering checks do), the notice stays, as the record that it was sent.
     event = models.ForeignKey(Event, models.SET_NULL, null=True, related_name="+", verbose_name=_("event"),
                               db_index=False)
     stage = models.CharField(_("stage"), max_length=32, choices=STAGE_CHOICES)
     channel = models.CharField(_("channel"), max_length=8, choices=NoticeChannel.choices)
-    recipient = models.CharField(_("recipient"), max_length=254)
+    # the mobile number or e-mail address, encrypted at rest (xinfang.petitions.crypto); its keyed hash
+    # tells two notices to the same address apart without decrypting
+    recipient = EncryptedTextField(_("recipient"), max_length=254)
+    recipient_digest = DigestField(source="recipient", kind="recipient")
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     text = models.TextField(_("text"))
     state = models.CharField(_("state"), max_length=8, choices=NoticeState.choices, default=NoticeState.PENDING)
@@ -64,7 +68,7 @@ class Notice(models.Model):
         ]
         constraints = [
             # one message per event, channel and address: enqueueing twice changes nothing
-            models.UniqueConstraint(fields=["event", "channel", "recipient"], name="notice_unique"),
+            models.UniqueConstraint(fields=["event", "channel", "recipient_digest"], name="notice_unique"),
         ]
 
     def __str__(self) -> str:

@@ -10,9 +10,16 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
+from xinfang.org.signin import SECOND_FACTOR_ROLES
 
 DEMO_PASSWORD = "xinfang-demo"
+# The demo administrator's and supervisor's authenticator secret (two-step sign-in): fixed and invented,
+# so that `manage.py demo_totp <username>` can print the current code. Never a real user's.
+DEMO_TOTP_KEY = b"Xinfang demo only!!!".hex()
+DEMO_TOTP_NAME = "演示身份验证器"
 
 TOWNSHIPS = [
     ("青石镇", "镇"), ("柳河镇", "镇"), ("东山乡", "乡"), ("白杨镇", "镇"), ("清溪乡", "乡"),
@@ -107,5 +114,14 @@ def demo_county_load() -> list[DemoLogin]:
             user.save(update_fields=["password"])
             if role != Role.ADMIN:
                 user.user_permissions.add(*view)
+        if role in SECOND_FACTOR_ROLES:
+            TOTPDevice.objects.get_or_create(user=user, name=DEMO_TOTP_NAME,
+                                             defaults={"key": DEMO_TOTP_KEY, "confirmed": True})
         result.append(DemoLogin(username, str(role.label), unit.name))
     return result
+
+
+def demo_totp_device(username: str) -> TOTPDevice | None:
+    """The demo authenticator of a demo user (None for anyone else: real users' codes are never printed)."""
+    return TOTPDevice.objects.filter(user__username=username, name=DEMO_TOTP_NAME, key=DEMO_TOTP_KEY,
+                                     confirmed=True).first()

@@ -11,7 +11,7 @@ class PetitionsConfig(AppConfig):
     def ready(self) -> None:
         from xinfang.org import calendar
         from xinfang.org.models import Holiday
-        from xinfang.petitions import categories, rules
+        from xinfang.petitions import categories, crypto, rules  # noqa: F401 (crypto: its system check)
         from xinfang.petitions.models import Category, LegalPeriod
 
         for model, handler in ((Holiday, calendar.invalidate_cache), (LegalPeriod, rules.invalidate_cache),

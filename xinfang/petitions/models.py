@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from xinfang.org.models import Region, Unit
+from xinfang.petitions import masking
+from xinfang.petitions.crypto import DigestField, EncryptedTextField
 from xinfang.petitions.search import SearchTermsField
 
 
@@ -68,15 +70,24 @@ class Category(models.Model):
         return self.path
 
 
-class Petitioner(models.Model):
-    """A person who brings petitions. Personal data is encrypted by the security issue's work."""
+# what workflow.TERMINAL holds (tests/test_queue.py checks), for the index of the concluded tab
+CONCLUDED_STATES = (State.CLOSED, State.DECLINED, State.REDIRECTED)
 
-    # name and id_number are indexed for the registration desk's lookup (selectors.petitioner_lookup_for)
+
+class Petitioner(models.Model):
+    """A person who brings petitions. ID number, phone and address are encrypted at rest (crypto.py);
+    the registration desk and the portal find a person by the keyed hashes of phone and ID number
+    (selectors.petitioner_lookup_for, portal.selectors.petition_find_for_petitioner). Shown masked
+    (`*_masked`) unless selectors.may_reveal_personal_data allows the full value."""
+
+    # name and the digests are indexed for the registration desk's lookup (selectors.petitioner_lookup_for)
     name = models.CharField(pgettext_lazy("person", "name"), max_length=50, db_index=True)
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True, db_index=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    id_number = EncryptedTextField(_("ID number"), max_length=18, blank=True)
+    phone = EncryptedTextField(_("phone"), max_length=20, blank=True)
+    address = EncryptedTextField(_("address"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"), blank=True, db_default="")  # db_default: the generator inserts raw rows
+    id_number_digest = DigestField(source="id_number", kind="id_number", db_index=True)
+    phone_digest = DigestField(source="phone", kind="phone", db_index=True)
 
     class Meta:
         verbose_name = _("petitioner")
@@ -84,6 +95,18 @@ class Petitioner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def phone_masked(self) -> str:
+        return masking.mask_phone(self.phone)
+
+    @property
+    def id_number_masked(self) -> str:
+        return masking.mask_id_number(self.id_number)
+
+    @property
+    def address_masked(self) -> str:
+        return masking.mask_address(self.address)
 
 
 class Petition(models.Model):
@@ -144,6 +167,10 @@ class Petition(models.Model):
                          include=["id"],  # PostgreSQL: counts and page ids by index-only scans (SQLite has the rowid)
                          name="petition_unit_state_idx"),
             models.Index(fields=["owner_unit", "received_at"], name="petition_unit_received_idx"),
+            # the "concluded" tab, newest first: its page read from the index's end (without it,
+            # PostgreSQL walked the newest petitions, open ones, until it found fifty concluded)
+            models.Index(fields=["owner_unit", "received_at", "id"], name="petition_unit_concluded_idx",
+                         condition=models.Q(state__in=CONCLUDED_STATES)),
             models.Index(fields=["state", "due_on"], name="petition_state_due_idx"),
             models.Index(fields=["region", "received_at"], name="petition_region_idx"),
             models.Index(fields=["received_at"], name="petition_received_idx"),

@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from xinfang.org.models import Role, User
+from xinfang.petitions.crypto import id_number_normalise, lookup_digest, phone_normalise
 from xinfang.petitions.models import CoHandling, Kind, Petition, State
 from xinfang.petitions.workflow import OPEN_STATES, TERMINAL
 
@@ -17,8 +18,9 @@ REGION_ROLES = frozenset({Role.BUREAU_STAFF, Role.LEADER, Role.SUPERVISOR})
 SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER})  # who puts petitions under supervision
 
 
-def _accused(user: User) -> Q:
-    """Accusations against the user or the user's unit (Art. 30: never shown to them)."""
+def accused_of(user: User) -> Q:
+    """Accusations against the user or the user's unit (Art. 30: never shown to them). Also the rule of
+    the pre-aggregated statistics (xinfang.assessment.selectors), whose rows carry the same three fields."""
     against = Q(accused_user_id=user.pk) | Q(accused_unit_id=user.unit_id) if user.unit_id else Q(accused_user_id=user.pk)
     return Q(kind=Kind.ACCUSATION) & against
 
@@ -34,14 +36,14 @@ def petition_visibility(user: User) -> Q:
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.role == Role.ADMIN or user.is_superuser:
-        return ~_accused(user)
+        return ~accused_of(user)
     if user.unit_id is None:
         return Q(pk__in=[])
     own = (Q(owner_unit_id=user.unit_id) | Q(registering_unit_id=user.unit_id)
            | Q(Exists(CoHandling.objects.filter(petition=OuterRef("pk"), unit_id=user.unit_id))))
     if user.role in REGION_ROLES:
         own |= Q(region__prefix__startswith=user.unit.region.prefix)
-    return own & ~_accused(user)
+    return own & ~accused_of(user)
 
 
 def petition_owned_list_for(user: User) -> QuerySet[Petition]:
@@ -51,7 +53,7 @@ def petition_owned_list_for(user: User) -> QuerySet[Petition]:
     range. tests/test_queue.py checks that the two agree."""
     if not user.is_authenticated or not user.is_active or user.unit_id is None:
         return Petition.objects.none()
-    return Petition.objects.filter(Q(owner_unit_id=user.unit_id) & ~_accused(user))
+    return Petition.objects.filter(Q(owner_unit_id=user.unit_id) & ~accused_of(user))
 
 
 def petition_list_for(user: User) -> QuerySet[Petition]:
@@ -65,6 +67,25 @@ def petition_get_for(user: User, pk: int) -> Petition:
 
 def petition_is_visible(user: User, petition: Petition) -> bool:
     return petition_list_for(user).filter(pk=petition.pk).exists()
+
+
+# Who may see a petitioner's full phone, ID number and address (shown masked to everyone else).
+REVEAL_ROLES = frozenset({Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
+
+
+def may_reveal_personal_data(user: User, petition: Petition) -> bool:
+    """The one rule of who may reveal a petitioner's personal data on `petition` (which the caller has
+    already found through petition_list_for): administrators, and the staff who contact petitioners
+    (registration clerk, bureau staff, unit handler, unit head) of the unit that owns the petition or
+    registered it. Not leaders or supervisors (they oversee; they do not call petitioners), not
+    co-handling units, not a unit the petition has moved on from. No query: the petition's unit ids and
+    the user's role and unit. API clients: their personal:read scope decides instead."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.ADMIN or user.is_superuser:
+        return True
+    return (user.role in REVEAL_ROLES and user.unit_id is not None
+            and user.unit_id in (petition.owner_unit_id, petition.registering_unit_id))
 
 
 # ---------------------------------------------------------------- work queues
@@ -94,8 +115,9 @@ QUEUE_TABS: dict[str, Callable[[dt.date], Q]] = {
     "overdue": lambda today: Q(due_on__lt=today),
     "supervised": lambda today: _supervised(),
     "concluded": lambda today: Q(),
+    "all": lambda today: Q(),  # every state (the dashboard's drill-down to what was received)
 }
-OPEN_TABS = tuple(t for t in QUEUE_TABS if t != "concluded")
+OPEN_TABS = tuple(t for t in QUEUE_TABS if t not in ("concluded", "all"))
 
 QUEUE_SORTS: dict[str, tuple[str, ...]] = {
     "due": ("due_on", "-priority", "pk"),
@@ -108,6 +130,7 @@ QUEUE_COUNT_CAP = 10_000  # a list longer than this shows "10,000+" and is narro
 SEARCH_COUNT_CAP = 1_000
 # the tabs that keep to some of the open states themselves
 STATE_TABS = ("accept", "handle", "answer", "close")
+ANY_STATE_TABS = STATE_TABS + ("all",)
 
 
 @dataclass(frozen=True)
@@ -124,6 +147,12 @@ class QueueQuery:
     received_to: dt.date | None = None
     text: str = ""
     sort: str = ""
+    # the leaders' dashboard drills down here: everything the user may see (not only what the unit
+    # owns), and petitions evaluated with one satisfaction between two dates
+    area: bool = False
+    satisfaction: str = ""
+    evaluated_from: dt.date | None = None
+    evaluated_to: dt.date | None = None
 
     @property
     def order(self) -> str:
@@ -133,24 +162,28 @@ class QueueQuery:
     def filtered(self) -> bool:
         """Whether anything beyond the tab narrows the list (else the tab's count is the list's)."""
         return bool(self.channel or self.kind or self.state or self.category_ids or self.region_prefix
-                    or self.received_from or self.received_to or self.text.strip())
+                    or self.received_from or self.received_to or self.text.strip() or self.area
+                    or self.satisfaction)
 
 
-def _queue_base(user: User, tab: str) -> QuerySet[Petition]:
+def _queue_base(user: User, tab: str, area: bool = False) -> QuerySet[Petition]:
     """What the user's unit owns; for a supervisor or leader, the "under supervision" tab holds what
-    their unit has put under supervision, whoever owns it."""
+    their unit has put under supervision, whoever owns it; with `area`, everything the user may see."""
+    if area:
+        return petition_list_for(user)
     if tab == "supervised" and user.role in SUPERVISING_ROLES and user.unit_id:
         from xinfang.oversight.models import Supervision
 
-        ids = Supervision.objects.filter(is_open=True, opened_by__unit_id=user.unit_id).values("petition_id")
+        # supervising_unit: the opener's unit, or the unit an automatic rule supervises for
+        ids = Supervision.objects.filter(is_open=True, supervising_unit_id=user.unit_id).values("petition_id")
         return petition_list_for(user).filter(pk__in=ids)
     return petition_owned_list_for(user)
 
 
 def petition_queue_for(user: User, query: QueueQuery, today: dt.date) -> QuerySet[Petition]:
     """The petitions of one work queue, filtered (not yet ordered: see queue_page)."""
-    qs = _queue_base(user, query.tab)
-    if query.tab not in STATE_TABS:  # (said twice, PostgreSQL would count its selectivity twice)
+    qs = _queue_base(user, query.tab, query.area)
+    if query.tab not in ANY_STATE_TABS:  # (said twice, PostgreSQL would count its selectivity twice)
         qs = qs.filter(state__in=CONCLUDED if query.tab == "concluded" else OPEN)
     qs = qs.filter(QUEUE_TABS[query.tab](today))
     for field in ("channel", "kind", "state"):
@@ -169,6 +202,15 @@ def petition_queue_for(user: User, query: QueueQuery, today: dt.date) -> QuerySe
     if query.received_to:
         end = query.received_to + dt.timedelta(days=1)
         qs = qs.filter(received_at__lt=dt.datetime.combine(end, dt.time.min, tzinfo=tz))
+    if query.satisfaction:
+        from xinfang.petitions.models import Evaluation
+
+        evaluations = Evaluation.objects.filter(satisfaction=query.satisfaction)
+        if query.evaluated_from:
+            evaluations = evaluations.filter(evaluated_on__gte=query.evaluated_from)
+        if query.evaluated_to:
+            evaluations = evaluations.filter(evaluated_on__lte=query.evaluated_to)
+        qs = qs.filter(pk__in=evaluations.values("petition_id"))
     if query.text.strip():
         from xinfang.petitions.search import search_filter
 
@@ -269,32 +311,12 @@ LOOKUP_PETITIONS = 30  # of their petitions, newest first
 LOOKUP_PER_PERSON = 10
 
 
-def phone_normalise(text: str) -> str:
-    """A phone number as stored and matched: digits only, without the country code 86."""
-    digits = "".join(ch for ch in text if ch.isdigit())
-    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
-
-
-def id_number_normalise(text: str) -> str:
-    """An ID number (居民身份证号码) as stored and matched: letters and digits, upper case."""
-    return "".join(ch for ch in text if ch.isalnum()).upper()
-
-
 class PetitionerMatch:
-    """An earlier petitioner found by the desk's lookup, with what matched and their petitions."""
+    """An earlier petitioner found by the desk's lookup, with what matched and their petitions (the
+    person's phone, ID number and address are shown masked: `person.phone_masked` …)."""
 
     def __init__(self, person, matched_on: tuple[str, ...], petitions: list[Petition]) -> None:
         self.person, self.matched_on, self.petitions = person, matched_on, petitions
-
-    @property
-    def phone_masked(self) -> str:
-        p = self.person.phone
-        return f"{p[:3]}****{p[-4:]}" if len(p) >= 8 else p
-
-    @property
-    def id_number_masked(self) -> str:
-        n = self.person.id_number
-        return f"{n[:4]}{'*' * (len(n) - 8)}{n[-4:]}" if len(n) > 8 else n
 
 
 def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "",
@@ -303,20 +325,22 @@ def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "",
     with their petitions that `user` may see (people with none are not shown), those matching more
     of the three first. Bounded: LOOKUP_PEOPLE people, LOOKUP_PETITIONS petitions.
 
-    The one place where personal data is matched: equality on indexed columns (never a LIKE scan),
-    to be replaced by keyed hashes when phone and ID number are encrypted.
+    The one place where personal data is matched: equality on indexed columns (never a LIKE scan);
+    phone and ID number, encrypted at rest, by their keyed hashes (crypto.lookup_digest).
     """
     from django.db.models import Case, F, IntegerField, Value, When
 
     from xinfang.petitions.models import Petitioner
 
     name, phone, id_number = name.strip(), phone_normalise(phone), id_number_normalise(id_number)
-    keys = {"name": name if len(name) >= 2 else "", "phone": phone if len(phone) >= 7 else "",
-            "id_number": id_number if len(id_number) in (15, 18) else ""}
-    keys = {k: v for k, v in keys.items() if v}
+    typed = {"name": name if len(name) >= 2 else "", "phone": phone if len(phone) >= 7 else "",
+             "id_number": id_number if len(id_number) in (15, 18) else ""}
+    # what each typed key is compared with: the name itself, the digests of phone and ID number
+    keys = {k if k == "name" else f"{k}_digest": v if k == "name" else lookup_digest(k, v)
+            for k, v in typed.items() if v}
     if not keys:
         return []
-    weight = {"id_number": 4, "phone": 4, "name": 1}
+    weight = {"id_number_digest": 4, "phone_digest": 4, "name": 1}
     visible = petition_list_for(user).filter(parties__petitioner_id=OuterRef("pk"))
     # per key, the latest LOOKUP_PEOPLE people with a visible petition: a backward scan of the key's
     # index that stops there (a common name does not make every namesake's petitions be read)
@@ -339,5 +363,5 @@ def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "",
     for row in rows:
         if len(by_person[row.person_id]) < LOOKUP_PER_PERSON:
             by_person[row.person_id].append(row)
-    return [PetitionerMatch(p, tuple(k for k, v in keys.items() if getattr(p, k) == v), by_person[p.pk])
-            for p in people]
+    return [PetitionerMatch(p, tuple(k.removesuffix("_digest") for k, v in keys.items() if getattr(p, k) == v),
+                            by_person[p.pk]) for p in people]

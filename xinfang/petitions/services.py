@@ -68,11 +68,22 @@ def _today(at: dt.datetime) -> dt.date:
     return timezone.localdate(at)
 
 
+def accusation_accuses(petition: Petition, unit: Unit) -> bool:
+    """Whether `petition` is an accusation against `unit` or against a member of it (the accused
+    official's unit now, which may not be the one recorded when it was registered)."""
+    if petition.kind != Kind.ACCUSATION:
+        return False
+    if petition.accused_unit_id == unit.pk:
+        return True
+    return bool(petition.accused_user_id) and User.objects.filter(pk=petition.accused_user_id, unit_id=unit.pk).exists()
+
+
 def _check_not_accused(petition: Petition, unit: Unit) -> None:
     """Art. 30: an accusation never goes to the unit accused, nor to the accused official's unit
     (registration records that unit as accused too)."""
-    if petition.kind == Kind.ACCUSATION and petition.accused_unit_id == unit.pk:
-        raise WorkflowError("检举控告事项不得转给被检举控告的单位（《信访工作条例》第三十条）。")
+    if accusation_accuses(petition, unit):
+        raise WorkflowError(f"检举控告事项不得转给被检举控告的单位或被检举控告人所在单位（{unit.name}）"
+                            "（《信访工作条例》第三十条）。")
 
 
 def _registering_unit(actor: User | None, registering_unit: Unit | None) -> Unit:
@@ -127,8 +138,11 @@ def petition_register(
         raise WorkflowError("来访人数不能少于登记的信访人数。")
     if accused_unit is None and accused_user is not None:
         accused_unit = accused_user.unit
-    if kind == Kind.ACCUSATION and accused_unit is not None and accused_unit.pk == unit.pk:
+    accused_units = {u.pk for u in (accused_unit, accused_user.unit if accused_user else None) if u is not None}
+    if kind == Kind.ACCUSATION and unit.pk in accused_units:
         raise WorkflowError("检举控告本单位的事项，应当由上级机关或纪检监察机关登记（《信访工作条例》第三十条）。")
+    if kind == Kind.ACCUSATION and accused_units & {u.pk for u in co_units}:
+        raise WorkflowError("检举控告事项不得交被检举控告的单位或被检举控告人所在单位协办（《信访工作条例》第三十条）。")
     if kind != Kind.ACCUSATION and (accused_unit or accused_user or accused_name):
         raise WorkflowError("只有检举控告类事项登记被检举控告的单位或个人。")
     if received_at > at:
@@ -400,7 +414,9 @@ def petition_return(petition: Petition, *, actor: User, reason: str, at: dt.date
             raise WorkflowError(f"提出异议的{rules.period('objection').days}个工作日期限已过{limit}，不能退回，请受理后依法办理。")
         if p.routed_by_unit_id is None:
             raise WorkflowError("找不到转送或交办该事项的单位，无法退回。")
-        p.owner_unit = Unit.objects.get(pk=p.routed_by_unit_id)
+        back = Unit.objects.get(pk=p.routed_by_unit_id)
+        _check_not_accused(p, back)
+        p.owner_unit = back
         p.routed_by_unit_id = None
         return {"reason": reason}
     return _apply(petition, "return", actor, at, effect)

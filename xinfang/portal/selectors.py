@@ -24,6 +24,7 @@ from xinfang.petitions import deadlines, rules
 from xinfang.petitions.models import (
     Deadline, DeadlineKind, Decision, DecisionStage, Event, Outcome, Petition, Satisfaction,
 )
+from xinfang.petitions.crypto import lookup_digest
 from xinfang.petitions.selectors import phone_normalise
 from xinfang.petitions.services import query_code_normalise
 from xinfang.petitions.workflow import TABLE
@@ -110,15 +111,16 @@ def petition_find_for_petitioner(code: str, phone: str) -> int | None:
     code does not exist or the phone does not match. A petition with no phone on file (an anonymous
     letter, a petitioner without a phone) is found by its code with the phone left empty."""
     typed = phone_normalise(phone)
+    # the petitioners' phones are compared by their keyed hashes (they are encrypted at rest)
     rows = list(Petition.objects.filter(query_code=query_code_normalise(code))
-                .values_list("pk", "parties__petitioner__phone", "tracking_phone__digest"))
+                .values_list("pk", "parties__petitioner__phone_digest", "tracking_phone__digest"))
     if not rows:
         return None
-    phones = {phone_normalise(p) for _, p, _ in rows if p} - {""}
+    phones = {p for _, p, _ in rows if p}
     digests = {d for *_, d in rows if d}
     if not phones and not digests:
         return rows[0][0] if not typed else None
-    if typed and (typed in phones or phone_digest(typed) in digests):
+    if typed and (lookup_digest("phone", typed) in phones or phone_digest(typed) in digests):
         return rows[0][0]
     return None
 

@@ -29,7 +29,7 @@ from xinfang.petitions.models import (
     Satisfaction,
     State,
 )
-from xinfang.org.selectors import county_places, townships_of, unit_list_active
+from xinfang.org.selectors import county_places, unit_list_active, upper_regions
 from xinfang.oversight.models import SupervisionMode
 from xinfang.petitions.categories import CategoryRow, category_rows, category_subtree
 from xinfang.petitions.selectors import (
@@ -231,6 +231,7 @@ QUEUE_TAB_LABELS: dict[str, Any] = {
     "overdue": _("overdue"),
     "supervised": _("under supervision"),
     "concluded": _("concluded"),
+    "all": _("any state"),
 }
 QUEUE_SORT_LABELS: dict[str, Any] = {
     "due": _("due date"),
@@ -247,15 +248,30 @@ def queue_category_choices() -> list[tuple[str, str]]:
 
 class FastSelect(forms.Select):
     """A <select> written in Python: Django's widget templates render each <option> through the
-    template engine, which made the queue's filter bar (≈150 options) the slowest part of the page."""
+    template engine, which made the queue's filter bar (≈150 options) the slowest part of the page.
+    The options' HTML is kept per list of choices (and language), and the chosen one marked in it."""
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
-        chosen = "" if value is None else str(value)
+        options = _options_html(self.choices)
+        if value not in (None, ""):
+            chosen = format_html('<option value="{}">', str(value))
+            options = mark_safe(options.replace(chosen, chosen[:-1] + " selected>", 1))
         final = self.build_attrs(self.attrs, attrs)
-        options = format_html_join(
-            "", '<option value="{}"{}>{}</option>',
-            ((str(v), mark_safe(" selected") if str(v) == chosen else "", label) for v, label in self.choices))
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)
+
+
+_OPTIONS_HTML: dict[tuple[tuple[str, str], ...], str] = {}
+
+
+def _options_html(choices: Any) -> str:
+    """The <option>s of `choices`, rendered once per distinct list (labels in the current language)."""
+    key = tuple((str(v), str(label)) for v, label in choices)
+    html = _OPTIONS_HTML.get(key)
+    if html is None:
+        if len(_OPTIONS_HTML) > 500:  # languages × counties × lists: never near this; a bound all the same
+            _OPTIONS_HTML.clear()
+        html = _OPTIONS_HTML[key] = format_html_join("", '<option value="{}">{}</option>', key)
+    return html
 
 
 def _fast(field: forms.ChoiceField) -> forms.ChoiceField:
@@ -278,13 +294,21 @@ class QueueFilterForm(forms.Form):
     received_to = forms.DateField(label=_("received until"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     sort = forms.ChoiceField(label=_("sort by"), required=False, choices=list(QUEUE_SORT_LABELS.items()))
+    # set by the leaders' dashboard's links (xinfang.assessment.dashboard), kept through the filter bar
+    area = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    satisfaction = forms.ChoiceField(required=False, choices=[("", "")] + list(Satisfaction.choices),
+                                     widget=forms.HiddenInput)
+    evaluated_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    evaluated_to = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         county = home_region(user)
-        townships = townships_of(county.prefix) if county else []
-        self.fields["region"].choices = [("", _("any place"))] + [(r.prefix, r.name) for r in townships]
+        # the townships of a county; a city's (or province's) counties come before their townships
+        places = [r for r in upper_regions.get().values() if county and r.prefix.startswith(county.prefix)
+                  and county.level < r.level <= RegionLevel.TOWNSHIP] if county else []
+        self.fields["region"].choices = [("", _("any place"))] + [(r.prefix, r.name) for r in places]
         self.fields["category"].choices = [("", _("any category"))] + queue_category_choices()
         for name in ("channel", "kind", "category", "state", "region", "sort"):
             _fast(self.fields[name])
@@ -302,6 +326,8 @@ class QueueFilterForm(forms.Form):
             category_ids=category_ids, region_prefix=d.get("region") or "",
             received_from=d.get("received_from"), received_to=d.get("received_to"),
             text=d.get("q") or "", sort=d.get("sort") or "",
+            area=bool(d.get("area")), satisfaction=d.get("satisfaction") or "",
+            evaluated_from=d.get("evaluated_from"), evaluated_to=d.get("evaluated_to"),
         )
 
 

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from xinfang.petitions.models import Channel, Kind, Petition, Priority, State
@@ -72,6 +75,24 @@ class Row:
     def place(self) -> str:
         r = self.petition.region
         return f"{r.parent.name} · {r.name}" if r.level == 5 and r.parent else r.name
+
+    @property
+    def html(self) -> SafeString:
+        """The row's <tr>, escaped by format_html. Built here rather than cell by cell in the template:
+        fifty rows of eleven cells were half of a queue page's time."""
+        p = self.petition
+        priority = (format_html('<span class="prio prio-{}">{}</span>', p.priority, self.priority)
+                    if p.priority else self.priority)
+        received = timezone.localtime(p.received_at).strftime("%Y-%m-%d %H:%M")
+        return format_html(
+            '<tr class="u-{}"><td class="left">{}</td><td class="nowrap">{}</td>'
+            '<td class="mono"><a href="{}">{}</a></td><td><a href="{}">{}</a></td>'
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            '<td class="nowrap">{}</td></tr>',
+            self.urgency, self.time_left, p.due_on.isoformat() if p.due_on else "—",
+            self.href, p.query_code, self.href, Truncator(p.title).chars(30),
+            self.channel, self.kind, p.category.name if p.category_id else "—", self.place, self.state,
+            priority, received)
 
 
 def rows(petitions: Iterable[Petition], today: dt.date) -> list[Row]:

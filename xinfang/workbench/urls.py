@@ -22,6 +22,7 @@ urlpatterns = [
     path("p/<int:pk>/", views.petition_detail, name="petition"),
     path("p/<int:pk>/act/<slug:action>/", views.petition_act, name="petition_act"),
     path("p/<int:pk>/reply-check", routing_views.reply_check, name="reply_check"),
+    path("p/<int:pk>/petitioners/<int:party_pk>/reveal", views.petitioner_reveal, name="petitioner_reveal"),
     path("p/<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("p/<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment_download"),
     path("p/<int:pk>/supervision/<slug:action>/", views.petition_supervision, name="petition_supervision"),

@@ -1,11 +1,14 @@
 """Thin views of the staff workbench: read through selectors, write through services."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from xinfang.audit.models import AuditAction
+from xinfang.audit.services import audit_attachment_download, audit_petition_view, audit_record
 from xinfang.documents.models import NoticeKind
 from xinfang.documents.services import notices_available
 from xinfang.intake import panels
@@ -21,10 +26,12 @@ from xinfang.intake.files import size_text
 from xinfang.intake.forms import AttachmentUploadForm
 from xinfang.org.models import User
 from xinfang.oversight import services as oversight
+from xinfang.oversight.forms import CHECK_FORMS
+from xinfang.oversight.selectors import FOLLOW_UP_STATES
 from xinfang.petitions import deadlines, rules, services
-from xinfang.petitions.models import Attachment, Petition, Satisfaction, State
+from xinfang.petitions.models import Attachment, Petition, PetitionParty, Satisfaction, State
 from xinfang.petitions.selectors import (
-    SEARCH_COUNT_CAP, petition_list_for, petition_queue_for, queue_page, queue_tab_counts,
+    SEARCH_COUNT_CAP, may_reveal_personal_data, petition_list_for, petition_queue_for, queue_page, queue_tab_counts,
 )
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
 from xinfang.petitions.workflow import STAFF, TABLE, actions_for
@@ -50,12 +57,22 @@ EVENT_LABELS = {
     "supervise": gettext_lazy("put under supervision"),
     "supervision_answer": gettext_lazy("supervision answered"),
     "supervision_end": gettext_lazy("supervision ended"),
+    "supervision_accept": gettext_lazy("supervision answer accepted"),
+    "supervision_return": gettext_lazy("supervision answer sent back"),
+    "recommend": gettext_lazy("recommendation made"),
+    "recommendation_answer": gettext_lazy("recommendation answered"),
+    "recommendation_accept": gettext_lazy("recommendation answer accepted"),
+    "recommendation_return": gettext_lazy("recommendation answer sent back"),
+    "follow_up": gettext_lazy("follow-up"),
 }
 SUPERVISION_LABELS = {
     "supervise": gettext_lazy("put under supervision"),
     "answer": gettext_lazy("answer the supervision"),
+    "accept": gettext_lazy("accept the answer"),
+    "return": gettext_lazy("send the answer back"),
     "end": gettext_lazy("end the supervision"),
 }
+SUPERVISION_STEP_FORMS = SUPERVISION_FORMS | CHECK_FORMS  # supervise, answer, end; accept, return
 
 
 def _can_register(request: HttpRequest) -> bool:
@@ -70,7 +87,7 @@ def _tabs(user, today, counts: dict[str, int] | None = None) -> list[tuple[str, 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    tabs = [t for t in _tabs(request.user, timezone.localdate()) if t[0] != "concluded"]
+    tabs = [t for t in _tabs(request.user, timezone.localdate()) if t[0] not in ("concluded", "all")]
     return render(request, "workbench/home.html", {"tabs": tabs, "can_register": _can_register(request)})
 
 
@@ -159,7 +176,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, user=request.user)
     query = form.query()
     qs = petition_queue_for(request.user, query, today).select_related(*queue.ROW_RELATED)
-    counts = queue_tab_counts(request.user, today)
+    counts = {} if query.area else queue_tab_counts(request.user, today)  # the badges count the unit's own
     cap = SEARCH_COUNT_CAP if query.text.strip() else None
     known = None if query.filtered else counts.get(query.tab)  # an unfiltered tab: its badge's count
     page = queue_page(qs, query.order, _page_number(request), PER_PAGE, clamp=True, cap=cap, count=known)
@@ -205,8 +222,27 @@ def _event_note(action: str, data: dict[str, Any]) -> str:
     return "；".join(str(x) for x in (reason, data.get("note")) if x)
 
 
+@dataclass(frozen=True)
+class AttachmentRow:
+    pk: int
+    name: str
+    size: int
+    uploaded_at: dt.datetime
+
+
+def _attachments(petition: Petition, event_rows: list[Any]) -> list[Any]:
+    """The petition's files, read from their "attach" events (each carries the file's id, name and size;
+    files are only ever added, each with its event): no query of their own."""
+    attached = [e for e in event_rows if e.action == "attach"]
+    if any(not e.data.get("attachment") for e in attached):  # (an event without the id: read the rows)
+        return list(petition.attachments.order_by("uploaded_at", "pk"))
+    return [AttachmentRow(e.data["attachment"], e.data.get("name", ""), int(e.data.get("size", 0)), e.at)
+            for e in attached]
+
+
 def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, Any] | None = None,
-                   status: int = 200) -> HttpResponse:
+                   status: int = 200, revealed: frozenset[int] = frozenset()) -> HttpResponse:
+    """The petition page; petitioners' personal data masked, but for the parties in `revealed`."""
     user = request.user
     event_rows = list(petition.events.order_by("seq"))
     events = [
@@ -224,6 +260,8 @@ def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, An
     forms = [(t, (bound or {}).get(t.action) or action_form(t.action, petition, user))
              for t in actions_for(user, petition, visible=True)]
     parties = list(petition.parties.select_related("petitioner").order_by("-is_representative", "pk"))
+    for party in parties:
+        party.revealed = party.pk in revealed
     return render(request, "workbench/petition.html", {
         "petition": petition,
         "query_code": query_code_display(petition.query_code),
@@ -231,9 +269,10 @@ def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, An
         "decline_reason": rules.DECLINE_REASONS.get(petition.decline_reason, petition.decline_reason),
         "redirect_channel": rules.LEGAL_CHANNELS.get(petition.redirect_channel, petition.redirect_channel),
         "parties": parties,
+        "can_reveal": may_reveal_personal_data(user, petition),
         "co_handlers": list(petition.co_handlers.select_related("unit")),
         "related": list(petition_list_for(user).filter(related=petition).only("pk", "query_code", "title")),
-        "attachments": list(petition.attachments.order_by("uploaded_at", "pk")),
+        "attachments": _attachments(petition, event_rows),
         "attach_form": AttachmentUploadForm() if user.role in STAFF else None,
         "decisions": decisions,
         "evaluations": evaluations,
@@ -264,20 +303,23 @@ def _supervision_context(user, petition: Petition, bound: dict[str, Any] | None)
         current.petition = petition
         if oversight.answer_refusal(current, petition, user) is None:
             allowed.append("answer")
-        if oversight.end_refusal(current, user, visible=True) is None:
+        if oversight.check_refusal(current, user, visible=True) is None:
+            allowed += ["accept", "return"]  # after the answer: accept it or send it back
+        elif oversight.end_refusal(current, user, visible=True) is None:
             allowed.append("end")
-    forms = [(key, SUPERVISION_LABELS[key], bound.get(key) or SUPERVISION_FORMS[key]()) for key in allowed]
-    return {"supervisions": items, "supervision_forms": forms}
+    forms = [(key, SUPERVISION_LABELS[key], bound.get(key) or SUPERVISION_STEP_FORMS[key]()) for key in allowed]
+    return {"supervisions": items, "supervision_forms": forms,
+            "can_follow_up": petition.state in FOLLOW_UP_STATES and user.role in oversight.FOLLOW_UP_ROLES}
 
 
 @login_required
 @require_POST
 def petition_supervision(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Put under supervision (督办), answer it, or end it."""
+    """Put under supervision (督办), answer it, accept the answer or send it back, or end it."""
     petition = _visible_petition(request, pk)
-    if action not in SUPERVISION_FORMS:
+    if action not in SUPERVISION_STEP_FORMS:
         raise Http404
-    form = SUPERVISION_FORMS[action](request.POST)
+    form = SUPERVISION_STEP_FORMS[action](request.POST)
     current = petition.supervisions.filter(is_open=True).first()
 
     def run() -> None:
@@ -287,6 +329,10 @@ def petition_supervision(request: HttpRequest, pk: int, action: str) -> HttpResp
             raise WorkflowError("该事项没有正在进行的督办。")
         elif action == "answer":
             oversight.supervision_answer(current, actor=request.user, **form.cleaned_data)
+        elif action == "accept":
+            oversight.supervision_accept(current, actor=request.user, **form.cleaned_data)
+        elif action == "return":
+            oversight.supervision_return(current, actor=request.user, **form.cleaned_data)
         else:
             oversight.supervision_end(current, actor=request.user, **form.cleaned_data)
     return _submit(request, petition, action, SUPERVISION_LABELS[action], form, run)
@@ -314,7 +360,9 @@ def _submit(request: HttpRequest, petition: Petition, key: str, label: str, form
 @login_required
 @require_GET
 def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _petition_page(request, _visible_petition(request, pk))
+    petition = _visible_petition(request, pk)
+    audit_petition_view(request, petition)
+    return _petition_page(request, petition)
 
 
 @login_required
@@ -326,6 +374,29 @@ def petition_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     form = action_form(action, petition, request.user, request.POST)
     return _submit(request, petition, action, TABLE[action].label, form,
                    lambda: services.ACTIONS[action](petition, actor=request.user, **form.kwargs()))
+
+
+@login_required
+@require_POST
+def petitioner_reveal(request: HttpRequest, pk: int, party_pk: int) -> HttpResponse:
+    """显示完整信息: one petitioner's full phone, ID number and address, to those
+    selectors.may_reveal_personal_data allows (403 for the others), each time written to the audit
+    log. The row (htmx), or the page with that row in full."""
+    petition = _visible_petition(request, pk)
+    if not may_reveal_personal_data(request.user, petition):
+        raise PermissionDenied
+    party = get_object_or_404(PetitionParty.objects.select_related("petitioner"), pk=party_pk, petition_id=petition.pk)
+    audit_record(actor=request.user, action=AuditAction.REVEAL, object_type="petitions.petitioner",
+                 object_id=party.petitioner_id, request=request,
+                 detail={"petition": petition.pk, "query_code": petition.query_code,
+                         "fields": ["phone", "id_number", "address"]})
+    if request.headers.get("HX-Request"):
+        response = render(request, "workbench/partials/petitioner_row.html", {
+            "party": party, "person": party.petitioner, "petition": petition, "revealed": True})
+    else:
+        response = _petition_page(request, petition, revealed=frozenset({party.pk}))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ---------------------------------------------------------------- attachments (附件)
@@ -361,6 +432,7 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
         handle = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    audit_attachment_download(request, attachment)
     response = FileResponse(handle, as_attachment=True, filename=attachment.name,
                             content_type=attachment.content_type or "application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"
