@@ -74,6 +74,17 @@ def test_opening_a_petition_page_is_one_row_with_who_what_and_where(org, petitio
     assert row.actor_label == str(user)
 
 
+def test_an_api_client_reading_a_petition_is_a_view_row_of_its_service_user(org, petition):
+    from tests.test_api_support import ALL_SCOPES, api_client_make, Api
+
+    client, token = api_client_make(org, "town_a", scopes=ALL_SCOPES)
+    assert Api(token).get(f"/api/petitions/{petition.pk}").status_code == 200
+    [row] = rows()
+    assert (row.actor, row.action, row.object_id) == (client.user, AuditAction.VIEW, str(petition.pk))
+    assert Api(api_client_make(org, "town_b", scopes=ALL_SCOPES)[1]).get(f"/api/petitions/{petition.pk}").status_code == 404
+    assert rows() == [row]
+
+
 def test_a_petition_the_user_may_not_see_leaves_no_view_row(org, petition):
     c = client_for(handler(org, "town_b"))
     assert c.get(f"/p/{petition.pk}/").status_code == 404

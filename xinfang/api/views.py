@@ -26,6 +26,7 @@ from xinfang.api.selectors import (
     region_for_registration,
 )
 from xinfang.api.services import Answer
+from xinfang.audit.services import audit_petition_view
 from xinfang.org.models import Unit
 from xinfang.petitions import services
 from xinfang.petitions.models import Category, Channel, Kind, Petition, Petitioner, State
@@ -105,6 +106,7 @@ def petition_read(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID
     petition = _visible(client, petition_id)
     if petition is None:
         raise HttpError(404, NOT_FOUND)
+    audit_petition_view(request, petition, actor=client.user)
     return _detail(client, petition)
 
 

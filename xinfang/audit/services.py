@@ -45,10 +45,10 @@ def audit_record(*, actor: Any, action: str, object_type: str = "", object_id: o
         object_type=object_type, object_id=str(object_id)[:50], detail=detail or {}, ip=_client_ip(request))
 
 
-def audit_petition_view(request: HttpRequest, petition: Any) -> AuditEntry:
-    """A member of staff opened the petition's page."""
-    return audit_record(actor=request.user, action=AuditAction.VIEW, object_type=PETITION, object_id=petition.pk,
-                        detail={"query_code": petition.query_code}, request=request)
+def audit_petition_view(request: HttpRequest, petition: Any, *, actor: Any = None) -> AuditEntry:
+    """A member of staff opened the petition's page, or an API client (`actor`: its service user) read it."""
+    return audit_record(actor=actor or request.user, action=AuditAction.VIEW, object_type=PETITION,
+                        object_id=petition.pk, detail={"query_code": petition.query_code}, request=request)
 
 
 def audit_attachment_download(request: HttpRequest, attachment: Any) -> AuditEntry:
