@@ -202,10 +202,10 @@ def ranking_for(month: dt.date) -> Ranking:
         ranking = ranking_compute(month)
     else:
         s = settings_load()
-        rows = [RankRow(r.unit_id, r.unit.name, r.score, r.rank, r.bottom_rank, r.top, r.excellent, r.bottom,
-                        r.key_management, rates=r.rates)
-                for r in MonthRank.objects.filter(month=month).select_related("unit").defer("detail")
-                .order_by("rank", "unit__name")]
+        rows = [RankRow(*values[:-1], rates=values[-1])
+                for values in MonthRank.objects.filter(month=month).order_by("rank", "unit__name").values_list(
+                    "unit_id", "unit__name", "score", "rank", "bottom_rank", "top", "excellent", "bottom",
+                    "key_management", "rates")]
         ranking = Ranking(month, True, rows, s.top_n, s.bottom_n)
     fired: dict[int, list[str]] = {}
     for unit_id, rule in RuleFiring.objects.filter(month=month).values_list("unit_id", "rule"):
