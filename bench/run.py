@@ -10,6 +10,7 @@ Petitions are generated as imported from a ledger (generate_petitions' default, 
 BENCH_HISTORY=full walks each through its whole history instead (slower). Then the staff pages
 (bench/pages.py, bench/desk.py, bench/search.py): SQL queries and median/p95 ms of each, against
 the issue's budgets; BENCH_PAGE_RUNS requests each (default 30).
+Last, the assessment (bench/assessment.py: 1,000 ranked units, a month rebuilt, the ranking page).
 """
 from __future__ import annotations
 
@@ -177,6 +178,10 @@ def main() -> None:
     from bench.portal import portal_measure  # the public portal: submission, lookup, petitioner's pages
 
     out["portal"] = portal_measure(page_runs)
+    # last, for it makes 1,000 ranked units and spreads the petitions over them (bench/assessment.py)
+    from bench.assessment import assessment_measure  # a month's aggregates rebuilt; the monthly ranking page
+
+    out["assessment"] = assessment_measure(page_runs)
     out["pages_over_budget"] = [f"{r.get('page', 'desk')}: {r['what']} ({r['user']})"
                                 for r in out["pages"] + out["desk"] + out["portal"] if not r["within_budget"]]
     say("pages over budget:", out["pages_over_budget"] or "none")
