@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from ninja.errors import HttpError
 from ninja import Schema
 
 from xinfang.api.models import ApiClient
@@ -23,10 +24,17 @@ IDEMPOTENCY_HELP = ("任意不超过255个字符的唯一键（如 UUID）。同
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
-    """A datetime sent without an offset is read as local time (Asia/Shanghai)."""
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value)
-    return value
+    """A datetime sent without an offset is read as local time (Asia/Shanghai); every value is given to
+    the database in UTC (PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows). 400 for a
+    moment outside the years 1–9999 once in UTC."""
+    if value is None:
+        return None
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(dt.timezone.utc)
+    except (OverflowError, ValueError):
+        raise HttpError(400, "日期时间超出可处理的范围（公元1年至9999年）。") from None
 
 
 def json_text(data: Any) -> str:
