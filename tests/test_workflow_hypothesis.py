@@ -205,7 +205,8 @@ class WorkflowInvariants(TestCase):
             kw["accused_unit"] = org.units[setup["accused"]]
             if kw["accused_unit"].pk == registrar.unit_id:
                 kw["accused_unit"] = org.units["land" if registrar.unit_id != org.units["land"].pk else "hrss"]
-            if setup["accused_user"]:
+            # an accusation against the registrar's own unit, or one of its officials, is refused (Art. 30)
+            if setup["accused_user"] and org.users[setup["accused_user"]].unit_id != registrar.unit_id:
                 kw["accused_user"] = org.users[setup["accused_user"]]
         if setup["kind"] == Kind.CLAIM:
             kw["petitioners"] = [Petitioner(name="李四")]
