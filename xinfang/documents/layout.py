@@ -84,24 +84,30 @@ def _signature_indents(issuer: str, date: str) -> tuple[float, float]:
 # ---------------------------------------------------------------- Word
 
 
+def docx_fonts(rpr_owner, east_asia: str) -> None:
+    """A Word run's (or style's) fonts: LATIN_FONT for Latin text, `east_asia` for Chinese, marked zh-CN."""
+    from docx.oxml.ns import qn
+
+    rpr = rpr_owner.get_or_add_rPr()
+    rfonts = rpr.get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        rfonts.set(qn(attr), LATIN_FONT)
+    rfonts.set(qn("w:eastAsia"), east_asia)
+    rfonts.set(qn("w:hint"), "eastAsia")
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = rpr.makeelement(qn("w:lang"), {})
+        rpr.append(lang)
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
 def docx_bytes(notice: Notice) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    def fonts(rpr_owner, east_asia: str) -> None:
-        rpr = rpr_owner.get_or_add_rPr()
-        rfonts = rpr.get_or_add_rFonts()
-        for attr in ("w:ascii", "w:hAnsi", "w:cs"):
-            rfonts.set(qn(attr), LATIN_FONT)
-        rfonts.set(qn("w:eastAsia"), east_asia)
-        rfonts.set(qn("w:hint"), "eastAsia")
-        lang = rpr.find(qn("w:lang"))
-        if lang is None:
-            lang = rpr.makeelement(qn("w:lang"), {})
-            rpr.append(lang)
-        lang.set(qn("w:eastAsia"), "zh-CN")
+    fonts = docx_fonts
 
     def layout(p, *, align, before: float = 0, after: float = 0, line: float = LINE) -> None:
         f = p.paragraph_format

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from xinfang.documents import layout as notice_layout
 from xinfang.documents.layout import (
-    BODY_FONT, BODY_PT, LATIN_FONT, LINE, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MM, PAGE_H,
+    BODY_FONT, BODY_PT, LINE, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MM, PAGE_H,
     PAGE_W, TEXT_W, TITLE_FONT, TITLE_LINE, TITLE_PT,
 )
 
@@ -65,15 +65,9 @@ def docx_bytes(doc: ReportDoc) -> bytes:
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-    from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    def fonts(owner, east_asia: str) -> None:
-        rpr = owner.get_or_add_rPr()
-        rfonts = rpr.get_or_add_rFonts()
-        for attr in ("w:ascii", "w:hAnsi", "w:cs"):
-            rfonts.set(qn(attr), LATIN_FONT)
-        rfonts.set(qn("w:eastAsia"), east_asia)
+    fonts = notice_layout.docx_fonts
 
     def paragraph(container, text: str, *, font: str = BODY_FONT, size: float = BODY_PT, bold: bool = False,
                   align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = False, line: float | None = LINE,
