@@ -199,3 +199,13 @@ def test_the_concluded_tab_index_holds_the_concluded_states():
     from xinfang.petitions.workflow import TERMINAL
 
     assert set(CONCLUDED_STATES) == set(TERMINAL)
+
+
+def test_the_open_queue_index_holds_the_open_states_as_the_queues_name_them():
+    """The partial index of the open tabs (petition_open_queue_idx) serves them only while its condition
+    is the queries' own: the same states, in the same order."""
+    from xinfang.petitions.models import OPEN_STATES_SORTED
+    from xinfang.petitions.selectors import OPEN
+    from xinfang.petitions.workflow import OPEN_STATES
+
+    assert OPEN == OPEN_STATES_SORTED == tuple(sorted(OPEN_STATES))

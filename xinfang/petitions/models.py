@@ -72,6 +72,9 @@ class Category(models.Model):
 
 # what workflow.TERMINAL holds (tests/test_queue.py checks), for the index of the concluded tab
 CONCLUDED_STATES = (State.CLOSED, State.DECLINED, State.REDIRECTED)
+# the open states in the order the work queues name them (selectors.OPEN), for the open queues' index:
+# a partial index serves a query only while the query's condition is the index's own
+OPEN_STATES_SORTED = tuple(sorted(s for s in State.values if s not in CONCLUDED_STATES))
 
 
 class Petitioner(models.Model):
@@ -171,6 +174,13 @@ class Petition(models.Model):
             # PostgreSQL walked the newest petitions, open ones, until it found fifty concluded)
             models.Index(fields=["owner_unit", "received_at", "id"], name="petition_unit_concluded_idx",
                          condition=models.Q(state__in=CONCLUDED_STATES)),
+            # a unit's open petitions (the open tabs; a sixth of a large county's unit's rows): a filtered
+            # count, a filtered page and a search's second bitmap read only these, from the index alone
+            # (PostgreSQL: without it a filter or search read all the unit's petitions, 150,000 at 1M)
+            models.Index(fields=["owner_unit", "due_on", "-priority", "id"], name="petition_open_queue_idx",
+                         include=["state", "channel", "kind", "region", "category", "received_at", "accused_unit",
+                                  "accused_user"],
+                         condition=models.Q(state__in=OPEN_STATES_SORTED)),
             models.Index(fields=["state", "due_on"], name="petition_state_due_idx"),
             models.Index(fields=["region", "received_at"], name="petition_region_idx"),
             models.Index(fields=["received_at"], name="petition_received_idx"),

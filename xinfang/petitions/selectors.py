@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from xinfang.org.models import Role, User
 from xinfang.petitions.crypto import id_number_normalise, lookup_digest, phone_normalise
-from xinfang.petitions.models import CoHandling, Kind, Petition, State
+from xinfang.petitions.models import OPEN_STATES_SORTED, CoHandling, Kind, Petition, State
 from xinfang.petitions.workflow import OPEN_STATES, TERMINAL
 
 REGION_ROLES = frozenset({Role.BUREAU_STAFF, Role.LEADER, Role.SUPERVISOR})
@@ -93,7 +93,7 @@ def may_reveal_personal_data(user: User, petition: Petition) -> bool:
 ACCEPT_STATES = (State.REGISTERED, State.FORWARDED, State.ASSIGNED)
 ANSWER_STATES = (State.REVIEW_REQUESTED, State.REEXAMINATION_REQUESTED)
 CLOSE_STATES = (State.DECIDED, State.EVALUATED, State.REVIEWED, State.REEXAMINED)
-OPEN = tuple(sorted(OPEN_STATES))
+OPEN = OPEN_STATES_SORTED  # sorted(OPEN_STATES), as the open queues' partial index names them
 CONCLUDED = tuple(sorted(TERMINAL))
 SOON_DAYS = 3
 
