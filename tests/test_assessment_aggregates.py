@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import D, act, at, owner_handler, path_to, register
 from xinfang.assessment.aggregates import aggregates_rebuild
 from xinfang.assessment.models import DailyFact, UnitMonth
-from xinfang.assessment.selectors import fact_sums
+from xinfang.assessment.selectors import fact_sums, place_sums
 from xinfang.org.models import RegionLevel
-from xinfang.petitions.models import Kind, State
+from xinfang.petitions import services
+from xinfang.petitions.models import Channel, Kind, State
 
 TODAY = D(2026, 9, 1)
 
@@ -117,9 +118,39 @@ def test_rebuild_queries_do_not_grow_with_the_petitions(org, n):
         path_to(org, State.EVALUATED, start=D(2026, 3, 2) + dt.timedelta(days=i))
     with CaptureQueriesContext(connection) as ctx:
         aggregates_rebuild(D(2026, 3, 1), today=TODAY)
-    # delete ×2, six families, unit months ×2, then the provisional scores (weights, settings, qualitative
-    # scores, the unit months, one UPDATE): one row per unit, never per petition
-    assert len([q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]) == 15
+    # delete ×4, six families, unit months ×2, place months and days, then the provisional scores (weights,
+    # settings, qualitative scores, the unit months, one UPDATE): one row per unit, never per petition
+    assert len([q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]) == 19
+
+
+def test_the_dashboards_roll_ups_sum_to_the_daily_facts_of_each_area(org):
+    """PlaceMonth and PlaceDay are DailyFact without the unit: for every user who sees the dashboard,
+    their sums per place equal the daily facts' within the user's area, accusations against the user
+    left out of both."""
+    for i in range(4):
+        path_to(org, State.EVALUATED, start=D(2026, 3, 2) + dt.timedelta(days=i))
+    register(org, on=at(2026, 3, 20, 9))
+    services.petition_register(actor=org.users["clerk"], channel=Channel.LETTER, kind=Kind.ACCUSATION,
+                               region=org.regions["village_a"], title="举报", content="举报县政府某人。",
+                               accused_unit=org.units["county_gov"], at=at(2026, 3, 12))
+    aggregates_rebuild(D(2026, 3, 1), today=TODAY)
+    start, end = D(2026, 3, 1), D(2026, 4, 1)
+    for key in ("bureau_staff", "leader", "admin"):
+        user = org.users[key]
+        daily = {r["region"]: r for r in fact_sums(user, start=start, end=end, group_by=("region",),
+                                                   region_level=RegionLevel.VILLAGE)}
+        monthly = {r["region"]: r for r in place_sums(user, start=start, end=end, by_day=False,
+                                                      group_by=("region",), region_level=RegionLevel.VILLAGE)}
+        days = {r["region"]: r for r in place_sums(user, start=start, end=end, by_day=True, group_by=("region",),
+                                                   region_level=RegionLevel.VILLAGE,
+                                                   measures=("received", "concluded", "open_overdue"))}
+        assert daily and monthly == daily, key
+        day_measures = ("received", "concluded", "open_overdue")
+        expected = {place: {"region": place, **{m: row[m] for m in day_measures}}
+                    for place, row in daily.items() if any(row[m] for m in day_measures)}
+        assert days == expected, key
+    county = fact_sums(org.users["bureau_staff"], start=start, end=end)[0]["received"]
+    assert county == 6 and place_sums(org.users["leader"], start=start, end=end, by_day=False)[0]["received"] == 5
 
 
 def test_fact_sums_follow_visibility_and_roll_up_places(org):

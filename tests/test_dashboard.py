@@ -133,8 +133,12 @@ def test_the_page_runs_no_inline_script_and_serves_echarts_itself(org):
 @pytest.mark.parametrize(("params", "start", "end", "kind"), [
     ({"period": "month", "month": "2026-02"}, D(2026, 2, 1), D(2026, 2, 28), "month"),
     ({"period": "quarter", "quarter": "2026-Q4"}, D(2026, 10, 1), D(2026, 12, 31), "quarter"),
-    ({"period": "custom", "from": "2026-01-15", "to": "2026-06-20"}, D(2026, 1, 15), D(2026, 6, 20), "custom"),
-    ({"period": "custom", "from": "2026-06-20", "to": "2026-01-15"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
+    ({"period": "custom", "from": "2026-01", "to": "2026-06"}, D(2026, 1, 1), D(2026, 6, 30), "custom"),
+    # a full date stands for its month: the roll-ups hold whole months
+    ({"period": "custom", "from": "2026-01-15", "to": "2026-06-20"}, D(2026, 1, 1), D(2026, 6, 30), "custom"),
+    ({"period": "custom", "from": "2026-06", "to": "2026-01"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
+    ({"period": "custom", "from": "2024-01", "to": "2025-12"}, D(2024, 1, 1), D(2025, 12, 31), "custom"),
+    ({"period": "custom", "from": "2024-01", "to": "2026-01"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
     ({"period": "quarter", "quarter": "2026-Q5"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
     ({}, D(2026, 3, 1), D(2026, 3, 31), "month"),
 ])
@@ -146,7 +150,7 @@ def test_period_picker(params, start, end, kind):
 def test_a_long_period_is_drawn_by_month(org):
     _march(org)
     page = client_for(org.users["bureau_staff"]).get(
-        "/dashboard/?period=custom&from=2026-01-01&to=2026-06-30").content.decode()
+        "/dashboard/?period=custom&from=2026-01&to=2026-06").content.decode()
     time = _chart(page, "time")
     assert time["labels"] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
     assert time["series"][0]["values"][2] == 4

@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 
-from xinfang.assessment.models import MEASURE_FAMILIES, MEASURES, DailyFact, UnitMonth
+from xinfang.assessment.models import MEASURE_FAMILIES, MEASURES, DailyFact, PlaceDay, PlaceMonth, UnitMonth
 from xinfang.org.models import RegionLevel, Unit, UnitKind
 from xinfang.petitions.deadlines import OBLIGATIONS
 from xinfang.petitions.models import (
@@ -222,10 +222,32 @@ def unit_month_fill(month: dt.date) -> int:
     return n + _insert_select(UnitMonth._meta.db_table, columns, quiet, dims=columns)
 
 
+PLACE_DIMENSIONS = ("region_id", "accused_unit_id", "accused_user_id")  # the accused: only an accusation's
+PLACE_DAY_MEASURES = ("received", "concluded", "open_overdue")
+
+
+def place_fill(month: dt.date) -> dict[str, int]:
+    """PlaceMonth and PlaceDay for the month: its DailyFact summed without the unit (the dashboard's
+    roll-ups), two INSERT … SELECT."""
+    start, end = month, month_next(month)
+    facts = DailyFact.objects.filter(day__gte=start, day__lt=end)
+    dims = {f"d_{d}": F(d) for d in PLACE_DIMENSIONS}
+    by_month = (facts.values(**dims, d_category_id=F("category_id"), d_channel=F("channel"))
+                .annotate(d_month=Value(start), **{m: Sum(m) for m in MEASURES}))
+    columns = ("month", *PLACE_DIMENSIONS, "category_id", "channel", *MEASURES)
+    months = _insert_select(PlaceMonth._meta.db_table, columns, by_month,
+                            dims=("month", *PLACE_DIMENSIONS, "category_id", "channel"))
+    by_day = (facts.filter(Q(received__gt=0) | Q(concluded__gt=0) | Q(open_overdue__gt=0))
+              .values(**dims, d_day=F("day")).annotate(**{m: Sum(m) for m in PLACE_DAY_MEASURES}))
+    columns = ("day", *PLACE_DIMENSIONS, *PLACE_DAY_MEASURES)
+    days = _insert_select(PlaceDay._meta.db_table, columns, by_day, dims=("day", *PLACE_DIMENSIONS))
+    return {"place_month": months, "place_day": days}
+
+
 def aggregates_rebuild(month: dt.date, *, today: dt.date | None = None,
                        progress: Progress | None = None) -> dict[str, int]:
-    """Delete and refill the month's DailyFact and UnitMonth rows in one transaction. Returns the rows
-    inserted per family (and "unit_month"). Idempotent; safe while petitions are being written (the
+    """Delete and refill the month's DailyFact, UnitMonth, PlaceMonth and PlaceDay rows in one
+    transaction. Returns the rows inserted per family (and "unit_month", "place_month", "place_day"). Idempotent; safe while petitions are being written (the
     month is read as one snapshot on PostgreSQL; SQLite writers wait)."""
     month = month_start(month)
     today = today or timezone.localdate()
@@ -236,6 +258,8 @@ def aggregates_rebuild(month: dt.date, *, today: dt.date | None = None,
         t0 = time.perf_counter()
         DailyFact.objects.filter(day__gte=start, day__lt=end).delete()
         UnitMonth.objects.filter(month=start).delete()
+        PlaceMonth.objects.filter(month=start).delete()
+        PlaceDay.objects.filter(day__gte=start, day__lt=end).delete()
         say(f"{start:%Y-%m}: old rows deleted ({time.perf_counter() - t0:.1f} s)")
         for name, family in FAMILIES.items():
             t1 = time.perf_counter()
@@ -246,6 +270,10 @@ def aggregates_rebuild(month: dt.date, *, today: dt.date | None = None,
         t1 = time.perf_counter()
         rows["unit_month"] = unit_month_fill(start)
         say(f"{start:%Y-%m}: unit months {rows['unit_month']} rows ({time.perf_counter() - t1:.1f} s)")
+        t1 = time.perf_counter()
+        rows |= place_fill(start)
+        say(f"{start:%Y-%m}: places {rows['place_month']} month rows, {rows['place_day']} day rows "
+            f"({time.perf_counter() - t1:.1f} s)")
         t1 = time.perf_counter()
         unit_months_score(start)
         say(f"{start:%Y-%m}: provisional scores ({time.perf_counter() - t1:.1f} s)")

@@ -1,10 +1,12 @@
-"""The leaders' dashboard (领导驾驶舱): what the petitions of the user's area did in a period, read from the
-pre-aggregated daily facts (xinfang.assessment.selectors.fact_sums, within facts_scope_for(user), the
-statistics' side of the one visibility rule) and the latest hot issues, never from the petitions.
+"""The leaders' dashboard (领导驾驶舱): what the petitions placed in the user's area did in a period of whole
+months, read from the dashboard's roll-ups of the daily facts (PlaceMonth, PlaceDay: xinfang.assessment.
+selectors.place_sums, within place_scope_for(user), the statistics' side of the one visibility rule) and
+the latest hot issues, never from the petitions.
 
 `dashboard_for(user, period)` makes every chart's data in a fixed number of queries whatever the table's
-size: one sum grouped by category × channel × place, one by day (or month) × place, the place names
-when they are villages (the upper levels are held in memory), and the hot issues (three). Each point of
+size: one sum of the months grouped by category × channel × place, one of the days by day × place, the
+place names when they are villages (the upper levels are held in memory), and the hot issues (three).
+A county's month is a few thousand rows of each roll-up, so the cost hardly grows with the petitions. Each point of
 each chart carries the link that lists its petitions in the work queue (area=True: what the user may
 see, not only what their unit owns), so a click drills down.
 
@@ -23,7 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from xinfang.assessment.selectors import fact_sums
+from xinfang.assessment.selectors import place_sums
 from xinfang.org.models import Region, RegionLevel, Role, User
 from xinfang.org.selectors import upper_regions
 from xinfang.petitions.categories import category_rows
@@ -31,7 +33,7 @@ from xinfang.petitions.models import Channel, Satisfaction
 
 DASHBOARD_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.BUREAU_STAFF, Role.ADMIN})
 DAILY_SERIES_MAX_DAYS = 92   # a longer period is drawn by month
-CUSTOM_MAX_DAYS = 731
+CUSTOM_MAX_MONTHS = 24
 TOP_CATEGORIES = 15
 HOT_ISSUES = 10
 SUMMED = ("received", "concluded", "handling_on_time", "handling_late", "evaluated", "satisfied", "basically",
@@ -67,9 +69,15 @@ def _month_end(first: dt.date) -> dt.date:
     return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
+def _month_of(text: str) -> dt.date:
+    """The first day of the month of 'YYYY-MM' or 'YYYY-MM-DD'."""
+    return dt.datetime.strptime(text[:7], "%Y-%m").date()
+
+
 def period_parse(params, today: dt.date) -> Period:
     """The period asked for: ?period=month&month=YYYY-MM, ?period=quarter&quarter=YYYY-Qn or
-    ?period=custom&from=YYYY-MM-DD&to=YYYY-MM-DD (at most two years). Anything else: this month."""
+    ?period=custom&from=YYYY-MM&to=YYYY-MM (whole months, at most two years; a full date stands for its
+    month). Anything else: this month."""
     kind = params.get("period", "month")
     try:
         if kind == "quarter":
@@ -77,10 +85,9 @@ def period_parse(params, today: dt.date) -> Period:
             first = dt.date(int(year), 3 * int(q) - 2, 1)
             return Period("quarter", first, _month_end(first.replace(month=first.month + 2)))
         if kind == "custom":
-            start = dt.date.fromisoformat(params.get("from", ""))
-            end = dt.date.fromisoformat(params.get("to", ""))
-            if start <= end and (end - start).days < CUSTOM_MAX_DAYS:
-                return Period("custom", start, end)
+            start, last = _month_of(params.get("from", "")), _month_of(params.get("to", ""))
+            if start <= last and (last.year - start.year) * 12 + last.month - start.month < CUSTOM_MAX_MONTHS:
+                return Period("custom", start, _month_end(last))
             raise ValueError
         if kind == "month" and params.get("month"):
             first = dt.datetime.strptime(params["month"], "%Y-%m").date()
@@ -190,11 +197,12 @@ def _sum(rows: list[dict], key: str) -> dict:
 def dashboard_for(user: User, period: Period, today: dt.date) -> Dashboard:
     prefix, area_name, level = _area(user)
     end = period.end + dt.timedelta(days=1)
-    by_kind = fact_sums(user, start=period.start, end=end, group_by=("category", "channel", "region"),
-                        region_level=level, measures=SUMMED)
+    by_kind = place_sums(user, start=period.start, end=end, by_day=False,
+                         group_by=("category", "channel", "region"), region_level=level, measures=SUMMED)
     # by day, through the day after the period: its overdue snapshot is the state at the period's end
-    by_day = fact_sums(user, start=period.start, end=end + dt.timedelta(days=1), group_by=("day", "region"),
-                       region_level=level, measures=("received", "concluded", "open_overdue"))
+    by_day = place_sums(user, start=period.start, end=end + dt.timedelta(days=1), by_day=True,
+                        group_by=("day", "region"), region_level=level,
+                        measures=("received", "concluded", "open_overdue"))
     links = _Links(period)
     total = dict.fromkeys(SUMMED, 0)
     for row in by_kind:

@@ -52,7 +52,21 @@ class Measures(models.Model):
         abstract = True
 
 
-class DailyFact(Measures):
+class Accused(models.Model):
+    """An accusation's accused unit and official (Art. 30), on the statistics' rows: empty on every row
+    but an accusation's. The statistics a user sees leave out the accusations against them
+    (selectors.facts_scope_for, place_scope_for), as the petitions' visibility rule does."""
+
+    accused_unit = models.ForeignKey(Unit, models.CASCADE, null=True, blank=True, related_name="+",
+                                     verbose_name=_("accused unit"), db_index=False)
+    accused_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True,
+                                     related_name="+", verbose_name=_("accused official (user)"), db_index=False)
+
+    class Meta:
+        abstract = True
+
+
+class DailyFact(Measures, Accused):
     """One day × unit × place × first-level category × channel × kind. Sparse and not unique: each
     measure family inserts its own rows, so readers SUM the measures (selectors.fact_sums)."""
 
@@ -63,18 +77,45 @@ class DailyFact(Measures):
                                  verbose_name=_("category"), db_index=False)
     channel = models.CharField(_("channel"), max_length=10)
     kind = models.CharField(_("kind"), max_length=10)
-    # an accusation's accused unit and official (Art. 30): the statistics a user sees leave out the
-    # accusations against them (selectors.facts_scope_for), as the petitions' visibility rule does
-    accused_unit = models.ForeignKey(Unit, models.CASCADE, null=True, blank=True, related_name="+",
-                                     verbose_name=_("accused unit"), db_index=False)
-    accused_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True,
-                                     related_name="+", verbose_name=_("accused official (user)"), db_index=False)
 
     class Meta:
         verbose_name = _("daily statistics row")
         verbose_name_plural = _("daily statistics")
         indexes = [models.Index(fields=["day", "unit"], name="dailyfact_day_unit_idx"),
                    models.Index(fields=["unit", "day"], name="dailyfact_unit_day_idx")]
+
+
+class PlaceMonth(Measures, Accused):
+    """The leaders' dashboard's roll-up: a month's DailyFact summed per place × first-level category ×
+    channel (and an accusation's accused), without the unit, the kind and the day (aggregates.place_fill).
+    A county's month is some thousands of rows where DailyFact has one or more per petition."""
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    region = models.ForeignKey(Region, models.CASCADE, related_name="+", verbose_name=_("place"), db_index=False)
+    category = models.ForeignKey(Category, models.CASCADE, null=True, blank=True, related_name="+",
+                                 verbose_name=_("category"), db_index=False)
+    channel = models.CharField(_("channel"), max_length=10)
+
+    class Meta:
+        verbose_name = _("place month")
+        verbose_name_plural = _("place months")
+        indexes = [models.Index(fields=["month", "region"], name="placemonth_month_region_idx")]
+
+
+class PlaceDay(Accused):
+    """The dashboard's days: DailyFact's received, concluded and open-and-overdue summed per day × place
+    (and an accusation's accused) (aggregates.place_fill); rows with none of the three are left out."""
+
+    day = models.DateField(_("day"))
+    region = models.ForeignKey(Region, models.CASCADE, related_name="+", verbose_name=_("place"), db_index=False)
+    received = models.PositiveIntegerField(_("received"), default=0, db_default=0)
+    concluded = models.PositiveIntegerField(_("concluded"), default=0, db_default=0)
+    open_overdue = models.PositiveIntegerField(_("open and overdue"), default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("place day")
+        verbose_name_plural = _("place days")
+        indexes = [models.Index(fields=["day", "region"], name="placeday_day_region_idx")]
 
 
 class UnitMonth(Measures):

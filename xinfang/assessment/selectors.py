@@ -9,17 +9,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr, TruncMonth
 
 from xinfang.assessment import indicators
 from xinfang.assessment.aggregates import month_next, month_start
 from xinfang.assessment.models import (
-    MEASURES, AssessmentSettings, DailyFact, IndicatorWeight, KeyManagement, MonthClose, MonthRank,
-    QualitativeScore, RuleFiring, UnitMonth,
+    MEASURES, AssessmentSettings, DailyFact, IndicatorWeight, KeyManagement, MonthClose, MonthRank, PlaceDay,
+    PlaceMonth, QualitativeScore, RuleFiring, UnitMonth,
 )
 from xinfang.org.models import PREFIX_LENGTH, Region, RegionLevel, Role, Unit, User
-from xinfang.petitions.selectors import REGION_ROLES, accused_of
+from xinfang.petitions.selectors import REGION_ROLES, accusation_against, accused_of
 
 # who may see the ranking and the explanations of every unit (others: their own unit's)
 RANKING_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.BUREAU_STAFF, Role.ADMIN})
@@ -50,7 +50,49 @@ def facts_scope_for(user: User) -> Q:
     return own & ~accused_of(user)
 
 
+def place_scope_for(user: User) -> Q:
+    """The PlaceMonth and PlaceDay rows (the dashboard's roll-ups, which have no unit and no kind) a user
+    may see: facts_scope_for's area without its unit branch. An administrator all; bureau staff, leaders
+    and supervisors what is placed in their unit's region subtree; nobody else any. Never the accusations
+    against the user or the user's unit (Art. 30: accusation_against, as the roll-ups keep the accused
+    of accusations only). So a dashboard counts what happened in the user's area (属地), and leaves out
+    the rare petition the user's unit owns about a place outside it."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.role == Role.ADMIN or user.is_superuser:
+        return ~accusation_against(user)
+    if user.unit_id is None or user.role not in REGION_ROLES:
+        return Q(pk__in=[])
+    return Q(region__prefix__startswith=user.unit.region.prefix) & ~accusation_against(user)
+
+
 GROUPS = ("day", "month", "unit", "region", "category", "channel", "kind")
+
+
+def _grouped_sums(qs: QuerySet, group_by: Sequence[str], region_level: int | None, measures: Sequence[str],
+                  filters: dict | None, day_field: str = "day") -> list[dict]:
+    """The measures of `qs` summed per group, in one query (fact_sums, place_sums)."""
+    f = filters or {}
+    for key in ("channel", "kind", "unit_id", "category_id"):
+        if f.get(key) not in (None, ""):
+            qs = qs.filter(**{key: f[key]})
+    if f.get("region_prefix"):
+        qs = qs.filter(region__prefix__startswith=f["region_prefix"])
+    keys: dict = {}
+    for g in group_by:
+        if g not in GROUPS:
+            raise ValueError(f"unknown group {g!r}")
+        if g == "month":
+            keys["g_month"] = TruncMonth(day_field) if day_field == "day" else F(day_field)
+        elif g == "region" and region_level:
+            keys["g_region"] = Substr("region__prefix", 1, PREFIX_LENGTH[RegionLevel(region_level)])
+        elif g in ("unit", "region", "category"):
+            keys[f"g_{g}"] = F(f"{g}_id")
+        else:
+            keys[f"g_{g}"] = F(g)
+    sums = {m: Coalesce(Sum(m), 0) for m in measures}
+    rows = qs.values(**keys).annotate(**sums).order_by(*keys) if keys else [qs.aggregate(**sums)]
+    return [{(k[2:] if k.startswith("g_") else k): v for k, v in row.items()} for row in rows]
 
 
 def fact_sums(user: User, *, start: dt.date, end: dt.date, group_by: Sequence[str] = (),
@@ -63,27 +105,19 @@ def fact_sums(user: User, *, start: dt.date, end: dt.date, group_by: Sequence[st
     without region_level "region" is the recorded place's id. filters: channel, kind, unit_id,
     category_id, region_prefix (a subtree). Each dict holds the group keys and the measures."""
     qs = DailyFact.objects.filter(facts_scope_for(user), day__gte=start, day__lt=end)
-    f = filters or {}
-    for key in ("channel", "kind", "unit_id", "category_id"):
-        if f.get(key) not in (None, ""):
-            qs = qs.filter(**{key: f[key]})
-    if f.get("region_prefix"):
-        qs = qs.filter(region__prefix__startswith=f["region_prefix"])
-    keys: dict = {}
-    for g in group_by:
-        if g not in GROUPS:
-            raise ValueError(f"unknown group {g!r}")
-        if g == "month":
-            keys["g_month"] = TruncMonth("day")
-        elif g == "region" and region_level:
-            keys["g_region"] = Substr("region__prefix", 1, PREFIX_LENGTH[RegionLevel(region_level)])
-        elif g in ("unit", "region", "category"):
-            keys[f"g_{g}"] = F(f"{g}_id")
-        else:
-            keys[f"g_{g}"] = F(g)
-    sums = {m: Coalesce(Sum(m), 0) for m in measures}
-    rows = qs.values(**keys).annotate(**sums).order_by(*keys) if keys else [qs.aggregate(**sums)]
-    return [{(k[2:] if k.startswith("g_") else k): v for k, v in row.items()} for row in rows]
+    return _grouped_sums(qs, group_by, region_level, measures, filters)
+
+
+def place_sums(user: User, *, start: dt.date, end: dt.date, by_day: bool, group_by: Sequence[str] = (),
+               region_level: int | None = None, measures: Sequence[str] = MEASURES) -> list[dict]:
+    """fact_sums from the dashboard's roll-ups, within place_scope_for(user): PlaceMonth for the whole
+    months in [start, end) (groups: month, region, category, channel), or PlaceDay for the days
+    (by_day; groups: day, month, region; measures: received, concluded, open_overdue)."""
+    if by_day:
+        qs = PlaceDay.objects.filter(place_scope_for(user), day__gte=start, day__lt=end)
+        return _grouped_sums(qs, group_by, region_level, measures, None)
+    qs = PlaceMonth.objects.filter(place_scope_for(user), month__gte=start, month__lt=end)
+    return _grouped_sums(qs, group_by, region_level, measures, None, day_field="month")
 
 
 # ---------------------------------------------------------------- configuration as plain values

@@ -21,8 +21,13 @@ SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER})  # who puts petiti
 def accused_of(user: User) -> Q:
     """Accusations against the user or the user's unit (Art. 30: never shown to them). Also the rule of
     the pre-aggregated statistics (xinfang.assessment.selectors), whose rows carry the same three fields."""
-    against = Q(accused_user_id=user.pk) | Q(accused_unit_id=user.unit_id) if user.unit_id else Q(accused_user_id=user.pk)
-    return Q(kind=Kind.ACCUSATION) & against
+    return Q(kind=Kind.ACCUSATION) & accusation_against(user)
+
+
+def accusation_against(user: User) -> Q:
+    """accused_of without the kind: for rows whose accused fields only an accusation fills (the
+    dashboard's roll-ups, which have no kind)."""
+    return Q(accused_user_id=user.pk) | Q(accused_unit_id=user.unit_id) if user.unit_id else Q(accused_user_id=user.pk)
 
 
 def petition_visibility(user: User) -> Q:
