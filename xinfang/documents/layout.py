@@ -168,7 +168,8 @@ class FontMissing(ImproperlyConfigured):
     pass
 
 
-def _font_paths() -> tuple[Path, Path]:
+def font_paths() -> tuple[Path, Path]:
+    """The regular and bold CJK font files for PDF notices and charts; FontMissing if either is absent."""
     regular, bold = Path(settings.NOTICE_FONT), Path(settings.NOTICE_FONT_BOLD)
     for path in (regular, bold):
         if not path.is_file():
@@ -180,7 +181,7 @@ def _font_paths() -> tuple[Path, Path]:
 
 
 @functools.lru_cache(maxsize=8)
-def _face_index(path: Path) -> int:
+def face_index(path: Path) -> int:
     """The Simplified Chinese face of a font collection (.ttc/.otc); 0 for a single font."""
     if path.suffix.lower() not in (".ttc", ".otc"):
         return 0
@@ -248,18 +249,19 @@ def _break_lines(text: str, width_of, first_width: float, width: float) -> list[
     return ["".join(t).rstrip() for t in lines if "".join(t).strip()]
 
 
-class _Pdf:
-    """fpdf2 with our own line breaking and justification (character spacing) in points."""
+class PdfDocument:
+    """An A4 PDF page flow on fpdf2 with the CJK fonts, our own Chinese line breaking and
+    justification (character spacing) in points; `y` is the top of the next line."""
 
     def __init__(self, title: str) -> None:
         from fpdf import FPDF
 
-        regular, bold = _font_paths()
+        regular, bold = font_paths()
         pdf = FPDF(orientation="P", unit="pt", format="A4")
         pdf.set_auto_page_break(False)
         pdf.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
-        pdf.add_font("cjk", "", str(regular), collection_font_number=_face_index(regular))
-        pdf.add_font("cjk", "B", str(bold), collection_font_number=_face_index(bold))
+        pdf.add_font("cjk", "", str(regular), collection_font_number=face_index(regular))
+        pdf.add_font("cjk", "B", str(bold), collection_font_number=face_index(bold))
         pdf.set_title(title)
         pdf.set_lang("zh-CN")
         pdf.set_creator("Xinfang")
@@ -320,7 +322,7 @@ class _Pdf:
 
 
 def pdf_bytes(notice: Notice) -> bytes:
-    doc = _Pdf(notice.title)
+    doc = PdfDocument(notice.title)
     doc.paragraph(notice.title, size=TITLE_PT, height=TITLE_LINE, align="C", bold=True)
     doc.y += LINE  # a blank line under the title
     for para in notice.paragraphs:

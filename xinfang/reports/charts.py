@@ -29,11 +29,11 @@ MUTED = (120, 120, 120)
 def _font(size: int, bold: bool = False):
     from PIL import ImageFont
 
-    from xinfang.documents.layout import _face_index, _font_paths
+    from xinfang.documents.layout import face_index, font_paths
 
-    regular, heavy = _font_paths()
+    regular, heavy = font_paths()
     path = Path(heavy if bold else regular)
-    return ImageFont.truetype(str(path), size * SCALE, index=_face_index(path))
+    return ImageFont.truetype(str(path), size * SCALE, index=face_index(path))
 
 
 def _png(image) -> bytes:

@@ -174,7 +174,7 @@ def _chart(pdf_doc, block: Chart) -> None:
 
 
 def pdf_bytes(doc: ReportDoc) -> bytes:
-    pdf_doc = notice_layout._Pdf(doc.title)
+    pdf_doc = notice_layout.PdfDocument(doc.title)
     pdf_doc.paragraph(doc.title, size=TITLE_PT, height=TITLE_LINE, align="C", bold=True)
     if doc.subtitle:
         pdf_doc.paragraph(doc.subtitle, size=SUBTITLE_PT, height=SUBTITLE_PT * 1.6, align="C")
