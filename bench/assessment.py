@@ -1,6 +1,7 @@
 """The assessment at county scale: 1,000 ranked units over 1,000,000 petitions. Prints the time of one
-month's aggregates rebuild (budget ≤ 60 s), of closing the month, and the ranking page's queries and
-median/p95 ms (budget ≤ 10 queries, median ≤ 100 ms), provisional and published, as a leader.
+month's aggregates rebuild (budget ≤ 60 s), of closing the month, the ranking page's queries and
+median/p95 ms (budget ≤ 10 queries, median ≤ 100 ms), provisional and published, as a leader, and the
+leaders' dashboard's for the month and its quarter (bench/dashboard.py; same budget).
 
     python bench/assessment.py            # SQLite: data/bench-assessment/xinfang.sqlite3, built once, then reused
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xinfang_o1 python bench/assessment.py   # that database
@@ -144,11 +145,15 @@ def assessment_measure(runs: int = RUNS) -> dict:
                                   budget=(10, 100))
     export = request_measure(leader, f"/assessment/ranking/export.xlsx?month={month:%Y-%m}", runs=max(3, runs // 5),
                              budget=(10, 1000))
+    from bench.dashboard import dashboard_measure, quarter_rebuild
+
+    quarter_rebuild(month)
+    dashboard = dashboard_measure(month, runs)
     return {"month": f"{month:%Y-%m}", "month_petitions": received, "ranked_units": result.units,
             "rebuild_seconds": round(rebuild_s, 2), "rebuild_rows": rows, "rebuild_within_budget": rebuild_s <= 60,
             "close_seconds": round(close_s, 2), "rules_fired": {k: len(v) for k, v in result.fired.items()},
             "ranking_provisional": provisional, "ranking_published": published,
-            "explanation": explanation, "export_xlsx": export}
+            "explanation": explanation, "export_xlsx": export, "dashboard": dashboard}
 
 
 def main() -> None:
