@@ -247,8 +247,9 @@ def place_fill(month: dt.date) -> dict[str, int]:
 def aggregates_rebuild(month: dt.date, *, today: dt.date | None = None,
                        progress: Progress | None = None) -> dict[str, int]:
     """Delete and refill the month's DailyFact, UnitMonth, PlaceMonth and PlaceDay rows in one
-    transaction. Returns the rows inserted per family (and "unit_month", "place_month", "place_day"). Idempotent; safe while petitions are being written (the
-    month is read as one snapshot on PostgreSQL; SQLite writers wait)."""
+    transaction. Returns the rows inserted per family (and "unit_month", "place_month", "place_day").
+    Idempotent; safe while petitions are being written (the month is read as one snapshot on
+    PostgreSQL; SQLite writers wait)."""
     month = month_start(month)
     today = today or timezone.localdate()
     start, end = month, month_next(month)

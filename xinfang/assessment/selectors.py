@@ -70,8 +70,9 @@ GROUPS = ("day", "month", "unit", "region", "category", "channel", "kind")
 
 
 def _grouped_sums(qs: QuerySet, group_by: Sequence[str], region_level: int | None, measures: Sequence[str],
-                  filters: dict | None, day_field: str = "day") -> list[dict]:
-    """The measures of `qs` summed per group, in one query (fact_sums, place_sums)."""
+                  filters: dict | None, date_field: str = "day") -> list[dict]:
+    """The measures of `qs` summed per group, in one query (fact_sums, place_sums); "month" truncates
+    `date_field`."""
     f = filters or {}
     for key in ("channel", "kind", "unit_id", "category_id"):
         if f.get(key) not in (None, ""):
@@ -83,7 +84,7 @@ def _grouped_sums(qs: QuerySet, group_by: Sequence[str], region_level: int | Non
         if g not in GROUPS:
             raise ValueError(f"unknown group {g!r}")
         if g == "month":
-            keys["g_month"] = TruncMonth(day_field) if day_field == "day" else F(day_field)
+            keys["g_month"] = TruncMonth(date_field)
         elif g == "region" and region_level:
             keys["g_region"] = Substr("region__prefix", 1, PREFIX_LENGTH[RegionLevel(region_level)])
         elif g in ("unit", "region", "category"):
@@ -117,7 +118,7 @@ def place_sums(user: User, *, start: dt.date, end: dt.date, by_day: bool, group_
         qs = PlaceDay.objects.filter(place_scope_for(user), day__gte=start, day__lt=end)
         return _grouped_sums(qs, group_by, region_level, measures, None)
     qs = PlaceMonth.objects.filter(place_scope_for(user), month__gte=start, month__lt=end)
-    return _grouped_sums(qs, group_by, region_level, measures, None, day_field="month")
+    return _grouped_sums(qs, group_by, region_level, measures, None, date_field="month")
 
 
 # ---------------------------------------------------------------- configuration as plain values
