@@ -25,7 +25,7 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py load_demo --petitions 3000
-	$(PY) manage.py routing_train --if-missing  # the category model, from ../shared/data (about a minute, once)
+	$(PY) manage.py routing_train --if-missing  # the category model, from ../shared/data (once: about 10 minutes of sentence embeddings, then a minute)
 
 # The notice worker (SMS and e-mail to petitioners; printed by the console backends here) and the
 # scheduler (schedule_run: the month's statistics daily, the monthly ranking and its rules when a month

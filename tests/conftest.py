@@ -67,6 +67,8 @@ def _no_category_model(settings, tmp_path_factory):
     from xinfang.routing import classifier
 
     settings.ROUTING_MODEL_PATH = tmp_path_factory.getbasetemp() / f"category-{next(_model_files)}.joblib"
+    # one embedding cache for the whole run (each string embedded once), never DATA_DIR's
+    settings.ROUTING_EMBEDDING_CACHE = tmp_path_factory.getbasetemp() / "embeddings.npz"
     classifier.model_forget()
     yield
     classifier.model_forget()

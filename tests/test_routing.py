@@ -5,16 +5,18 @@ bench/routing.py and `routing_evaluate --folds 5` give the full figures."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 
-from xinfang.routing import classifier
+from xinfang.routing import classifier, embedding
 from xinfang.routing.classifier import TrainingError, category_model_fit, model_current, texts_canonical
 from xinfang.routing.evaluation import LabeledTexts, cross_validate, report
 from xinfang.routing.selectors import category_propose
@@ -272,7 +274,90 @@ def test_trained_on_segmented_messages_it_labels_raw_messages_as_well():
 @pytest.mark.django_db
 def test_the_fast_scorer_gives_the_pipelines_probabilities(category_model):
     texts = texts_canonical(corpus(per_label=3, seed=5)[0] + [WAGES, "完全无关的内容", ""])
-    assert category_model.probabilities(texts) == pytest.approx(category_model.pipeline.predict_proba(texts), abs=1e-5)
+    first_reading_only = dataclasses.replace(category_model, second=None)
+    assert first_reading_only.probabilities(texts) == pytest.approx(
+        category_model.pipeline.predict_proba(texts), abs=1e-5)
+
+
+# ---------------------------------------------------------------- the second reading (sentence embeddings)
+
+def blend_decision(model: classifier.CategoryModel, canonical: str) -> np.ndarray:
+    features = model.pipeline.named_steps["features"].transform([canonical])
+    return model.pipeline.named_steps["classify"].calibrated_classifiers_[0].estimator.decision_function(features)[0]
+
+
+M = classifier.SECOND_READING_MARGIN
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([2.0, 2.0 - M, -1.0], False),  # the two highest exactly the margin apart: sure enough
+    ([2.0, 2.0 - M + 0.001, -1.0], True), ([-0.2, -0.2 - M / 2, -0.2 - M / 4], True), ([3.0, 3.0 - 2 * M, -5.0], False),
+    ([M / 2 - 0.001], True), ([-M / 2 + 0.001], True), ([M / 2], False),  # two labels: one value, margin 2 × |value|
+])
+def test_unsure_means_the_two_highest_decisions_are_closer_than_the_margin(values, expected):
+    assert classifier.unsure(np.array(values)) is expected
+
+
+@pytest.mark.django_db
+def test_the_second_reading_embeds_only_unsure_texts_and_adds_its_decisions(category_model, monkeypatch):
+    assert category_model.second is not None  # routing_train's default (settings.ROUTING_SECOND_READING)
+    texts = texts_canonical(corpus(per_label=3, seed=5)[0] + [WAGES, "完全无关的内容", "工资和物业费都没人管"])
+    decisions = {t: blend_decision(category_model, t) for t in texts}
+    unsure = [t for t in texts if classifier.unsure(decisions[t])]
+    assert unsure and len(unsure) < len(texts)
+    embedded: list[str] = []
+    real = embedding.embed
+    monkeypatch.setattr(embedding, "embed", lambda strings: embedded.extend(strings) or real(strings))
+    probabilities = category_model.probabilities(texts)
+    assert embedded == [embedding.embedding_input(t) for t in unsure]  # one embedding per unsure text
+    cal = category_model.pipeline.named_steps["classify"].calibrated_classifiers_[0]
+    a, b = np.array([c.a_ for c in cal.calibrators]), np.array([c.b_ for c in cal.calibrators])
+    for t, row in zip(texts, probabilities):
+        d = decisions[t]
+        if t in unsure:
+            d = d + classifier.SECOND_READING_WEIGHT * category_model.second.decision(
+                real([embedding.embedding_input(t)])[0])
+        p = 1 / (1 + np.exp(a * d + b))
+        assert row == pytest.approx(p / p.sum(), abs=1e-5)
+
+
+@pytest.mark.django_db
+def test_known_embeddings_are_used_instead_of_embedding_again(category_model, monkeypatch):
+    texts = texts_canonical([WAGES, "完全无关的内容", "工资和物业费都没人管"])
+    vectors = embedding.embeddings_for(texts)
+    expected = category_model.probabilities(texts, vectors)
+    monkeypatch.setattr(embedding, "embed", lambda strings: pytest.fail("embedded again"))
+    assert category_model.probabilities(texts, vectors) == pytest.approx(expected)
+
+
+def test_embeddings_are_unit_vectors_that_place_like_texts_near(settings, tmp_path):
+    settings.ROUTING_EMBEDDING_CACHE = tmp_path / "embeddings.npz"
+    wages, wages_again, smell = embedding.embeddings_for(
+        texts_canonical(["公司拖欠农民工工资三个月", "老板欠我们半年工钱不给", "养猪场臭味熏天影响居民生活"]))
+    assert wages.shape == (embedding.DIMENSIONS,)
+    assert np.linalg.norm(wages) == pytest.approx(1.0, abs=1e-2)
+    assert wages @ wages_again > wages @ smell
+
+
+def test_the_embedding_cache_keeps_each_string_once_and_survives_a_new_process(settings, tmp_path, monkeypatch):
+    settings.ROUTING_EMBEDDING_CACHE = tmp_path / "embeddings.npz"
+    texts = texts_canonical(["公司拖欠农民工工资三个月", "小区物业乱收费", "公司拖欠农民工工资三个月"])
+    counted: list[int] = []
+    first = embedding.embeddings_for(texts, counted.append)
+    assert sum(counted) == 3 and np.array_equal(first[0], first[2])
+    monkeypatch.setattr(embedding, "embed", lambda strings: pytest.fail("embedded again"))
+    counted.clear()
+    assert np.array_equal(embedding.embeddings_for(texts, counted.append), first) and sum(counted) == 3
+
+
+@pytest.mark.django_db
+def test_train_without_the_second_reading_when_it_is_switched_off(tmp_path, settings, monkeypatch):
+    settings.ROUTING_SECOND_READING = False
+    monkeypatch.setattr(embedding, "embed", lambda strings: pytest.fail("embedded"))
+    run("routing_train", "--csv", str(labeled_csv(tmp_path)), "--text-col", "主题", "--label-col", "类别")
+    model = model_current()
+    assert model is not None and model.second is None
+    assert model.predict(texts_canonical(["工资和物业费都没人管"]))  # and it never embeds
 
 
 @pytest.mark.django_db

@@ -6,6 +6,8 @@ XINFANG_NOTICE_FONT, XINFANG_NOTICE_FONT_BOLD   the CJK fonts (.ttf/.otf/.ttc) e
     (default: Noto Serif CJK from Debian's fonts-noto-cjk)
 XINFANG_ROUTING_MODEL, XINFANG_ROUTING_TRAINING_CSV   the category model's file (default DATA_DIR/routing/category.joblib)
     and the labeled CSV it is trained from (default ../shared/data/tipdm2020c_msg_seg/dev.csv)
+XINFANG_ROUTING_SECOND_READING=0   train the category model without its second reading (sentence embeddings)
+XINFANG_ROUTING_EMBEDDING_CACHE   the embeddings of training texts (default DATA_DIR/routing/embeddings.npz)
 CONN_MAX_AGE   seconds a database connection is kept between requests (default 600)
 REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in it) between processes
 XINFANG_PORTAL_SUBMIT_RATE, XINFANG_PORTAL_TRACK_RATE   the public portal's rate limits per IP (default 20/h, 30/h)
@@ -166,6 +168,11 @@ LOOKUP_KEY = os.environ.get("XINFANG_LOOKUP_KEY", "")
 ROUTING_MODEL_PATH = Path(os.environ.get("XINFANG_ROUTING_MODEL", DATA_DIR / "routing" / "category.joblib"))
 ROUTING_TRAINING_CSV = Path(os.environ.get("XINFANG_ROUTING_TRAINING_CSV",
                                            SHARED_DATA_DIR / "tipdm2020c_msg_seg" / "dev.csv"))
+# The second reading of unsure texts by sentence embeddings (xinfang.routing.embedding): trained by
+# routing_train unless XINFANG_ROUTING_SECOND_READING=0; its training texts' embeddings are cached here.
+ROUTING_SECOND_READING = os.environ.get("XINFANG_ROUTING_SECOND_READING", "1") != "0"
+ROUTING_EMBEDDING_CACHE = Path(os.environ.get("XINFANG_ROUTING_EMBEDDING_CACHE",
+                                              DATA_DIR / "routing" / "embeddings.npz"))
 
 # Notices to petitioners by SMS and e-mail (xinfang.notify): queued with each change, sent by
 # `manage.py notices_send [--loop]`. XINFANG_SMS_BACKEND: xinfang.notify.backends.ConsoleSmsBackend

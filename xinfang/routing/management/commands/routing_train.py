@@ -58,14 +58,26 @@ class Command(BaseCommand):
             texts += [t for t, _ in rows]
             labels += [label for _, label in rows]
             sources.append(f"petitions: {len(rows)}")
-        bar = tqdm(total=len(texts), unit="条", desc="分词", file=sys.stderr, disable=options["verbosity"] < 1)
+        quiet = options["verbosity"] < 1
+        bar = tqdm(total=len(texts), unit="条", desc="分词", file=sys.stderr, disable=quiet)
+        bars = [bar]
+
+        def embedding_progress(n: int) -> None:  # its bar appears once the reading is done
+            if len(bars) == 1:
+                bar.close()
+                bars.append(tqdm(total=len(texts), unit="条", desc="句向量 (sentence embeddings)",
+                                 file=sys.stderr, disable=quiet))
+            bars[-1].update(n)
+
         try:
-            model = category_model_train(texts, labels, source=", ".join(sources), progress=bar.update)
+            model = category_model_train(texts, labels, source=", ".join(sources), progress=bar.update,
+                                         embedding_progress=embedding_progress)
         except TrainingError as e:
-            bar.close()
             self._missing(str(e), options["if_missing"])
             return
-        bar.close()
+        finally:
+            for b in bars:
+                b.close()
         seconds = time.perf_counter() - started
         size = target.stat().st_size / 1e6
         left_out = sorted(set(labels) - set(model.labels))
