@@ -68,6 +68,8 @@ class Command(BaseCommand):
                 bars.append(tqdm(total=len(texts), unit="条", desc="句向量 (sentence embeddings)",
                                  file=sys.stderr, disable=quiet))
             bars[-1].update(n)
+            if bars[-1].n >= len(texts):  # done: the training that follows is not counted in its time
+                bars[-1].close()
 
         try:
             model = category_model_train(texts, labels, source=", ".join(sources), progress=bar.update,
