@@ -301,7 +301,7 @@ def test_unsure_means_the_two_highest_decisions_are_closer_than_the_margin(value
 @pytest.mark.django_db
 def test_the_second_reading_embeds_only_unsure_texts_and_adds_its_decisions(category_model, monkeypatch):
     assert category_model.second is not None  # routing_train's default (settings.ROUTING_SECOND_READING)
-    texts = texts_canonical(corpus(per_label=3, seed=5)[0] + [WAGES, "完全无关的内容", "工资和物业费都没人管"])
+    texts = texts_canonical(corpus(per_label=3, seed=5)[0] + [WAGES, "完全无关的内容", "工资和物业费都没人管", ""])
     decisions = {t: blend_decision(category_model, t) for t in texts}
     unsure = [t for t in texts if classifier.unsure(decisions[t])]
     assert unsure and len(unsure) < len(texts)

