@@ -101,3 +101,9 @@ def embeddings_for(canonical: Sequence[str], progress: Progress | None = None,
     if missing:
         _cache_write(path, cache)
     return np.array([cache[_key(s)] for s in strings], dtype=np.float32).reshape(len(strings), DIMENSIONS)
+
+
+def training_embeddings(canonical: Sequence[str], progress: Progress | None = None) -> np.ndarray | None:
+    """What the second reading is trained on (`embeddings_for`), or None when settings.ROUTING_SECOND_READING
+    is off: routing_train and cross-validation decide it here alike."""
+    return embeddings_for(canonical, progress) if settings.ROUTING_SECOND_READING else None

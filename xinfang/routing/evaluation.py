@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
 
 from xinfang.routing.classifier import CategoryModel, category_model_fit, texts_canonical
-from xinfang.routing.embedding import embeddings_for
+from xinfang.routing.embedding import training_embeddings
 
 Say = Callable[[str], None]
 
@@ -111,16 +110,17 @@ def fold_models(canonical: Sequence[str], labels: Sequence[str], folds: int = 5,
                                               vectors=None if vectors is None else vectors[train])
 
 
-def _embedded(canonical: Sequence[str], say: Say | None) -> np.ndarray:
-    """The texts' embeddings (cached; new ones take ~0.1 s each), saying how far it has got."""
-    return embeddings_for(canonical, _counter("句向量", len(canonical), 500, say))
+def _embedded(canonical: Sequence[str], say: Say | None) -> np.ndarray | None:
+    """The texts' embeddings if the second reading is on (cached; new ones take ~0.1 s each), saying how far
+    it has got."""
+    return training_embeddings(canonical, _counter("句向量", len(canonical), 500, say))
 
 
 def cross_validate(data: LabeledTexts, folds: int = 5, seed: int = 0, say: Say | None = None) -> dict:
     """Stratified k-fold cross-validation of the category model on `data` (see `fold_models`), with the
     second reading when settings.ROUTING_SECOND_READING is on (as routing_train trains it)."""
     canonical = _read(data.texts, say)
-    vectors = _embedded(canonical, say) if settings.ROUTING_SECOND_READING else None
+    vectors = _embedded(canonical, say)
     labels = np.array(data.labels, dtype=object)
     predicted = np.empty(len(labels), dtype=object)
     for k, (train, test, model) in enumerate(fold_models(canonical, data.labels, folds, seed, vectors), start=1):

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ from xinfang.org.models import Region, Unit, UnitKind, User
 from xinfang.petitions.categories import CategoryRow, category_rows
 from xinfang.petitions.models import Category, Event, Petition
 from xinfang.routing.classifier import CategoryModel, Progress, category_model_fit, model_save, texts_canonical
-from xinfang.routing.embedding import embeddings_for
+from xinfang.routing.embedding import training_embeddings
 from xinfang.routing.models import ProposalKind, ProposalOutcome, RoutingRule, RuleSource, RuleTarget, UnitOutcome
 from xinfang.routing.selectors import Proposal, first_level_name
 from xinfang.routing.units import place_township_id, unit_propose
@@ -44,7 +43,7 @@ def category_model_train(texts: Sequence[str], labels: Sequence[str], *, source:
     proposals use it from the next request on, in every process. With settings.ROUTING_SECOND_READING,
     the texts are embedded first (from the cache where they were before; `embedding_progress` counts)."""
     canonical = texts_canonical(texts, progress)
-    vectors = embeddings_for(canonical, embedding_progress) if settings.ROUTING_SECOND_READING else None
+    vectors = training_embeddings(canonical, embedding_progress)
     model = category_model_fit(canonical, labels, source=source, vectors=vectors)
     model_save(model, path)
     return model
