@@ -262,6 +262,7 @@ def default_kwargs(org: Org, action: str, petition: Petition) -> dict:
     owner = petition.owner_unit_id
     decision = {"outcome": "support", "measure": "resolved", "text": "经调查，诉求合理，予以支持。"}
     return {
+        "confirm_accused": {"accused_unit": org.units["land"] if owner != org.units["land"].pk else org.units["hrss"]},
         "accept": {},
         "decline": {"reason": "not_competent"},
         "forward": {"to_unit": org.units["land"] if owner == org.units["hrss"].pk else org.units["hrss"]},

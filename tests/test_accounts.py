@@ -25,7 +25,7 @@ from xinfang.audit.models import AuditEntry
 from xinfang.org import signin
 from xinfang.org.models import Role, User
 from xinfang.petitions import services
-from xinfang.petitions.models import State
+from xinfang.petitions.models import Kind, State
 
 PASSWORD = "correct-horse-42"
 
@@ -380,6 +380,9 @@ def test_every_workflow_action_records_the_member_of_staff_who_took_it(org):
         if action == "hearing_start":
             act(org, "hearing_end", p, actor, at_date(day + dt.timedelta(days=2)))
         check(p)
+    p, day = path_to(org, State.REGISTERED, kind=Kind.ACCUSATION, accused_unit=org.units["land"],
+                     accused_confirmed=False, actor=org.users["bureau_staff"])
+    check(act(org, "confirm_accused", p, org.users["bureau_staff"], at_date(day + dt.timedelta(days=1))))
     assert set(services.ACTIONS) | {"register"} <= seen, set(services.ACTIONS) - seen
 
 

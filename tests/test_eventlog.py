@@ -11,7 +11,7 @@ from conftest import act, at, at_date, handler, owner_handler, path_to, register
 from xinfang.petitions import services
 from xinfang.petitions.deadlines import OBLIGATIONS
 from xinfang.petitions.eventlog import GENESIS, verify_chains
-from xinfang.petitions.models import Deadline, DeadlineKind as K, Event, Petition, State
+from xinfang.petitions.models import Deadline, DeadlineKind as K, Event, Kind, Petition, State
 from xinfang.petitions.workflow import TABLE
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,10 @@ def actor_for(org, action, p):
 
 
 def ready(org, action):
+    if action == "confirm_accused":  # an accusation received online, its accused not yet confirmed
+        p, day = path_to(org, SOURCE[action], kind=Kind.ACCUSATION, accused_unit=org.units["land"],
+                         accused_confirmed=False)
+        return p, at_date(day, 15)
     p, day = path_to(org, SOURCE[action])
     if action == "hearing_end":
         p = act(org, "hearing_start", p, owner_handler(org, p), at_date(day, 11))

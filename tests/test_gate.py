@@ -520,6 +520,7 @@ def _action_body(w: World, action: str) -> dict:
     """A valid body of each action (the request must pass validation to reach the visibility check)."""
     decision = {"outcome": "support", "measure": "resolved", "text": "经调查，予以支持。"}
     return {
+        "confirm_accused": {"accused_unit": w.org.land.pk},
         "accept": {}, "decline": {"reason": "not_competent"}, "forward": {"to_unit": w.org.land.pk},
         "assign": {"to_unit": w.org.village_b.pk, "report_days": 30}, "redirect": {"channel": "litigation"},
         "return": {"reason": "不属于本单位职权范围"}, "extend": {"days": 10, "reason": "需要现场勘查"},

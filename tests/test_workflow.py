@@ -72,9 +72,18 @@ def source_state(action):
     return next(s for s in order if s in TABLE[action].sources)
 
 
+def path_for(org, action):
+    """A petition from which `action` may be taken: on the happy path, or for confirm_accused an
+    accusation received online, its accused proposed and not yet confirmed."""
+    if action == "confirm_accused":
+        return path_to(org, State.REGISTERED, kind=Kind.ACCUSATION, accused_unit=org.units["land"],
+                       accused_confirmed=False)
+    return path_to(org, source_state(action))
+
+
 @pytest.mark.parametrize("action", list(TABLE))
 def test_roles_that_may_not_take_an_action_are_refused(org, action):
-    p, day = path_to(org, source_state(action))
+    p, day = path_for(org, action)
     t = TABLE[action]
     for role in ALL_ROLES:
         if role in t.roles:
@@ -88,7 +97,7 @@ def test_roles_that_may_not_take_an_action_are_refused(org, action):
 
 @pytest.mark.parametrize("action", [a for a, t in TABLE.items() if t.owner_only])
 def test_another_unit_may_not_take_an_owners_action(org, action):
-    p, day = path_to(org, source_state(action))
+    p, day = path_for(org, action)
     t = TABLE[action]
     others = [k for k in ("land", "town_b", "county_gov", "city_gov") if org.units[k].pk != p.owner_unit_id]
     for unit_key in others:
@@ -99,7 +108,7 @@ def test_another_unit_may_not_take_an_owners_action(org, action):
 
 @pytest.mark.parametrize("action", [a for a, t in TABLE.items() if not t.owner_only])
 def test_petitioner_side_actions_need_sight_of_the_petition(org, action):
-    p, day = path_to(org, source_state(action))
+    p, day = path_for(org, action)
     stranger = org.user("town_b", Role.HANDLER)
     assert not selectors.petition_is_visible(stranger, p)
     message = refused(org, action, p, stranger, at_date(day, 16))
@@ -108,7 +117,7 @@ def test_petitioner_side_actions_need_sight_of_the_petition(org, action):
 
 @pytest.mark.parametrize("action", list(TABLE))
 def test_the_right_actor_from_a_source_state_succeeds(org, action):
-    p, day = path_to(org, source_state(action))
+    p, day = path_for(org, action)
     if action == "hearing_end":
         p = act(org, "hearing_start", p, owner_handler(org, p), at_date(day, 12))
     actor = allowed_actor(org, action, p)

@@ -23,7 +23,7 @@ from conftest import D, at_date, is_chinese, org_build
 from xinfang.org.models import Role
 from xinfang.petitions import deadlines, rules, services
 from xinfang.petitions.eventlog import verify_chains
-from xinfang.petitions.models import Deadline, Decision, DecisionStage, Event, Kind, Petition, Petitioner
+from xinfang.petitions.models import Deadline, Decision, DecisionStage, Event, Kind, Petition, Petitioner, State
 from xinfang.petitions.services import WorkflowError
 from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE, TERMINAL, actions_from
 
@@ -62,6 +62,8 @@ setup_st = st.fixed_dictionaries({
     "accused_user": st.sampled_from([None, "hrss_handler", "bureau_staff", "admin", "county_gov_unit_head"]),
     "second": st.sampled_from([None, "related", "unrelated"]),
     "start": st.dates(D(2026, 1, 1), D(2026, 12, 31)),
+    # an accusation received online (API): its accused proposed, unconfirmed, and it may accuse the registrar
+    "online": st.booleans(),
 })
 
 
@@ -69,6 +71,7 @@ def kwargs_for(org, action: str, data: dict) -> dict:
     decision = {"outcome": data["outcome"], "measure": data["measure"], "text": data["text"]}
     return {
         "accept": {}, "request_review": {}, "request_reexamination": {}, "hearing_start": {}, "hearing_end": {},
+        "confirm_accused": {"accused_unit": org.units[data["to_unit"]]},
         "decline": {"reason": data["reason"]},
         "forward": {"to_unit": org.units[data["to_unit"]]},
         "assign": {"to_unit": org.units[data["to_unit"]], "report_days": data["report_days"]},
@@ -93,7 +96,7 @@ def queue_due(open_rows: list[Deadline]) -> dt.date | None:
 def snapshot(pk: int) -> tuple:
     p = Petition.objects.get(pk=pk)
     return (p.state, p.owner_unit_id, p.routed_by_unit_id, p.log_seq, p.log_head, p.due_on,
-            p.decline_reason, p.redirect_channel,
+            p.decline_reason, p.redirect_channel, p.accused_unit_id, p.accused_user_id, p.accused_confirmed,
             sorted(Deadline.objects.filter(petition_id=pk).values_list(
                 "id", "kind", "due_on", "is_open", "met_on", "extension_days", "paused_days", "paused_since")),
             Event.objects.filter(petition_id=pk).count(), Decision.objects.filter(petition_id=pk).count(),
@@ -137,7 +140,7 @@ class WorkflowInvariants(TestCase):
 
         # the state is reachable per the TABLE: every event is a row of it, chained state to state
         assert events[0].action == "register" and events[0].from_state == "" and events[0].to_state == "registered"
-        owner = events[0].data["unit"]
+        owner = events[0].data.get("owner_unit", events[0].data["unit"])
         for prev, e in zip(events, events[1:]):
             t = TABLE[e.action]
             assert e.from_state == prev.to_state, (prev.action, e.action)
@@ -153,6 +156,10 @@ class WorkflowInvariants(TestCase):
         assert p.owner_unit_id is not None and p.owner_unit_id == owner
         if p.kind == Kind.ACCUSATION and p.accused_unit_id:
             assert p.owner_unit_id != p.accused_unit_id
+        # Art. 30: nothing routes an accusation before its accused are confirmed
+        if p.kind == Kind.ACCUSATION and not p.accused_confirmed:
+            assert p.state in (State.REGISTERED, State.DECLINED) and p.owner_unit_id == owner
+            assert {e.action for e in events} <= {"register", "decline", "attach"}, [e.action for e in events]
 
         rows = list(Deadline.objects.filter(petition_id=pk))
         open_rows = [d for d in rows if d.is_open]
@@ -201,7 +208,10 @@ class WorkflowInvariants(TestCase):
         org = self.org
         registrar = org.users[setup["registrar"]]
         kw: dict = {}
-        if setup["kind"] == Kind.ACCUSATION:
+        if setup["kind"] == Kind.ACCUSATION and setup.get("online"):
+            kw["accused_unit"] = org.units[setup["accused"]]
+            kw["accused_confirmed"] = False
+        elif setup["kind"] == Kind.ACCUSATION:
             kw["accused_unit"] = org.units[setup["accused"]]
             if kw["accused_unit"].pk == registrar.unit_id:
                 kw["accused_unit"] = org.units["land" if registrar.unit_id != org.units["land"].pk else "hrss"]

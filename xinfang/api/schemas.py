@@ -111,8 +111,16 @@ class EventOut(Schema):
     to_state: str
 
 
+class AccusedOut(Schema):
+    unit: UnitOut | None
+    user: int | None = Field(description="被检举控告的工作人员（本系统用户）的编号")
+    name: str
+    confirmed: bool = Field(description="false：系统从文字中推荐、尚待确认（POST /api/petitions/{id}/confirm_accused）")
+
+
 class PetitionDetailOut(PetitionOut):
     content: str
+    accused: AccusedOut | None = Field(None, description="检举控告类：被检举控告的对象")
     deadlines: list[DeadlineOut]
     decisions: list[DecisionOut]
     history: list[EventOut]
@@ -152,8 +160,13 @@ def petition_detail(p: Petition, *, personal: bool, actions: list[str]) -> dict[
     deadline_list = list(p.deadlines.order_by("-is_open", "due_on", "pk"))
     decisions = list(p.decisions.select_related("unit").order_by("decided_on", "pk"))
     events = list(p.events.order_by("seq"))
+    accused = None
+    if p.kind == Kind.ACCUSATION:
+        unit = p.accused_unit  # (one query, for accusations only)
+        accused = {"unit": {"id": unit.pk, "name": unit.name} if unit else None, "user": p.accused_user_id,
+                   "name": p.accused_name, "confirmed": p.accused_confirmed}
     return petition_row(p, personal=personal) | {
-        "content": p.content,
+        "content": p.content, "accused": accused,
         "deadlines": [{"kind": d.kind, "label": str(DeadlineKind(d.kind).label), "due_on": d.due_on,
                        "is_open": d.is_open, "met_on": d.met_on, "explanation": deadline_rules.explain(d)}
                       for d in deadline_list],
@@ -234,13 +247,20 @@ class EvaluateIn(Schema):
     reason: str = Field("", max_length=TEXT_MAX)
 
 
+class ConfirmAccusedIn(Schema):
+    accused_unit: int | None = Field(None, ge=1, le=2**31 - 1, description="被检举控告的单位的编号")
+    accused_user: int | None = Field(None, ge=1, le=2**31 - 1,
+                                     description="被检举控告的工作人员（本系统用户）的编号；只填此项时单位取其所在单位")
+    accused_name: str = Field("", max_length=100, description="被检举控告人的姓名或称呼")
+
+
 class CloseIn(Schema):
     waived: bool = Field(False, description="信访人明确表示不申请复查/复核")
 
 
 # action -> the body it reads (None: no body)
 ACTION_BODIES: dict[str, type[Schema] | None] = {
-    "accept": None, "decline": DeclineIn, "forward": RouteIn, "assign": AssignIn, "redirect": RedirectIn,
+    "confirm_accused": ConfirmAccusedIn, "accept": None, "decline": DeclineIn, "forward": RouteIn, "assign": AssignIn, "redirect": RedirectIn,
     "return": ReasonIn, "extend": ExtendIn, "record_step": StepIn, "decide": DecisionIn, "evaluate": EvaluateIn,
     "request_review": None, "review_decide": DecisionIn, "request_reexamination": None, "hearing_start": None,
     "hearing_end": None, "reexamine_decide": DecisionIn, "close": CloseIn,

@@ -27,11 +27,12 @@ from xinfang.api.selectors import (
 )
 from xinfang.api.services import Answer
 from xinfang.audit.services import audit_petition_view
-from xinfang.org.models import Unit
+from xinfang.org.models import Unit, User
 from xinfang.petitions import services
 from xinfang.petitions.models import Category, Channel, Kind, Petition, Petitioner, State
 from xinfang.petitions.selectors import id_number_normalise, petition_is_visible, petition_list_for, phone_normalise
 from xinfang.petitions.workflow import TABLE, actions_for, refusal
+from xinfang.routing.accused import accused_propose
 
 router = Router(tags=["petitions"])
 ID_MAX = 2**53  # ids beyond any table, refused before they reach the database
@@ -154,11 +155,15 @@ def petition_register_from(client: ApiClient, body: PetitionIn) -> Petition:
         if category is None:
             raise UnknownReference(f"找不到内容分类 {body.category}。")
     people, representatives = _petitioners(body)
+    accused = {}
+    if body.kind == Kind.ACCUSATION:  # Art. 30: the accused as records, proposed from the text, unconfirmed
+        found = accused_propose(named=body.accused_name, text=f"{body.title}\n{body.content}", region=region)
+        accused = {"accused_unit": found.unit, "accused_user": found.user, "accused_confirmed": False}
     return services.petition_register(
         actor=client.user, channel=body.channel, kind=body.kind, region=region, title=body.title,
         content=body.content, received_at=aware(body.received_at), category=category, petitioners=people,
         representatives=representatives, headcount=max(body.headcount, len(people)),
-        priority=body.priority, accused_name=body.accused_name.strip())
+        priority=body.priority, accused_name=body.accused_name.strip(), **accused)
 
 
 def _register_answer(client: ApiClient, body: PetitionIn) -> Answer:
@@ -190,11 +195,18 @@ def petition_create(request: HttpRequest, body: PetitionIn,
 # ---------------------------------------------------------------- act
 
 def _action_kwargs(data: dict) -> dict:
-    if "to_unit" in data:
-        unit = Unit.objects.filter(pk=data["to_unit"]).select_related("region").first()
-        if unit is None:
-            raise UnknownReference(f"找不到编号为 {data['to_unit']} 的单位。")
-        data = data | {"to_unit": unit}
+    """The body with unit and user numbers read as the rows they name."""
+    for field in ("to_unit", "accused_unit"):
+        if data.get(field) is not None:
+            unit = Unit.objects.filter(pk=data[field]).select_related("region", "parent").first()
+            if unit is None:
+                raise UnknownReference(f"找不到编号为 {data[field]} 的单位。")
+            data = data | {field: unit}
+    if data.get("accused_user") is not None:
+        user = User.objects.filter(pk=data["accused_user"], is_active=True).select_related("unit").first()
+        if user is None:
+            raise UnknownReference(f"找不到编号为 {data['accused_user']} 的工作人员。")
+        data = data | {"accused_user": user}
     return data
 
 

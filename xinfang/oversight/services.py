@@ -24,7 +24,7 @@ from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision, unit_
 from xinfang.petitions.eventlog import build_event
 from xinfang.petitions.models import Kind, Measure, Petition
 from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_is_visible
-from xinfang.petitions.services import WorkflowError, actor_label
+from xinfang.petitions.services import WorkflowError, accusation_accuses, actor_label
 from xinfang.petitions.workflow import TERMINAL
 
 # Who answers it: the supervised (owning) unit's handler or head.
@@ -314,7 +314,7 @@ def recommendation_make(*, actor: User, kind: str, text: str, to_unit: Unit, due
             p = Petition.objects.select_for_update().get(pk=petition.pk)
             if not petition_is_visible(actor, p):
                 raise WorkflowError("您无权查看该事项，不能提出建议。")
-            if p.kind == Kind.ACCUSATION and to_unit.pk == p.accused_unit_id:
+            if accusation_accuses(p, to_unit):
                 raise WorkflowError("检举控告事项的建议不能送交被检举控告的单位（《信访工作条例》第三十条）。")
         elif not unit_in_reach(actor, about_unit):
             raise WorkflowError(f"{about_unit.name}不在您所在单位的督办范围内。")

@@ -138,6 +138,9 @@ class Petition(models.Model):
     accused_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("accused official (user)"), db_index=False)
     accused_name = models.CharField(_("accused person"), max_length=100, blank=True)
+    # False while the accused unit and person are only proposed from the text (portal, API, Open311):
+    # until the bureau confirms them, only the staff who handle accusations see it (Art. 30)
+    accused_confirmed = models.BooleanField(_("accused confirmed"), default=True, db_default=True)
 
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.REGISTERED)
     # covered by petition_queue_idx (owner_unit, due_on, …)
@@ -162,11 +165,12 @@ class Petition(models.Model):
             # a unit's queue by due date, in the order the page shows it: the first page is read from
             # the index's start and the scan stops after one page (PostgreSQL: without the rows)
             models.Index(fields=["owner_unit", "due_on", "-priority", "id"],
-                         include=["state", "kind", "accused_unit", "accused_user"], name="petition_queue_idx"),
+                         include=["state", "kind", "accused_unit", "accused_user", "accused_confirmed"],
+                         name="petition_queue_idx"),
             # a unit's queue: counted per tab, filtered and sorted to the ids of one page without
             # reading the rows (selectors.queue_tab_counts, selectors.queue_page)
             models.Index(fields=["owner_unit", "state", "due_on", "priority", "received_at", "kind", "channel",
-                                 "region", "category", "accused_unit", "accused_user"],
+                                 "region", "category", "accused_unit", "accused_user", "accused_confirmed"],
                          include=["id"],  # PostgreSQL: counts and page ids by index-only scans (SQLite has the rowid)
                          name="petition_unit_state_idx"),
             models.Index(fields=["owner_unit", "received_at"], name="petition_unit_received_idx"),
@@ -179,7 +183,7 @@ class Petition(models.Model):
             # (PostgreSQL: without it a filter or search read all the unit's petitions, 150,000 at 1M)
             models.Index(fields=["owner_unit", "due_on", "-priority", "id"], name="petition_open_queue_idx",
                          include=["state", "channel", "kind", "region", "category", "received_at", "accused_unit",
-                                  "accused_user"],
+                                  "accused_user", "accused_confirmed"],
                          condition=models.Q(state__in=OPEN_STATES_SORTED)),
             models.Index(fields=["state", "due_on"], name="petition_state_due_idx"),
             models.Index(fields=["region", "received_at"], name="petition_region_idx"),

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from xinfang.org.models import Role, User
+from xinfang.org.models import Role, UnitKind, User
 from xinfang.petitions.crypto import id_number_normalise, lookup_digest, phone_normalise
 from xinfang.petitions.models import OPEN_STATES_SORTED, CoHandling, Kind, Petition, State
-from xinfang.petitions.workflow import OPEN_STATES, TERMINAL
+from xinfang.petitions.workflow import ACCUSATION_HANDLERS, OPEN_STATES, TERMINAL
 
 REGION_ROLES = frozenset({Role.BUREAU_STAFF, Role.LEADER, Role.SUPERVISOR})
 SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER})  # who puts petitions under supervision
@@ -30,25 +30,52 @@ def accusation_against(user: User) -> Q:
     return Q(accused_user_id=user.pk) | Q(accused_unit_id=user.unit_id) if user.unit_id else Q(accused_user_id=user.pk)
 
 
+# An accusation whose accused are only proposed (accused_confirmed False) is seen, besides by discipline
+# inspection, by the staff of the unit that holds it who handle accusations (workflow.ACCUSATION_HANDLERS:
+# the bureau staff of the bureau that received it, or the handlers of the body it went to because it
+# accuses the bureau), never by its clerks, leaders, supervisors or administrators (Art. 30).
+
+
+def unconfirmed_accusation() -> Q:
+    return Q(kind=Kind.ACCUSATION, accused_confirmed=False)
+
+
+def _unconfirmed_reach(user: User) -> Q | None:
+    """The unconfirmed accusations `user` may see among those the rest of the rule lets through, as a
+    filter; None: every one of them (the user handles accusations in the unit that holds them, or is
+    discipline inspection, which sees every one placed in its region)."""
+    if user.unit_id is not None and user.unit.kind == UnitKind.DISCIPLINE:
+        return None
+    if user.role in ACCUSATION_HANDLERS:
+        return Q(owner_unit_id=user.unit_id)
+    return Q(pk__in=[])
+
+
 def petition_visibility(user: User) -> Q:
     """The petitions `user` may see, as a filter.
 
     Administrator: all. Bureau staff, leaders, supervisors: everything placed in their unit's region
     subtree, and whatever their unit owns, registered or co-handles. Everyone else: what their unit
     owns, registered or co-handles. In every case an accusation is hidden from the unit and the
-    official it accuses (Art. 30).
+    official it accuses (Art. 30), and one whose accused are not yet confirmed from everyone but the
+    staff who handle accusations where it is held and discipline inspection of its region (which sees
+    them all: it handles accusations, Art. 30).
     """
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.role == Role.ADMIN or user.is_superuser:
-        return ~accused_of(user)
+        return ~accused_of(user) & ~unconfirmed_accusation()
     if user.unit_id is None:
         return Q(pk__in=[])
     own = (Q(owner_unit_id=user.unit_id) | Q(registering_unit_id=user.unit_id)
            | Q(Exists(CoHandling.objects.filter(petition=OuterRef("pk"), unit_id=user.unit_id))))
     if user.role in REGION_ROLES:
         own |= Q(region__prefix__startswith=user.unit.region.prefix)
-    return own & ~accused_of(user)
+    reach = _unconfirmed_reach(user)
+    if reach is None:  # discipline inspection
+        own |= unconfirmed_accusation() & Q(region__prefix__startswith=user.unit.region.prefix)
+        return own & ~accused_of(user)
+    return own & ~accused_of(user) & (~unconfirmed_accusation() | reach)
 
 
 def petition_owned_list_for(user: User) -> QuerySet[Petition]:
@@ -58,7 +85,10 @@ def petition_owned_list_for(user: User) -> QuerySet[Petition]:
     range. tests/test_queue.py checks that the two agree."""
     if not user.is_authenticated or not user.is_active or user.unit_id is None:
         return Petition.objects.none()
-    return Petition.objects.filter(Q(owner_unit_id=user.unit_id) & ~accused_of(user))
+    owned = Q(owner_unit_id=user.unit_id) & ~accused_of(user)
+    if _unconfirmed_reach(user) is None or user.role in ACCUSATION_HANDLERS:
+        return Petition.objects.filter(owned)
+    return Petition.objects.filter(owned & ~unconfirmed_accusation())
 
 
 def petition_list_for(user: User) -> QuerySet[Petition]:

@@ -16,7 +16,7 @@ from xinfang.intake.files import (
     MAX_FILES, AttachmentRefused, CheckedFile, Upload, attachment_check, storage_name,
 )
 from xinfang.org import calendar
-from xinfang.org.models import Region, Role, Unit, User
+from xinfang.org.models import Region, Role, Unit, UnitKind, User
 from xinfang.petitions import deadlines, rules
 from xinfang.petitions.eventlog import build_event, workflow_events_written
 from xinfang.petitions.search import petition_search_index
@@ -86,6 +86,29 @@ def _check_not_accused(petition: Petition, unit: Unit) -> None:
                             "（《信访工作条例》第三十条）。")
 
 
+def accusation_receiver(unit: Unit, accused_units: set[int]) -> Unit | None:
+    """Where an accusation against `unit` itself goes (Art. 30: discipline inspection or the competent
+    body): the discipline inspection unit of its region or the nearest one above, else its next-higher
+    unit; never a unit that is accused too. None if there is neither."""
+    from xinfang.org.selectors import unit_list_active
+
+    prefix = unit.region.prefix
+    discipline = [u for u in unit_list_active() if u.kind == UnitKind.DISCIPLINE and u.pk not in accused_units
+                  and prefix.startswith(u.region.prefix)]
+    if discipline:
+        return max(discipline, key=lambda u: len(u.region.prefix))
+    parent = unit.parent
+    return parent if parent is not None and parent.is_active and parent.pk not in accused_units else None
+
+
+def _accusation_received_against(unit: Unit, accused_units: set[int]) -> Unit:
+    receiver = accusation_receiver(unit, accused_units)
+    if receiver is None:
+        raise WorkflowError(f"检举控告{unit.name}的事项应当交纪检监察机关或上一级机关办理，但系统中未设置"
+                            "（《信访工作条例》第三十条）。请管理员在单位设置中填写纪检监察机关或上一级机关。")
+    return receiver
+
+
 def _registering_unit(actor: User | None, registering_unit: Unit | None) -> Unit:
     """The unit that registers: the staff member's own, or for a petition the public submits online
     (actor None: the portal) the petition bureau given as `registering_unit`."""
@@ -117,6 +140,7 @@ def petition_register(
     accused_unit: Unit | None = None, accused_user: User | None = None, accused_name: str = "",
     co_units: Sequence[Unit] = (), attachments: Sequence[Upload] = (), at: dt.datetime | None = None,
     registering_unit: Unit | None = None, also: Callable[[Petition], object] | None = None,
+    accused_confirmed: bool = True,
 ) -> Petition:
     """Register (登记) a petition in the actor's unit, which owns it until it is routed; a petition
     submitted online by the petitioner (actor None) in `registering_unit`.
@@ -124,7 +148,13 @@ def petition_register(
     `attachments` (uploaded files) are checked first and stored with the petition, each with its
     "attach" event after the "register" one; if one is refused, nothing is registered. `also(petition)`
     is the caller's own write in the same transaction (the desk keeps the category proposal it showed),
-    without a savepoint of its own."""
+    without a savepoint of its own.
+
+    Accusations: `accused_confirmed` False records the accused unit and person as proposed from the text
+    (the portal, the API, Open311; routing.accused): the petition is then seen only by those who handle
+    accusations until `petition_confirm_accused`, and one that accuses the receiving unit itself goes at
+    once to discipline inspection or the unit above. Given by staff at the desk (confirmed), an
+    accusation against the staff member's own unit is refused, as the desk tells the clerk."""
     at = at or timezone.now()
     received_at = received_at or at
     unit = _registering_unit(actor, registering_unit)
@@ -139,8 +169,12 @@ def petition_register(
     if accused_unit is None and accused_user is not None:
         accused_unit = accused_user.unit
     accused_units = {u.pk for u in (accused_unit, accused_user.unit if accused_user else None) if u is not None}
+    accused_confirmed = accused_confirmed or kind != Kind.ACCUSATION
+    owner = unit
     if kind == Kind.ACCUSATION and unit.pk in accused_units:
-        raise WorkflowError("检举控告本单位的事项，应当由上级机关或纪检监察机关登记（《信访工作条例》第三十条）。")
+        if accused_confirmed:
+            raise WorkflowError("检举控告本单位的事项，应当由上级机关或纪检监察机关登记（《信访工作条例》第三十条）。")
+        owner = _accusation_received_against(unit, accused_units)
     if kind == Kind.ACCUSATION and accused_units & {u.pk for u in co_units}:
         raise WorkflowError("检举控告事项不得交被检举控告的单位或被检举控告人所在单位协办（《信访工作条例》第三十条）。")
     if kind != Kind.ACCUSATION and (accused_unit or accused_user or accused_name):
@@ -152,9 +186,10 @@ def petition_register(
     petition = Petition.objects.create(
         query_code=query_code_new(), channel=channel, kind=kind, category=category, region=region,
         title=title.strip(), content=content, received_at=received_at, registered_by=actor,
-        registering_unit_id=unit.pk, owner_unit_id=unit.pk, priority=priority,
+        registering_unit_id=unit.pk, owner_unit_id=owner.pk, priority=priority,
+        routed_by_unit_id=unit.pk if owner != unit else None,
         headcount=headcount, accused_unit=accused_unit, accused_user=accused_user,
-        accused_name=accused_name,
+        accused_name=accused_name, accused_confirmed=accused_confirmed,
     )
     petition_search_index([petition])
     reps = {id(r) for r in representatives}
@@ -167,14 +202,15 @@ def petition_register(
         petition.related.add(*related)
     if co_units:
         CoHandling.objects.bulk_create(CoHandling(petition=petition, unit=u) for u in co_units)
-    intake = deadlines.deadline_new(petition, DeadlineKind.INTAKE, _today(received_at), unit)
+    intake = deadlines.deadline_new(petition, DeadlineKind.INTAKE, _today(received_at), owner)
     intake.save()
     petition.due_on = intake.due_on
     event = build_event(petition, action="register", actor_id=actor.pk if actor else None,
                         actor_label=actor_label(actor), at=at,
                         from_state="", to_state=State.REGISTERED,
                         data={"channel": channel, "kind": kind, "region": region.code, "headcount": headcount,
-                              "unit": unit.pk, "received_on": _today(received_at).isoformat()})
+                              "unit": unit.pk, "received_on": _today(received_at).isoformat(),
+                              **_accused_data(petition, owner_unit=owner.pk if owner != unit else None)})
     with _files_removed_on_error() as stored:
         attach_events = _attachments_store(petition, actor, checked, at, stored)[1] if checked else []
         petition.save(update_fields=["due_on", "log_seq", "log_head"])
@@ -291,7 +327,8 @@ def _apply(petition: Petition, action: str, actor: User | None, at: dt.datetime 
                for kind in t.opens]
         if open_deadlines:
             Deadline.objects.bulk_update(open_deadlines.values(), [
-                "is_open", "met_on", "extension_days", "extension_reason", "paused_days", "paused_since", "due_on"])
+                "is_open", "met_on", "extension_days", "extension_reason", "paused_days", "paused_since", "due_on",
+                "unit"])
         if new:
             Deadline.objects.bulk_create(new)
         if target:
@@ -337,6 +374,46 @@ def _choice(value: str, options: dict[str, str] | type, what: str) -> str:
     if value not in allowed:
         raise WorkflowError(f"请选择{what}。")
     return value
+
+
+# ---------------------------------------------------------------- accusations received online (Art. 30)
+
+def _accused_data(p: Petition, **more: Any) -> dict[str, Any]:
+    """What the event records of an accusation's accused (nothing for other kinds)."""
+    if p.kind != Kind.ACCUSATION:
+        return {}
+    data = {"accused_unit": p.accused_unit_id, "accused_user": p.accused_user_id, "accused_name": p.accused_name,
+            "accused_confirmed": p.accused_confirmed}
+    return data | {k: v for k, v in more.items() if v is not None}
+
+
+def petition_confirm_accused(petition: Petition, *, actor: User, accused_unit: Unit | None = None,
+                             accused_user: User | None = None, accused_name: str = "",
+                             at: dt.datetime | None = None) -> Petition:
+    """确认被检举控告对象: staff who handle accusations confirm or correct the unit and person that an
+    accusation received online was read to accuse. From then on it is routed as any accusation, never to
+    them; one that accuses the unit holding it goes on at once to discipline inspection or the unit above."""
+    def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
+        if accused_unit is None and accused_user is None:
+            raise WorkflowError("请选择被检举控告的单位，或被检举控告的工作人员。")
+        unit = accused_unit or accused_user.unit
+        if unit is None:
+            raise WorkflowError("请选择被检举控告的单位。")
+        proposed = p.accused_unit_id
+        p.accused_unit, p.accused_user = unit, accused_user
+        p.accused_name = accused_name.strip() or p.accused_name
+        p.accused_confirmed = True
+        accused = {unit.pk} | ({accused_user.unit_id} if accused_user and accused_user.unit_id else set())
+        if CoHandling.objects.filter(petition=p, unit_id__in=accused).exists():
+            raise WorkflowError("检举控告事项不得交被检举控告的单位或被检举控告人所在单位协办（《信访工作条例》第三十条）。")
+        moved = None
+        if p.owner_unit_id in accused:
+            moved = _accusation_received_against(p.owner_unit, accused)
+            p.routed_by_unit_id, p.owner_unit = p.owner_unit_id, moved
+            for d in open_.values():
+                d.unit = moved if d.unit_id is not None else None
+        return _accused_data(p, proposed_unit=proposed)  # (_apply adds the new owner_unit when it moved)
+    return _apply(petition, "confirm_accused", actor, at, effect)
 
 
 # ---------------------------------------------------------------- routing (within 15 days)
@@ -566,7 +643,7 @@ def petition_close(petition: Petition, *, actor: User, waived: bool = False,
 
 
 ACTIONS: dict[str, Callable[..., Petition]] = {
-    "accept": petition_accept, "decline": petition_decline, "forward": petition_forward,
+    "confirm_accused": petition_confirm_accused, "accept": petition_accept, "decline": petition_decline, "forward": petition_forward,
     "assign": petition_assign, "redirect": petition_redirect, "return": petition_return,
     "extend": petition_extend, "record_step": petition_record_step, "decide": petition_decide,
     "evaluate": petition_evaluate, "request_review": petition_request_review,

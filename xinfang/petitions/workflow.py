@@ -24,6 +24,10 @@ HANDLERS = frozenset({Role.HANDLER, Role.UNIT_HEAD})
 ROUTERS = frozenset({Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
 INTAKE_STATES = frozenset({S.REGISTERED, S.FORWARDED, S.ASSIGNED})
 ROUTING = (D.INTAKE, D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT)
+# who confirms the accused of an accusation received online (selectors.ACCUSATION_HANDLERS sees it)
+ACCUSATION_HANDLERS = frozenset({Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
+# what may be done with an accusation before its accused are confirmed (else they might be routed to)
+BEFORE_CONFIRMATION = frozenset({"confirm_accused", "decline"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Transition:
 
 
 TABLE: dict[str, Transition] = {t.action: t for t in (
+    Transition("confirm_accused", "确认被检举控告对象", frozenset({S.REGISTERED}), None, ACCUSATION_HANDLERS),
     Transition("accept", "受理", INTAKE_STATES, S.ACCEPTED, ROUTERS,
                closes=(D.INTAKE, D.ACCEPTANCE, D.OBJECTION), opens=(D.HANDLING,)),
     Transition("decline", "不予受理", INTAKE_STATES, S.DECLINED, ROUTERS, closes=ROUTING),
@@ -108,6 +113,20 @@ def refusal(t: Transition, petition: Petition, actor: User | None, *, visible: b
             visible = petition_is_visible(actor, petition)
         if not visible:
             return f"您无权查看该事项，不能{t.label}。"
+    return _accusation_refusal(t, petition)
+
+
+def _accusation_refusal(t: Transition, petition: Petition) -> str | None:
+    """Art. 30: an accusation received online is routed only once its accused are confirmed."""
+    unconfirmed = petition.kind == Kind.ACCUSATION and not petition.accused_confirmed
+    if t.action == "confirm_accused":
+        if petition.kind != Kind.ACCUSATION:
+            return "只有检举控告类事项需要确认被检举控告对象。"
+        if not unconfirmed:
+            return "该事项的被检举控告对象已经确认。"
+    elif unconfirmed and t.action not in BEFORE_CONFIRMATION:
+        return (f"请先确认被检举控告的单位或个人，再{t.label}"
+                "（《信访工作条例》第三十条：不得将检举控告材料转给被检举控告的对象）。")
     return None
 
 

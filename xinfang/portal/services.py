@@ -10,9 +10,10 @@ from django.db import transaction
 from xinfang.intake.files import Upload
 from xinfang.org.models import Region, Unit
 from xinfang.petitions import services
-from xinfang.petitions.models import Category, Petition, Petitioner
+from xinfang.petitions.models import Category, Kind, Petition, Petitioner
 from xinfang.portal.models import TrackingPhone
 from xinfang.portal.selectors import phone_digest
+from xinfang.routing.accused import accused_propose
 
 
 def petition_submit(*, channel: str, kind: str, region: Region, bureau: Unit, title: str, content: str,
@@ -24,6 +25,9 @@ def petition_submit(*, channel: str, kind: str, region: Region, bureau: Unit, ti
     kwargs = dict(actor=None, registering_unit=bureau, channel=channel, kind=kind, region=region, title=title,
                   content=content, category=category, petitioners=[petitioner] if petitioner else [],
                   accused_name=accused_name, attachments=attachments, at=at)
+    if kind == Kind.ACCUSATION:  # Art. 30: the accused as records, proposed from the text, unconfirmed
+        found = accused_propose(named=accused_name, text=f"{title}\n{content}", region=region)
+        kwargs |= {"accused_unit": found.unit, "accused_user": found.user, "accused_confirmed": False}
     if petitioner is not None or not tracking_phone:
         return services.petition_register(**kwargs)
     with transaction.atomic():

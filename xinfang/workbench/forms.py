@@ -376,6 +376,32 @@ class UnitChoiceField(forms.TypedChoiceField):
         return self.units.get(pk) if pk not in (None, "") else None
 
 
+class ConfirmAccusedForm(ActionForm):
+    """Art. 30: the accused of an accusation received online, proposed from its text, confirmed or corrected."""
+
+    accused_unit = UnitChoiceField(label=_("accused unit"), required=False)
+    accused_user = forms.TypedChoiceField(label=_("accused official (user)"), coerce=int, required=False,
+                                          empty_value=None)
+    accused_name = forms.CharField(label=_("accused person"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["accused_unit"].set_units(unit_list_active())
+        self.people = {u.pk: u for u in User.objects.filter(is_active=True, unit__isnull=False)
+                       .select_related("unit").order_by("unit__name", "display_name", "username")}
+        self.fields["accused_user"].choices = [("", "---------")] + [
+            (u.pk, f"{u.unit.name} · {u.display_name or u.username}") for u in self.people.values()]
+        if not self.is_bound:
+            self.initial = {"accused_unit": self.petition.accused_unit_id,
+                            "accused_user": self.petition.accused_user_id,
+                            "accused_name": self.petition.accused_name}
+
+    def kwargs(self) -> dict[str, Any]:
+        d = dict(self.cleaned_data)
+        d["accused_user"] = self.people.get(d["accused_user"]) if d["accused_user"] else None
+        return d
+
+
 class ForwardForm(ActionForm):
     to_unit = UnitChoiceField(label=_("to unit"))
     note = _note()
@@ -433,7 +459,7 @@ class CloseForm(ActionForm):
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
-    "decline": DeclineForm, "forward": ForwardForm, "assign": AssignForm, "redirect": RedirectForm,
+    "confirm_accused": ConfirmAccusedForm, "decline": DeclineForm, "forward": ForwardForm, "assign": AssignForm, "redirect": RedirectForm,
     "return": ReturnForm, "extend": ExtendForm, "record_step": RecordStepForm, "decide": DecisionForm,
     "review_decide": DecisionForm, "reexamine_decide": DecisionForm, "evaluate": EvaluateForm,
     "close": CloseForm,

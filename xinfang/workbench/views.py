@@ -45,7 +45,7 @@ from xinfang.workbench.forms import (
 
 PER_PAGE = 50
 PETITION_RELATED = ("category", "region", "region__parent", "owner_unit", "owner_unit__region",
-                    "registering_unit", "registered_by", "accused_unit", "routed_by_unit")
+                    "registering_unit", "registered_by", "accused_unit", "accused_user", "routed_by_unit")
 # Events that are not rows of the transition table.
 EVENT_LABELS = {
     "register": gettext_lazy("register"),
