@@ -113,3 +113,17 @@ def test_the_supervisor_sees_them_on_the_oversight_pages(demo):
     for f in FollowUp.objects.all():
         page = c.get(f"/follow-up/p/{f.petition_id}/").content.decode()
         assert f.notes in page
+
+
+def test_the_demo_has_an_online_accusation_waiting_for_the_bureau_to_confirm_its_accused(demo):
+    from xinfang.petitions.models import Kind, Petition
+    from xinfang.petitions.selectors import petition_is_visible
+    from xinfang.portal.demo import DEMO_ACCUSATION
+
+    p = Petition.objects.get(title=DEMO_ACCUSATION[0])
+    assert p.kind == Kind.ACCUSATION and not p.accused_confirmed and p.accused_unit.name == "青石镇人民政府"
+    assert petition_is_visible(User.objects.get(username="bureau"), p)
+    for name in ("clerk", "town_handler", "town_head", "supervisor"):
+        assert not petition_is_visible(User.objects.get(username=name), p), name
+    load_demo("--petitions", str(PETITIONS))
+    assert Petition.objects.filter(title=DEMO_ACCUSATION[0]).count() == 1

@@ -69,3 +69,25 @@ def portal_demo_load(today: dt.date | None = None) -> int:
             question=question, defaults={"answer": answer, "basis": basis, "order": order})
         added += created
     return added
+
+
+DEMO_ACCUSATION = ("检举镇干部挪用征地补偿款（演示）",
+                   "青石镇人民政府分管征地的副镇长（演示）将青丰收村部分征地补偿款挪作他用，至今未发放到户。"
+                   "本人不愿透露姓名，请求调查处理。（演示数据，情节虚构）")
+
+
+def accusation_demo_load() -> bool:
+    """An anonymous accusation submitted through the portal, its accused (青石镇人民政府) proposed from the
+    text and waiting for the bureau's confirmation (Art. 30), once; whether it was added."""
+    from xinfang.org.models import Region
+    from xinfang.petitions.models import Kind, Petition
+    from xinfang.portal.services import petition_submit
+
+    title, content = DEMO_ACCUSATION
+    bureau = Unit.objects.filter(name="示范县信访局").first()
+    place = Region.objects.filter(name="青丰收村").first()
+    if bureau is None or place is None or Petition.objects.filter(title=title).exists():
+        return False
+    petition_submit(channel="web", kind=Kind.ACCUSATION, region=place, bureau=bureau, title=title, content=content,
+                    accused_name="青石镇人民政府 副镇长")
+    return True

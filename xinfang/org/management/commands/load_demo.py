@@ -36,6 +36,10 @@ class Command(BaseCommand):
         """The demo supervisor's supervisions, recommendation and follow-ups (督查督办演示数据), once."""
         from xinfang.oversight.demo import oversight_demo_load
 
+        from xinfang.portal.demo import accusation_demo_load
+
+        if accusation_demo_load():
+            self.stdout.write("检举控告演示数据：网上检举 1 件，被检举控告对象待信访局确认。")
         loaded = oversight_demo_load()
         if loaded is not None:
             self.stdout.write(f"督查演示数据：督办 {loaded.supervisions} 件，工作建议 {loaded.recommendations} 件，"
