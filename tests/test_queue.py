@@ -148,12 +148,12 @@ def test_a_search_is_counted_to_its_own_lower_cap(org, monkeypatch):
 def test_export_follows_the_tab_and_cuts_long_lists(org, monkeypatch):
     from openpyxl import load_workbook
 
-    from xinfang.workbench import queue
+    from xinfang.lib import xlsx
 
     for i in range(3):
         register(org, actor=org["handler_a"], title=f"来信{i}", channel=Channel.LETTER)
     accepted_by_town_a(org, title="办理中")
-    monkeypatch.setattr(queue, "EXPORT_MAX_ROWS", 2)
+    monkeypatch.setattr(xlsx, "EXPORT_MAX_ROWS", 2)
     response = client_for(org["handler_a"]).get("/queue/export.xlsx", {"tab": "accept"})
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[0][0] == "查询码"

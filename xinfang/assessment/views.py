@@ -22,9 +22,9 @@ from xinfang.assessment import selectors, services
 from xinfang.assessment.aggregates import month_next, month_parse, month_start
 from xinfang.assessment.indicators import INDICATORS
 from xinfang.assessment.models import MonthClose, PlanState, RectificationPlan, Rule, RuleFiring
+from xinfang.lib.xlsx import xlsx_response, xlsx_write
 from xinfang.org.models import Region, Role, Unit
 from xinfang.oversight.views import _base
-from xinfang.oversight.views_supervision import export_xlsx, xlsx_response
 
 # the rates shown as columns of the ranking (the explanation page has them all)
 COLUMNS = ("timely_acceptance", "on_time_conclusion", "satisfaction", "participation", "resolution",
@@ -106,7 +106,7 @@ def ranking_export(request: HttpRequest) -> HttpResponse:
     header = [_("rank"), _("unit"), _("score"), *[str(LABELS[k]) for k in COLUMNS], _("marks")]
     rows = ([row.rank, row.unit_name, float(row.score), *[_pct(row.rate(k)) for k in COLUMNS], "、".join(_marks(row))]
             for row in r.rows)
-    body = export_xlsx(header, rows, f"{month:%Y-%m}")
+    body = xlsx_write(f"{month:%Y-%m}", header, rows)
     return xlsx_response(body, f"ranking-{month:%Y-%m}.xlsx")
 
 

@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from xinfang.lib.xlsx import xlsx_response, xlsx_write
 from xinfang.oversight import selectors
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import FollowUpForm
 from xinfang.oversight.views import _base
-from xinfang.oversight.views_supervision import PER_PAGE, export_xlsx, xlsx_response
+from xinfang.oversight.views_supervision import PER_PAGE
 from xinfang.petitions.models import Measure
 from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.services import WorkflowError, query_code_display
@@ -48,7 +49,7 @@ def follow_up_export(request: HttpRequest) -> HttpResponse:
              str(measures.get(p.concluded_measure, p.concluded_measure or ""))]
             for p in selectors.follow_up_due_for(request.user, today).iterator(chunk_size=2000))
     header = [_("query code"), _("title"), _("handling unit"), _("place"), _("concluded on"), _("三到位一处理")]
-    return xlsx_response(export_xlsx(header, rows, _("follow-up")), f"follow-up-{today.isoformat()}.xlsx")
+    return xlsx_response(xlsx_write(_("follow-up"), header, rows), f"follow-up-{today.isoformat()}.xlsx")
 
 
 @login_required

@@ -3,8 +3,7 @@ read through xinfang.oversight.selectors, write through xinfang.oversight.servic
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from xinfang.documents.services import NoticeUnavailable
+from xinfang.lib.xlsx import xlsx_response, xlsx_write
 from xinfang.org.models import Unit
 from xinfang.oversight import notices, selectors
 from xinfang.oversight import services as oversight
@@ -34,8 +34,6 @@ from xinfang.petitions.services import WorkflowError, query_code_display, query_
 from xinfang.workbench.forms import SUPERVISION_FORMS
 
 PER_PAGE = 50
-EXPORT_MAX_ROWS = 100_000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STEP_FORMS = {"answer": SUPERVISION_FORMS["answer"], "end": SUPERVISION_FORMS["end"], **CHECK_FORMS}
 STEP_LABELS = {
     "answer": gettext_lazy("answer the supervision"),
@@ -104,30 +102,6 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def export_xlsx(header: list[str], rows: Iterable[list[Any]], sheet: str) -> bytes:
-    """A write-only .xlsx of `rows` under `header`, cut at EXPORT_MAX_ROWS with a note."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet)
-    ws.append(header)
-    for n, row in enumerate(rows):
-        if n == EXPORT_MAX_ROWS:
-            ws.append([_("Only the first %(n)s rows are exported: narrow the filters to export the rest.")
-                       % {"n": f"{EXPORT_MAX_ROWS:,}"}])
-            break
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def xlsx_response(body: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 @login_required
 @require_GET
 def supervision_export(request: HttpRequest) -> HttpResponse:
@@ -145,7 +119,7 @@ def supervision_export(request: HttpRequest) -> HttpResponse:
     header = [_("number"), _("supervision of"), _("query code"), _("title"), _("supervised unit"),
               _("form of supervision"), _("reason for supervision"), _("what the unit must do and answer"),
               _("automatic rule"), _("opened on"), _("answer due on"), _("state"), _("answer overdue"), _("answer")]
-    return xlsx_response(export_xlsx(header, rows(), _("supervision")), f"supervision-{today.isoformat()}.xlsx")
+    return xlsx_response(xlsx_write(_("supervision"), header, rows()), f"supervision-{today.isoformat()}.xlsx")
 
 
 @login_required

@@ -4,7 +4,6 @@ presents it."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,12 +15,12 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from xinfang.lib.xlsx import xlsx_write
 from xinfang.petitions.models import Channel, Kind, Petition, Priority, State
 from xinfang.petitions.selectors import QUEUE_SORTS
 from xinfang.petitions.services import query_code_display
 
 ROW_RELATED = ("category", "region", "region__parent")
-EXPORT_MAX_ROWS = 100_000  # a bigger list is cut here, with a note in the last row
 
 
 def export_order(qs: QuerySet[Petition], sort: str) -> QuerySet[Petition]:
@@ -106,32 +105,15 @@ def rows(petitions: Iterable[Petition], today: dt.date) -> list[Row]:
 
 
 def export_xlsx(petitions: Iterable[Petition], today: dt.date) -> bytes:
-    """The rows as an .xlsx workbook (write-only: memory does not grow with the styles of each cell);
-    at most EXPORT_MAX_ROWS rows, then a note that the list was cut."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """The rows as an .xlsx workbook (lib.xlsx: write-only, inert, cut at EXPORT_MAX_ROWS with a note)."""
+    header = [_("query code"), _("title"), _("channel"), _("kind"), _("category"), _("place"), _("state"),
+              _("priority"), _("received at"), _("due on"), _("time left")]
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("work queue"))
-    ws.append([_("query code"), _("title"), _("channel"), _("kind"), _("category"), _("place"), _("state"),
-               _("priority"), _("received at"), _("due on"), _("time left")])
-    def cell(value: object, number_format: str) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=value)
-        c.number_format = number_format
-        return c
-
-    for n, p in enumerate(petitions):
-        if n == EXPORT_MAX_ROWS:
-            ws.append([_("Only the first %(n)s rows are exported: narrow the filters to export the rest.")
-                       % {"n": f"{EXPORT_MAX_ROWS:,}"}])
-            break
+    def cells(p: Petition) -> list[object]:
         row = Row(p, (p.due_on - today).days if p.due_on else None)
-        received = timezone.localtime(p.received_at).replace(tzinfo=None, second=0, microsecond=0)
-        ws.append([
-            query_code_display(p.query_code), p.title, p.get_channel_display(), p.get_kind_display(),
-            p.category.path if p.category else "", row.place, p.get_state_display(), p.get_priority_display(),
-            cell(received, "yyyy-mm-dd hh:mm"), cell(p.due_on, "yyyy-mm-dd") if p.due_on else None, row.time_left,
-        ])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        received = timezone.localtime(p.received_at).replace(second=0, microsecond=0)
+        return [query_code_display(p.query_code), p.title, p.get_channel_display(), p.get_kind_display(),
+                p.category.path if p.category else "", row.place, p.get_state_display(), p.get_priority_display(),
+                received, p.due_on, row.time_left]
+
+    return xlsx_write(_("work queue"), header, (cells(p) for p in petitions))

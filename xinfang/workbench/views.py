@@ -25,6 +25,7 @@ from xinfang.intake import panels
 from xinfang.intake.files import size_text
 from xinfang.intake.forms import AttachmentUploadForm
 from xinfang.org.models import User
+from xinfang.lib.xlsx import xlsx_response
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import CHECK_FORMS
 from xinfang.oversight.selectors import FOLLOW_UP_STATES
@@ -194,9 +195,7 @@ def work_queue_export(request: HttpRequest) -> HttpResponse:
     qs = queue.export_order(petition_queue_for(request.user, query, today).select_related(*queue.ROW_RELATED),
                             query.order)
     body = queue.export_xlsx(qs.iterator(chunk_size=2000), today)
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="queue-{today.isoformat()}.xlsx"'
-    return response
+    return xlsx_response(body, f"queue-{today.isoformat()}.xlsx")
 
 
 # ---------------------------------------------------------------- petition page and actions
