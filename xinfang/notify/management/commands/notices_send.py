@@ -1,10 +1,7 @@
-import signal
-import threading
-
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
 from tqdm import tqdm
 
+from xinfang.lib.passes import passes_run
 from xinfang.notify.masking import mask_recipient
 from xinfang.notify.models import Notice
 from xinfang.notify.services import notices_due_count, notices_send_due
@@ -22,21 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--passes", type=int, default=0, help="with --loop: stop after this many passes")
 
     def handle(self, *args, loop: bool, interval: float, batch: int, passes: int, verbosity: int, **options) -> None:
-        stop = threading.Event()
-        if loop and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        done = 0
-        try:
-            while True:
-                if not connection.in_atomic_block:  # a long-running worker: drop a stale connection
-                    close_old_connections()
-                self.one_pass(batch, verbosity, quiet_if_idle=loop)
-                done += 1
-                if not loop or stop.is_set() or (passes and done >= passes):
-                    break
-                stop.wait(interval)
-        except KeyboardInterrupt:
-            self.stdout.write("已停止 stopped")
+        passes_run(lambda: self.one_pass(batch, verbosity, quiet_if_idle=loop), loop=loop, interval=interval,
+                   passes=passes, say=lambda text: self.stderr.write(f"[notices] {text}"))
 
     def one_pass(self, batch: int, verbosity: int, *, quiet_if_idle: bool) -> None:
         total = notices_due_count()
