@@ -9,7 +9,8 @@ XINFANG_ROUTING_MODEL, XINFANG_ROUTING_TRAINING_CSV   the category model's file 
 XINFANG_ROUTING_SECOND_READING=0   train the category model without its second reading (sentence embeddings)
 XINFANG_ROUTING_EMBEDDING_CACHE   the embeddings of training texts (default DATA_DIR/routing/embeddings.npz)
 CONN_MAX_AGE   seconds a database connection is kept between requests (default 600)
-REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in it) between processes
+REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in it) between processes;
+    without it the rate limits are shared through the database (CACHES["limits"])
 XINFANG_PORTAL_SUBMIT_RATE, XINFANG_PORTAL_TRACK_RATE   the public portal's rate limits per IP (default 20/h, 30/h)
 XINFANG_DATA_KEYS, XINFANG_LOOKUP_KEY   keys of the personal data at rest (see below)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
@@ -31,7 +32,7 @@ DEBUG = os.environ.get("DEBUG", "1") == "1"
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "xinfang.org.adminsite.XinfangAdminConfig",  # django.contrib.admin, closed to all but administrators
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -119,6 +120,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 _redis = os.environ.get("REDIS_URL")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}
           if _redis else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The rate limits (the portal's, the API's reads of personal data) count in a cache every process shares:
+# Redis with REDIS_URL, else the database (its table made by org's migration 0002), with an atomic increment.
+CACHES["limits"] = (CACHES["default"] if _redis else
+                    {"BACKEND": "xinfang.lib.dbcache.AtomicDatabaseCache", "LOCATION": "xinfang_cache"})
+RATELIMIT_USE_CACHE = "limits"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,8 +145,8 @@ MEDIA_URL = "media/"
 # Attachments (附件) live under MEDIA_ROOT, which no URL serves: only the workbench's download view reads
 # them, after the visibility check. At most XINFANG_ATTACHMENT_MAX_MB (default 20) megabytes per file.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("XINFANG_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
-# Public portal (xinfang.portal): POSTs per client IP address, counted in the cache (per process
-# without REDIS_URL): submissions, evaluations and appeals; query-code lookups. "20/h" = 20 an hour.
+# Public portal (xinfang.portal): POSTs per client IP address, counted in CACHES["limits"] (shared by
+# every process: Redis or the database): submissions, evaluations and appeals; query-code lookups. "20/h" = 20 an hour.
 # Behind a reverse proxy, XINFANG_CLIENT_IP_HEADER names the header with the client's address (HTTP_X_REAL_IP).
 PORTAL_SUBMIT_RATE = os.environ.get("XINFANG_PORTAL_SUBMIT_RATE", "20/h")
 PORTAL_TRACK_RATE = os.environ.get("XINFANG_PORTAL_TRACK_RATE", "30/h")

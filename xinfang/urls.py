@@ -1,10 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-admin.site.site_header = "信访工作平台 Xinfang"
-admin.site.site_title = "信访 Xinfang"
-admin.site.index_title = "管理"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch in the top bar

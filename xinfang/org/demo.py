@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -102,18 +101,18 @@ def demo_county_load() -> list[DemoLogin]:
         ("county_handler", Role.HANDLER, county_gov, "县政府复查经办人（演示）"),
         ("city_handler", Role.HANDLER, city_gov, "市政府复核经办人（演示）"),
     ]
-    view = list(Permission.objects.filter(codename__in=["view_petition", "view_event"]))
     result = []
     for username, role, unit, display in logins:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"role": role, "unit": unit, "display_name": display, "is_staff": True,
+            defaults={"role": role, "unit": unit, "display_name": display, "is_staff": role == Role.ADMIN,
                       "is_superuser": role == Role.ADMIN})
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-            if role != Role.ADMIN:
-                user.user_permissions.add(*view)
+        elif role != Role.ADMIN and (user.is_staff or user.is_superuser):  # a demo database of an older version
+            User.objects.filter(pk=user.pk).update(is_staff=False, is_superuser=False)
+            user.user_permissions.clear()
         if role in SECOND_FACTOR_ROLES:
             TOTPDevice.objects.get_or_create(user=user, name=DEMO_TOTP_NAME,
                                              defaults={"key": DEMO_TOTP_KEY, "confirmed": True})

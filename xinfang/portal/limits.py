@@ -1,5 +1,5 @@
 """Rate limits of the public portal (django-ratelimit): POSTs per client IP address, at the rates in
-settings (PORTAL_SUBMIT_RATE, PORTAL_TRACK_RATE), counted in the default cache. A refused request
+settings (PORTAL_SUBMIT_RATE, PORTAL_TRACK_RATE), counted in CACHES["limits"] (Redis, or the database: shared by every process). A refused request
 gets a kind page in Chinese with HTTP 429 and Retry-After, never an error page."""
 from __future__ import annotations
 
