@@ -37,6 +37,9 @@ ACCUSED = ("accused_unit", "accused_user", "accused_name", "accused_confirmed")
 TEXTS = {"title": "title_sha256", "content": "content_sha256"}
 NOT_ACCUSED = {"accused_unit": None, "accused_user": None, "accused_name": "", "accused_confirmed": True}
 IMPORT_ACTION = "import"  # generate.ImportGenerator's one event (台账导入)
+# the order differences are reported in
+FIELD_ORDER = ("state", "owner_unit", "co_units", *ACCUSED, *TEXTS, *FACTS, "decline_reason", "redirect_channel",
+               "due_on")
 
 
 def text_digest(text: str) -> str:
@@ -232,8 +235,9 @@ def _deadline_differences(rows: Sequence[DeadlineState], replayed: Sequence[Dead
 
 def row_differences(row: PetitionRow, snapshot: Snapshot) -> list[Difference]:
     """Every compared field where the row is not what the log says (fields not recorded are skipped)."""
-    out = [Difference(name, _show(name, row.fields.get(name)), _show(name, value))
-           for name, value in snapshot.fields.items() if row.fields.get(name) != value]
+    log = snapshot.fields
+    out = [Difference(name, _show(name, row.fields.get(name)), _show(name, log[name]))
+           for name in FIELD_ORDER if name in log and row.fields.get(name) != log[name]]
     if "deadlines" not in snapshot.unrecorded:
         out += _deadline_differences(row.deadlines, snapshot.deadlines)
     return out
