@@ -5,14 +5,16 @@ Two kinds of history (petitions_generate(history=...), manage.py generate_petiti
 "import" (the default, ImportGenerator, tens of thousands a second): each petition as if taken over
 from an existing Excel ledger (台账导入): one "import" event from "" to its current state, chained and
 hashed like any first event, and only what that state needs to go on through the services: its open
-deadlines (the same calendar computation), owner and routing unit, its decisions and evaluations.
+deadlines (the same calendar computation), owner and routing unit, its decisions and evaluations;
+the import event records what replay.py checks (open deadlines, owner, the texts' digests, the accused).
 The current state is reached with the same odds and pace as the full walk below.
 
 "full" (Generator): every petition is one the services could have made: it walks the transition table
 (workflow.TABLE) from "register" with the same guards, opens and meets the same deadlines
 (due dates from the same calendar functions, cached per start date and period), writes the same
-event data, and chains its events with the same hash as eventlog.event_hash, so verify_chains()
-finds no break and Petition.due_on is what services._queue_due gives. Only the speed differs:
+event data (the register event's digests and "opened" due dates too), and chains its events with the
+same hash as eventlog.event_hash, so verify_chains() finds no break, replay.rows_verify() finds each row
+what its events say, and Petition.due_on is what services._queue_due gives. Only the speed differs:
 rows are written with raw executemany (SQLite) or COPY (PostgreSQL) in large transactions.
 
 Petitioners are invented (王某甲, phone 100xxxxxxxx, no ID number), their phone and address encrypted
