@@ -178,6 +178,9 @@ def main() -> None:
     from bench.portal import portal_measure  # the public portal: submission, lookup, petitioner's pages
 
     out["portal"] = portal_measure(page_runs)
+    from bench.verify_log import verify_measure  # verify_log: the chains and the replay against the rows
+
+    out["verify_log"] = verify_measure()
     # last, for it makes 1,000 ranked units and spreads the petitions over them (bench/assessment.py)
     from bench.assessment import assessment_measure  # a month's aggregates rebuilt; the monthly ranking page
 

@@ -6,6 +6,7 @@ the supervisor's oversight pages."""
 from __future__ import annotations
 
 import re
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -127,3 +128,12 @@ def test_the_demo_has_an_online_accusation_waiting_for_the_bureau_to_confirm_its
         assert not petition_is_visible(User.objects.get(username=name), p), name
     load_demo("--petitions", str(PETITIONS))
     assert Petition.objects.filter(title=DEMO_ACCUSATION[0]).count() == 1
+
+
+def test_verify_log_passes_on_the_demo(demo):
+    """The demo's generated petitions (generate.py), its accusation and its oversight events: each
+    petition's replayed log is its row, every field recorded (issue 18, point 3)."""
+    out, err = StringIO(), StringIO()
+    call_command("verify_log", stdout=out, stderr=err)
+    assert "全部校验通过" in out.getvalue() and "未核对" not in out.getvalue(), out.getvalue()
+    assert err.getvalue() == ""

@@ -19,6 +19,7 @@ from xinfang.org import calendar
 from xinfang.org.models import Region, Role, Unit, User
 from xinfang.petitions import deadlines, services
 from xinfang.petitions.eventlog import GENESIS, event_hash, verify_chains
+from xinfang.petitions.replay import rows_verify
 from xinfang.petitions.generate import (
     IMPORT_ACTION, GenerateError, ImportGenerator, _plan, petitions_generate, texts_load,
 )
@@ -97,6 +98,12 @@ def check_due_dates() -> None:
     assert Petition.objects.filter(state__in=OPEN_STATES, due_on__isnull=False).exists()
 
 
+def assert_rows_replay(petition_ids=None) -> None:
+    """The log covers the rows: replaying each petition's events gives its row (replay.rows_verify)."""
+    found = [(c.petition_id, c.differences, c.unrecorded) for c in rows_verify(petition_ids)]
+    assert found == [], found[:5]
+
+
 def check_petitioners() -> None:
     people = list(Petitioner.objects.all())
     assert people
@@ -130,6 +137,7 @@ class FullHistory(TestCase):
     def test_count_and_every_chain_verifies(self):
         assert self.generated.count == 400 == Petition.objects.count()
         assert list(verify_chains()) == []
+        assert_rows_replay()
         assert Event.objects.count() >= 3 * 400
 
     def test_histories_follow_the_transition_table(self):
@@ -176,6 +184,7 @@ class FullHistory(TestCase):
         more = petitions_generate(50, seed=8, now=NOW, workers=0, history="full")
         assert more.first_id == 401 and Petition.objects.count() == 450
         assert list(verify_chains()) == []
+        assert_rows_replay()
         assert Petition.objects.values("query_code").distinct().count() == 450
 
 
@@ -233,6 +242,7 @@ class ImportedLedger(TestCase):
         assert self.generated.count == self.COUNT == Petition.objects.count()
         assert Event.objects.count() == self.COUNT
         assert list(verify_chains()) == []
+        assert_rows_replay()
         for p, e in ((p, p.events.get()) for p in Petition.objects.order_by("pk")[:200]):
             assert (e.seq, e.action, e.from_state, e.to_state, e.prev_hash) == (1, IMPORT_ACTION, "", p.state, GENESIS)
             assert (p.log_seq, p.log_head) == (1, e.hash)
@@ -311,6 +321,7 @@ class ImportedLedger(TestCase):
         more = petitions_generate(50, seed=12, now=NOW, workers=0)
         assert more.first_id == self.COUNT + 1 and Petition.objects.count() == self.COUNT + 50
         assert list(verify_chains()) == []
+        assert_rows_replay()
         assert Petition.objects.values("query_code").distinct().count() == self.COUNT + 50
 
     # -- the services carry on with imported petitions
@@ -323,6 +334,7 @@ class ImportedLedger(TestCase):
         assert set(self.open_deadlines(p)) == {DK.HANDLING}
         assert Deadline.objects.get(petition=p, kind=DK.INTAKE).met_on is not None
         assert list(verify_chains([p.pk])) == []
+        assert_rows_replay([p.pk])
 
     def test_return_within_the_objection_window_and_not_after(self):
         routed = self.pick(State.FORWARDED) + self.pick(State.ASSIGNED)
@@ -340,6 +352,7 @@ class ImportedLedger(TestCase):
         accepted = services.petition_accept(second, actor=staff(second.owner_unit_id), at=at_day(late))
         assert accepted.state == State.ACCEPTED
         assert list(verify_chains([first.pk, second.pk])) == []
+        assert_rows_replay([first.pk, second.pk])
 
     def test_decide_an_accepted_one(self):
         p = self.pick(State.ACCEPTED)[0]
@@ -351,6 +364,7 @@ class ImportedLedger(TestCase):
         assert set(self.open_deadlines(p)) == {DK.REVIEW_REQUEST}
         assert p.decisions.filter(stage=DecisionStage.HANDLING).count() == 1
         assert list(verify_chains([p.pk])) == []
+        assert_rows_replay([p.pk])
 
     def test_request_review_inside_its_window_and_not_outside(self):
         cands = [p for p in self.pick(State.DECIDED) + self.pick(State.EVALUATED) if p.owner_unit.parent_id]
@@ -365,6 +379,7 @@ class ImportedLedger(TestCase):
         with pytest.raises(WorkflowError, match="期限"):
             services.petition_request_review(outside, actor=staff(outside.owner_unit_id), at=at_day(late))
         assert list(verify_chains([inside.pk, outside.pk])) == []
+        assert_rows_replay([inside.pk, outside.pk])
 
     def test_close_an_evaluated_one(self):
         p = self.pick(State.EVALUATED)[0]
@@ -375,6 +390,7 @@ class ImportedLedger(TestCase):
         p = services.petition_close(p, actor=actor, at=at_day(window.due_on + dt.timedelta(days=1)))
         assert p.state == State.CLOSED and p.due_on is None and not self.open_deadlines(p)
         assert list(verify_chains([p.pk])) == []
+        assert_rows_replay([p.pk])
 
     def test_answer_a_review_and_a_reexamination(self):
         p = self.pick(State.REVIEW_REQUESTED)[0]
@@ -384,6 +400,7 @@ class ImportedLedger(TestCase):
                                             at=at_day(answer.start_on + dt.timedelta(days=7)))
         assert p.state == State.REVIEWED and set(self.open_deadlines(p)) == {DK.REEXAMINATION_REQUEST}
         assert list(verify_chains([p.pk])) == []
+        assert_rows_replay([p.pk])
 
     def test_imported_petitions_show_in_the_work_queue(self):
         counts = Counter(Petition.objects.filter(state__in=OPEN_STATES).values_list("owner_unit", flat=True))
@@ -430,6 +447,7 @@ def test_a_forked_worker_writes_the_same_kind_of_data():
     result = petitions_generate(2500, seed=5, now=NOW, workers=1, batch=1000)
     assert result.count == 2500 == Petition.objects.count() == Event.objects.count()
     assert list(verify_chains()) == []
+    assert_rows_replay()
     p = Petition.objects.filter(decisions__isnull=False).first()
     assert p.title and len(p.content) > 10 and p.decisions.first().text
     assert set(texts_load().replies) >= set(Decision.objects.values_list("text", flat=True)[:100])
@@ -493,6 +511,7 @@ def test_the_command(county, capsys):
                  verbosity=0)
     assert Petition.objects.count() == 60 and Event.objects.filter(action="register").count() == 20
     assert list(verify_chains()) == []
+    assert_rows_replay()
 
 
 def test_texts_fall_back_without_the_shared_data(tmp_path):

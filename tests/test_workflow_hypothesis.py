@@ -5,7 +5,8 @@ Each example registers one or two petitions (the second possibly related to the 
 takes a list of steps: (petition, action, days forward, actor, data). An action is either any row
 of the transition table or "one of the actions the table offers in the current state" (so that
 examples get deep into the lifecycle); an actor is either any user or a member of the owning unit.
-Most steps are refused; a refused step must change nothing.
+Most steps are refused; a refused step must change nothing. After every step, replaying the
+petition's events (replay.rows_verify) gives exactly its row: state, owner, accused, deadlines, due date.
 
 hypothesis.extra.django.TestCase runs every example in its own transaction, rolled back after it;
 the org tree is built once per class in setUpTestData.
@@ -23,6 +24,7 @@ from conftest import D, at_date, is_chinese, org_build
 from xinfang.org.models import Role
 from xinfang.petitions import deadlines, rules, services
 from xinfang.petitions.eventlog import verify_chains
+from xinfang.petitions.replay import rows_verify
 from xinfang.petitions.models import Deadline, Decision, DecisionStage, Event, Kind, Petition, Petitioner, State
 from xinfang.petitions.services import WorkflowError
 from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE, TERMINAL, actions_from
@@ -193,6 +195,8 @@ class WorkflowInvariants(TestCase):
                                                stage=DecisionStage.REEXAMINATION).exists()
 
         assert list(verify_chains([pk])) == []
+        # the log covers the row: replaying the events gives the row, every field of it (replay.py)
+        assert list(rows_verify([pk])) == []
 
     # ------------------------------------------------------------ the test
 

@@ -7,6 +7,7 @@ period whose last day is not a working day moves to the next working day when `r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import Min
 
@@ -23,6 +24,8 @@ OBLIGATIONS = frozenset({
 WINDOWS = frozenset({
     DeadlineKind.OBJECTION, DeadlineKind.REVIEW_REQUEST, DeadlineKind.REEXAMINATION_REQUEST,
 })
+# Deadlines that bind the owning unit when they open; the others are the petitioner's windows.
+UNIT_DEADLINES = OBLIGATIONS | {DeadlineKind.OBJECTION}
 
 
 def compute_due(d: Deadline) -> calendar.DayCount:
@@ -77,6 +80,15 @@ def petition_due_on(petition: Petition) -> dt.date | None:
     """The earliest open obligation: what a unit's work queue sorts by."""
     return (Deadline.objects.filter(petition=petition, is_open=True, kind__in=OBLIGATIONS)
             .aggregate(m=Min("due_on"))["m"])
+
+
+def queue_due(open_deadlines: Iterable[tuple[str, dt.date]]) -> dt.date | None:
+    """The date a work queue sorts by, from the open deadlines' (kind, due on): the earliest open
+    obligation, else the earliest window of the petitioner (the objection period is the unit's own)."""
+    pairs = list(open_deadlines)
+    obligations = [due for kind, due in pairs if kind in OBLIGATIONS]
+    windows = [due for kind, due in pairs if kind in WINDOWS and kind != DeadlineKind.OBJECTION]
+    return min(obligations or windows or [None], key=lambda d: d or dt.date.max)
 
 
 def explain(d: Deadline) -> str:

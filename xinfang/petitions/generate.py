@@ -5,14 +5,16 @@ Two kinds of history (petitions_generate(history=...), manage.py generate_petiti
 "import" (the default, ImportGenerator, tens of thousands a second): each petition as if taken over
 from an existing Excel ledger (台账导入): one "import" event from "" to its current state, chained and
 hashed like any first event, and only what that state needs to go on through the services: its open
-deadlines (the same calendar computation), owner and routing unit, its decisions and evaluations.
+deadlines (the same calendar computation), owner and routing unit, its decisions and evaluations;
+the import event records what replay.py checks (open deadlines, owner, the texts' digests, the accused).
 The current state is reached with the same odds and pace as the full walk below.
 
 "full" (Generator): every petition is one the services could have made: it walks the transition table
 (workflow.TABLE) from "register" with the same guards, opens and meets the same deadlines
 (due dates from the same calendar functions, cached per start date and period), writes the same
-event data, and chains its events with the same hash as eventlog.event_hash, so verify_chains()
-finds no break and Petition.due_on is what services._queue_due gives. Only the speed differs:
+event data (the register event's digests and "opened" due dates too), and chains its events with the
+same hash as eventlog.event_hash, so verify_chains() finds no break, replay.rows_verify() finds each row
+what its events say, and Petition.due_on is what services._queue_due gives. Only the speed differs:
 rows are written with raw executemany (SQLite) or COPY (PostgreSQL) in large transactions.
 
 Petitioners are invented (王某甲, phone 100xxxxxxxx, no ID number), their phone and address encrypted
@@ -48,6 +50,7 @@ from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
 from xinfang.petitions import deadlines, rules
 from xinfang.petitions.crypto import encrypt, lookup_digest
 from xinfang.petitions.eventlog import GENESIS
+from xinfang.petitions.replay import text_digest
 from xinfang.petitions.models import (
     Category, Channel, Decision, DecisionStage, Deadline, DeadlineKind as DK, Evaluation, Event, Kind, Measure,
     Outcome, Petition, Petitioner, PetitionParty, Priority, Satisfaction, State as S,
@@ -434,6 +437,7 @@ class Generator:
         # search index bodies (text index, body) this generator made (presegment), for the next batch
         self.new_bodies: list[tuple[int, str]] = []
         self.presegment_pool = False
+        self._digests: dict[int, dict[str, str]] = {}  # text index -> its title's and content's SHA-256
 
     # -- the calendar is the same for everyone: cache due dates by (start, days, working, roll over)
     def due(self, start: int, days: int, working: bool, roll: bool) -> int:
@@ -455,6 +459,20 @@ class Generator:
         """Make the search index bodies of these texts; they go with the next batch ("search_text")."""
         items = self.texts.items
         self.new_bodies += [(ti, search_body(items[ti][0], items[ti][1])) for ti in indexes]
+
+    def registered(self, ti: int, kind: str, category: int | None, priority: int, accused_unit: int | None,
+                   accused_name: str) -> dict:
+        """What services.petition_register's event records besides the facts: the texts' digests, the
+        co-handling units (none here), category, priority, and an accusation's accused (confirmed)."""
+        digests = self._digests.get(ti)
+        if digests is None:
+            title, content, _ = self.texts.items[ti]
+            digests = self._digests[ti] = {"title_sha256": text_digest(title), "content_sha256": text_digest(content)}
+        data = {**digests, "co_units": [], "category": category, "priority": priority}
+        if kind == Kind.ACCUSATION:
+            data |= {"accused_unit": accused_unit, "accused_user": None, "accused_name": accused_name,
+                     "accused_confirmed": True}
+        return data
 
     # -- the pieces of services._apply
     def _emit(self, c: _Case, action: str, actor: tuple[int, str], at: int, frm: str, data: dict) -> None:
@@ -501,6 +519,8 @@ class Generator:
         for k in tr.opens:
             c.open[k] = self._deadline(c, k, today, c.owner if k in UNIT_DEADLINES else None,
                                        report_days if k == DK.ASSIGNMENT_REPORT else None)
+        if tr.opens:  # as services._apply: the due dates it opened (replay.py checks the rows)
+            data["opened"] = {k: self.clock.date_iso(c.open[k][DUE]) for k in tr.opens}
         target = EVALUATE_TARGET.get(c.state) if action == "evaluate" else tr.target
         if target:
             c.state = target
@@ -802,7 +822,9 @@ class Generator:
             actor = org.router[registrar]
             self._emit(c, "register", actor, at, "", {
                 "channel": channel, "kind": kind, "region": org.region_code[place], "headcount": headcount,
-                "unit": registrar, "received_on": date_iso(recv_day)})
+                "unit": registrar, "received_on": date_iso(recv_day),
+                **self.registered(ti, kind, category, priority, accused_unit, accused_name),
+                "opened": {DK.INTAKE: date_iso(c.open[DK.INTAKE][DUE])}})
             try:
                 self._history(c)
             except Stop:
@@ -966,6 +988,7 @@ class ImportGenerator(Generator):
         label_json = self.label_json
         sha256 = hashlib.sha256
         code = self.query_code
+        registered, dumps = self.registered, _dumps
         n_surnames = len(SURNAMES)
         dk = self.dk
         h_days, h_working, h_roll, _ = dk[str(DK.HANDLING.value)]
@@ -1305,13 +1328,18 @@ class ImportGenerator(Generator):
             if lj is None:
                 lj = label_json[lab] = json.dumps(lab, ensure_ascii=False)
             store, iso = utc(t, 1 + int(rnd() * 999998))
+            data = {"channel": channel, "kind": kind, "owner_unit": owner, "received_on": date_iso(recv_day),
+                    "region": region_code, "state": state, "headcount": headcount,
+                    **registered(ti, kind, category, priority, accused_unit, accused_name),
+                    # what replay.py needs to check the row: its open deadlines (kind, unit, from, due)
+                    "open_deadlines": [[d[1], d[2], d[3], d[12]] for d in out_d[first_open:]]}
             if outcome:
-                dj = (f'{{"channel":"{channel}","kind":"{kind}","measure":"{measure}","outcome":"{outcome}",'
-                      f'"owner_unit":{owner},"received_on":"{date_iso(recv_day)}","region":"{region_code}",'
-                      f'"state":"{state}"}}')
-            else:
-                dj = (f'{{"channel":"{channel}","kind":"{kind}","owner_unit":{owner},'
-                      f'"received_on":"{date_iso(recv_day)}","region":"{region_code}","state":"{state}"}}')
+                data["outcome"], data["measure"] = outcome, measure
+            if decline_reason:
+                data["decline_reason"] = decline_reason
+            if redirect_channel:
+                data["redirect_channel"] = redirect_channel
+            dj = dumps(data)
             body = (f'{{"action":"import","actor":{actor_id},"actor_label":{lj},"at":"{iso}","data":{dj},'
                     f'"from":"","petition":{pid},"prev":"{GENESIS}","seq":1,"to":"{state}"}}')
             h = sha256(body.encode()).hexdigest()

@@ -19,6 +19,7 @@ from xinfang.org import calendar
 from xinfang.org.models import Region, Role, Unit, UnitKind, User
 from xinfang.petitions import deadlines, rules
 from xinfang.petitions.eventlog import build_event, workflow_events_written
+from xinfang.petitions.replay import text_digest
 from xinfang.petitions.search import petition_search_index
 from xinfang.petitions.models import (
     Attachment, Category, CoHandling, Deadline, DeadlineKind, Decision, DecisionStage, Evaluation, Event,
@@ -210,7 +211,8 @@ def petition_register(
                         from_state="", to_state=State.REGISTERED,
                         data={"channel": channel, "kind": kind, "region": region.code, "headcount": headcount,
                               "unit": unit.pk, "received_on": _today(received_at).isoformat(),
-                              **_accused_data(petition, owner_unit=owner.pk if owner != unit else None)})
+                              **_accused_data(petition, owner_unit=owner.pk if owner != unit else None),
+                              **_registered_data(petition, co_units, intake)})
     with _files_removed_on_error() as stored:
         attach_events = _attachments_store(petition, actor, checked, at, stored)[1] if checked else []
         petition.save(update_fields=["due_on", "log_seq", "log_head"])
@@ -219,6 +221,15 @@ def petition_register(
         if also is not None:
             also(petition)
     return petition
+
+
+def _registered_data(petition: Petition, co_units: Sequence[Unit], intake: Deadline) -> dict[str, Any]:
+    """What else the register event records so that replay.py can check the row: the title and content
+    by their SHA-256 only (the log holds no text), the co-handling units, category, priority, and the
+    due date of the intake deadline."""
+    return {"title_sha256": text_digest(petition.title), "content_sha256": text_digest(petition.content),
+            "co_units": sorted(u.pk for u in co_units), "category": petition.category_id,
+            "priority": petition.priority, "opened": {intake.kind: intake.due_on.isoformat()}}
 
 
 # ---------------------------------------------------------------- attachments (附件)
@@ -331,6 +342,7 @@ def _apply(petition: Petition, action: str, actor: User | None, at: dt.datetime 
                 "unit"])
         if new:
             Deadline.objects.bulk_create(new)
+            data["opened"] = {d.kind: d.due_on.isoformat() for d in new}
         if target:
             p.state = target
         still_open = [d for d in open_deadlines.values() if d.is_open] + new
@@ -346,15 +358,12 @@ def _apply(petition: Petition, action: str, actor: User | None, at: dt.datetime 
 
 
 def _queue_due(open_deadlines: list[Deadline]) -> dt.date | None:
-    """The date a work queue sorts by: the earliest open obligation, else the earliest window."""
-    obligations = [d.due_on for d in open_deadlines if d.kind in deadlines.OBLIGATIONS]
-    windows = [d.due_on for d in open_deadlines if d.kind in deadlines.WINDOWS and d.kind != DeadlineKind.OBJECTION]
-    return min(obligations or windows or [None], key=lambda d: d or dt.date.max)
+    """The date a work queue sorts by (deadlines.queue_due)."""
+    return deadlines.queue_due((d.kind, d.due_on) for d in open_deadlines)
 
 
 STATE_LABELS = dict(State.choices)
-# Deadlines that bind the owning unit; the others are the petitioner's windows.
-UNIT_DEADLINES = deadlines.OBLIGATIONS | {DeadlineKind.OBJECTION}
+UNIT_DEADLINES = deadlines.UNIT_DEADLINES
 
 
 # What petitioners do themselves, online (actor None: the public portal); all else needs staff.

@@ -22,7 +22,8 @@ class Command(BaseCommand):
                                  "current state needs, as migrated from a ledger (台账导入); full: every event "
                                  "and deadline of its whole history (slower)")
         parser.add_argument("--open-deadlines-only", action="store_true",
-                            help="with --history full: write only the open deadlines, not the met ones")
+                            help=("with --history full: write only the open deadlines, not the met ones "
+                                  "(verify_log then names the met deadlines as missing rows)"))
 
     def handle(self, *args, **options) -> None:
         count = options["count"]
