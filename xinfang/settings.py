@@ -12,6 +12,7 @@ CONN_MAX_AGE   seconds a database connection is kept between requests (default 6
 REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in it) between processes
 XINFANG_PORTAL_SUBMIT_RATE, XINFANG_PORTAL_TRACK_RATE   the public portal's rate limits per IP (default 20/h, 30/h)
 XINFANG_DATA_KEYS, XINFANG_LOOKUP_KEY   keys of the personal data at rest (see below)
+XINFANG_API_PERSONAL_PER_HOUR   petitions with unmasked personal data one API client may read an hour (default 300)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
 XINFANG_PRODUCTION=1, XINFANG_LOGIN_*, XINFANG_SESSION_*, XINFANG_PROXY_SSL_HEADER, XINFANG_HSTS_SECONDS   the
     security section at the end (sign-in, sessions, headers, content security policy, production)
@@ -162,6 +163,11 @@ NOTICE_FONT_BOLD = os.environ.get("XINFANG_NOTICE_FONT_BOLD", "/usr/share/fonts/
 # XINFANG_LOOKUP_KEY. Unset: both derived from SECRET_KEY (demo and tests; a check warns when DEBUG is off).
 DATA_KEYS = [k.strip() for k in os.environ.get("XINFANG_DATA_KEYS", "").split(",") if k.strip()]
 LOOKUP_KEY = os.environ.get("XINFANG_LOOKUP_KEY", "")
+
+# The API (xinfang.api.personal): a client with personal:read is given the unmasked personal data of at
+# most this many petitions per clock hour (ApiClient.personal_per_hour overrides it per client); beyond,
+# 429 with Retry-After. Each answer that carries such data is one row of the audit log.
+API_PERSONAL_PER_HOUR = int(os.environ.get("XINFANG_API_PERSONAL_PER_HOUR", "300"))
 
 # Category proposals (xinfang.routing): the trained model's file, and the labeled CSV that
 # `manage.py routing_train` learns from by default (the 2020 泰迪杯 messages beside the project).
