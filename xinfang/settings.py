@@ -263,6 +263,40 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Tokens never in a log (xinfang.audit.redaction): Django's default logging, with a filter that writes
+# Open311's api_key=… (and Bearer tokens, and any client token) as [已隐去] on the development server's
+# access log (django.server), django.request and every handler; error reports (the e-mail to ADMINS,
+# the debug page) hide them too. A production server's own access log must leave the query string out.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
+        "tokens_redacted": {"()": "xinfang.audit.redaction.TokenRedactingFilter"},
+    },
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
+    "handlers": {
+        "console": {"level": "INFO", "filters": ["require_debug_true", "tokens_redacted"],
+                    "class": "logging.StreamHandler"},
+        "django.server": {"level": "INFO", "filters": ["tokens_redacted"], "class": "logging.StreamHandler",
+                          "formatter": "django.server"},
+        "mail_admins": {"level": "ERROR", "filters": ["require_debug_false", "tokens_redacted"],
+                        "class": "django.utils.log.AdminEmailHandler"},
+    },
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["tokens_redacted"]},
+        "django.request": {"filters": ["tokens_redacted"]},
+    },
+}
+DEFAULT_EXCEPTION_REPORTER_FILTER = "xinfang.audit.redaction.RedactingExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "xinfang.audit.redaction.RedactingExceptionReporter"
+
 # Production (XINFANG_PRODUCTION=1): DEBUG off whatever DEBUG says; refuses to start without a real
 # SECRET_KEY and ALLOWED_HOSTS; HTTPS only (redirect, HSTS, secure cookies). `manage.py check --deploy`
 # is clean with these (tests/test_web_security.py). Behind a proxy that ends TLS, set
