@@ -13,6 +13,7 @@ REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in i
     without it the rate limits are shared through the database (CACHES["limits"])
 XINFANG_PORTAL_SUBMIT_RATE, XINFANG_PORTAL_TRACK_RATE   the public portal's rate limits per IP (default 20/h, 30/h)
 XINFANG_DATA_KEYS, XINFANG_LOOKUP_KEY   keys of the personal data at rest (see below)
+XINFANG_API_PERSONAL_PER_HOUR   petitions with unmasked personal data one API client may read an hour (default 300)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
 XINFANG_PRODUCTION=1, XINFANG_LOGIN_*, XINFANG_SESSION_*, XINFANG_PROXY_SSL_HEADER, XINFANG_HSTS_SECONDS   the
     security section at the end (sign-in, sessions, headers, content security policy, production)
@@ -170,6 +171,11 @@ NOTICE_FONT_BOLD = os.environ.get("XINFANG_NOTICE_FONT_BOLD", "/usr/share/fonts/
 DATA_KEYS = [k.strip() for k in os.environ.get("XINFANG_DATA_KEYS", "").split(",") if k.strip()]
 LOOKUP_KEY = os.environ.get("XINFANG_LOOKUP_KEY", "")
 
+# The API (xinfang.api.personal): a client with personal:read is given the unmasked personal data of at
+# most this many petitions per clock hour (ApiClient.personal_per_hour overrides it per client); beyond,
+# 429 with Retry-After. Each answer that carries such data is one row of the audit log.
+API_PERSONAL_PER_HOUR = int(os.environ.get("XINFANG_API_PERSONAL_PER_HOUR", "300"))
+
 # Category proposals (xinfang.routing): the trained model's file, and the labeled CSV that
 # `manage.py routing_train` learns from by default (the 2020 泰迪杯 messages beside the project).
 ROUTING_MODEL_PATH = Path(os.environ.get("XINFANG_ROUTING_MODEL", DATA_DIR / "routing" / "category.joblib"))
@@ -263,6 +269,40 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+# Tokens never in a log (xinfang.audit.redaction): Django's default logging, with a filter that writes
+# Open311's api_key=… (and Bearer tokens, and any client token) as [已隐去] on the development server's
+# access log (django.server), django.request and every handler; error reports (the e-mail to ADMINS,
+# the debug page) hide them too. A production server's own access log must leave the query string out.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
+        "tokens_redacted": {"()": "xinfang.audit.redaction.TokenRedactingFilter"},
+    },
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
+    "handlers": {
+        "console": {"level": "INFO", "filters": ["require_debug_true", "tokens_redacted"],
+                    "class": "logging.StreamHandler"},
+        "django.server": {"level": "INFO", "filters": ["tokens_redacted"], "class": "logging.StreamHandler",
+                          "formatter": "django.server"},
+        "mail_admins": {"level": "ERROR", "filters": ["require_debug_false", "tokens_redacted"],
+                        "class": "django.utils.log.AdminEmailHandler"},
+    },
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["tokens_redacted"]},
+        "django.request": {"filters": ["tokens_redacted"]},
+    },
+}
+DEFAULT_EXCEPTION_REPORTER_FILTER = "xinfang.audit.redaction.RedactingExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "xinfang.audit.redaction.RedactingExceptionReporter"
 
 # Production (XINFANG_PRODUCTION=1): DEBUG off whatever DEBUG says; refuses to start without a real
 # SECRET_KEY and ALLOWED_HOSTS; HTTPS only (redirect, HSTS, secure cookies). `manage.py check --deploy`

@@ -16,7 +16,7 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ("name", "scopes", "is_active")
+        fields = ("name", "scopes", "personal_per_hour", "is_active")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -30,7 +30,7 @@ class ApiClientForm(forms.ModelForm):
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
     form = ApiClientForm
-    list_display = ("name", "unit", "role", "scopes", "token_prefix", "is_active", "created_at")
+    list_display = ("name", "unit", "role", "scopes", "personal_per_hour", "token_prefix", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "user__unit__name")
     list_select_related = ("user__unit",)

@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from xinfang.api import open311, views
 from xinfang.api.auth import ClientBearer
 from xinfang.api.docs import OfflineSwagger
+from xinfang.api.personal import PersonalLimitExceeded
 
 DESCRIPTION = """
 信访工作平台的接口，供其他政务系统调用（如 12345 热线推送信访事项、市级系统读取统计）。
@@ -18,6 +19,7 @@ DESCRIPTION = """
 * 认证：`Authorization: Bearer <令牌>`。令牌由管理员用 `manage.py api_client_create` 创建，只显示一次（后台“API 客户端”可停用、调整权限、换发令牌）。
   客户端以其服务用户（所属单位、角色）的身份办理，可见范围与工作台相同；历史记录中署客户端名称。
 * 权限（scopes）：`petitions:read`、`petitions:write`、`statistics:read`、`personal:read`（不带此权限时手机号、身份证号部分隐藏）。
+* 个人信息：带 `personal:read` 时，每次返回完整个人信息都记入审计日志；每个客户端每小时最多返回 300 件（管理员可调整）信访事项的个人信息，超出时返回 429 及 `Retry-After`。
 * 写操作均可带 `Idempotency-Key` 头：重试同一请求不会重复登记或办理。
 * 列表按编号倒序分页：把返回的 `next_cursor` 作为 `cursor` 再请求下一页。
 * Open311 GeoReport v2（JSON）：`/api/open311/v2/`。
@@ -54,6 +56,15 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
 @api.exception_handler(HttpError)
 def refused(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(PersonalLimitExceeded)
+def personal_limited(request: HttpRequest, exc: PersonalLimitExceeded) -> HttpResponse:
+    """429: the client's hourly budget of petitions with personal data is spent; Retry-After says when
+    the next hour begins."""
+    response = _error(request, 429, str(exc))
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

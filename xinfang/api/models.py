@@ -28,6 +28,11 @@ class ApiClient(models.Model):
     token_prefix = models.CharField(_("token begins with"), max_length=12, editable=False)
     scopes = models.CharField(_("scopes"), max_length=200, help_text=_("Separated by spaces."))
     is_active = models.BooleanField(_("active"), default=True)
+    # petitions whose personal data (phone, ID number, e-mail, address) it may be given per clock hour
+    personal_per_hour = models.PositiveIntegerField(
+        _("petitions with personal data per hour"), null=True, blank=True,
+        help_text=_("How many petitions with unmasked personal data this client may read in one hour; "
+                    "empty: the setting XINFANG_API_PERSONAL_PER_HOUR (default 300)."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -60,3 +65,17 @@ class IdempotencyKey(models.Model):
         verbose_name = _("idempotency key")
         verbose_name_plural = _("idempotency keys")
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_unique")]
+
+
+class PersonalReadCount(models.Model):
+    """How many petitions' unmasked personal data one client has been given in one clock hour
+    (xinfang.api.personal): one row per client and hour, raised by a conditional UPDATE."""
+
+    client = models.ForeignKey(ApiClient, models.CASCADE, related_name="+")
+    hour = models.DateTimeField()  # the hour's start (UTC)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("personal data read count")
+        verbose_name_plural = _("personal data read counts")
+        constraints = [models.UniqueConstraint(fields=["client", "hour"], name="personal_read_count_unique")]

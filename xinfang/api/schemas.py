@@ -30,6 +30,8 @@ class ValidationErrors(Schema):
 
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: ValidationErrors}
 READ_ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: ValidationErrors}
+# answers that carry personal data: the client's hourly budget of them may be spent (xinfang.api.personal)
+LIMITED = {429: Error}
 
 
 # ---------------------------------------------------------------- petitions out

@@ -17,8 +17,9 @@ from ninja.errors import HttpError
 from xinfang.api.auth import client_with
 from xinfang.api.http import IDEMPOTENCY_HEADER, IDEMPOTENCY_HELP, aware, json_text, shaped, write_answer
 from xinfang.api.models import ApiClient, Scope
+from xinfang.api.personal import personal_answer
 from xinfang.api.schemas import (
-    ACTION_BODIES, ERRORS, READ_ERRORS, PetitionDetailOut, PetitionIn, PetitionPage, StatisticsOut,
+    ACTION_BODIES, ERRORS, LIMITED, READ_ERRORS, PetitionDetailOut, PetitionIn, PetitionPage, StatisticsOut,
     petition_detail, petition_row,
 )
 from xinfang.api.selectors import (
@@ -87,7 +88,7 @@ def _visible(client: ApiClient, pk: int) -> Optional[Petition]:
     return petition_list_for(client.user).select_related(*ROW_RELATED).filter(pk=pk).first()
 
 
-@router.get("/petitions", response={200: PetitionPage, **READ_ERRORS}, summary="List petitions")
+@router.get("/petitions", response={200: PetitionPage, **READ_ERRORS, **LIMITED}, summary="List petitions")
 def petition_list(request: HttpRequest, q: Query[ListQuery]) -> dict:
     """The petitions this client may see, newest first, a page at a time (follow `next_cursor`)."""
     client = client_with(request, Scope.PETITIONS_READ)
@@ -97,18 +98,23 @@ def petition_list(request: HttpRequest, q: Query[ListQuery]) -> dict:
     except UnknownReference as e:
         raise HttpError(400, str(e)) from None
     personal = _personal(client)
-    return {"items": [petition_row(p, personal=personal) for p in rows], "next_cursor": next_cursor}
+    items = [petition_row(p, personal=personal) for p in rows]
+    personal_answer(request, client, items)
+    return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/petitions/{petition_id}", response={200: PetitionDetailOut, **READ_ERRORS}, summary="Read a petition")
+@router.get("/petitions/{petition_id}", response={200: PetitionDetailOut, **READ_ERRORS, **LIMITED},
+            summary="Read a petition")
 def petition_read(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID_MAX)) -> dict:
     """One petition with its content, deadlines, decisions, history and the actions this client may take."""
     client = client_with(request, Scope.PETITIONS_READ)
     petition = _visible(client, petition_id)
     if petition is None:
         raise HttpError(404, NOT_FOUND)
-    audit_petition_view(request, petition, actor=client.user)
-    return _detail(client, petition)
+    detail = _detail(client, petition)
+    if personal_answer(request, client, [detail]) is None:  # (that row records the reading too)
+        audit_petition_view(request, petition, actor=client.user)
+    return detail
 
 
 @router.get("/statistics/petitions", response={200: StatisticsOut, **READ_ERRORS}, tags=["statistics"],
@@ -166,20 +172,24 @@ def petition_register_from(client: ApiClient, body: PetitionIn) -> Petition:
         priority=body.priority, accused_name=body.accused_name.strip(), **accused)
 
 
-def _register_answer(client: ApiClient, body: PetitionIn) -> Answer:
+def _register_answer(request: HttpRequest, client: ApiClient, body: PetitionIn) -> Answer:
     try:
         petition = petition_register_from(client, body)
     except (services.WorkflowError, UnknownReference) as e:
         return 400, error_json(400, str(e))
-    return 201, _detail_json(client, petition.pk)
+    # its personal data is what the client has just sent: recorded, not counted against its budget
+    return 201, _detail_json(request, client, petition.pk, counted=False)
 
 
-def _detail_json(client: ApiClient, pk: int) -> str:
+def _detail_json(request: HttpRequest, client: ApiClient, pk: int, *, counted: bool = True) -> str:
     """The petition as its detail after a write, read again (the client acted on it, so it is
-    shown even if it has just been handed to a unit whose petitions the client does not see)."""
+    shown even if it has just been handed to a unit whose petitions the client does not see).
+    Its personal data is recorded (and counted: over the budget the write is rolled back, 429)."""
     petition = Petition.objects.select_related(*ROW_RELATED).get(pk=pk)
     visible = petition_is_visible(client.user, petition)
-    return shaped(PetitionDetailOut, _detail(client, petition, visible=visible))
+    detail = _detail(client, petition, visible=visible)
+    personal_answer(request, client, [detail], counted=counted)
+    return shaped(PetitionDetailOut, detail)
 
 
 @router.post("/petitions", response={201: PetitionDetailOut, **ERRORS}, summary="Register a petition")
@@ -188,7 +198,7 @@ def petition_create(request: HttpRequest, body: PetitionIn,
     """Register a petition (登记) for the client's unit, which owns it until it is routed. The
     place must lie in the unit's county (or larger area)."""
     client = client_with(request, Scope.PETITIONS_WRITE)
-    return write_answer(request, client, idempotency_key, lambda: _register_answer(client, body),
+    return write_answer(request, client, idempotency_key, lambda: _register_answer(request, client, body),
                         error_json)
 
 
@@ -210,7 +220,8 @@ def _action_kwargs(data: dict) -> dict:
     return data
 
 
-def petition_act_answer(client: ApiClient, petition_id: int, action: str, data: dict) -> Answer:
+def petition_act_answer(request: HttpRequest, client: ApiClient, petition_id: int, action: str,
+                        data: dict) -> Answer:
     """Carry out `action` through its service as the client's user: 404 if the client may not see
     the petition, 409 if the workflow does not allow the action now, 400 if its data is refused."""
     petition = petition_list_for(client.user).select_related(*ROW_RELATED).filter(pk=petition_id).first()
@@ -223,15 +234,15 @@ def petition_act_answer(client: ApiClient, petition_id: int, action: str, data: 
         services.ACTIONS[action](petition, actor=client.user, **_action_kwargs(data))
     except (services.WorkflowError, UnknownReference) as e:
         return 400, error_json(400, str(e))
-    return 200, _detail_json(client, petition.pk)
+    return 200, _detail_json(request, client, petition.pk)
 
 
 def _action_endpoint(action: str, body_schema: Optional[type[Schema]]):
     """POST /petitions/{id}/{action}, reading the action's body schema (if it has one)."""
     def run(request: HttpRequest, petition_id: int, data: dict, key: Optional[str]) -> HttpResponse:
         client = client_with(request, Scope.PETITIONS_WRITE)
-        return write_answer(request, client, key, lambda: petition_act_answer(client, petition_id, action, data),
-                            error_json)
+        return write_answer(request, client, key,
+                            lambda: petition_act_answer(request, client, petition_id, action, data), error_json)
 
     if body_schema is None:
         def endpoint(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID_MAX),
@@ -246,7 +257,7 @@ def _action_endpoint(action: str, body_schema: Optional[type[Schema]]):
 
 
 for _action, _body in ACTION_BODIES.items():
-    router.post(f"/petitions/{{petition_id}}/{_action}", response={200: PetitionDetailOut, **ERRORS},
+    router.post(f"/petitions/{{petition_id}}/{_action}", response={200: PetitionDetailOut, **ERRORS, **LIMITED},
                 summary=f"{TABLE[_action].label} ({_action})",
                 description=f"“{TABLE[_action].label}”：经由与工作台相同的服务办理；"
                             "工作流不允许时返回 409，数据不符合要求时返回 400，均附中文说明。")(

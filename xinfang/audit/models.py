@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     VIEW = "view", _("viewed")
     REVEAL = "reveal", _("revealed personal data")
+    API_PERSONAL = "api_personal", _("read personal data through the API")
     EXPORT = "export", _("exported")
     DOWNLOAD = "download", _("downloaded")
     CHANGE = "change", _("changed")

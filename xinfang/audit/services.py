@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from xinfang.audit.models import AuditAction, AuditEntry
+from xinfang.audit.redaction import REDACTED, SECRET_PARAMS
 
 PETITION = "petitions.petition"
 ATTACHMENT = "petitions.attachment"
@@ -58,9 +59,10 @@ def audit_attachment_download(request: HttpRequest, attachment: Any) -> AuditEnt
                         detail={"attachment": attachment.pk, "name": attachment.name}, request=request)
 
 
-def _filters(request: HttpRequest) -> dict[str, Any]:
-    """The query string as filters: one value as itself, several as a list (empty ones left out)."""
-    return {key: values[0] if len(values) == 1 else values
+def request_filters(request: HttpRequest) -> dict[str, Any]:
+    """The query string as filters: one value as itself, several as a list (empty ones left out); a
+    token (Open311's api_key) as "[已隐去]", never itself."""
+    return {key: REDACTED if key in SECRET_PARAMS else values[0] if len(values) == 1 else values
             for key, values in request.GET.lists() if any(v for v in values)}
 
 
@@ -87,5 +89,5 @@ def audit_export(request: HttpRequest, response: HttpResponse) -> AuditEntry:
     on_petition = pk is not None and match is not None and match.route.startswith("p/")
     return audit_record(actor=request.user, action=AuditAction.EXPORT,
                         object_type=PETITION if on_petition else view[:50], object_id=pk if on_petition else "",
-                        detail={"view": view, "path": request.path, "filters": _filters(request),
+                        detail={"view": view, "path": request.path, "filters": request_filters(request),
                                 "file": _filename(response)}, request=request)
