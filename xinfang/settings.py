@@ -12,6 +12,7 @@ CONN_MAX_AGE   seconds a database connection is kept between requests (default 6
 REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in it) between processes;
     without it the rate limits are shared through the database (CACHES["limits"])
 XINFANG_PORTAL_SUBMIT_RATE, XINFANG_PORTAL_TRACK_RATE   the public portal's rate limits per IP (default 20/h, 30/h)
+XINFANG_PORTAL_RECEIPT_MINUTES   how long the receipt of a portal submission is shown (default 15)
 XINFANG_DATA_KEYS, XINFANG_LOOKUP_KEY   keys of the personal data at rest (see below)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
 XINFANG_PRODUCTION=1, XINFANG_LOGIN_*, XINFANG_SESSION_*, XINFANG_PROXY_SSL_HEADER, XINFANG_HSTS_SECONDS   the
@@ -150,6 +151,9 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("XINFANG_ATTACHMENT_MAX_MB", "20")) * 
 # Behind a reverse proxy, XINFANG_CLIENT_IP_HEADER names the header with the client's address (HTTP_X_REAL_IP).
 PORTAL_SUBMIT_RATE = os.environ.get("XINFANG_PORTAL_SUBMIT_RATE", "20/h")
 PORTAL_TRACK_RATE = os.environ.get("XINFANG_PORTAL_TRACK_RATE", "30/h")
+# The receipt of a portal submission is shown only in the browser that sent the form, for
+# XINFANG_PORTAL_RECEIPT_MINUTES (15) after sending; later, the query code and phone find the petition.
+PORTAL_RECEIPT_MINUTES = int(os.environ.get("XINFANG_PORTAL_RECEIPT_MINUTES", "15"))
 if os.environ.get("XINFANG_CLIENT_IP_HEADER"):
     RATELIMIT_IP_META_KEY = os.environ["XINFANG_CLIENT_IP_HEADER"]
 FILE_UPLOAD_PERMISSIONS = 0o640
