@@ -13,3 +13,5 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s'
 # a request never waits for a worker that died: restarted after this many seconds without a sign of life
 timeout = 60
 graceful_timeout = 10
+# no control socket (gunicornc): one per user by default, which a second server would take over
+control_socket_disable = True
