@@ -27,15 +27,25 @@ demo: migrate
 	$(PY) manage.py load_demo --petitions 3000
 	$(PY) manage.py routing_train --if-missing  # the category model, from ../shared/data (once: about 10 minutes of sentence embeddings, then a minute)
 
+# `make run` serves with gunicorn (xinfang/serve.py): WORKERS processes of THREADS threads each (at
+# most WORKERS×THREADS requests at once; more wait in its queue rather than fail), DEBUG off, static
+# files by WhiteNoise from data/static, an access log without query strings. The first start makes a
+# random SECRET_KEY in data/secret_key (xinfang.lib.secret_key), kept for later starts.
 # The notice worker (SMS and e-mail to petitioners; printed by the console backends here) and the
 # scheduler (schedule_run: the month's statistics daily, the monthly ranking and its rules when a month
 # ends, the scheduled reports once their period has ended) run beside the server and stop with it.
+WORKERS ?= 2
+THREADS ?= 8
+run: export XINFANG_SECRET_KEY_CREATE := 1
 run: demo
+	@test -s data/secret_key || echo "warning: data/ was filled before it had a secret key, under the public development key; 'make clean' (or delete data/xinfang.sqlite3*) and 'make run' start afresh with a random one"
 	@$(PY) manage.py demo_logins
-	$(PY) manage.py notices_send --loop --interval 30 & notices=$$!; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	export DEBUG=0 XINFANG_BIND=$(HOST) XINFANG_WORKERS=$(WORKERS) XINFANG_THREADS=$(THREADS); \
+		$(PY) manage.py notices_send --loop --interval 30 & notices=$$!; \
 		$(PY) manage.py schedule_run --loop --interval 60 & schedule=$$!; \
 		trap 'kill $$notices $$schedule 2>/dev/null' EXIT INT TERM; \
-		$(PY) manage.py runserver $(HOST)
+		$(VENV)/bin/gunicorn --config python:xinfang.serve xinfang.wsgi
 
 # The browser tests (tests/browser) drive Debian's chromium through Playwright; never `playwright install`
 # (it downloads a browser build). Without chromium they are skipped, except under CI=true, where they fail.

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
@@ -267,9 +266,13 @@ def _portal_petition(action: str, method: str) -> Callable[[World], list[Probe]]
 
 
 def _receipt(w: World) -> list[Probe]:
-    """A receipt's address is the petitioner's (signed): a forged one is refused like a missing one."""
-    forged = signing.dumps(w.main.pk, salt="not-the-receipt")
-    return [Probe("get", f"/portal/receipt/{forged}/", None, f"/portal/receipt/{signing.dumps(MISSING, salt='x')}/")]
+    """A receipt is shown only in the browser that sent the petition: in any other it is refused."""
+    from xinfang.portal.forms import submission_token_new
+    from xinfang.portal.models import Submission
+
+    token = submission_token_new()
+    Submission.objects.create(token=token, petition=w.main, browser="0" * 64, at=dt.datetime.now(dt.UTC))
+    return [Probe("get", f"/portal/receipt/{token}/", None, f"/portal/receipt/{submission_token_new()}/")]
 
 
 def _report_probes(w: World) -> list[Probe]:

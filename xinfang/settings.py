@@ -12,9 +12,10 @@ CONN_MAX_AGE   seconds a database connection is kept between requests (default 6
 REDIS_URL   redis://host:6379/0 to share the cache (and the sessions cached in it) between processes;
     without it the rate limits are shared through the database (CACHES["limits"])
 XINFANG_PORTAL_SUBMIT_RATE, XINFANG_PORTAL_TRACK_RATE   the public portal's rate limits per IP (default 20/h, 30/h)
+XINFANG_PORTAL_RECEIPT_MINUTES   how long the receipt of a portal submission is shown (default 15)
 XINFANG_DATA_KEYS, XINFANG_LOOKUP_KEY   keys of the personal data at rest (see below)
 XINFANG_API_PERSONAL_PER_HOUR   petitions with unmasked personal data one API client may read an hour (default 300)
-SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
+SECRET_KEY (else DATA_DIR/secret_key, which XINFANG_SECRET_KEY_CREATE=1 makes), DEBUG, ALLOWED_HOSTS, TIME_ZONE as usual.
 XINFANG_PRODUCTION=1, XINFANG_LOGIN_*, XINFANG_SESSION_*, XINFANG_PROXY_SSL_HEADER, XINFANG_HSTS_SECONDS   the
     security section at the end (sign-in, sessions, headers, content security policy, production)
 """
@@ -23,13 +24,22 @@ from pathlib import Path
 
 import dj_database_url
 
+from xinfang.lib.secret_key import secret_key_for
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("XINFANG_DATA_DIR", BASE_DIR / "data"))
 SHARED_DATA_DIR = Path(os.environ.get("XINFANG_SHARED_DATA", BASE_DIR.parent / "shared" / "data"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
-DEBUG = os.environ.get("DEBUG", "1") == "1"
+# SECRET_KEY: the environment's; else the one kept in DATA_DIR/secret_key, which `make run`
+# (XINFANG_SECRET_KEY_CREATE=1) makes at random on its first start (not beside a SQLite database filled
+# before under the development key: its personal data would no longer open; xinfang.lib.secret_key);
+# else the public development key (tests, a bare `manage.py`). It derives the demo's personal-data keys.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
+SECRET_KEY = os.environ.get("SECRET_KEY") or secret_key_for(
+    DATA_DIR, create=os.environ.get("XINFANG_SECRET_KEY_CREATE") == "1",
+    database=None if os.environ.get("DATABASE_URL") else DATA_DIR / "xinfang.sqlite3") or DEV_SECRET_KEY
+DEBUG = os.environ.get("DEBUG", "1") == "1"  # `make run` serves with DEBUG=0
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 INSTALLED_APPS = [
@@ -58,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, also with DEBUG off (gunicorn in `make run`)
     "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP, in the security section below
     "xinfang.lib.request_input.RequestInputMiddleware",  # NUL, lone surrogates, big or unreadable bodies: 400
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -140,7 +151,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static"  # `make run` collects the static files here; WhiteNoise serves them
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "media/"
 # Attachments (附件) live under MEDIA_ROOT, which no URL serves: only the workbench's download view reads
@@ -151,6 +163,9 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("XINFANG_ATTACHMENT_MAX_MB", "20")) * 
 # Behind a reverse proxy, XINFANG_CLIENT_IP_HEADER names the header with the client's address (HTTP_X_REAL_IP).
 PORTAL_SUBMIT_RATE = os.environ.get("XINFANG_PORTAL_SUBMIT_RATE", "20/h")
 PORTAL_TRACK_RATE = os.environ.get("XINFANG_PORTAL_TRACK_RATE", "30/h")
+# The receipt of a portal submission is shown only in the browser that sent the form, for
+# XINFANG_PORTAL_RECEIPT_MINUTES (15) after sending; later, the query code and phone find the petition.
+PORTAL_RECEIPT_MINUTES = int(os.environ.get("XINFANG_PORTAL_RECEIPT_MINUTES", "15"))
 if os.environ.get("XINFANG_CLIENT_IP_HEADER"):
     RATELIMIT_IP_META_KEY = os.environ["XINFANG_CLIENT_IP_HEADER"]
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -311,7 +326,7 @@ DEFAULT_EXCEPTION_REPORTER = "xinfang.audit.redaction.RedactingExceptionReporter
 PRODUCTION = os.environ.get("XINFANG_PRODUCTION", "0") == "1"
 if PRODUCTION:
     DEBUG = False
-    if SECRET_KEY == "dev-only-insecure-key-change-me" or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured("XINFANG_PRODUCTION=1 needs SECRET_KEY: 50 or more random characters "
                                    "(python -c 'import secrets; print(secrets.token_urlsafe(50))').")
     if not os.environ.get("ALLOWED_HOSTS"):

@@ -2,6 +2,8 @@
 checks everything again (attachments by content, claims need a petitioner, the appeal windows)."""
 from __future__ import annotations
 
+import re
+import secrets
 from typing import Any
 
 from django import forms
@@ -16,6 +18,7 @@ from xinfang.petitions.models import Category, Channel, Kind, Petitioner, Satisf
 from xinfang.petitions.selectors import phone_normalise
 from xinfang.portal import selectors
 
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 PHONE_DIGITS = (7, 12)  # a landline without area code … a mobile with a leading 0 or an area code
 
 
@@ -65,7 +68,14 @@ KIND_HELP = {
 }
 
 
+def submission_token_new() -> str:
+    """The one-time token of a form shown (SubmitForm.submission): 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
 class SubmitForm(forms.Form):
+    # minted when the form is shown; a second sending of it shows the first one's receipt
+    submission = forms.CharField(widget=forms.HiddenInput, required=False)
     kind = forms.ChoiceField(label=_("kind"), choices=Kind.choices, widget=forms.RadioSelect)
     place = forms.TypedChoiceField(label=_("where did it happen"), coerce=int, widget=GroupedSelect)
     category = forms.TypedChoiceField(label=_("subject"), coerce=int, required=False, empty_value=None,
@@ -92,6 +102,8 @@ class SubmitForm(forms.Form):
         self.fields["place"].choices = [("", _("choose the township or village"))] + selectors.place_groups()
         self.fields["category"].choices = [("", _("not sure"))] + category_groups()
         self.fields["attachments"].help_text = attachments_help()
+        if not self.is_bound:
+            self.initial.setdefault("submission", submission_token_new())
 
     def kind_options(self) -> list[tuple[Any, str]]:
         """Each kind's radio button with a line saying what it is for."""
@@ -108,6 +120,14 @@ class SubmitForm(forms.Form):
         row = next((c for c in category_rows() if c.pk == pk), None) if pk else None
         # an unsaved instance carrying the primary key: enough to link the petition to it
         return Category(pk=row.pk, name=row.name, path=row.path, level=row.level) if row else None
+
+    def clean_submission(self) -> str:
+        token = self.cleaned_data["submission"]
+        if not SUBMISSION_TOKEN.fullmatch(token):  # the page is shown again with a fresh token
+            self.data = self.data.copy()
+            self.data["submission"] = submission_token_new()
+            raise forms.ValidationError(_("This page has expired: check the form and send it again."))
+        return token
 
     def clean_phone(self) -> str:
         return phone_clean(self.cleaned_data["phone"])

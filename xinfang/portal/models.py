@@ -65,3 +65,20 @@ class TrackingPhone(models.Model):
     class Meta:
         verbose_name = _("tracking phone (hashed)")
         verbose_name_plural = _("tracking phones (hashed)")
+
+
+class Submission(models.Model):
+    """One sending of the portal's form, by its one-time token (minted when the form was shown): a
+    second POST of the same token (a double click, a retry after the answer was lost) finds this row
+    instead of registering the petition again. `browser` binds the receipt to the browser that sent
+    it: an HMAC of the token and that browser's cookie (views.BROWSER_COOKIE), so that two petitions
+    sent from one browser cannot be linked by it."""
+
+    token = models.CharField(max_length=64, unique=True)
+    petition = models.OneToOneField(Petition, models.CASCADE, related_name="portal_submission")
+    browser = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("portal submission")
+        verbose_name_plural = _("portal submissions")

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from xinfang.org.models import Region, RegionLevel, Unit, UnitKind
@@ -28,7 +29,7 @@ from xinfang.petitions.crypto import lookup_digest
 from xinfang.petitions.selectors import phone_normalise
 from xinfang.petitions.services import query_code_normalise
 from xinfang.petitions.workflow import TABLE
-from xinfang.portal.models import PolicyAnswer, ReceptionDay
+from xinfang.portal.models import PolicyAnswer, ReceptionDay, Submission
 
 try:  # notices to petitioners (xinfang.notify): none shown where that app is not installed
     from xinfang.notify.selectors import notice_list_for_petitioner
@@ -103,6 +104,30 @@ def place_get(pk: int) -> Place | None:
 def phone_digest(phone: str) -> str:
     """The keyed hash under which an anonymous petitioner's tracking phone is kept (TrackingPhone)."""
     return salted_hmac("xinfang.portal.tracking-phone", phone_normalise(phone), algorithm="sha256").hexdigest()
+
+
+# ---------------------------------------------------------------- one-time tokens and receipts
+
+def submission_get(token: str) -> Submission | None:
+    """The sending of the form with this one-time token, if it was stored."""
+    return Submission.objects.filter(token=token).first() if token else None
+
+
+def submission_browser_digest(token: str, browser: str) -> str:
+    """What a Submission keeps of the browser that sent it: an HMAC of its cookie with the token."""
+    return salted_hmac("xinfang.portal.submission-browser", f"{token}:{browser}", algorithm="sha256").hexdigest()
+
+
+def receipt_state(submission: Submission, browser: str, now: dt.datetime | None = None) -> str:
+    """Whether the receipt of `submission` may be shown to the browser with cookie `browser`: "shown";
+    "elsewhere" (another browser: it learns nothing); "expired" (the same browser, more than
+    settings.PORTAL_RECEIPT_MINUTES after sending)."""
+    if not browser or not constant_time_compare(submission.browser,
+                                                submission_browser_digest(submission.token, browser)):
+        return "elsewhere"
+    if (now or timezone.now()) - submission.at > dt.timedelta(minutes=settings.PORTAL_RECEIPT_MINUTES):
+        return "expired"
+    return "shown"
 
 
 def petition_find_for_petitioner(code: str, phone: str) -> int | None:

@@ -7,11 +7,12 @@ gets the same "not found" page as one that does not exist.
 """
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,13 +27,12 @@ from xinfang.petitions import services as petition_services
 from xinfang.petitions.models import DeadlineKind, Petition
 from xinfang.petitions.services import WorkflowError, query_code_display
 from xinfang.portal import selectors, services
-from xinfang.portal.forms import AppealForm, EvaluateForm, SubmitForm, TrackForm
+from xinfang.portal.forms import SUBMISSION_TOKEN, AppealForm, EvaluateForm, SubmitForm, TrackForm
 from xinfang.portal.limits import SUBMIT, TRACK, post_limited
 
 SESSION_KEY = "portal.petitions"
 SESSION_MAX = 20  # petitions one browser remembers
-RECEIPT_SALT = "xinfang.portal.receipt"
-RECEIPT_MAX_AGE = 3600  # seconds the receipt's address works
+BROWSER_COOKIE = "xinfang_portal"  # binds a receipt to the browser that sent the form (_browser)
 APPEAL_LABELS = {"request_review": gettext_lazy("Ask for a review"),
                  "request_reexamination": gettext_lazy("Ask for a reexamination")}
 assert set(APPEAL_LABELS) == set(selectors.APPEAL_WINDOWS)
@@ -65,36 +65,69 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", periods)
 
 
+def _browser(request: HttpRequest) -> str:
+    """This browser's portal cookie (BROWSER_COOKIE), made now if it has none yet: what binds a
+    receipt to the browser that sent the form. A cookie of the browser session (gone when the browser
+    closes), not the Django session: showing the form writes nothing to the database."""
+    value = request.COOKIES.get(BROWSER_COOKIE, "")
+    if not SUBMISSION_TOKEN.fullmatch(value):
+        value = getattr(request, "_portal_browser", "") or secrets.token_urlsafe(32)
+        request._portal_browser = value  # type: ignore[attr-defined]
+    return value
+
+
+def _with_browser(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Give the browser its cookie if `_browser` made it in this request."""
+    value = getattr(request, "_portal_browser", "")
+    if value:
+        response.set_cookie(BROWSER_COOKIE, value, path="/portal/", secure=settings.SESSION_COOKIE_SECURE,
+                            httponly=True, samesite="Lax")
+    return response
+
+
+def _unavailable(request: HttpRequest, reason: str, status: int) -> HttpResponse:
+    """The receipt is not shown here: a plain page that says why and nothing of the petition."""
+    return render(request, "portal/receipt_unavailable.html", {"reason": reason}, status=status)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @post_limited(SUBMIT)
 def submit(request: HttpRequest) -> HttpResponse:
+    """The form, with a one-time token: sending it again (a double click, a retry after the answer
+    was lost) stores nothing more and leads to the first sending's receipt."""
+    browser = _browser(request)
     form = SubmitForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            petition = services.petition_submit(**form.service_kwargs(request.headers.get("User-Agent", "")))
+            sent = services.petition_submit_once(token=form.cleaned_data["submission"], browser=browser,
+                                                 **form.service_kwargs(request.headers.get("User-Agent", "")))
         except petition_services.AttachmentError as e:
             form.add_error("attachments", str(e))
         except WorkflowError as e:
             form.add_error(None, str(e))
-        else:  # the receipt's address carries the petition, signed: no session write in this request
-            return redirect("portal:receipt", token=signing.dumps(petition.pk, salt=RECEIPT_SALT))
+        else:
+            if selectors.receipt_state(sent, browser) == "elsewhere":
+                return _with_browser(request, _unavailable(request, "sent_elsewhere", 409))
+            return _with_browser(request, redirect("portal:receipt", token=sent.token))
     status = 400 if request.method == "POST" else 200
-    return render(request, "portal/submit.html", {"form": form}, status=status)
+    return _with_browser(request, render(request, "portal/submit.html", {"form": form}, status=status))
 
 
 @never_cache
 @require_GET
 def receipt(request: HttpRequest, token: str) -> HttpResponse:
-    """The receipt of a petition just submitted (its address is valid for RECEIPT_MAX_AGE); from
-    here on this browser may see the petition."""
-    try:
-        pk = signing.loads(token, salt=RECEIPT_SALT, max_age=RECEIPT_MAX_AGE)
-    except signing.BadSignature:
+    """The receipt of a petition just submitted, only in the browser that sent it and for
+    settings.PORTAL_RECEIPT_MINUTES; from here on this browser may see the petition."""
+    sent = selectors.submission_get(token)
+    if sent is None:
         return _not_found(request)
-    _remember(request, pk)
+    state = selectors.receipt_state(sent, request.COOKIES.get(BROWSER_COOKIE, ""))
+    if state != "shown":
+        return _unavailable(request, state, 403 if state == "elsewhere" else 410)
+    _remember(request, sent.petition_id)
     petition = (Petition.objects.select_related("registering_unit", "region", "category")
-                .prefetch_related("attachments", "deadlines").get(pk=pk))
+                .prefetch_related("attachments", "deadlines").get(pk=sent.petition_id))
     intake = next((d for d in petition.deadlines.all() if d.kind == DeadlineKind.INTAKE), None)
     return render(request, "portal/receipt.html", {
         "petition": petition, "query_code": query_code_display(petition.query_code), "intake": intake,
