@@ -12,6 +12,7 @@ next size in the same database, measures again, and reports whether the query co
 
 bench/run.py calls `api_measure` on its own database (one size). The last line of stdout is JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,12 @@ from bench.run import prepare_database  # noqa: E402
 REQUESTS = [
     ("list, first page", "bureau", "/api/petitions", {"limit": PAGE}),
     ("list, first page", "town", "/api/petitions", {"limit": PAGE}),
-    ("list, accepted claims in a township", "bureau", "/api/petitions",
-     {"limit": PAGE, "state": "accepted", "kind": "claim", "region": "{town}"}),
+    (
+        "list, accepted claims in a township",
+        "bureau",
+        "/api/petitions",
+        {"limit": PAGE, "state": "accepted", "kind": "claim", "region": "{town}"},
+    ),
     (f"list, page {DEEP_PAGES + 1} by cursor", "bureau", "/api/petitions", {"limit": PAGE, "cursor": "{cursor}"}),
     ("list, received in the last 30 days", "town", "/api/petitions", {"limit": PAGE, "received_from": "{month_ago}"}),
     ("open311 GET requests (90 days, ≤1000)", "town", "/api/open311/v2/requests.json", {}),
@@ -48,9 +53,11 @@ def clients_prepare() -> dict[str, str]:
     from xinfang.api.services import api_client_create, api_client_token_rotate
     from xinfang.org.models import User
 
-    wanted = {"bureau": ("bureau", [Scope.PETITIONS_READ, Scope.PETITIONS_WRITE]),
-              "town": ("town_handler", [Scope.PETITIONS_READ, Scope.PETITIONS_WRITE]),
-              "leader": ("leader", [Scope.STATISTICS_READ])}
+    wanted = {
+        "bureau": ("bureau", [Scope.PETITIONS_READ, Scope.PETITIONS_WRITE]),
+        "town": ("town_handler", [Scope.PETITIONS_READ, Scope.PETITIONS_WRITE]),
+        "leader": ("leader", [Scope.STATISTICS_READ]),
+    }
     tokens = {}
     for key, (username, scopes) in wanted.items():
         demo = User.objects.get(username=username)
@@ -77,8 +84,11 @@ def _request_measure(token: str, url: str, params: dict, runs: int) -> dict:
         body = send().json()
     queries = len(ctx.captured_queries)
     median, p95 = time_ms(send, runs)
-    rows = len(body["items"]) if isinstance(body, dict) and "items" in body else (
-        len(body) if isinstance(body, list) else len(body.get("rows", [])))
+    rows = (
+        len(body["items"])
+        if isinstance(body, dict) and "items" in body
+        else (len(body) if isinstance(body, list) else len(body.get("rows", [])))
+    )
     return {"queries": queries, "median_ms": median, "p95_ms": p95, "rows": rows}
 
 
@@ -110,18 +120,23 @@ def api_measure(runs: int = 30) -> list[dict]:
     request_finished.disconnect(close_old_connections)
     tokens = clients_prepare()
     total = Petition.objects.count()
-    values = {"town": User.objects.select_related("unit__region").get(username="town_handler").unit.region.code,
-              "cursor": _deep_cursor(tokens["bureau"]),
-              "month_ago": (timezone.localdate() - dt.timedelta(days=30)).isoformat()}
+    values = {
+        "town": User.objects.select_related("unit__region").get(username="town_handler").unit.region.code,
+        "cursor": _deep_cursor(tokens["bureau"]),
+        "month_ago": (timezone.localdate() - dt.timedelta(days=30)).isoformat(),
+    }
     results = []
     for label, who, url, params in REQUESTS:
         filled = {k: str(v).format(**values) for k, v in params.items()}
         if "None" in filled.values():
             continue
         row = {"what": label, "client": who, "url": url, "params": filled, "petitions": total} | _request_measure(
-            tokens[who], url, filled, runs)
-        say(f"{total:>9,} petitions  {label:40} {who:7} {row['queries']:2} queries  {row['rows']:4} rows  "
-            f"median {row['median_ms']:8.2f} ms  p95 {row['p95_ms']:8.2f} ms")
+            tokens[who], url, filled, runs
+        )
+        say(
+            f"{total:>9,} petitions  {label:40} {who:7} {row['queries']:2} queries  {row['rows']:4} rows  "
+            f"median {row['median_ms']:8.2f} ms  p95 {row['p95_ms']:8.2f} ms"
+        )
         results.append(row)
     return results
 
@@ -156,8 +171,17 @@ def main() -> None:
     counts = {size: [(r["what"], r["client"], r["queries"]) for r in rows] for size, rows in by_size.items()}
     same = len({tuple(c) for c in counts.values()}) == 1
     say("query counts the same at every size:", same)
-    print(json.dumps({"database": connection.vendor, "sizes": sizes, "same_queries_at_every_size": same,
-                      "api": {str(size): rows for size, rows in by_size.items()}}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "database": connection.vendor,
+                "sizes": sizes,
+                "same_queries_at_every_size": same,
+                "api": {str(size): rows for size, rows in by_size.items()},
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ one UPDATE (decisions and deadlines follow their petition's unit). A database th
 petitions and the units is reused as it is. Progress on stderr; the last line of stdout is JSON.
 bench/run.py calls assessment_measure() on its own database at the end.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,14 @@ def ranked_units_make(total: int) -> list[int]:
         new = []
         for i in range(total - have):
             if i % 3:
-                new.append(Unit(name=f"基准{i}镇人民政府", kind=UnitKind.TOWNSHIP_OFFICE, region=towns[i % len(towns)],
-                                parent=gov))
+                new.append(
+                    Unit(
+                        name=f"基准{i}镇人民政府",
+                        kind=UnitKind.TOWNSHIP_OFFICE,
+                        region=towns[i % len(towns)],
+                        parent=gov,
+                    )
+                )
             else:
                 new.append(Unit(name=f"县基准{i}局", kind=UnitKind.DEPARTMENT, region=county, parent=gov))
         Unit.objects.bulk_create(new, batch_size=1000)
@@ -79,8 +86,10 @@ def petitions_spread(unit_ids: list[int]) -> None:
         cur.executemany(f"INSERT INTO {MAP_TABLE} (idx, unit_id) VALUES (%s, %s)", list(enumerate(unit_ids)))
         cur.execute(f"UPDATE {p} SET owner_unit_id = (SELECT m.unit_id FROM {MAP_TABLE} m WHERE m.idx = {p}.id % {n})")
         cur.execute(f"UPDATE {d} SET unit_id = (SELECT owner_unit_id FROM {p} WHERE {p}.id = {d}.petition_id)")
-        cur.execute(f"UPDATE {dl} SET unit_id = (SELECT owner_unit_id FROM {p} WHERE {p}.id = {dl}.petition_id) "
-                    "WHERE unit_id IS NOT NULL")
+        cur.execute(
+            f"UPDATE {dl} SET unit_id = (SELECT owner_unit_id FROM {p} WHERE {p}.id = {dl}.petition_id) "
+            "WHERE unit_id IS NOT NULL"
+        )
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
 
@@ -95,8 +104,9 @@ def _busy_month():
     from xinfang.petitions.models import Petition
 
     this = month_start(timezone.localdate())
-    months = (Petition.objects.annotate(m=TruncMonth("received_at")).values("m").annotate(n=Count("pk"))
-              .order_by("-n")[:3])
+    months = (
+        Petition.objects.annotate(m=TruncMonth("received_at")).values("m").annotate(n=Count("pk")).order_by("-n")[:3]
+    )
     for row in months:
         m = month_start(row["m"].date() if hasattr(row["m"], "date") else row["m"])
         if m < this:
@@ -141,19 +151,29 @@ def assessment_measure(runs: int = RUNS) -> dict:
     close_s = time.perf_counter() - t
     published = request_measure(leader, url, runs=runs, budget=(10, 100))
     say(f"close {close_s:.2f} s, {result.units} units ranked; ranking (published): {published}")
-    explanation = request_measure(leader, f"/assessment/unit/{unit_ids[0]}/{month:%Y-%m}/", runs=runs,
-                                  budget=(10, 100))
-    export = request_measure(leader, f"/assessment/ranking/export.xlsx?month={month:%Y-%m}", runs=max(3, runs // 5),
-                             budget=(10, 1000))
+    explanation = request_measure(leader, f"/assessment/unit/{unit_ids[0]}/{month:%Y-%m}/", runs=runs, budget=(10, 100))
+    export = request_measure(
+        leader, f"/assessment/ranking/export.xlsx?month={month:%Y-%m}", runs=max(3, runs // 5), budget=(10, 1000)
+    )
     from bench.dashboard import dashboard_measure, quarter_rebuild
 
     quarter_rebuild(month)
     dashboard = dashboard_measure(month, runs)
-    return {"month": f"{month:%Y-%m}", "month_petitions": received, "ranked_units": result.units,
-            "rebuild_seconds": round(rebuild_s, 2), "rebuild_rows": rows, "rebuild_within_budget": rebuild_s <= 60,
-            "close_seconds": round(close_s, 2), "rules_fired": {k: len(v) for k, v in result.fired.items()},
-            "ranking_provisional": provisional, "ranking_published": published,
-            "explanation": explanation, "export_xlsx": export, "dashboard": dashboard}
+    return {
+        "month": f"{month:%Y-%m}",
+        "month_petitions": received,
+        "ranked_units": result.units,
+        "rebuild_seconds": round(rebuild_s, 2),
+        "rebuild_rows": rows,
+        "rebuild_within_budget": rebuild_s <= 60,
+        "close_seconds": round(close_s, 2),
+        "rules_fired": {k: len(v) for k, v in result.fired.items()},
+        "ranking_provisional": provisional,
+        "ranking_published": published,
+        "explanation": explanation,
+        "export_xlsx": export,
+        "dashboard": dashboard,
+    }
 
 
 def main() -> None:
@@ -183,8 +203,7 @@ def main() -> None:
         say(f"generated {gen.count} petitions ({HISTORY}) in {gen.seconds:.1f} s")
     else:
         say(f"reusing {have} petitions")
-    out = {"database": connection.vendor, "where": where, "petitions": Petition.objects.count(),
-           **assessment_measure()}
+    out = {"database": connection.vendor, "where": where, "petitions": Petition.objects.count(), **assessment_measure()}
     print(json.dumps(out, ensure_ascii=False, default=str))
 
 

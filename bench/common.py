@@ -1,4 +1,5 @@
 """What the page benchmarks share: progress lines on stderr and timing of a call."""
+
 from __future__ import annotations
 
 import statistics
@@ -22,8 +23,15 @@ def time_ms(call: Callable[[], object], runs: int) -> tuple[float, float]:
     return round(statistics.median(times), 2), round(times[max(0, int(len(times) * 0.95) - 1)], 2)
 
 
-def request_measure(user, url: str, *, runs: int, budget: tuple[int, float],
-                    data: Callable[[], dict] | dict | None = None, params: dict | None = None) -> dict:
+def request_measure(
+    user,
+    url: str,
+    *,
+    runs: int,
+    budget: tuple[int, float],
+    data: Callable[[], dict] | dict | None = None,
+    params: dict | None = None,
+) -> dict:
     """SQL queries of one request of `url` as `user` (GET, or POST of `data`), and the median and p95
     ms of `runs` more, against `budget` (max queries, max median ms). The first request is not
     counted: it loads the in-memory tables and the session cache."""
@@ -45,5 +53,10 @@ def request_measure(user, url: str, *, runs: int, budget: tuple[int, float],
         send()
     queries = len(ctx.captured_queries)  # read now: later requests can empty the log it reads
     median, p95 = time_ms(send, runs)
-    return {"user": user.username, "queries": queries, "median_ms": median, "p95_ms": p95,
-            "within_budget": queries <= budget[0] and median <= budget[1]}
+    return {
+        "user": user.username,
+        "queries": queries,
+        "median_ms": median,
+        "p95_ms": p95,
+        "within_budget": queries <= budget[0] and median <= budget[1],
+    }

@@ -11,6 +11,7 @@ errors), p50/p95/p99 milliseconds; then whether the petitions stored are exactly
 (none lost, none doubled). The last line of stdout is one JSON object with the figures. The database
 is data/bench_concurrency/ (recreated each run). Rate limits are raised for the run.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -71,8 +72,10 @@ class Browser:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
     def send(self, method: str, path: str, body: dict | None = None) -> tuple[int | str, str, str]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-                   "User-Agent": "Mozilla/5.0 (Linux; Android 14) Mobile bench"}
+        headers = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "User-Agent": "Mozilla/5.0 (Linux; Android 14) Mobile bench",
+        }
         data = None
         if body is not None:
             data = urlencode(body).encode()
@@ -100,10 +103,20 @@ class Browser:
         if status != 200:
             return
         token = TOKEN.search(page).group(1)
-        form = {"csrfmiddlewaretoken": CSRF.search(page).group(1), "submission": token, "kind": "claim",
-                "place": PLACE.search(page).group(1), "category": "", "title": f"拖欠工资（并发测试 {n}）",
-                "content": "某建筑公司拖欠农民工工资三个月，请求督促支付。", "accused_name": "",
-                "name": "测试人甲", "phone": "10000000000", "email": "", "address": ""}
+        form = {
+            "csrfmiddlewaretoken": CSRF.search(page).group(1),
+            "submission": token,
+            "kind": "claim",
+            "place": PLACE.search(page).group(1),
+            "category": "",
+            "title": f"拖欠工资（并发测试 {n}）",
+            "content": "某建筑公司拖欠农民工工资三个月，请求督促支付。",
+            "accused_name": "",
+            "name": "测试人甲",
+            "phone": "10000000000",
+            "email": "",
+            "address": "",
+        }
         status, _, receipt = self.send("POST", "/portal/submit/", form)
         if status != 302:
             return
@@ -129,14 +142,24 @@ def prepare(env: dict[str, str]) -> None:
     FOLDER.mkdir(parents=True, exist_ok=True)
     manage = [sys.executable, str(BASE / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
-    subprocess.run([*manage, "load_demo", "--petitions", str(PETITIONS), "-v0"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*manage, "load_demo", "--petitions", str(PETITIONS), "-v0"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen:
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--config", "python:xinfang.serve",
-                               "--access-logfile", "/dev/null", "xinfang.wsgi"],
-                              env=env | {"XINFANG_BIND": f"127.0.0.1:{port}"}, cwd=BASE)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            "python:xinfang.serve",
+            "--access-logfile",
+            "/dev/null",
+            "xinfang.wsgi",
+        ],
+        env=env | {"XINFANG_BIND": f"127.0.0.1:{port}"},
+        cwd=BASE,
+    )
     for _ in range(600):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
@@ -162,12 +185,19 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
-    env |= {"XINFANG_DATA_DIR": str(FOLDER), "DEBUG": "0", "DJANGO_SETTINGS_MODULE": "xinfang.settings",
-            "XINFANG_SECRET_KEY_CREATE": "1", "XINFANG_PORTAL_SUBMIT_RATE": "1000000/m",
-            "XINFANG_PORTAL_TRACK_RATE": "1000000/m"}
+    env |= {
+        "XINFANG_DATA_DIR": str(FOLDER),
+        "DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "xinfang.settings",
+        "XINFANG_SECRET_KEY_CREATE": "1",
+        "XINFANG_PORTAL_SUBMIT_RATE": "1000000/m",
+        "XINFANG_PORTAL_TRACK_RATE": "1000000/m",
+    }
     say(f"scratch SQLite database in {FOLDER}, demo county with {PETITIONS} petitions")
     prepare(env)
-    before = sqlite3.connect(FOLDER / "xinfang.sqlite3").execute("SELECT COUNT(*) FROM petitions_petition").fetchone()[0]
+    before = (
+        sqlite3.connect(FOLDER / "xinfang.sqlite3").execute("SELECT COUNT(*) FROM petitions_petition").fetchone()[0]
+    )
     port = free_port()
     server = serve(env, port)
     tally = Tally()
@@ -189,24 +219,35 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
-    stored = sqlite3.connect(FOLDER / "xinfang.sqlite3").execute(
-        "SELECT COUNT(*) FROM petitions_petition").fetchone()[0] - before
+    stored = (
+        sqlite3.connect(FOLDER / "xinfang.sqlite3").execute("SELECT COUNT(*) FROM petitions_petition").fetchone()[0]
+        - before
+    )
     requests = sum(tally.statuses.values())
     errors = {str(k): v for k, v in tally.statuses.items() if k not in (200, 302)}
     figures = {
-        "clients": CLIENTS, "submissions_per_client": SUBMISSIONS, "server": "gunicorn gthread 2×8, SQLite WAL",
-        "seconds": round(seconds, 1), "requests": requests, "requests_per_s": round(requests / seconds, 1),
-        "errors_by_status": errors, "all": percentiles(tally.all_ms),
-        "posts": sum(tally.post_statuses.values()), "post_errors_by_status":
-            {str(k): v for k, v in tally.post_statuses.items() if k != 302}, "post": percentiles(tally.post_ms),
-        "forms_accepted": len(tally.tokens), "petitions_stored": stored,
+        "clients": CLIENTS,
+        "submissions_per_client": SUBMISSIONS,
+        "server": "gunicorn gthread 2×8, SQLite WAL",
+        "seconds": round(seconds, 1),
+        "requests": requests,
+        "requests_per_s": round(requests / seconds, 1),
+        "errors_by_status": errors,
+        "all": percentiles(tally.all_ms),
+        "posts": sum(tally.post_statuses.values()),
+        "post_errors_by_status": {str(k): v for k, v in tally.post_statuses.items() if k != 302},
+        "post": percentiles(tally.post_ms),
+        "forms_accepted": len(tally.tokens),
+        "petitions_stored": stored,
         "double_submits_with_another_receipt": tally.doubled_differently,
     }
     say(f"{requests} requests in {seconds:.1f} s ({figures['requests_per_s']}/s); errors {errors or 'none'}")
     say(f"all requests {figures['all']}")
     say(f"{figures['posts']} POSTs {figures['post']}; errors {figures['post_errors_by_status'] or 'none'}")
-    say(f"{len(tally.tokens)} forms accepted, {stored} petitions stored, "
-        f"{tally.doubled_differently} double submits led elsewhere")
+    say(
+        f"{len(tally.tokens)} forms accepted, {stored} petitions stored, "
+        f"{tally.doubled_differently} double submits led elsewhere"
+    )
     print(json.dumps(figures, ensure_ascii=False))
 
 

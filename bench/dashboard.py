@@ -7,6 +7,7 @@ with a RequestFactory request (no session row).
     python bench/dashboard.py [YYYY-MM]     # default: the latest month with daily facts
 The last line of stdout is JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,10 @@ def dashboard_measure(month, runs: int = RUNS) -> dict:
     leader = User.objects.filter(role=Role.LEADER, unit__region__level=3).order_by("pk").first()
     quarter = f"{month:%Y}-Q{(month.month - 1) // 3 + 1}"
     out: dict = {"user": f"{leader.username} ({leader.unit.name})"}
-    for name, params in (("month", {"period": "month", "month": f"{month:%Y-%m}"}),
-                         ("quarter", {"period": "quarter", "quarter": quarter})):
+    for name, params in (
+        ("month", {"period": "month", "month": f"{month:%Y-%m}"}),
+        ("quarter", {"period": "quarter", "quarter": quarter}),
+    ):
         times, queries = [], 0
         for i in range(runs + 1):
             request = RequestFactory().get("/dashboard/", params)
@@ -66,9 +69,13 @@ def dashboard_measure(month, runs: int = RUNS) -> dict:
                 queries = len(ctx.captured_queries)
         times.sort()
         median = round(statistics.median(times), 1)
-        out[name] = {"params": params, "queries": queries, "median_ms": median,
-                     "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
-                     "within_budget": queries <= 10 and median <= 100}
+        out[name] = {
+            "params": params,
+            "queries": queries,
+            "median_ms": median,
+            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
+            "within_budget": queries <= 10 and median <= 100,
+        }
         say(f"dashboard {name}: {queries} queries, median {median} ms")
     return out
 
@@ -90,8 +97,12 @@ def main() -> None:
     latest = DailyFact.objects.aggregate(d=Max("day"))["d"]
     month = dt.datetime.strptime(sys.argv[1], "%Y-%m").date() if len(sys.argv) > 1 else latest.replace(day=1)
     quarter_rebuild(month)
-    out = {"petitions": Petition.objects.count(), "daily_fact_rows": DailyFact.objects.count(),
-           "place_month_rows": PlaceMonth.objects.count(), **dashboard_measure(month)}
+    out = {
+        "petitions": Petition.objects.count(),
+        "daily_fact_rows": DailyFact.objects.count(),
+        "place_month_rows": PlaceMonth.objects.count(),
+        **dashboard_measure(month),
+    }
     print(json.dumps(out, ensure_ascii=False))
 
 

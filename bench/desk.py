@@ -7,6 +7,7 @@ Budgets (the desk's issue): registration POST ≤ 12 queries, median ≤ 30 ms; 
 while the clerk types, so the same budget is applied to them. Each registration run adds a petition
 and a file under MEDIA_ROOT: run it on a copy, not on a database that matters.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,8 @@ from bench.common import request_measure, say  # noqa: E402
 
 def desk_measure(runs: int = 30) -> list[dict]:
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
     from django.utils import timezone
 
     from xinfang.org.models import User
@@ -33,20 +36,20 @@ def desk_measure(runs: int = 30) -> list[dict]:
     from xinfang.petitions.selectors import petition_list_for
     from xinfang.workbench.forms import place_choices
 
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
     # one connection for the whole run, as a server keeps it (CONN_MAX_AGE), so that the queries
     # of a request are counted and each request is not charged for opening the database
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     results: list[dict] = []
 
-    def measure(label: str, user: User, url: str, data: Callable[[], dict] | None = None,
-                params: dict | None = None) -> dict:
+    def measure(
+        label: str, user: User, url: str, data: Callable[[], dict] | None = None, params: dict | None = None
+    ) -> dict:
         row = {"what": label} | request_measure(user, url, runs=runs, budget=BUDGET, data=data, params=params)
-        say(f"{label:46} {user.username:14} {row['queries']:2} queries  median {row['median_ms']:7.2f} ms  "
-            f"p95 {row['p95_ms']:7.2f} ms  {'ok' if row['within_budget'] else 'OVER BUDGET'}")
+        say(
+            f"{label:46} {user.username:14} {row['queries']:2} queries  median {row['median_ms']:7.2f} ms  "
+            f"p95 {row['p95_ms']:7.2f} ms  {'ok' if row['within_budget'] else 'OVER BUDGET'}"
+        )
         results.append(row)
         return row
 
@@ -56,39 +59,76 @@ def desk_measure(runs: int = 30) -> list[dict]:
     # the most frequent petitioner name, phone and a title/content of a recent petition in a village
     for name in ("bureau", "clerk", "town_handler"):
         user = users[name]
-        party = (PetitionParty.objects.filter(petition__in=petition_list_for(user).order_by("-pk")[:1])
-                 .select_related("petitioner").first())
+        party = (
+            PetitionParty.objects.filter(petition__in=petition_list_for(user).order_by("-pk")[:1])
+            .select_related("petitioner")
+            .first()
+        )
         if party is None:
             continue
         person = party.petitioner
         measure("lookup by name", user, "/register/lookup", params={"name": person.name})
         measure("lookup by phone", user, "/register/lookup", params={"phone": person.phone})
-        measure("lookup by ID number (none matches)", user, "/register/lookup",
-                params={"id_number": "990121199001011234"})
-        measure("lookup by all three", user, "/register/lookup",
-                params={"name": person.name, "phone": person.phone, "id_number": "990121199001011234"})
-        recent = (petition_list_for(user).filter(region__level=5).select_related("region__parent")
-                  .order_by("-received_at").first())
+        measure(
+            "lookup by ID number (none matches)", user, "/register/lookup", params={"id_number": "990121199001011234"}
+        )
+        measure(
+            "lookup by all three",
+            user,
+            "/register/lookup",
+            params={"name": person.name, "phone": person.phone, "id_number": "990121199001011234"},
+        )
+        recent = (
+            petition_list_for(user)
+            .filter(region__level=5)
+            .select_related("region__parent")
+            .order_by("-received_at")
+            .first()
+        )
         if recent is not None:
             place = f"{recent.region.parent.name} · {recent.region.name}"
-            measure("same-matter panel", user, "/register/similar",
-                    params={"title": recent.title, "content": recent.content[:400], "place": place})
-            measure("same-matter panel, petitioner chosen", user, "/register/similar",
-                    params={"title": recent.title, "content": recent.content[:400], "place": place,
-                            "petitioner_id": str(person.pk)})
+            measure(
+                "same-matter panel",
+                user,
+                "/register/similar",
+                params={"title": recent.title, "content": recent.content[:400], "place": place},
+            )
+            measure(
+                "same-matter panel, petitioner chosen",
+                user,
+                "/register/similar",
+                params={
+                    "title": recent.title,
+                    "content": recent.content[:400],
+                    "place": place,
+                    "petitioner_id": str(person.pk),
+                },
+            )
 
     clerk = users["clerk"]
     place = next(label for label in place_choices(clerk) if " · " in label)
     now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    scan = (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-            + b"%" * 200_000)
+    scan = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n" + b"%" * 200_000
 
     def form() -> dict:
-        return {"channel": "visit", "kind": "claim", "category": "", "place": place, "title": "拖欠工资",
-                "content": "某建筑公司拖欠农民工工资三个月，请求督促支付。", "received_at": now, "priority": "0",
-                "name": "测试人甲", "phone": "10000000000", "id_number": "", "address": "", "headcount": "1",
-                "accused_unit": "", "accused_name": "",
-                "attachments": [SimpleUploadedFile("来信扫描.pdf", scan, content_type="application/pdf")]}
+        return {
+            "channel": "visit",
+            "kind": "claim",
+            "category": "",
+            "place": place,
+            "title": "拖欠工资",
+            "content": "某建筑公司拖欠农民工工资三个月，请求督促支付。",
+            "received_at": now,
+            "priority": "0",
+            "name": "测试人甲",
+            "phone": "10000000000",
+            "id_number": "",
+            "address": "",
+            "headcount": "1",
+            "accused_unit": "",
+            "accused_name": "",
+            "attachments": [SimpleUploadedFile("来信扫描.pdf", scan, content_type="application/pdf")],
+        }
 
     measure("registration POST (one petitioner, one 200 KB PDF)", clerk, "/register/", data=form)
     return results

@@ -6,6 +6,7 @@ database with the demo county (`XINFANG_DATA_DIR=... python bench/pages.py`). Bu
 registration POST ≤ 12 queries and median ≤ 30 ms; queue pages and the petition page ≤ 10 queries
 and median ≤ 50 ms; Chinese full-text search median ≤ 200 ms.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,13 @@ from pathlib import Path
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE))
 
-BUDGETS = {"register": (12, 30.0), "queue": (10, 50.0), "petition": (10, 50.0), "search": (10, 200.0),
-           "home": (10, 50.0)}
+BUDGETS = {
+    "register": (12, 30.0),
+    "queue": (10, 50.0),
+    "petition": (10, 50.0),
+    "search": (10, 200.0),
+    "home": (10, 50.0),
+}
 
 
 from bench.common import request_measure, say  # noqa: E402
@@ -36,14 +42,21 @@ def pages_measure(runs: int = 30) -> list[dict]:
 
     def measure(kind: str, label: str, user: User, url: str, data: dict | None = None) -> dict:
         row = {"page": kind, "what": label, "url": url} | request_measure(
-            user, url, runs=runs, budget=BUDGETS[kind], data=data)
-        say(f"{kind:9} {label:44} {user.username:14} {row['queries']:2} queries  median {row['median_ms']:7.2f} ms  "
-            f"p95 {row['p95_ms']:7.2f} ms  {'ok' if row['within_budget'] else 'OVER BUDGET'}")
+            user, url, runs=runs, budget=BUDGETS[kind], data=data
+        )
+        say(
+            f"{kind:9} {label:44} {user.username:14} {row['queries']:2} queries  median {row['median_ms']:7.2f} ms  "
+            f"p95 {row['p95_ms']:7.2f} ms  {'ok' if row['within_budget'] else 'OVER BUDGET'}"
+        )
         results.append(row)
         return row
 
-    users = {u.username: u for u in User.objects.filter(
-        username__in=["clerk", "bureau", "leader", "supervisor", "town_handler", "dept_handler", "village_handler"])}
+    users = {
+        u.username: u
+        for u in User.objects.filter(
+            username__in=["clerk", "bureau", "leader", "supervisor", "town_handler", "dept_handler", "village_handler"]
+        )
+    }
 
     for name in ("clerk", "town_handler", "leader"):
         measure("home", "home page (tab counts)", users[name], "/")
@@ -81,10 +94,23 @@ def pages_measure(runs: int = 30) -> list[dict]:
     clerk = users["clerk"]
     place = next(iter(place_choices(clerk)))
     now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    form = {"channel": "visit", "kind": "claim", "category": "", "place": place, "title": "拖欠工资",
-            "content": "某建筑公司拖欠农民工工资三个月，请求督促支付。", "received_at": now, "priority": "0",
-            "name": "测试人甲", "phone": "10000000000", "id_number": "", "address": "", "headcount": "1",
-            "accused_unit": "", "accused_name": ""}
+    form = {
+        "channel": "visit",
+        "kind": "claim",
+        "category": "",
+        "place": place,
+        "title": "拖欠工资",
+        "content": "某建筑公司拖欠农民工工资三个月，请求督促支付。",
+        "received_at": now,
+        "priority": "0",
+        "name": "测试人甲",
+        "phone": "10000000000",
+        "id_number": "",
+        "address": "",
+        "headcount": "1",
+        "accused_unit": "",
+        "accused_name": "",
+    }
     before = Petition.objects.count()
     measure("register", "registration POST (one petitioner)", clerk, "/register/", form)
     made = Petition.objects.count() - before

@@ -13,6 +13,7 @@ table: `XINFANG_DATA_DIR=/tmp/xf python bench/repeats.py` on databases of two si
 
 Progress goes to stderr; the last line of stdout is one JSON object.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,12 @@ def repeats_measure(runs: int = 3) -> list[dict]:
     from xinfang.petitions.models import Petition, PetitionParty
 
     # the latest petition of each village, with its first petitioner
-    latest = (Petition.objects.filter(region__level=RegionLevel.VILLAGE).values("region_id")
-              .annotate(last=Max("pk")).values_list("last", flat=True))
+    latest = (
+        Petition.objects.filter(region__level=RegionLevel.VILLAGE)
+        .values("region_id")
+        .annotate(last=Max("pk"))
+        .values_list("last", flat=True)
+    )
     sample = list(Petition.objects.filter(pk__in=list(latest)).select_related("region").order_by("pk"))
     party = dict(PetitionParty.objects.filter(petition__in=sample).values_list("petition_id", "petitioner"))
     people = {p.pk: p for p in similar.Petitioner.objects.filter(pk__in=party.values())}
@@ -61,8 +66,10 @@ def repeats_measure(runs: int = 3) -> list[dict]:
             continue
 
         def ask(p: Petition):
-            return similar.similar_petitions_for(user, title=p.title, content=p.content, region=p.region,
-                                                 petitioner=people.get(party.get(p.pk)))
+            return similar.similar_petitions_for(
+                user, title=p.title, content=p.content, region=p.region, petitioner=people.get(party.get(p.pk))
+            )
+
         for p in sample:  # warm-up: the database pages and the jieba-free code paths
             ask(p)
         wall, cpu, queries, candidates, found = [], [], [], [], 0
@@ -78,16 +85,24 @@ def repeats_measure(runs: int = 3) -> list[dict]:
             queries.append(len(ctx.captured_queries))
             places, mine = similar.candidate_ids(p.region, people.get(party.get(p.pk)))
             candidates.append(len(places | mine))
-        row = {"user": username, "petitions": count, "lookups": len(wall),
-               "median_ms": round(statistics.median(wall), 2), "p95_ms": _percentile(wall, 0.95),
-               "cpu_median_ms": round(statistics.median(cpu), 2),
-               "queries_max": max(queries), "candidates_max": max(candidates),
-               "listed_per_lookup": round(found / len(wall), 2)}
+        row = {
+            "user": username,
+            "petitions": count,
+            "lookups": len(wall),
+            "median_ms": round(statistics.median(wall), 2),
+            "p95_ms": _percentile(wall, 0.95),
+            "cpu_median_ms": round(statistics.median(cpu), 2),
+            "queries_max": max(queries),
+            "candidates_max": max(candidates),
+            "listed_per_lookup": round(found / len(wall), 2),
+        }
         row["within_budget"] = row["median_ms"] <= BUDGET_MS
-        say(f"same-matter lookup {username:13} median {row['median_ms']:6.2f} ms "
+        say(
+            f"same-matter lookup {username:13} median {row['median_ms']:6.2f} ms "
             f"(CPU {row['cpu_median_ms']:6.2f}) p95 {row['p95_ms']:6.2f} ms  {row['queries_max']} queries  "
             f"≤{row['candidates_max']} candidates  "
-            f"{'ok' if row['within_budget'] else 'OVER BUDGET'}")
+            f"{'ok' if row['within_budget'] else 'OVER BUDGET'}"
+        )
         results.append(row)
     return results
 

@@ -18,6 +18,7 @@ about 10 minutes on two cores the first time, then read from the cache file).
 
 Progress goes to stderr; the last line of stdout is one JSON object.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,9 +73,12 @@ def main() -> None:
     read_s = time.perf_counter() - t
     despaced = texts_canonical(["".join(x.split()) for x in seg.texts])
     raw_canonical = {i: text_canonical(text) for i, text in twin.items()}
-    figures: dict = {"messages": len(seg.texts), "read_seconds": round(read_s, 1),
-                     "despaced_reads_identical": sum(a == b for a, b in zip(canonical, despaced)),
-                     "duplicate_texts_grouped": len(canonical) - len(set(text_groups(canonical)))}
+    figures: dict = {
+        "messages": len(seg.texts),
+        "read_seconds": round(read_s, 1),
+        "despaced_reads_identical": sum(a == b for a, b in zip(canonical, despaced)),
+        "duplicate_texts_grouped": len(canonical) - len(set(text_groups(canonical))),
+    }
 
     vectors = raw_vectors = None
     if settings.ROUTING_SECOND_READING:  # the second reading's embeddings (cached after the first run)
@@ -90,7 +94,7 @@ def main() -> None:
     if FOLDS:
         labels = np.array(seg.labels, dtype=object)
         pred, pred_despaced, pred_raw = (np.empty(len(labels), dtype=object) for _ in range(3))
-        for k, (train, test, model) in enumerate(fold_models(canonical, seg.labels, FOLDS, vectors=vectors), start=1):
+        for k, (_train, test, model) in enumerate(fold_models(canonical, seg.labels, FOLDS, vectors=vectors), start=1):
             pred[test] = model.predict([canonical[i] for i in test], rows(vectors, test))
             # the spaces removed read as the same words (despaced_reads_identical), so embed the same
             pred_despaced[test] = model.predict([despaced[i] for i in test], rows(vectors, test))
@@ -146,11 +150,14 @@ def main() -> None:
     embedding.embed = counted
     times = sorted(_timed_ms(lambda: propose(text)) for text in texts)
     embedding.embed = embed
-    figures["proposal_ms"] = {"median": round(statistics.median(times), 2),
-                              "p90": round(times[max(0, int(len(times) * 0.90) - 1)], 2),
-                              "p95": round(times[max(0, int(len(times) * 0.95) - 1)], 2), "runs": len(times),
-                              "second_readings": embedded,
-                              "median_chars": int(statistics.median(len(x) for x in texts))}
+    figures["proposal_ms"] = {
+        "median": round(statistics.median(times), 2),
+        "p90": round(times[max(0, int(len(times) * 0.90) - 1)], 2),
+        "p95": round(times[max(0, int(len(times) * 0.95) - 1)], 2),
+        "runs": len(times),
+        "second_readings": embedded,
+        "median_chars": int(statistics.median(len(x) for x in texts)),
+    }
     print(json.dumps(figures, ensure_ascii=False))
 
 

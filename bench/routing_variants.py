@@ -107,6 +107,7 @@ it re-read 31 % of 附件3's messages (about every kind of matter) and put the m
 
 One JSON line per variant on stdout; progress on stderr.
 """
+
 from __future__ import annotations
 
 import json
@@ -151,26 +152,42 @@ def main() -> None:  # noqa: C901, PLR0915 - one table of experiments, read top 
     classes = np.array(sorted(set(data.labels)))
     seed = int(os.environ.get("ROUTING_VARIANTS_SEED", "0"))
     say(f"folds of seed {seed}")
-    folds = list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
-                 .split(x, y, text_groups(list(x))))
+    folds = list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed).split(x, y, text_groups(list(x))))
 
     def words(pairs: bool = False) -> TfidfVectorizer:
-        return TfidfVectorizer(analyzer=_words_and_pairs if pairs else str.split, min_df=2, sublinear_tf=True,
-                               dtype=np.float32)
+        return TfidfVectorizer(
+            analyzer=_words_and_pairs if pairs else str.split, min_df=2, sublinear_tf=True, dtype=np.float32
+        )
 
     def chars(n: int = 3, low: int = 1, top: int = 100_000) -> TfidfVectorizer:
-        return TfidfVectorizer(analyzer="char", ngram_range=(low, n), preprocessor=lambda t: t.replace(" ", ""),
-                               min_df=2, max_features=top, sublinear_tf=True, dtype=np.float32)
+        return TfidfVectorizer(
+            analyzer="char",
+            ngram_range=(low, n),
+            preprocessor=lambda t: t.replace(" ", ""),
+            min_df=2,
+            max_features=top,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
 
     def first_words(t: str) -> list[str]:  # dev.csv joins title and details: its first words stand for the title
         return t.split()[:12]
 
     vectorizers: dict[str, Callable[[], TfidfVectorizer]] = {
-        "words": words, "pairs": lambda: words(True), "c13": chars, "c14": lambda: chars(4, top=200_000),
+        "words": words,
+        "pairs": lambda: words(True),
+        "c13": chars,
+        "c14": lambda: chars(4, top=200_000),
         "c25": lambda: chars(5, 2, 300_000),
         "head": lambda: TfidfVectorizer(analyzer=first_words, min_df=2, sublinear_tf=True, dtype=np.float32),
-        "headc": lambda: TfidfVectorizer(analyzer="char", ngram_range=(1, 2), preprocessor=_opening_chars, min_df=2,
-                                         sublinear_tf=True, dtype=np.float32),
+        "headc": lambda: TfidfVectorizer(
+            analyzer="char",
+            ngram_range=(1, 2),
+            preprocessor=_opening_chars,
+            min_df=2,
+            sublinear_tf=True,
+            dtype=np.float32,
+        ),
     }
     cache: dict[tuple[str, int], tuple] = {}
 
@@ -205,9 +222,18 @@ def main() -> None:  # noqa: C901, PLR0915 - one table of experiments, read top 
         return out
 
     def show(name: str, predicted: np.ndarray, started: float) -> None:
-        print(json.dumps({"variant": name, "macro_f1": round(float(f1_score(y, predicted, average="macro")), 4),
-                          "accuracy": round(float((predicted == y).mean()), 4),
-                          "seconds": round(time.perf_counter() - started, 1)}, ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {
+                    "variant": name,
+                    "macro_f1": round(float(f1_score(y, predicted, average="macro")), 4),
+                    "accuracy": round(float((predicted == y).mean()), 4),
+                    "seconds": round(time.perf_counter() - started, 1),
+                },
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
 
     base, with_pairs = [("words", 1.0), ("c13", 1.0)], [("pairs", 1.0), ("c13", 1.0)]
     variants: list[tuple[str, list, Callable]] = [
@@ -228,20 +254,35 @@ def main() -> None:  # noqa: C901, PLR0915 - one table of experiments, read top 
         ("pairs + chars 1-3 + first 12 words ×0.5 (title), SVM C=1", [*with_pairs, ("head", 0.5)], svm()),
         ("pairs + chars 1-3 + first 12 words ×0.5 (title), SVM C=0.3", [*with_pairs, ("head", 0.5)], svm(0.3)),
         ("words + chars 1-3 + first 12 words ×0.5 (title), SVM C=1", [*base, ("head", 0.5)], svm()),
-        ("words + chars 1-3, logistic regression C=10 balanced", base,
-         lambda: LogisticRegression(C=10, class_weight="balanced", max_iter=2000)),
-        ("words + chars 1-3, SGD modified_huber", base,
-         lambda: SGDClassifier(loss="modified_huber", alpha=5e-5, class_weight="balanced", random_state=0,
-                               max_iter=50, tol=None)),
+        (
+            "words + chars 1-3, logistic regression C=10 balanced",
+            base,
+            lambda: LogisticRegression(C=10, class_weight="balanced", max_iter=2000),
+        ),
+        (
+            "words + chars 1-3, SGD modified_huber",
+            base,
+            lambda: SGDClassifier(
+                loss="modified_huber", alpha=5e-5, class_weight="balanced", random_state=0, max_iter=50, tol=None
+            ),
+        ),
         ("words, ComplementNB alpha 0.3", [("words", 1.0)], lambda: ComplementNB(alpha=0.3)),
-        ("pairs + chars 1-3 + first 12 words ×0.5 + their chars 1-2 ×0.5, SVM C=1",
-         [*with_pairs, ("head", 0.5), ("headc", 0.5)], svm()),
-        ("blend: pairs + chars 1-3 + first 12 words ×0.5, SVM + NBSVM C=1", [*with_pairs, ("head", 0.5)],
-         lambda: SvmNbsvm(C=1.0)),
-        ("blend: pairs + chars 1-3 + first 12 words ×0.5 + their chars 1-2 ×0.5, SVM + NBSVM C=1 (installed)",
-         [*with_pairs, ("head", 0.5), ("headc", 0.5)], lambda: SvmNbsvm(C=1.0)),
-        ("blend: the same, SVM + NBSVM C=0.5", [*with_pairs, ("head", 0.5), ("headc", 0.5)],
-         lambda: SvmNbsvm(C=0.5)),
+        (
+            "pairs + chars 1-3 + first 12 words ×0.5 + their chars 1-2 ×0.5, SVM C=1",
+            [*with_pairs, ("head", 0.5), ("headc", 0.5)],
+            svm(),
+        ),
+        (
+            "blend: pairs + chars 1-3 + first 12 words ×0.5, SVM + NBSVM C=1",
+            [*with_pairs, ("head", 0.5)],
+            lambda: SvmNbsvm(C=1.0),
+        ),
+        (
+            "blend: pairs + chars 1-3 + first 12 words ×0.5 + their chars 1-2 ×0.5, SVM + NBSVM C=1 (installed)",
+            [*with_pairs, ("head", 0.5), ("headc", 0.5)],
+            lambda: SvmNbsvm(C=1.0),
+        ),
+        ("blend: the same, SVM + NBSVM C=0.5", [*with_pairs, ("head", 0.5), ("headc", 0.5)], lambda: SvmNbsvm(C=0.5)),
     ]
     for name, parts, make in variants:
         if wanted and not any(w in name for w in wanted):
@@ -254,14 +295,21 @@ def main() -> None:  # noqa: C901, PLR0915 - one table of experiments, read top 
         started = time.perf_counter()
         now = [*with_pairs, ("head", 0.5)]
         p_now = probabilities(now, calibrated(svm()))
-        show("pairs + chars 1-3 + first 12 words ×0.5, SVM C=1, calibrated (the model before)",
-             classes[p_now.argmax(1)], started)
+        show(
+            "pairs + chars 1-3 + first 12 words ×0.5, SVM C=1, calibrated (the model before)",
+            classes[p_now.argmax(1)],
+            started,
+        )
         p_svm = probabilities(base, calibrated(svm(0.3)))
         show("words + chars 1-3, SVM C=0.3, calibrated", classes[p_svm.argmax(1)], started)
         p_lr = probabilities(base, lambda: LogisticRegression(C=10, class_weight="balanced", max_iter=2000))
         p_nb = probabilities([("words", 1.0)], calibrated(lambda: ComplementNB(alpha=0.3)))
-        for name, p in (("vote: SVM + LR", p_svm + p_lr), ("vote: SVM + LR + NB", p_svm + p_lr + p_nb),
-                        ("vote: SVM + NB", p_svm + p_nb), ("vote: 2 SVM + LR + NB", 2 * p_svm + p_lr + p_nb)):
+        for name, p in (
+            ("vote: SVM + LR", p_svm + p_lr),
+            ("vote: SVM + LR + NB", p_svm + p_lr + p_nb),
+            ("vote: SVM + NB", p_svm + p_nb),
+            ("vote: 2 SVM + LR + NB", 2 * p_svm + p_lr + p_nb),
+        ):
             show(name + " (calibrated probabilities summed)", classes[p.argmax(1)], started)
 
 

@@ -12,6 +12,7 @@ BENCH_HISTORY=full walks each through its whole history instead (slower). Then t
 the issue's budgets; BENCH_PAGE_RUNS requests each (default 30).
 Last, the assessment (bench/assessment.py: 1,000 ranked units, a month rebuilt, the ranking page).
 """
+
 from __future__ import annotations
 
 import json
@@ -78,15 +79,20 @@ def main() -> None:
     bar = tqdm(total=COUNT, unit="件", unit_scale=True, desc="generate", file=sys.stderr)
     gen = petitions_generate(COUNT, seed=20240501, history=HISTORY, progress=bar.update)
     bar.close()
-    say(f"generated {gen.count} petitions ({HISTORY}) in {gen.seconds:.1f} s ({gen.rate:,.0f}/s; "
-        f"waiting for the generator {gen.wait_seconds:.1f} s, writing {gen.write_seconds:.1f} s); rows {dict(gen.rows)}")
+    say(
+        f"generated {gen.count} petitions ({HISTORY}) in {gen.seconds:.1f} s ({gen.rate:,.0f}/s; "
+        f"waiting for the generator {gen.wait_seconds:.1f} s, writing {gen.write_seconds:.1f} s); rows {dict(gen.rows)}"
+    )
 
     vendor = connection.vendor
     table = Petition._meta.db_table
     with connection.cursor() as cur:
         placeholders = ", ".join(["%s"] * len(OPEN_STATES))
-        cur.execute(f"SELECT owner_unit_id, COUNT(*) FROM {table} WHERE state IN ({placeholders}) "
-                    "GROUP BY owner_unit_id ORDER BY 2 DESC", sorted(OPEN_STATES))
+        cur.execute(
+            f"SELECT owner_unit_id, COUNT(*) FROM {table} WHERE state IN ({placeholders}) "
+            "GROUP BY owner_unit_id ORDER BY 2 DESC",
+            sorted(OPEN_STATES),
+        )
         open_by_unit = cur.fetchall()
 
     def user_for(unit_id: int, roles: tuple[str, ...]) -> User:
@@ -123,10 +129,16 @@ def main() -> None:
             plan = [" ".join(str(x) for x in r) for r in cur.fetchall()]
         uses_idx = any("petition_queue_idx" in line for line in plan)
         return {
-            "unit": units[user.unit_id].name, "unit_kind": units[user.unit_id].kind, "role": user.role,
-            "why": label, "open_petitions": open_count.get(user.unit_id, 0), "rows": len(rows),
-            "queries": queries, "median_ms": round(statistics.median(times), 2),
-            "p95_ms": round(times[int(len(times) * 0.95) - 1], 2), "uses_petition_queue_idx": uses_idx,
+            "unit": units[user.unit_id].name,
+            "unit_kind": units[user.unit_id].kind,
+            "role": user.role,
+            "why": label,
+            "open_petitions": open_count.get(user.unit_id, 0),
+            "rows": len(rows),
+            "queries": queries,
+            "median_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
+            "uses_petition_queue_idx": uses_idx,
             "plan": plan,
         }
 
@@ -136,8 +148,10 @@ def main() -> None:
     results["after_analyze"] = [measure(label, u) for label, u in picks]
     for stage, items in results.items():
         for r in items:
-            say(f"{stage}: {r['unit']} ({r['role']}, {r['open_petitions']} open): {r['queries']} queries, "
-                f"median {r['median_ms']} ms, p95 {r['p95_ms']} ms, queue index used: {r['uses_petition_queue_idx']}")
+            say(
+                f"{stage}: {r['unit']} ({r['role']}, {r['open_petitions']} open): {r['queries']} queries, "
+                f"median {r['median_ms']} ms, p95 {r['p95_ms']} ms, queue index used: {r['uses_petition_queue_idx']}"
+            )
             for line in r["plan"]:
                 say("    plan:", line)
 
@@ -150,15 +164,24 @@ def main() -> None:
             size = cur.fetchone()[0]
     head = results["before_analyze"][0]
     out = {
-        "database": vendor, "where": where, "count": gen.count, "generate_history": HISTORY,
-        "generate_seconds": round(gen.seconds, 1), "generate_rate_per_s": round(gen.rate), "rows": dict(gen.rows),
+        "database": vendor,
+        "where": where,
+        "count": gen.count,
+        "generate_history": HISTORY,
+        "generate_seconds": round(gen.seconds, 1),
+        "generate_rate_per_s": round(gen.rate),
+        "rows": dict(gen.rows),
         "db_bytes": size,
-        "queue_unit": head["unit"], "queue_open_petitions": head["open_petitions"],
-        "queue_queries": head["queries"], "queue_median_ms": head["median_ms"], "queue_p95_ms": head["p95_ms"],
+        "queue_unit": head["unit"],
+        "queue_open_petitions": head["open_petitions"],
+        "queue_queries": head["queries"],
+        "queue_median_ms": head["median_ms"],
+        "queue_p95_ms": head["p95_ms"],
         "queue_uses_petition_queue_idx": head["uses_petition_queue_idx"],
         "queue_median_ms_after_analyze": results["after_analyze"][0]["median_ms"],
-        "units": {stage: [{k: v for k, v in r.items() if k != "plan"} for r in items]
-                  for stage, items in results.items()},
+        "units": {
+            stage: [{k: v for k, v in r.items() if k != "plan"} for r in items] for stage, items in results.items()
+        },
     }
     # the pages people use, through the test client: queue, search, petition page, registration desk
     from bench import search as search_bench
@@ -185,8 +208,11 @@ def main() -> None:
     from bench.assessment import assessment_measure  # a month's aggregates rebuilt; the monthly ranking page
 
     out["assessment"] = assessment_measure(page_runs)
-    out["pages_over_budget"] = [f"{r.get('page', 'desk')}: {r['what']} ({r['user']})"
-                                for r in out["pages"] + out["desk"] + out["portal"] if not r["within_budget"]]
+    out["pages_over_budget"] = [
+        f"{r.get('page', 'desk')}: {r['what']} ({r['user']})"
+        for r in out["pages"] + out["desk"] + out["portal"]
+        if not r["within_budget"]
+    ]
     say("pages over budget:", out["pages_over_budget"] or "none")
     print(json.dumps(out, ensure_ascii=False))
 

@@ -13,6 +13,7 @@ counts a search; uncapped too); SEARCH_RUNS times each (default 20), median and 
 Progress goes to stderr; the last line of stdout is one JSON object. `measure()` is the same
 for a caller that has set Django up itself (bench/run.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -76,16 +77,29 @@ def measure(runs: int = RUNS, queries: list[str] | None = None) -> dict:
     vendor = connection.vendor
     with connection.cursor() as cur:
         marks = ", ".join(["%s"] * len(OPEN_STATES))
-        cur.execute(f"SELECT owner_unit_id, COUNT(*) FROM {Petition._meta.db_table} WHERE state IN ({marks}) "
-                    "GROUP BY owner_unit_id ORDER BY 2 DESC LIMIT 1", sorted(OPEN_STATES))
+        cur.execute(
+            f"SELECT owner_unit_id, COUNT(*) FROM {Petition._meta.db_table} WHERE state IN ({marks}) "
+            "GROUP BY owner_unit_id ORDER BY 2 DESC LIMIT 1",
+            sorted(OPEN_STATES),
+        )
         unit_id, open_count = cur.fetchone()
-    user = (User.objects.filter(unit_id=unit_id, role=Role.HANDLER, is_active=True).order_by("pk").first()
-            or User.objects.filter(unit_id=unit_id, is_active=True).order_by("pk").first())
+    user = (
+        User.objects.filter(unit_id=unit_id, role=Role.HANDLER, is_active=True).order_by("pk").first()
+        or User.objects.filter(unit_id=unit_id, is_active=True).order_by("pk").first()
+    )
     user = User.objects.select_related("unit__region").get(pk=user.pk)
     cap = selectors.SEARCH_COUNT_CAP
-    out = {"database": vendor, "petitions": Petition.objects.count(), "indexed": search_row_count(),
-           "unit": user.unit.name, "unit_petitions": Petition.objects.filter(owner_unit_id=unit_id).count(),
-           "unit_open_petitions": open_count, "runs": runs, "count_cap": cap, "queries": {}}
+    out = {
+        "database": vendor,
+        "petitions": Petition.objects.count(),
+        "indexed": search_row_count(),
+        "unit": user.unit.name,
+        "unit_petitions": Petition.objects.filter(owner_unit_id=unit_id).count(),
+        "unit_open_petitions": open_count,
+        "runs": runs,
+        "count_cap": cap,
+        "queries": {},
+    }
     for query in queries or QUERIES:
         qs = _queue(user, query)
         dated = qs.filter(due_on__isnull=False).order_by("due_on", "-priority", "pk")
@@ -94,7 +108,7 @@ def measure(runs: int = RUNS, queries: list[str] | None = None) -> dict:
             return [p.pk for p in dated[:50]]
 
         def count():  # what the paginator shows
-            return qs.order_by().values("pk")[:cap + 1].count() if cap else qs.count()
+            return qs.order_by().values("pk")[: cap + 1].count() if cap else qs.count()
 
         with CaptureQueriesContext(connection) as ctx:
             rows = page()
@@ -102,23 +116,31 @@ def measure(runs: int = RUNS, queries: list[str] | None = None) -> dict:
         rows_median, rows_p95, _ = _timed(page, runs)
         count_median, count_p95, _ = _timed(count, runs)
         full_median, _, full = _timed(qs.count, max(3, runs // 4))
-        everywhere_median, _, everywhere = _timed(search_filter(Petition.objects.all(), query).count,
-                                                  max(3, runs // 4))
+        everywhere_median, _, everywhere = _timed(search_filter(Petition.objects.all(), query).count, max(3, runs // 4))
         plans = []
         for q in ctx.captured_queries:
             with connection.cursor() as cur:
                 cur.execute(("EXPLAIN QUERY PLAN " if vendor == "sqlite" else "EXPLAIN ") + q["sql"])
                 plans.append([" ".join(str(x) for x in r) for r in cur.fetchall()])
-        figures = {"rows": len(rows), "count": total, "count_uncapped": full,
-                   "rows_median_ms": rows_median, "rows_p95_ms": rows_p95,
-                   "count_median_ms": count_median, "count_p95_ms": count_p95,
-                   "count_uncapped_median_ms": full_median,
-                   "matches_in_all_petitions": everywhere, "count_all_median_ms": everywhere_median,
-                   "plans": plans}
+        figures = {
+            "rows": len(rows),
+            "count": total,
+            "count_uncapped": full,
+            "rows_median_ms": rows_median,
+            "rows_p95_ms": rows_p95,
+            "count_median_ms": count_median,
+            "count_p95_ms": count_p95,
+            "count_uncapped_median_ms": full_median,
+            "matches_in_all_petitions": everywhere,
+            "count_all_median_ms": everywhere_median,
+            "plans": plans,
+        }
         out["queries"][query] = figures
-        say(f"{query!r}: {len(rows)} rows in {rows_median} ms (p95 {rows_p95}); count {total} in {count_median} ms "
+        say(
+            f"{query!r}: {len(rows)} rows in {rows_median} ms (p95 {rows_p95}); count {total} in {count_median} ms "
             f"(p95 {count_p95}; uncapped {full} in {full_median} ms); {everywhere} among all petitions, "
-            f"counted in {everywhere_median} ms")
+            f"counted in {everywhere_median} ms"
+        )
         for plan in plans:
             for line in plan:
                 say("    plan:", line)

@@ -9,6 +9,7 @@ filled, e.g. by `make run` (3,000 demo petitions) or `manage.py generate_petitio
 Progress goes to stderr; the last line of stdout is one JSON object. `verify_measure()` is the same for a
 caller that has set Django up itself (bench/run.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,13 @@ def verify_measure() -> dict:
         with connection.execute_wrapper(count):
             found = run()
         seconds = time.perf_counter() - started
-        out[name] = {"seconds": round(seconds, 2), "petitions_per_s": round(petitions / seconds) if seconds else None,
-                     "queries": queries, "found": len(found), "rss_mb_after": _rss_mb()}
+        out[name] = {
+            "seconds": round(seconds, 2),
+            "petitions_per_s": round(petitions / seconds) if seconds else None,
+            "queries": queries,
+            "found": len(found),
+            "rss_mb_after": _rss_mb(),
+        }
         say(name, out[name])
     return out
 

@@ -15,6 +15,7 @@ The org tree (GB/T 2260 style codes; province 99 is not assigned):
             新民村 990121002001     新民村村民委员会 (parent: 柳河镇政府)
         邻县 990122                 邻县人民政府 (parent: 市政府), 邻县信访局
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,17 +36,24 @@ from xinfang.petitions.models import Kind, Petition, Petitioner, State
 # ---------------------------------------------------------------- hypothesis profiles
 
 settings.register_profile(
-    "dev", max_examples=30, deadline=None,
+    "dev",
+    max_examples=30,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "ci", max_examples=100, deadline=None, derandomize=False, print_blob=True,
+    "ci",
+    max_examples=100,
+    deadline=None,
+    derandomize=False,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 # ---------------------------------------------------------------- caches
+
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
@@ -79,11 +87,15 @@ def _caches_clear() -> None:
 
     from xinfang.documents import services as documents
     from xinfang.org import selectors as org_selectors
-
     from xinfang.petitions import categories
 
-    for invalidate in (rules.invalidate_cache, calendar.invalidate_cache, org_selectors.invalidate_cache,
-                       documents.invalidate_cache, categories.invalidate_cache):
+    for invalidate in (
+        rules.invalidate_cache,
+        calendar.invalidate_cache,
+        org_selectors.invalidate_cache,
+        documents.invalidate_cache,
+        categories.invalidate_cache,
+    ):
         invalidate()
     cache.clear()
 
@@ -112,6 +124,7 @@ def is_chinese(message: str) -> bool:
 
 # ---------------------------------------------------------------- org tree
 
+
 @dataclass
 class Org:
     regions: dict[str, Region] = field(default_factory=dict)
@@ -124,8 +137,8 @@ class Org:
             raise AttributeError(name)
         for prefix, table in (("u_", "users"), ("r_", "regions")):
             found = self.__dict__.get(table, {})
-            if name.startswith(prefix) and name[len(prefix):] in found:
-                return found[name[len(prefix):]]
+            if name.startswith(prefix) and name[len(prefix) :] in found:
+                return found[name[len(prefix) :]]
         if name in self.__dict__.get("units", {}):
             return self.__dict__["units"][name]
         raise AttributeError(name)
@@ -208,8 +221,19 @@ USERS = [
     ("city_bureau_staff", "city_bureau", Role.BUREAU_STAFF),
     ("other_bureau_staff", "other_bureau", Role.BUREAU_STAFF),
 ]
-HANDLER_UNITS = ["city_gov", "county_gov", "bureau", "discipline", "hrss", "land", "town_a", "town_b",
-                 "village_a", "village_b", "other_gov"]
+HANDLER_UNITS = [
+    "city_gov",
+    "county_gov",
+    "bureau",
+    "discipline",
+    "hrss",
+    "land",
+    "town_a",
+    "town_b",
+    "village_a",
+    "village_b",
+    "other_gov",
+]
 
 
 def org_build() -> Org:
@@ -246,15 +270,30 @@ def head(org: Org, unit_key: str) -> User:
 
 # ---------------------------------------------------------------- petitions
 
-def register(org: Org, *, on: dt.datetime, actor: User | None = None, kind: str = Kind.SUGGESTION,
-             region: Region | None = None, **kw) -> Petition:
+
+def register(
+    org: Org,
+    *,
+    on: dt.datetime,
+    actor: User | None = None,
+    kind: str = Kind.SUGGESTION,
+    region: Region | None = None,
+    **kw,
+) -> Petition:
     """A petition registered by `actor` (default: the county bureau's clerk) at `on`."""
     actor = actor or org.users["clerk"]
     if kind == Kind.CLAIM and "petitioners" not in kw:
         kw["petitioners"] = [Petitioner(name="张三", phone="13800000000")]
     return services.petition_register(
-        actor=actor, channel="visit", kind=kind, region=region or org.regions["village_a"],
-        title=kw.pop("title", "村道损坏"), content=kw.pop("content", "村道损坏，请求维修。"), at=on, **kw)
+        actor=actor,
+        channel="visit",
+        kind=kind,
+        region=region or org.regions["village_a"],
+        title=kw.pop("title", "村道损坏"),
+        content=kw.pop("content", "村道损坏，请求维修。"),
+        at=on,
+        **kw,
+    )
 
 
 def default_kwargs(org: Org, action: str, petition: Petition) -> dict:
@@ -266,8 +305,10 @@ def default_kwargs(org: Org, action: str, petition: Petition) -> dict:
         "accept": {},
         "decline": {"reason": "not_competent"},
         "forward": {"to_unit": org.units["land"] if owner == org.units["hrss"].pk else org.units["hrss"]},
-        "assign": {"to_unit": org.units["town_b"] if owner == org.units["town_a"].pk else org.units["town_a"],
-                   "report_days": 30},
+        "assign": {
+            "to_unit": org.units["town_b"] if owner == org.units["town_a"].pk else org.units["town_a"],
+            "report_days": 30,
+        },
         "redirect": {"channel": "litigation"},
         "return": {"reason": "不属于本单位职权范围"},
         "extend": {"days": 10, "reason": "需要现场勘查"},
@@ -316,8 +357,12 @@ SIDE = {
 }
 
 
-def path_to(org: Org, state: str, *, start: dt.date = D(2026, 3, 2), kind: str = Kind.CLAIM,
-            **register_kw) -> tuple[Petition, dt.date]:
+FIRST_MONDAY = D(2026, 3, 2)  # a workday: the default start of path_to
+
+
+def path_to(
+    org: Org, state: str, *, start: dt.date = FIRST_MONDAY, kind: str = Kind.CLAIM, **register_kw
+) -> tuple[Petition, dt.date]:
     """A petition brought to `state` along the happy path; returns it and the day of the last step."""
     p = register(org, on=at_date(start), kind=kind, **register_kw)
     day = start
@@ -337,6 +382,7 @@ def path_to(org: Org, state: str, *, start: dt.date = D(2026, 3, 2), kind: str =
 
 
 # ---------------------------------------------------------------- fixtures
+
 
 @pytest.fixture
 def org(db) -> Org:

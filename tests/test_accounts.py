@@ -1,6 +1,7 @@
 """Accounts and sign-in (security issue, point 4): Argon2, the lockout after failed sign-ins
 (django-axes), two-step sign-in with a TOTP code (django-otp) for administrators and supervisors,
 the session's limits, and every staff action attributed to its person."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,12 +65,14 @@ def code_for(user: User) -> str:
 
 # ---------------------------------------------------------------- passwords
 
+
 def test_passwords_are_hashed_with_argon2(settings):
     settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS  # as configured, not this file's fast one
     assert make_password("一个密码").startswith("argon2$argon2id$")
 
 
 # ---------------------------------------------------------------- lockout (django-axes)
+
 
 def test_five_failures_lock_the_user_name_even_for_the_right_password(org):
     clerk = with_password(org.users["clerk"])
@@ -137,8 +140,9 @@ def test_the_admin_unlocks_and_it_is_in_the_audit_log(org):
     for _ in range(5):
         sign_in(Client(), "clerk", "wrong")
     assert sign_in(Client(), "clerk").status_code == 429
-    response = admin_client_of(org).post("/admin/org/user/", {"action": "signin_unlock", "_selected_action": [clerk.pk]},
-                          follow=True)
+    response = admin_client_of(org).post(
+        "/admin/org/user/", {"action": "signin_unlock", "_selected_action": [clerk.pk]}, follow=True
+    )
     assert "已解除锁定" in response.content.decode()
     c = Client()
     assert sign_in(c, "clerk").status_code == 302 and signed_in_as(c) == clerk.pk
@@ -147,6 +151,7 @@ def test_the_admin_unlocks_and_it_is_in_the_audit_log(org):
 
 
 # ---------------------------------------------------------------- two-step sign-in (TOTP)
+
 
 @pytest.fixture
 def supervisor(org) -> User:
@@ -169,8 +174,9 @@ def test_a_supervisor_gives_the_code_after_the_password(supervisor):
     assert c.get("/", headers={"HX-Request": "true"})["HX-Redirect"] == "/login/code/?next=%2F"
     page = c.get("/login/code/?next=/queue/").content.decode()
     assert "两步验证" in page and 'autocomplete="one-time-code"' in page
-    response = c.post("/login/code/", {"code": "000000" if code_for(supervisor) != "000000" else "111111",
-                                       "next": "/queue/"})
+    response = c.post(
+        "/login/code/", {"code": "000000" if code_for(supervisor) != "000000" else "111111", "next": "/queue/"}
+    )
     assert response.status_code == 400 and "验证码错误" in response.content.decode()
     assert c.get("/queue/").status_code == 302
     TOTPDevice.objects.filter(user=supervisor).update(throttling_failure_count=0)  # no wait for the test
@@ -264,7 +270,9 @@ def test_a_verified_session_ends_when_its_device_is_removed(supervisor):
 
 
 def test_the_admin_removes_a_lost_device(org, supervisor):
-    admin_client_of(org).post("/admin/org/user/", {"action": "totp_devices_remove", "_selected_action": [supervisor.pk]})
+    admin_client_of(org).post(
+        "/admin/org/user/", {"action": "totp_devices_remove", "_selected_action": [supervisor.pk]}
+    )
     assert not TOTPDevice.objects.filter(user=supervisor).exists()
     c = Client()
     sign_in(c, "supervisor")
@@ -309,6 +317,7 @@ def test_the_demo_administrator_and_supervisor_have_a_demo_device(db, settings):
 
 
 # ---------------------------------------------------------------- sessions
+
 
 def test_the_session_cookie_ends_with_the_browser(org, settings):
     assert settings.SESSION_COOKIE_AGE == 8 * 3600 and settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
@@ -380,8 +389,14 @@ def test_every_workflow_action_records_the_member_of_staff_who_took_it(org):
         if action == "hearing_start":
             act(org, "hearing_end", p, actor, at_date(day + dt.timedelta(days=2)))
         check(p)
-    p, day = path_to(org, State.REGISTERED, kind=Kind.ACCUSATION, accused_unit=org.units["land"],
-                     accused_confirmed=False, actor=org.users["bureau_staff"])
+    p, day = path_to(
+        org,
+        State.REGISTERED,
+        kind=Kind.ACCUSATION,
+        accused_unit=org.units["land"],
+        accused_confirmed=False,
+        actor=org.users["bureau_staff"],
+    )
     check(act(org, "confirm_accused", p, org.users["bureau_staff"], at_date(day + dt.timedelta(days=1))))
     assert set(services.ACTIONS) | {"register"} <= seen, set(services.ACTIONS) - seen
 

@@ -6,14 +6,15 @@ Excel, the registration desk's lookups, notices, hot issues, the API and its sta
 The accusation here is against 青石镇's unit head (so 青石镇 is recorded as the accused unit with him).
 Tests of the visibility rule itself: tests/test_visibility.py; of the routing proposals:
 tests/test_routing_unit.py; of the portal's timeline: tests/test_portal.py."""
+
 from __future__ import annotations
 
 import io
 
 import pytest
+from conftest import Org, act, at, handler, head, is_chinese, register, staff_login
 from django.test import Client
 
-from conftest import Org, act, at, handler, head, is_chinese, register, staff_login
 from tests.test_api_support import ALL_SCOPES, Api, api_client_make
 from xinfang.org.models import Role, User
 from xinfang.oversight import hot
@@ -30,8 +31,13 @@ CONTENT = "检举青石镇负责人挪用征地补偿款，涉及丰收村多户
 
 def accusation(org: Org, **kw) -> Petition:
     """Registered by the county bureau, against 青石镇's unit head, from a named accuser."""
-    kw = {"accused_user": head(org, "town_a"), "accused_name": "青石镇负责人", "title": "检举挪用补偿款",
-          "content": CONTENT, "petitioners": [Petitioner(name="检举人甲", phone=ACCUSER_PHONE)]} | kw
+    kw = {
+        "accused_user": head(org, "town_a"),
+        "accused_name": "青石镇负责人",
+        "title": "检举挪用补偿款",
+        "content": CONTENT,
+        "petitioners": [Petitioner(name="检举人甲", phone=ACCUSER_PHONE)],
+    } | kw
     return register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, **kw)
 
 
@@ -46,8 +52,13 @@ def refused(call) -> str:
 def the_accused(org: Org) -> list[User]:
     """The accused official and everyone of his unit, whatever their role (a leader or supervisor of
     the township sees its whole area: not this)."""
-    return [head(org, "town_a"), handler(org, "town_a"), org.u_town_a_clerk, org.user("town_a", Role.LEADER),
-            org.user("town_a", Role.SUPERVISOR)]
+    return [
+        head(org, "town_a"),
+        handler(org, "town_a"),
+        org.u_town_a_clerk,
+        org.user("town_a", Role.LEADER),
+        org.user("town_a", Role.SUPERVISOR),
+    ]
 
 
 def client_for(user: User) -> Client:
@@ -58,11 +69,16 @@ def client_for(user: User) -> Client:
 
 # ---------------------------------------------------------------- never routed to them
 
+
 def test_forward_or_assign_to_the_accused_unit_is_refused_with_the_reason(org):
     p = accusation(org)
     assert p.accused_unit_id == org.town_a.pk
     for action, kw in (("forward", {}), ("assign", {"report_days": 30})):
-        message = refused(lambda: act(org, action, p, org.u_bureau_staff, at(2026, 3, 3), to_unit=org.town_a, **kw))
+        message = refused(
+            lambda action=action, kw=kw: act(
+                org, action, p, org.u_bureau_staff, at(2026, 3, 3), to_unit=org.town_a, **kw
+            )
+        )
         assert "被检举控告" in message and org.town_a.name in message
     p.refresh_from_db()
     assert p.owner_unit_id == org.bureau.pk and p.events.count() == 1
@@ -128,6 +144,7 @@ def test_the_page_does_not_offer_the_accused_and_refuses_it(org):
 
 # ---------------------------------------------------------------- never shown, exported or counted
 
+
 @pytest.fixture
 def owned_by_the_accused(org) -> Petition:
     """An accusation that the accused unit owns (a row routed before these checks, or by hand): the
@@ -146,7 +163,12 @@ def test_the_accused_do_not_see_it_in_their_queue_its_counts_search_or_export(or
     for user in the_accused(org):
         c = client_for(user)
         assert sum(queue_tab_counts(user, at(2026, 3, 5).date()).values()) == 0, user.username
-        for params in ({}, {"q": "补偿款"}, {"tab": "all", "area": "1"}, {"tab": "all", "area": "1", "kind": "accusation"}):
+        for params in (
+            {},
+            {"q": "补偿款"},
+            {"tab": "all", "area": "1"},
+            {"tab": "all", "area": "1", "kind": "accusation"},
+        ):
             page = c.get("/queue/", params).content.decode()
             assert not any(c in page for c in codes) and "挪用" not in page, (user.username, params)
             book = load_workbook(io.BytesIO(c.get("/queue/export.xlsx", params).content), read_only=True)
@@ -201,9 +223,17 @@ def test_hot_issues_never_count_an_accusation(org):
     """A group's figures and title reach every unit with a petition in it: accusations stay out."""
     from tests.test_hot import END, MIXER, START
 
-    petitions = [register(org, on=at(2026, 3, 10 + n), kind=Kind.CLAIM, title=t, content=c,
-                          petitioners=[Petitioner(name=f"居民{n}", phone=f"1370000000{n}")])
-                 for n, (t, c) in enumerate(MIXER[:3])]
+    petitions = [
+        register(
+            org,
+            on=at(2026, 3, 10 + n),
+            kind=Kind.CLAIM,
+            title=t,
+            content=c,
+            petitioners=[Petitioner(name=f"居民{n}", phone=f"1370000000{n}")],
+        )
+        for n, (t, c) in enumerate(MIXER[:3])
+    ]
     accused = accusation(org, title=MIXER[3][0], content=MIXER[3][1])
     keys = {i.key for i in hot.petition_items(START, END)}
     assert {p.pk for p in petitions} <= keys and accused.pk not in keys

@@ -1,5 +1,6 @@
 """The admin is closed to everyone but administrators (issue 18, point 7), demo users included: the site
 itself asks for the role 系统管理员 or a superuser, so a staff flag and view permissions are not enough."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,7 +34,10 @@ def test_no_demo_user_but_the_administrator_opens_the_admin():
                 assert response.status_code == 200, (login.username, url)
             else:
                 assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), (
-                    login.username, url, response.status_code)
+                    login.username,
+                    url,
+                    response.status_code,
+                )
     assert list(User.objects.filter(is_staff=True).values_list("username", flat=True)) == ["admin"]
 
 

@@ -1,6 +1,7 @@
 """The native REST API: tokens and scopes, the one visibility rule, filters, keyset pages with a fixed
 number of queries, masking of personal data, registration and actions through the services, and
 statistics from aggregate queries."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,11 +9,11 @@ import io
 import re
 
 import pytest
+from conftest import at, handler, is_chinese, path_to, register, staff_login
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import at, handler, is_chinese, path_to, register, staff_login
 from tests.test_api_support import ALL_SCOPES, Api, api_client_make, api_for, petition_body
 from xinfang.api.models import ApiClient, Scope
 from xinfang.api.services import ApiClientError, api_client_create, api_client_token_rotate
@@ -24,8 +25,11 @@ from xinfang.petitions.workflow import actions_for
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = [  # (method, path with {pk}) of every native endpoint
-    ("get", "/api/petitions"), ("get", "/api/petitions/{pk}"), ("post", "/api/petitions"),
-    ("post", "/api/petitions/{pk}/accept"), ("post", "/api/petitions/{pk}/forward"),
+    ("get", "/api/petitions"),
+    ("get", "/api/petitions/{pk}"),
+    ("post", "/api/petitions"),
+    ("post", "/api/petitions/{pk}/accept"),
+    ("post", "/api/petitions/{pk}/forward"),
     ("get", "/api/statistics/petitions?group_by=state"),
 ]
 
@@ -36,6 +40,7 @@ def call(api: Api, method: str, path: str, pk: int, body: dict | None = None):
 
 
 # ---------------------------------------------------------------- documentation, offline
+
 
 def test_schema_and_docs_are_served_from_this_server(org):
     schema = Api().get("/api/openapi.json")
@@ -57,6 +62,7 @@ def test_schema_and_docs_are_served_from_this_server(org):
 
 # ---------------------------------------------------------------- tokens and scopes
 
+
 @pytest.mark.parametrize("method,path", ENDPOINTS)
 def test_missing_wrong_or_revoked_token_is_401(org, method, path):
     p = register(org, on=at(2026, 3, 2))
@@ -70,11 +76,16 @@ def test_missing_wrong_or_revoked_token_is_401(org, method, path):
     assert call(Api(token), method, path, p.pk).status_code == 401
 
 
-@pytest.mark.parametrize("method,path,needs", [
-    ("get", "/api/petitions", Scope.PETITIONS_READ), ("get", "/api/petitions/{pk}", Scope.PETITIONS_READ),
-    ("post", "/api/petitions", Scope.PETITIONS_WRITE), ("post", "/api/petitions/{pk}/accept", Scope.PETITIONS_WRITE),
-    ("get", "/api/statistics/petitions?group_by=state", Scope.STATISTICS_READ),
-])
+@pytest.mark.parametrize(
+    "method,path,needs",
+    [
+        ("get", "/api/petitions", Scope.PETITIONS_READ),
+        ("get", "/api/petitions/{pk}", Scope.PETITIONS_READ),
+        ("post", "/api/petitions", Scope.PETITIONS_WRITE),
+        ("post", "/api/petitions/{pk}/accept", Scope.PETITIONS_WRITE),
+        ("get", "/api/statistics/petitions?group_by=state", Scope.STATISTICS_READ),
+    ],
+)
 def test_a_missing_scope_is_403(org, method, path, needs):
     p = register(org, on=at(2026, 3, 2))
     others = [s for s in ALL_SCOPES if s != needs]
@@ -87,8 +98,20 @@ def test_a_missing_scope_is_403(org, method, path, needs):
 
 def test_the_token_is_shown_once_and_only_its_hash_is_kept(org):
     out = io.StringIO()
-    call_command("api_client_create", "--name", "12345热线", "--unit", "示范县信访局", "--role", "clerk",
-                 "--scope", "petitions:read", "--scope", "petitions:write", stdout=out)
+    call_command(
+        "api_client_create",
+        "--name",
+        "12345热线",
+        "--unit",
+        "示范县信访局",
+        "--role",
+        "clerk",
+        "--scope",
+        "petitions:read",
+        "--scope",
+        "petitions:write",
+        stdout=out,
+    )
     token = out.getvalue().strip().splitlines()[-1]
     client = ApiClient.objects.get(name="12345热线")
     assert token.startswith("xf_") and len(token) > 40
@@ -107,8 +130,9 @@ def test_creating_a_client_refuses_unknown_scopes_roles_and_units(org):
     with pytest.raises(CommandError):
         call_command("api_client_create", "--name", "x", "--unit", "没有这个单位", "--scope", "petitions:read")
     with pytest.raises(CommandError, match="admin"):
-        call_command("api_client_create", "--name", "x", "--unit", "示范县信访局", "--role", "admin",
-                     "--scope", "petitions:read")
+        call_command(
+            "api_client_create", "--name", "x", "--unit", "示范县信访局", "--role", "admin", "--scope", "petitions:read"
+        )
     with pytest.raises(ApiClientError, match="角色"):  # an administrator would see everything
         api_client_create(name="x", unit=org.bureau, role=Role.ADMIN, scopes=[Scope.PETITIONS_READ])
     with pytest.raises(ApiClientError, match="权限"):
@@ -120,8 +144,9 @@ def test_the_admin_issues_a_new_token_once(org, client):
     api_client, token = api_client_make(org, "bureau")
     User.objects.filter(pk=org.u_admin.pk).update(is_staff=True)
     staff_login(client, org.u_admin)
-    response = client.post("/admin/api/apiclient/", {"action": "token_issue", "_selected_action": [api_client.pk]},
-                           follow=True)
+    response = client.post(
+        "/admin/api/apiclient/", {"action": "token_issue", "_selected_action": [api_client.pk]}, follow=True
+    )
     shown = [str(m) for m in response.context["messages"]]
     new = re.search(r"xf_\S+", shown[0]).group(0)
     assert Api(new).get("/api/petitions").status_code == 200
@@ -130,6 +155,7 @@ def test_the_admin_issues_a_new_token_once(org, client):
 
 
 # ---------------------------------------------------------------- visibility: the pages' rule, unchanged
+
 
 def test_a_township_client_cannot_read_list_or_act_on_another_townships_petitions(org):
     mine = register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk, region=org.r_village_a)
@@ -148,12 +174,20 @@ def test_a_township_client_cannot_read_list_or_act_on_another_townships_petition
 
 
 def test_the_list_is_exactly_what_the_service_user_may_see(org):
-    for actor, region in ((org.u_town_a_clerk, org.r_village_a), (org.u_town_b_clerk, org.r_village_b),
-                          (handler(org, "other_gov"), org.r_other_county), (org.u_clerk, org.r_town_a)):
+    for actor, region in (
+        (org.u_town_a_clerk, org.r_village_a),
+        (org.u_town_b_clerk, org.r_village_b),
+        (handler(org, "other_gov"), org.r_other_county),
+        (org.u_clerk, org.r_town_a),
+    ):
         register(org, on=at(2026, 3, 2), actor=actor, region=region)
     accusation = services_accusation(org)
-    for unit, role in (("bureau", Role.BUREAU_STAFF), ("town_a", Role.HANDLER), ("city_bureau", Role.BUREAU_STAFF),
-                       ("town_b", Role.LEADER)):
+    for unit, role in (
+        ("bureau", Role.BUREAU_STAFF),
+        ("town_a", Role.HANDLER),
+        ("city_bureau", Role.BUREAU_STAFF),
+        ("town_b", Role.LEADER),
+    ):
         client, token = api_client_make(org, unit, role=role, scopes=[Scope.PETITIONS_READ])
         listed = {row["id"] for row in Api(token).get("/api/petitions", {"limit": 200}).json()["items"]}
         assert listed == set(petition_list_for(client.user).values_list("pk", flat=True))
@@ -164,12 +198,20 @@ def test_the_list_is_exactly_what_the_service_user_may_see(org):
 def services_accusation(org) -> Petition:
     from xinfang.petitions import services
 
-    return services.petition_register(actor=org.u_clerk, channel="letter", kind=Kind.ACCUSATION,
-                                      region=org.r_village_a, title="检举", content="检举青石镇某事。",
-                                      accused_unit=org.town_a, at=at(2026, 3, 3))
+    return services.petition_register(
+        actor=org.u_clerk,
+        channel="letter",
+        kind=Kind.ACCUSATION,
+        region=org.r_village_a,
+        title="检举",
+        content="检举青石镇某事。",
+        accused_unit=org.town_a,
+        at=at(2026, 3, 3),
+    )
 
 
 # ---------------------------------------------------------------- filters and pages
+
 
 def test_filters(org):
     cat = Category.objects.filter(level=1).first()
@@ -203,9 +245,15 @@ def test_filters(org):
 def services_phone(org) -> Petition:
     from xinfang.petitions import services
 
-    return services.petition_register(actor=org.u_clerk, channel="phone", kind=Kind.SUGGESTION,
-                                      region=org.r_village_a, title="建议", content="建议增设路灯。",
-                                      at=at(2026, 3, 3))
+    return services.petition_register(
+        actor=org.u_clerk,
+        channel="phone",
+        kind=Kind.SUGGESTION,
+        region=org.r_village_a,
+        title="建议",
+        content="建议增设路灯。",
+        at=at(2026, 3, 3),
+    )
 
 
 def test_pages_follow_the_cursor_without_gaps_or_repeats(org):
@@ -234,7 +282,7 @@ def _list_queries(api: Api, n_expected: int) -> int:
 def test_the_list_costs_the_same_queries_at_10_and_50_petitions(org, django_assert_max_num_queries):
     api = api_for(org, "bureau", role=Role.BUREAU_STAFF)
     people = [Petitioner(name=f"测试人{i}", phone=f"100000000{i:02d}") for i in range(2)]
-    for i in range(10):
+    for _ in range(10):
         register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=people, headcount=2)
     small = _list_queries(api, 10)
     for i in range(40):
@@ -247,10 +295,15 @@ def test_the_list_costs_the_same_queries_at_10_and_50_petitions(org, django_asse
 
 # ---------------------------------------------------------------- personal data
 
+
 def test_phone_and_id_number_are_masked_without_personal_read(org):
     api = api_for(org, "bureau", scopes=[Scope.PETITIONS_READ, Scope.PETITIONS_WRITE])
-    person_in = {"name": "测试人甲", "phone": "10012345678", "id_number": "990121199001011234",
-                 "address": "示范县青石镇丰收村3组12号"}
+    person_in = {
+        "name": "测试人甲",
+        "phone": "10012345678",
+        "id_number": "990121199001011234",
+        "address": "示范县青石镇丰收村3组12号",
+    }
     pk = api.post("/api/petitions", petition_body(org, petitioners=[person_in])).json()["id"]
     for response in (api.get("/api/petitions"), api.get(f"/api/petitions/{pk}")):
         body = response.json()
@@ -266,6 +319,7 @@ def test_phone_and_id_number_are_masked_without_personal_read(org):
 
 # ---------------------------------------------------------------- registration
 
+
 def test_a_hotline_registers_a_phone_petition_for_its_unit_in_the_log_under_its_name(org):
     client, token = api_client_make(org, "bureau", name="12345热线")
     response = Api(token).post("/api/petitions", petition_body(org, received_at="2026-11-01T09:30:00+08:00"))
@@ -273,7 +327,12 @@ def test_a_hotline_registers_a_phone_petition_for_its_unit_in_the_log_under_its_
     body = response.json()
     p = Petition.objects.get(pk=body["id"])
     assert (p.channel, p.kind, p.owner_unit, p.registering_unit, p.registered_by) == (
-        "phone", "claim", org.bureau, org.bureau, client.user)
+        "phone",
+        "claim",
+        org.bureau,
+        org.bureau,
+        client.user,
+    )
     assert p.received_at == at(2026, 11, 1, 9, 30)
     assert body["query_code"] == p.query_code and body["state"] == "registered"
     assert body["region"]["full_name"] == "示范省示范市示范县青石镇丰收村"
@@ -282,14 +341,17 @@ def test_a_hotline_registers_a_phone_petition_for_its_unit_in_the_log_under_its_
     assert set(body["actions"]) == {t.action for t in actions_for(client.user, p)}
 
 
-@pytest.mark.parametrize("change,expected", [
-    ({"region": "990122"}, "辖区"),  # 邻县: not the client's county
-    ({"kind": "claim", "petitioners": []}, "信访人"),
-    ({"category": 99999}, "内容分类"),
-    ({"title": "   "}, "标题"),
-    ({"received_at": "2099-01-01T00:00:00+08:00"}, "收到时间"),
-    ({"petitioners": [{"name": "测试人乙", "email": "not-an-address"}]}, "邮箱"),
-])
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        ({"region": "990122"}, "辖区"),  # 邻县: not the client's county
+        ({"kind": "claim", "petitioners": []}, "信访人"),
+        ({"category": 99999}, "内容分类"),
+        ({"title": "   "}, "标题"),
+        ({"received_at": "2099-01-01T00:00:00+08:00"}, "收到时间"),
+        ({"petitioners": [{"name": "测试人乙", "email": "not-an-address"}]}, "邮箱"),
+    ],
+)
 def test_registration_refused_with_the_reason_in_chinese(org, change, expected):
     response = api_for(org, "bureau").post("/api/petitions", petition_body(org, **change))
     assert response.status_code == 400 and expected in response.json()["detail"]
@@ -305,6 +367,7 @@ def test_a_malformed_body_is_422(org):
 
 # ---------------------------------------------------------------- actions through the services
 
+
 def test_actions_go_through_the_services_and_the_workflow_decides(org):
     hotline = api_for(org, "bureau", role=Role.BUREAU_STAFF, name="12345热线")
     pk = hotline.post("/api/petitions", petition_body(org)).json()["id"]
@@ -316,12 +379,17 @@ def test_actions_go_through_the_services_and_the_workflow_decides(org):
     assert hrss.post(f"/api/petitions/{pk}/accept").json()["state"] == "accepted"
     refused = hrss.post(f"/api/petitions/{pk}/decide", {"outcome": "support", "measure": "resolved", "text": " "})
     assert refused.status_code == 400 and refused.json()["detail"] == "请填写意见书正文。"
-    decided = hrss.post(f"/api/petitions/{pk}/decide",
-                        {"outcome": "support", "measure": "resolved", "text": "经调查，予以支持。"}).json()
+    decided = hrss.post(
+        f"/api/petitions/{pk}/decide", {"outcome": "support", "measure": "resolved", "text": "经调查，予以支持。"}
+    ).json()
     assert decided["state"] == "decided" and decided["decisions"][0]["text"] == "经调查，予以支持。"
     labels = [(e.action, e.actor_label.split("（")[0]) for e in Event.objects.filter(petition_id=pk).order_by("seq")]
-    assert labels == [("register", "12345热线"), ("forward", "12345热线"), ("accept", "人社局系统"),
-                      ("decide", "人社局系统")]
+    assert labels == [
+        ("register", "12345热线"),
+        ("forward", "12345热线"),
+        ("accept", "人社局系统"),
+        ("decide", "人社局系统"),
+    ]
     wrong_state = hrss.post(f"/api/petitions/{pk}/accept")
     assert wrong_state.status_code == 409 and "已出具处理意见" in wrong_state.json()["detail"]
 
@@ -348,6 +416,7 @@ def test_a_role_without_the_action_is_409(org):
 
 
 # ---------------------------------------------------------------- statistics
+
 
 def test_statistics_count_what_the_client_may_see_with_one_aggregate_query(org, django_assert_max_num_queries):
     cat = Category.objects.filter(level=3).first()
@@ -380,9 +449,15 @@ def test_statistics_count_what_the_client_may_see_with_one_aggregate_query(org, 
 
 def test_statistics_labels_are_chinese(org):
     register(org, on=at(2026, 3, 2))
-    body = api_for(org, "bureau", scopes=[Scope.STATISTICS_READ]).get(
-        "/api/statistics/petitions", {"group_by": "region", "region_level": 5}).json()
-    assert body == {"group_by": "region", "total": 1,
-                    "rows": [{"key": "990121001001", "label": "示范省示范市示范县青石镇丰收村", "count": 1}]}
+    body = (
+        api_for(org, "bureau", scopes=[Scope.STATISTICS_READ])
+        .get("/api/statistics/petitions", {"group_by": "region", "region_level": 5})
+        .json()
+    )
+    assert body == {
+        "group_by": "region",
+        "total": 1,
+        "rows": [{"key": "990121001001", "label": "示范省示范市示范县青石镇丰收村", "count": 1}],
+    }
     user = User.objects.get(api_client__isnull=False)
     assert user.display_name == ApiClient.objects.get().name

@@ -1,6 +1,7 @@
 """Idempotency-Key: a retried write is answered from the stored answer and never done twice; a key
 reused for another body is refused; keys are per client and expire; two racing requests with one
 key cannot both register (the key row and the write share one transaction and a unique constraint)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,11 +10,11 @@ import uuid
 from unittest import mock
 
 import pytest
+from conftest import at, org_build, register
 from django.db import connection, connections
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from conftest import at, org_build, register
 from tests.test_api_support import Api, api_client_make, api_for, petition_body
 from xinfang.api import services as api_services
 from xinfang.api.models import IdempotencyKey
@@ -116,8 +117,7 @@ def test_an_open311_request_retried_is_registered_once(org):
     first = Api().post_form("/api/open311/v2/requests.json", form, **{"Idempotency-Key": k})
     second = Api().post_form("/api/open311/v2/requests.json", form, **{"Idempotency-Key": k})
     assert first.status_code == second.status_code == 201 and first.content == second.content
-    other = Api().post_form("/api/open311/v2/requests.json", form | {"description": "另一件"},
-                            **{"Idempotency-Key": k})
+    other = Api().post_form("/api/open311/v2/requests.json", form | {"description": "另一件"}, **{"Idempotency-Key": k})
     assert other.status_code == 422 and other.json()[0]["code"] == 422
     assert Petition.objects.count() == 1
 
@@ -147,8 +147,9 @@ def _wait_until(condition, timeout: float = 30.0) -> bool:
 
 def _someone_waits_for_a_lock() -> bool:
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")
+        cur.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
         return cur.fetchone()[0] > 0
 
 
@@ -158,8 +159,10 @@ def test_two_concurrent_requests_with_one_key_register_once():
     registration until the second is blocked on the key's unique index; then the first commits and
     the second is answered from the first's row, having registered nothing."""
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite takes the write lock at BEGIN IMMEDIATE, so two writers never overlap, and an "
-                    "in-memory test database is not shared by two connections; the constraint path is tested above")
+        pytest.skip(
+            "SQLite takes the write lock at BEGIN IMMEDIATE, so two writers never overlap, and an "
+            "in-memory test database is not shared by two connections; the constraint path is tested above"
+        )
     from xinfang.petitions import services
 
     org = org_build()

@@ -2,22 +2,23 @@
 carries petitioners' unmasked phone, ID number, e-mail or address is one audit row naming the client,
 the petitions and the fields; a client gets such answers for at most API_PERSONAL_PER_HOUR petitions
 an hour (or its own `personal_per_hour`), then 429 with Retry-After and the reason in Chinese."""
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 
 import pytest
+from conftest import at, is_chinese, register
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import at, is_chinese, register
 from tests.test_api_support import ALL_SCOPES, READ_WRITE, Api, api_client_make, petition_body
-from xinfang.api.models import ApiClient, PersonalReadCount, Scope
+from xinfang.api.models import ApiClient, PersonalReadCount
 from xinfang.api.personal import PersonalLimitExceeded, personal_budget_take
 from xinfang.audit.models import AuditAction, AuditEntry
 from xinfang.org.models import Role
-from xinfang.petitions.models import Event, Kind, Petition, PetitionParty, Petitioner, State
+from xinfang.petitions.models import Event, Kind, Petition, Petitioner, PetitionParty, State
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +28,18 @@ PHONE, ID_NUMBER = "10012345678", "990121199001011234"
 def petitions_many(org, n: int) -> list[int]:
     """`n` petitions of 丰收村, each with one petitioner who has a phone and an ID number: one
     registered through the services, the others copies of its row (bulk, so that 2,000 are quick)."""
-    first = register(org, on=at(2026, 3, 2), kind=Kind.CLAIM,
-                     petitioners=[Petitioner(name="测试人甲", phone=PHONE, id_number=ID_NUMBER)])
+    first = register(
+        org,
+        on=at(2026, 3, 2),
+        kind=Kind.CLAIM,
+        petitioners=[Petitioner(name="测试人甲", phone=PHONE, id_number=ID_NUMBER)],
+    )
     person = first.parties.get().petitioner
     fields = [f for f in Petition._meta.concrete_fields if not f.primary_key]
-    copies = [Petition(**{f.attname: getattr(first, f.attname) for f in fields} | {"query_code": f"T{i:09d}"})
-              for i in range(n - 1)]
+    copies = [
+        Petition(**{f.attname: getattr(first, f.attname) for f in fields} | {"query_code": f"T{i:09d}"})
+        for i in range(n - 1)
+    ]
     Petition.objects.bulk_create(copies)
     PetitionParty.objects.bulk_create(PetitionParty(petition=p, petitioner=person) for p in copies)
     return [first.pk, *(p.pk for p in copies)]
@@ -62,6 +69,7 @@ def pages(api: Api, n: int, limit: int = 200) -> list:
 
 # ---------------------------------------------------------------- audited
 
+
 def test_ten_pages_of_200_are_ten_audit_rows_naming_the_client_the_petitions_and_the_fields(org):
     """The probe's reproduction: 10 pages of limit=200 with personal:read gave full phone numbers and
     left no audit row. Now each page is one row (with a budget large enough for all of them)."""
@@ -88,7 +96,11 @@ def test_reading_one_petition_is_one_row_against_that_petition(org):
     assert api.get(f"/api/petitions/{pk}").json()["petitioners"][0]["id_number"] == ID_NUMBER
     [row] = AuditEntry.objects.all()  # the reading and its personal data in one row (no separate "view")
     assert (row.action, row.actor, row.object_type, row.object_id) == (
-        AuditAction.API_PERSONAL, client.user, "petitions.petition", str(pk))
+        AuditAction.API_PERSONAL,
+        client.user,
+        "petitions.petition",
+        str(pk),
+    )
     assert row.detail["ids"] == [pk] and row.detail["fields"] == ["phone", "id_number"]
 
 
@@ -111,6 +123,7 @@ def test_petitions_without_personal_data_are_neither_counted_nor_recorded(org):
 
 
 # ---------------------------------------------------------------- limited
+
 
 def test_over_the_hourly_budget_is_429_with_retry_after_and_the_reason_in_chinese(org):
     petitions_many(org, 600)
@@ -142,7 +155,7 @@ def test_the_budget_is_the_setting_unless_the_client_has_its_own(org, settings):
 
 def test_the_budget_is_per_clock_hour_and_says_when_the_next_begins(org):
     client, _api = personal_client(org, per_hour=10)
-    ten_to_eleven = dt.datetime(2026, 3, 2, 10, 59, 30, tzinfo=dt.timezone.utc)
+    ten_to_eleven = dt.datetime(2026, 3, 2, 10, 59, 30, tzinfo=dt.UTC)
     personal_budget_take(client, 10, now=ten_to_eleven - dt.timedelta(minutes=30))
     with pytest.raises(PersonalLimitExceeded) as refused:
         personal_budget_take(client, 1, now=ten_to_eleven)
@@ -159,7 +172,9 @@ def test_an_action_over_the_budget_is_429_and_changes_nothing(org):
     events = Event.objects.filter(petition_id=pk).count()
     response = api.post(f"/api/petitions/{pk}/accept", {}, **{"Idempotency-Key": "k1"})
     assert response.status_code == 429 and is_chinese(response.json()["detail"])
-    assert Petition.objects.get(pk=pk).state == State.REGISTERED and Event.objects.filter(petition_id=pk).count() == events
+    assert (
+        Petition.objects.get(pk=pk).state == State.REGISTERED and Event.objects.filter(petition_id=pk).count() == events
+    )
     assert personal_rows() == []
     ApiClient.objects.filter(pk=client.pk).update(personal_per_hour=1)
     assert api.post(f"/api/petitions/{pk}/accept", {}, **{"Idempotency-Key": "k1"}).status_code == 200  # the retry
@@ -178,6 +193,7 @@ def test_a_registration_is_recorded_but_not_counted(org):
 
 # ---------------------------------------------------------------- cost
 
+
 def _list_queries(api: Api, limit: int) -> list[str]:
     with CaptureQueriesContext(connection) as ctx:
         response = api.get("/api/petitions", {"limit": limit})
@@ -193,5 +209,7 @@ def test_the_audit_and_the_count_cost_the_same_few_queries_at_any_page_size(org)
     assert len(small) == len(large)
     writes = [sql for sql in large if not sql.lstrip().upper().startswith(("SELECT", "SAVEPOINT", "RELEASE"))]
     assert len(writes) == 2, writes
-    assert writes[0].startswith('UPDATE "api_personalreadcount"') and writes[1].startswith('INSERT INTO "audit_auditentry"')
+    assert writes[0].startswith('UPDATE "api_personalreadcount"') and writes[1].startswith(
+        'INSERT INTO "audit_auditentry"'
+    )
     assert len(large) <= 3 + 2 + 2  # the client, the page, its petitioners; UPDATE, INSERT; a savepoint's pair

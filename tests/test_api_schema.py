@@ -1,20 +1,23 @@
 """schemathesis against the app's own OpenAPI schema: every operation, with a valid token of a client
 holding every scope, must answer without a server error, with a status code the schema declares and
 a body the schema describes. Short and reproducible: few examples per operation, derandomized."""
+
 from __future__ import annotations
 
 import pytest
 import schemathesis
+from conftest import at, path_to, register
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
-from conftest import at, path_to, register
 from tests.test_api_support import ALL_SCOPES, api_client_make
 from xinfang.org.models import Role
 from xinfang.petitions.models import State
@@ -50,7 +53,11 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=20, derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
 def test_every_operation_keeps_to_the_schema(case, token):
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)

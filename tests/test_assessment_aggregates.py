@@ -1,5 +1,6 @@
 """The pre-aggregated tables: what each measure family counts, on which day, for which unit; the
 rebuild is SQL (its query count does not grow with the petitions) and idempotent."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,10 +26,22 @@ def month_of(org, unit_key: str, month: dt.date) -> UnitMonth:
 
 def totals(**filters) -> dict:
     rows = DailyFact.objects.filter(**filters)
-    return {m: sum(getattr(r, m) for r in rows) for m in ("received", "accept_on_time", "accept_late",
-                                                            "handling_on_time", "handling_late", "concluded",
-                                                            "resolved", "resolved_locally", "evaluated",
-                                                            "satisfied", "open_overdue")}
+    return {
+        m: sum(getattr(r, m) for r in rows)
+        for m in (
+            "received",
+            "accept_on_time",
+            "accept_late",
+            "handling_on_time",
+            "handling_late",
+            "concluded",
+            "resolved",
+            "resolved_locally",
+            "evaluated",
+            "satisfied",
+            "open_overdue",
+        )
+    }
 
 
 def test_received_counted_on_the_local_day(org):
@@ -130,24 +143,49 @@ def test_the_dashboards_roll_ups_sum_to_the_daily_facts_of_each_area(org):
     for i in range(4):
         path_to(org, State.EVALUATED, start=D(2026, 3, 2) + dt.timedelta(days=i))
     register(org, on=at(2026, 3, 20, 9))
-    services.petition_register(actor=org.users["clerk"], channel=Channel.LETTER, kind=Kind.ACCUSATION,
-                               region=org.regions["village_a"], title="举报", content="举报县政府某人。",
-                               accused_unit=org.units["county_gov"], at=at(2026, 3, 12))
+    services.petition_register(
+        actor=org.users["clerk"],
+        channel=Channel.LETTER,
+        kind=Kind.ACCUSATION,
+        region=org.regions["village_a"],
+        title="举报",
+        content="举报县政府某人。",
+        accused_unit=org.units["county_gov"],
+        at=at(2026, 3, 12),
+    )
     aggregates_rebuild(D(2026, 3, 1), today=TODAY)
     start, end = D(2026, 3, 1), D(2026, 4, 1)
     for key in ("bureau_staff", "leader", "admin"):
         user = org.users[key]
-        daily = {r["region"]: r for r in fact_sums(user, start=start, end=end, group_by=("region",),
-                                                   region_level=RegionLevel.VILLAGE)}
-        monthly = {r["region"]: r for r in place_sums(user, start=start, end=end, by_day=False,
-                                                      group_by=("region",), region_level=RegionLevel.VILLAGE)}
-        days = {r["region"]: r for r in place_sums(user, start=start, end=end, by_day=True, group_by=("region",),
-                                                   region_level=RegionLevel.VILLAGE,
-                                                   measures=("received", "concluded", "open_overdue"))}
+        daily = {
+            r["region"]: r
+            for r in fact_sums(user, start=start, end=end, group_by=("region",), region_level=RegionLevel.VILLAGE)
+        }
+        monthly = {
+            r["region"]: r
+            for r in place_sums(
+                user, start=start, end=end, by_day=False, group_by=("region",), region_level=RegionLevel.VILLAGE
+            )
+        }
+        days = {
+            r["region"]: r
+            for r in place_sums(
+                user,
+                start=start,
+                end=end,
+                by_day=True,
+                group_by=("region",),
+                region_level=RegionLevel.VILLAGE,
+                measures=("received", "concluded", "open_overdue"),
+            )
+        }
         assert daily and monthly == daily, key
         day_measures = ("received", "concluded", "open_overdue")
-        expected = {place: {"region": place, **{m: row[m] for m in day_measures}}
-                    for place, row in daily.items() if any(row[m] for m in day_measures)}
+        expected = {
+            place: {"region": place, **{m: row[m] for m in day_measures}}
+            for place, row in daily.items()
+            if any(row[m] for m in day_measures)
+        }
         assert days == expected, key
     county = fact_sums(org.users["bureau_staff"], start=start, end=end)[0]["received"]
     assert county == 6 and place_sums(org.users["leader"], start=start, end=end, by_day=False)[0]["received"] == 5
@@ -158,12 +196,23 @@ def test_fact_sums_follow_visibility_and_roll_up_places(org):
     register(org, on=at(2026, 3, 3), region=org.regions["village_b"])
     register(org, on=at(2026, 3, 4), region=org.regions["town_b"])
     aggregates_rebuild(D(2026, 3, 1), today=TODAY)
-    rows = fact_sums(org.users["bureau_staff"], start=D(2026, 3, 1), end=D(2026, 4, 1), group_by=("region",),
-                     region_level=RegionLevel.TOWNSHIP, measures=("received",))
+    rows = fact_sums(
+        org.users["bureau_staff"],
+        start=D(2026, 3, 1),
+        end=D(2026, 4, 1),
+        group_by=("region",),
+        region_level=RegionLevel.TOWNSHIP,
+        measures=("received",),
+    )
     assert {r["region"]: r["received"] for r in rows} == {"990121001": 1, "990121002": 2}
-    assert fact_sums(org.users["other_bureau_staff"], start=D(2026, 3, 1), end=D(2026, 4, 1),
-                     measures=("received",)) == [{"received": 0}]
-    by_day = fact_sums(org.users["admin"], start=D(2026, 3, 1), end=D(2026, 4, 1), group_by=("day", "channel"),
-                       measures=("received",))
+    assert fact_sums(
+        org.users["other_bureau_staff"], start=D(2026, 3, 1), end=D(2026, 4, 1), measures=("received",)
+    ) == [{"received": 0}]
+    by_day = fact_sums(
+        org.users["admin"], start=D(2026, 3, 1), end=D(2026, 4, 1), group_by=("day", "channel"), measures=("received",)
+    )
     assert [(r["day"], r["channel"], r["received"]) for r in by_day if r["received"]] == [
-        (D(2026, 3, 2), "visit", 1), (D(2026, 3, 3), "visit", 1), (D(2026, 3, 4), "visit", 1)]
+        (D(2026, 3, 2), "visit", 1),
+        (D(2026, 3, 3), "visit", 1),
+        (D(2026, 3, 4), "visit", 1),
+    ]

@@ -1,5 +1,6 @@
 """The ranking page (and its Excel export), the explanation page and the rectification plan pages:
 who may see them, Chinese first, and a fixed number of queries whatever the number of units."""
+
 from __future__ import annotations
 
 import io
@@ -19,12 +20,25 @@ TODAY = D(2026, 6, 1)
 
 
 def towns_with_months(org, n: int, months=(JAN,)) -> list:
-    units = [unit_make(f"排名{i}镇人民政府", UnitKind.TOWNSHIP_OFFICE, org.regions["county"], org.units["county_gov"])
-             for i in range(n)]
+    units = [
+        unit_make(f"排名{i}镇人民政府", UnitKind.TOWNSHIP_OFFICE, org.regions["county"], org.units["county_gov"])
+        for i in range(n)
+    ]
     for month in months:
         UnitMonth.objects.bulk_create(
-            UnitMonth(month=month, unit=u, received=10, accept_on_time=10 - i % 5, accept_late=i % 5, concluded=5,
-                      resolved=4, evaluated=3, satisfied=2) for i, u in enumerate(units))
+            UnitMonth(
+                month=month,
+                unit=u,
+                received=10,
+                accept_on_time=10 - i % 5,
+                accept_late=i % 5,
+                concluded=5,
+                resolved=4,
+                evaluated=3,
+                satisfied=2,
+            )
+            for i, u in enumerate(units)
+        )
         unit_months_score(month)  # as every rebuild does
     return units
 
@@ -119,8 +133,8 @@ def test_rectification_pages_submit_approve(org, client):
 
 
 def test_regions_page(org, client):
-    from xinfang.assessment.aggregates import aggregates_rebuild
     from tests.conftest import at, register
+    from xinfang.assessment.aggregates import aggregates_rebuild
 
     register(org, on=at(2026, 1, 5), region=org.regions["village_a"])
     aggregates_rebuild(JAN, today=TODAY)

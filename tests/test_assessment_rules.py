@@ -1,6 +1,7 @@
 """The monthly ranking and the bulletin's rules (seed 001 四(一)(二), seed 004 六.3): last places two months
 running → rectification notice and a plan the leader approves; three months → self-examination and a
 deduction; the best three rewarded; key management withholds excellence. Each at its edges."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,14 @@ import pytest
 from tests.conftest import D, unit_make, user_make
 from xinfang.assessment import services
 from xinfang.assessment.models import (
-    KeyManagement, MonthClose, MonthRank, PlanState, Rule, RuleFiring, ScheduledRun, UnitMonth,
+    KeyManagement,
+    MonthClose,
+    MonthRank,
+    PlanState,
+    Rule,
+    RuleFiring,
+    ScheduledRun,
+    UnitMonth,
 )
 from xinfang.assessment.schedule import jobs_run_due
 from xinfang.org.models import Region, RegionLevel, Role, UnitKind
@@ -26,8 +34,9 @@ def towns(org):
     """Eight township offices (the ranking's default kinds), the two of the org tree and six more."""
     units = [org.units["town_a"], org.units["town_b"]]
     for i in range(6):
-        units.append(unit_make(f"测试{i}镇人民政府", UnitKind.TOWNSHIP_OFFICE, org.regions["county"],
-                               org.units["county_gov"]))
+        units.append(
+            unit_make(f"测试{i}镇人民政府", UnitKind.TOWNSHIP_OFFICE, org.regions["county"], org.units["county_gov"])
+        )
     return units
 
 
@@ -151,6 +160,7 @@ def test_the_rectification_notice_names_the_unit_and_its_places(towns):
 
 # ---------------------------------------------------------------- plans
 
+
 @pytest.fixture
 def firing(org, towns):
     close(JAN, ranked(towns, 7, 6, 5))
@@ -186,6 +196,7 @@ def test_a_leader_of_another_county_may_not_approve(org, towns, firing):
 
 
 # ---------------------------------------------------------------- the scheduler
+
 
 def test_scheduled_jobs_run_when_due_once(db, settings):
     settings.SCHEDULED_JOBS = [("a", "cmd_a", [], 3600), ("b", "cmd_b", ["--x"], 60)]
@@ -225,4 +236,6 @@ def test_the_default_jobs_close_last_month_by_themselves(org, towns, settings):
     jobs_run_due()
     assert MonthClose.objects.filter(month=last).exists()
     assert set(MonthRank.objects.filter(month=last).values_list("unit_id", flat=True)) == {
-        org.units["town_a"].pk, org.units["town_b"].pk}
+        org.units["town_a"].pk,
+        org.units["town_b"].pk,
+    }

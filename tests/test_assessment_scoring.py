@@ -1,5 +1,6 @@
 """Indicators and scores: each score explains itself, and a unit cannot raise its score by registering
 fewer petitions (seed 000 (十三): 不简单以信访数量多少为标准进行考评)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -25,8 +26,17 @@ def line(sc: indicators.Score, key: str) -> indicators.Line:
 
 
 def test_every_line_explains_itself():
-    sums = {"received": 10, "claims": 0, "accept_on_time": 8, "accept_late": 2, "concluded": 5, "evaluated": 4,
-            "satisfied": 3, "basically": 0, "population": None}
+    sums = {
+        "received": 10,
+        "claims": 0,
+        "accept_on_time": 8,
+        "accept_late": 2,
+        "concluded": 5,
+        "evaluated": 4,
+        "satisfied": 3,
+        "basically": 0,
+        "population": None,
+    }
     sc = score(sums, W, S, {"superior": Decimal(90)})
     ta = line(sc, "timely_acceptance")
     assert (ta.numerator, ta.denominator, ta.rate) == (8, 10, Decimal("0.8000"))
@@ -74,17 +84,35 @@ def copy_of_a_month(draw):
     evaluated = draw(st.integers(min_value=0, max_value=concluded))
     satisfied = draw(st.integers(min_value=0, max_value=evaluated))
     resolved = draw(st.integers(min_value=0, max_value=concluded))
-    return {"received": n, "claims": part(), "accept_on_time": on_time, "accept_late": n - on_time,
-            "handling_on_time": on_time, "handling_late": n - on_time, "concluded": concluded,
-            "resolved": resolved, "resolved_locally": draw(st.integers(min_value=0, max_value=resolved)),
-            "evaluated": evaluated, "satisfied": satisfied, "basically": 0,
-            "dissatisfied": evaluated - satisfied, "repeat": part(), "skip_level": part()}
+    return {
+        "received": n,
+        "claims": part(),
+        "accept_on_time": on_time,
+        "accept_late": n - on_time,
+        "handling_on_time": on_time,
+        "handling_late": n - on_time,
+        "concluded": concluded,
+        "resolved": resolved,
+        "resolved_locally": draw(st.integers(min_value=0, max_value=resolved)),
+        "evaluated": evaluated,
+        "satisfied": satisfied,
+        "basically": 0,
+        "dissatisfied": evaluated - satisfied,
+        "repeat": part(),
+        "skip_level": part(),
+    }
 
 
-@given(copy_of_a_month(), st.integers(min_value=1, max_value=8), st.integers(min_value=0, max_value=8),
-       st.sampled_from([None, 5000, 40000, 200000]), st.sampled_from(["0", "5"]))
-def test_fewer_registrations_of_the_same_work_never_score_higher(base, registered, dropped, population,
-                                                                incidence_weight):
+@given(
+    copy_of_a_month(),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=0, max_value=8),
+    st.sampled_from([None, 5000, 40000, 200000]),
+    st.sampled_from(["0", "5"]),
+)
+def test_fewer_registrations_of_the_same_work_never_score_higher(
+    base, registered, dropped, population, incidence_weight
+):
     """A unit that registers fewer petitions of the same kind and quality (`dropped` of `registered`
     copies of its month not registered) does not score higher, whatever its population, and even when
     the county puts a weight on incidence (lower is better) — coverage takes back what it would give."""

@@ -1,18 +1,19 @@
 """The audit log (security issue, point 6): who opened a petition, downloaded its files, exported a list
 or a notice, signed in or out or failed to; one INSERT each; administrators search, filter and export
 it in the admin, where no one can add, change or delete a row."""
+
 from __future__ import annotations
 
 import io
 
 import pytest
+from conftest import at, handler, register, staff_login
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import at, handler, register, staff_login
 from xinfang.audit.models import AuditAction, AuditEntry
 from xinfang.audit.services import audit_record
 from xinfang.org.models import Role
@@ -48,41 +49,57 @@ def xlsx_text(body: bytes) -> str:
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(body), read_only=True)
-    return "\n".join(" ".join(str(v) for v in row if v is not None)
-                     for ws in book.worksheets for row in ws.iter_rows(values_only=True))
+    return "\n".join(
+        " ".join(str(v) for v in row if v is not None)
+        for ws in book.worksheets
+        for row in ws.iter_rows(values_only=True)
+    )
 
 
 @pytest.fixture
 def petition(org, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    p = register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk, kind="claim",
-                 petitioners=[Petitioner(name="王某", phone="13800001111")])
+    p = register(
+        org,
+        on=at(2026, 3, 2),
+        actor=org.u_town_a_clerk,
+        kind="claim",
+        petitioners=[Petitioner(name="王某", phone="13800001111")],
+    )
     services.attachment_add(p, actor=org.u_town_a_clerk, file=SimpleUploadedFile("现场.pdf", PDF))
     return p
 
 
 # ---------------------------------------------------------------- what is recorded
 
+
 def test_opening_a_petition_page_is_one_row_with_who_what_and_where(org, petition):
     user = handler(org, "town_a")
     c = client_for(user)
     assert c.get(f"/p/{petition.pk}/").status_code == 200
     [row] = rows()
-    assert (row.actor, row.action, row.object_type, row.object_id) == (user, AuditAction.VIEW, "petitions.petition",
-                                                                     str(petition.pk))
+    assert (row.actor, row.action, row.object_type, row.object_id) == (
+        user,
+        AuditAction.VIEW,
+        "petitions.petition",
+        str(petition.pk),
+    )
     assert row.ip == "10.1.2.3" and row.detail["query_code"] == petition.query_code
     assert row.actor_label == str(user)
 
 
 def test_an_api_client_reading_a_petition_is_a_view_row_of_its_service_user(org, petition):
-    from tests.test_api_support import ALL_SCOPES, READ_WRITE, api_client_make, Api
+    from tests.test_api_support import ALL_SCOPES, READ_WRITE, Api, api_client_make
 
     # (with personal:read and a petitioner's phone the one row is "api_personal": tests/test_api_personal.py)
     client, token = api_client_make(org, "town_a", scopes=READ_WRITE)
     assert Api(token).get(f"/api/petitions/{petition.pk}").status_code == 200
     [row] = rows()
     assert (row.actor, row.action, row.object_id) == (client.user, AuditAction.VIEW, str(petition.pk))
-    assert Api(api_client_make(org, "town_b", scopes=ALL_SCOPES)[1]).get(f"/api/petitions/{petition.pk}").status_code == 404
+    assert (
+        Api(api_client_make(org, "town_b", scopes=ALL_SCOPES)[1]).get(f"/api/petitions/{petition.pk}").status_code
+        == 404
+    )
     assert rows() == [row]
 
 
@@ -110,8 +127,12 @@ def test_downloading_an_attachment_is_recorded_against_the_petition(org, petitio
     response = c.get(f"/p/{petition.pk}/attachments/{attachment.pk}/")
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
     [row] = rows()
-    assert (row.actor, row.action, row.object_type, row.object_id) == (user, AuditAction.DOWNLOAD,
-                                                                     "petitions.petition", str(petition.pk))
+    assert (row.actor, row.action, row.object_type, row.object_id) == (
+        user,
+        AuditAction.DOWNLOAD,
+        "petitions.petition",
+        str(petition.pk),
+    )
     assert row.detail == {"attachment": attachment.pk, "name": "现场.pdf"}
 
 
@@ -164,8 +185,12 @@ def test_sign_in_sign_out_and_a_failed_sign_in(org):
     assert c.post("/login/", {"username": user.username, "password": "正确的口令-123"}).status_code == 302
     assert c.post("/logout/").status_code == 302
     failed, signed_in, signed_out = rows()
-    assert (failed.action, failed.actor, failed.actor_label, failed.ip) == (AuditAction.LOGIN_FAILED, None,
-                                                                           user.username, "10.9.8.7")
+    assert (failed.action, failed.actor, failed.actor_label, failed.ip) == (
+        AuditAction.LOGIN_FAILED,
+        None,
+        user.username,
+        "10.9.8.7",
+    )
     assert "错误的口令" not in str(failed.detail)
     assert (signed_in.action, signed_in.actor) == (AuditAction.LOGIN, user)
     assert (signed_out.action, signed_out.actor) == (AuditAction.LOGOUT, user)
@@ -173,11 +198,13 @@ def test_sign_in_sign_out_and_a_failed_sign_in(org):
 
 # ---------------------------------------------------------------- the admin: administrators only
 
+
 def _entries(org, petition):
     a, b = handler(org, "town_a"), org.u_town_b_clerk
     audit_record(actor=a, action=AuditAction.VIEW, object_type="petitions.petition", object_id=petition.pk)
-    audit_record(actor=b, action=AuditAction.EXPORT, object_type="workbench:queue_export",
-                 detail={"filters": {"kind": "claim"}})
+    audit_record(
+        actor=b, action=AuditAction.EXPORT, object_type="workbench:queue_export", detail={"filters": {"kind": "claim"}}
+    )
     audit_record(actor=None, action=AuditAction.LOGIN_FAILED, object_type="org.user", actor_label="猜测的账号")
     return a, b
 
@@ -222,8 +249,9 @@ def test_the_admin_exports_the_filtered_rows_to_excel_and_that_is_recorded_too(o
     admin_client = client_for(admin)
     a, b = _entries(org, petition)
     ids = [str(e.pk) for e in AuditEntry.objects.filter(action=AuditAction.VIEW)]
-    response = admin_client.post("/admin/audit/auditentry/?action__exact=view",
-                                 {"action": "export_xlsx", "_selected_action": ids})
+    response = admin_client.post(
+        "/admin/audit/auditentry/?action__exact=view", {"action": "export_xlsx", "_selected_action": ids}
+    )
     assert response.status_code == 200 and "spreadsheet" in response["Content-Type"]
     text = xlsx_text(response.content)
     assert a.username in text and "猜测的账号" not in text

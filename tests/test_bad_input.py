@@ -3,6 +3,7 @@ PostgreSQL: NUL and lone surrogates in every text input of every page (its query
 fields) and of every API operation (its query parameters and every string of its body), a body over
 DATA_UPLOAD_MAX_MEMORY_SIZE and a multipart body without its boundary to every POST. A surrogate
 pair (an emoji) is text and goes through."""
+
 from __future__ import annotations
 
 import json
@@ -76,8 +77,9 @@ def test_every_page_refuses_nul_and_lone_surrogates_in_its_query_and_its_form_fi
         assert_refused(clerk.post(path, {n: NUL for n in names}), f"POST {path} NUL")
         body = "&".join(f"{n}={SURROGATE_BYTES}" for n in names)
         assert_refused(clerk.post(path, body, content_type="application/x-www-form-urlencoded"), f"POST {path} surr.")
-        assert_refused(clerk.post(path, json.dumps({"q": SURROGATE}), content_type="application/json"),
-                       f"POST {path} JSON")
+        assert_refused(
+            clerk.post(path, json.dumps({"q": SURROGATE}), content_type="application/json"), f"POST {path} JSON"
+        )
     assert_refused(clerk.get(f"/portal/receipt/{NUL}/"), "a NUL in the path")
     assert_refused(Client().get("/portal/policy/", {"q": NUL}), "the portal, signed out")
 
@@ -114,28 +116,45 @@ def test_every_api_operation_refuses_nul_and_lone_surrogates_in_its_parameters_a
     for method, path, op in operations:
         url = _fill(path, petition.pk)
         params = [p["name"] for p in op.get("parameters", []) if p.get("in") == "query"] or ["q"]
-        assert_refused(api.http.generic(method.upper(), url + "?" + "&".join(f"{p}=a%00b" for p in params),
-                                        headers=api.headers), f"{method} {path} query NUL")
-        assert_refused(api.http.generic(method.upper(), f"{url}?{params[0]}={SURROGATE_BYTES}", headers=api.headers),
-                       f"{method} {path} query surrogate")
+        assert_refused(
+            api.http.generic(method.upper(), url + "?" + "&".join(f"{p}=a%00b" for p in params), headers=api.headers),
+            f"{method} {path} query NUL",
+        )
+        assert_refused(
+            api.http.generic(method.upper(), f"{url}?{params[0]}={SURROGATE_BYTES}", headers=api.headers),
+            f"{method} {path} query surrogate",
+        )
         if method in ("post", "put", "patch"):
             fields = _body_fields(schema, op)
             for bad in (NUL, SURROGATE):
                 body = json.dumps({f: bad for f in fields})  # ASCII: "\u0000", "\ud800" escapes
-                assert_refused(api.http.generic(method.upper(), url, body, content_type="application/json",
-                                                headers=api.headers), f"{method} {path} body {bad!r}")
+                assert_refused(
+                    api.http.generic(method.upper(), url, body, content_type="application/json", headers=api.headers),
+                    f"{method} {path} body {bad!r}",
+                )
                 form = "&".join(f"{f}={'a%00b' if bad == NUL else SURROGATE_BYTES}" for f in fields)
-                assert_refused(api.http.generic(method.upper(), url, form,
-                                                content_type="application/x-www-form-urlencoded",
-                                                headers=api.headers), f"{method} {path} form {bad!r}")
+                assert_refused(
+                    api.http.generic(
+                        method.upper(), url, form, content_type="application/x-www-form-urlencoded", headers=api.headers
+                    ),
+                    f"{method} {path} form {bad!r}",
+                )
             big = json.dumps({"title": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
-            assert_refused(api.http.generic(method.upper(), url, big, content_type="application/json",
-                                            headers=api.headers), f"{method} {path} big")
-            assert_refused(api.http.generic(method.upper(), url, "--x\r\n", content_type="multipart/form-data",
-                                            headers=api.headers), f"{method} {path} no boundary")
+            assert_refused(
+                api.http.generic(method.upper(), url, big, content_type="application/json", headers=api.headers),
+                f"{method} {path} big",
+            )
+            assert_refused(
+                api.http.generic(
+                    method.upper(), url, "--x\r\n", content_type="multipart/form-data", headers=api.headers
+                ),
+                f"{method} {path} no boundary",
+            )
             for odd in ("application/xml", "text/plain"):
-                assert_refused(api.http.generic(method.upper(), url, b"<a>\x00</a>", content_type=odd,
-                                                headers=api.headers), f"{method} {path} {odd}")
+                assert_refused(
+                    api.http.generic(method.upper(), url, b"<a>\x00</a>", content_type=odd, headers=api.headers),
+                    f"{method} {path} {odd}",
+                )
     assert_refused(Api().post("/api/petitions", petition_body(org, title=NUL)), "without a token too")
 
 

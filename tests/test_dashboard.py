@@ -1,6 +1,7 @@
 """The leaders' dashboard (/dashboard/): its figures come from the pre-aggregated facts, each chart's
 points link to the work queue listing exactly their petitions, the page is drawn by a static script
 from a JSON data block (no inline script), and its cost is a fixed number of queries."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,11 +10,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from conftest import D, at, path_to, register, staff_login
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from conftest import D, at, path_to, register, staff_login
 from xinfang.assessment.aggregates import aggregates_rebuild
 from xinfang.assessment.dashboard import Period, dashboard_for, period_parse
 from xinfang.petitions import services
@@ -36,12 +37,24 @@ def _march(org) -> dict[str, Petition]:
     p = {
         "visit1": register(org, on=at(2026, 3, 9, 9), category=leaf),
         "visit2": register(org, on=at(2026, 3, 10, 9), category=leaf, headcount=6),
-        "letter": services.petition_register(actor=org.users["clerk"], channel=Channel.LETTER, kind=Kind.SUGGESTION,
-                                             region=org.regions["village_b"], title="路灯", content="路灯不亮。",
-                                             at=at(2026, 3, 11)),
-        "other": services.petition_register(actor=org.users["other_bureau_staff"], channel=Channel.VISIT,
-                                            kind=Kind.SUGGESTION, region=org.regions["other_county"], title="桥",
-                                            content="桥坏了。", at=at(2026, 3, 9)),
+        "letter": services.petition_register(
+            actor=org.users["clerk"],
+            channel=Channel.LETTER,
+            kind=Kind.SUGGESTION,
+            region=org.regions["village_b"],
+            title="路灯",
+            content="路灯不亮。",
+            at=at(2026, 3, 11),
+        ),
+        "other": services.petition_register(
+            actor=org.users["other_bureau_staff"],
+            channel=Channel.VISIT,
+            kind=Kind.SUGGESTION,
+            region=org.regions["other_county"],
+            title="桥",
+            content="桥坏了。",
+            at=at(2026, 3, 9),
+        ),
     }
     p["rated"], _day = path_to(org, "evaluated", start=D(2026, 3, 2))
     from xinfang.petitions.models import Evaluation
@@ -106,8 +119,12 @@ def test_overdue_is_the_snapshot_at_the_periods_end_and_lists_the_overdue(org):
     assert sum(overdue.series[0]["values"]) == int(tiles["overdue"][0]) > 0
     listed = _codes_listed(client_for(org.users["bureau_staff"]), tiles["overdue"][1])
     today = dt.date.today()
-    assert listed == {x.query_code for x in Petition.objects.filter(pk__in=[v.pk for v in p.values()], due_on__lt=today)
-                      .exclude(region=org.regions["other_county"])}
+    assert listed == {
+        x.query_code
+        for x in Petition.objects.filter(pk__in=[v.pk for v in p.values()], due_on__lt=today).exclude(
+            region=org.regions["other_county"]
+        )
+    }
 
 
 def test_the_page_runs_no_inline_script_and_serves_echarts_itself(org):
@@ -130,18 +147,21 @@ def test_the_page_runs_no_inline_script_and_serves_echarts_itself(org):
     assert "<style" not in page and "onclick" not in page and "http" not in re.sub(r'href="[^"]*"', "", page)
 
 
-@pytest.mark.parametrize(("params", "start", "end", "kind"), [
-    ({"period": "month", "month": "2026-02"}, D(2026, 2, 1), D(2026, 2, 28), "month"),
-    ({"period": "quarter", "quarter": "2026-Q4"}, D(2026, 10, 1), D(2026, 12, 31), "quarter"),
-    ({"period": "custom", "from": "2026-01", "to": "2026-06"}, D(2026, 1, 1), D(2026, 6, 30), "custom"),
-    # a full date stands for its month: the roll-ups hold whole months
-    ({"period": "custom", "from": "2026-01-15", "to": "2026-06-20"}, D(2026, 1, 1), D(2026, 6, 30), "custom"),
-    ({"period": "custom", "from": "2026-06", "to": "2026-01"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
-    ({"period": "custom", "from": "2024-01", "to": "2025-12"}, D(2024, 1, 1), D(2025, 12, 31), "custom"),
-    ({"period": "custom", "from": "2024-01", "to": "2026-01"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
-    ({"period": "quarter", "quarter": "2026-Q5"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
-    ({}, D(2026, 3, 1), D(2026, 3, 31), "month"),
-])
+@pytest.mark.parametrize(
+    ("params", "start", "end", "kind"),
+    [
+        ({"period": "month", "month": "2026-02"}, D(2026, 2, 1), D(2026, 2, 28), "month"),
+        ({"period": "quarter", "quarter": "2026-Q4"}, D(2026, 10, 1), D(2026, 12, 31), "quarter"),
+        ({"period": "custom", "from": "2026-01", "to": "2026-06"}, D(2026, 1, 1), D(2026, 6, 30), "custom"),
+        # a full date stands for its month: the roll-ups hold whole months
+        ({"period": "custom", "from": "2026-01-15", "to": "2026-06-20"}, D(2026, 1, 1), D(2026, 6, 30), "custom"),
+        ({"period": "custom", "from": "2026-06", "to": "2026-01"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
+        ({"period": "custom", "from": "2024-01", "to": "2025-12"}, D(2024, 1, 1), D(2025, 12, 31), "custom"),
+        ({"period": "custom", "from": "2024-01", "to": "2026-01"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
+        ({"period": "quarter", "quarter": "2026-Q5"}, D(2026, 3, 1), D(2026, 3, 31), "month"),
+        ({}, D(2026, 3, 1), D(2026, 3, 31), "month"),
+    ],
+)
 def test_period_picker(params, start, end, kind):
     p = period_parse(params, D(2026, 3, 20))
     assert (p.start, p.end, p.kind) == (start, end, kind)
@@ -149,8 +169,9 @@ def test_period_picker(params, start, end, kind):
 
 def test_a_long_period_is_drawn_by_month(org):
     _march(org)
-    page = client_for(org.users["bureau_staff"]).get(
-        "/dashboard/?period=custom&from=2026-01&to=2026-06").content.decode()
+    page = (
+        client_for(org.users["bureau_staff"]).get("/dashboard/?period=custom&from=2026-01&to=2026-06").content.decode()
+    )
     time = _chart(page, "time")
     assert time["labels"] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
     assert time["series"][0]["values"][2] == 4
@@ -177,10 +198,16 @@ def test_the_dashboard_costs_the_same_few_queries_at_two_sizes(org):
     few = _count(leader)
     categories = list(Category.objects.filter(level=3)[:12])
     for i in range(40):
-        services.petition_register(actor=org.users["clerk"], channel=[Channel.WEB, Channel.PHONE, Channel.LETTER][i % 3],
-                                   kind=Kind.SUGGESTION, region=org.regions["village_a" if i % 2 else "village_b"],
-                                   category=categories[i % 12], title=f"事项{i}", content="内容。",
-                                   at=at(2026, 3, 1 + i % 28))
+        services.petition_register(
+            actor=org.users["clerk"],
+            channel=[Channel.WEB, Channel.PHONE, Channel.LETTER][i % 3],
+            kind=Kind.SUGGESTION,
+            region=org.regions["village_a" if i % 2 else "village_b"],
+            category=categories[i % 12],
+            title=f"事项{i}",
+            content="内容。",
+            at=at(2026, 3, 1 + i % 28),
+        )
     aggregates_rebuild(D(2026, 3, 1), today=D(2026, 4, 1))
     many = _count(leader)
     assert few == many and many <= 10, (few, many)
@@ -190,9 +217,16 @@ def test_the_dashboard_costs_the_same_few_queries_at_two_sizes(org):
 def test_accusations_against_the_viewer_are_not_counted(org):
     """An accusation against the leader's own unit (the county government) is not in the leader's
     figures (Art. 30), though it is in the bureau's."""
-    services.petition_register(actor=org.users["clerk"], channel=Channel.LETTER, kind=Kind.ACCUSATION,
-                               region=org.regions["village_a"], title="举报", content="举报县政府某人。",
-                               accused_unit=org.units["county_gov"], at=at(2026, 3, 12))
+    services.petition_register(
+        actor=org.users["clerk"],
+        channel=Channel.LETTER,
+        kind=Kind.ACCUSATION,
+        region=org.regions["village_a"],
+        title="举报",
+        content="举报县政府某人。",
+        accused_unit=org.units["county_gov"],
+        at=at(2026, 3, 12),
+    )
     aggregates_rebuild(D(2026, 3, 1), today=D(2026, 4, 1))
     march = Period("month", D(2026, 3, 1), D(2026, 3, 31))
     staff = {t.key: t.value for t in dashboard_for(org.users["bureau_staff"], march, D(2026, 4, 1)).tiles}

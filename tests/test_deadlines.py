@@ -4,17 +4,19 @@ Expected dates are written out by hand from the State Council's 2026 holiday arr
 Day 10-01..10-07 with make-up working days Sunday 09-20 and Saturday 10-10; Labour Day 05-01..05-05
 with make-up Saturday 05-09), not recomputed with the code under test.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-
 from conftest import D, act, at, at_date, handler, head, is_chinese, register
+
 from xinfang.org import calendar
 from xinfang.org.models import Holiday
 from xinfang.petitions import alerts, deadlines, rules
-from xinfang.petitions.models import Deadline, DeadlineKind as K, LegalPeriod, State
+from xinfang.petitions.models import Deadline, LegalPeriod, State
+from xinfang.petitions.models import DeadlineKind as K
 from xinfang.petitions.services import WorkflowError
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +32,7 @@ def overdue(day: dt.date):
 
 
 # ---------------------------------------------------------------- intake: 15 days (art. 22)
+
 
 def test_intake_day_15_is_not_overdue_day_16_is(org):
     p = register(org, on=at(2026, 3, 2))
@@ -62,6 +65,7 @@ def test_routing_on_day_15_meets_the_intake_deadline(org):
 
 
 # ---------------------------------------------------------------- acceptance 15 days, objection 5 working days (art. 23)
+
 
 def test_acceptance_15_days_from_forwarding(org):
     p = register(org, on=at(2026, 3, 2))
@@ -101,6 +105,7 @@ def test_objection_after_an_assignment_is_also_5_working_days(org):
 
 
 # ---------------------------------------------------------------- handling 60 days, one extension ≤ 30 (art. 34)
+
 
 def accepted_on(org, day: dt.date):
     p = register(org, on=at(2026, 3, 2))
@@ -182,6 +187,7 @@ def test_extension_needs_a_reason(org):
 
 # ---------------------------------------------------------------- review: request within 30, answer within 30 (art. 35)
 
+
 def decided_on(org, day: dt.date):
     p = accepted_on(org, D(2026, 3, 2))
     return act(org, "decide", p, handler(org, "hrss"), at_date(day))
@@ -216,6 +222,7 @@ def test_review_answer_30_days_from_the_request(org):
 
 
 # ---------------------------------------------------------------- reexamination 30 + 30, hearing time not counted (art. 36)
+
 
 def reexamination_requested_on(org, day: dt.date):
     p = decided_on(org, D(2026, 3, 9))
@@ -288,6 +295,7 @@ def test_decision_refused_while_the_hearing_is_open(org):
 
 # ---------------------------------------------------------------- National Day and make-up working days
 
+
 def test_intake_ending_in_national_day_rolls_to_the_next_working_day(org):
     p = register(org, on=at(2026, 9, 18))  # +15 = 10-03, inside 10-01..10-07
     d = open_deadline(p, K.INTAKE)
@@ -335,6 +343,7 @@ def test_calendar_knows_the_2026_arrangement():
 
 
 # ---------------------------------------------------------------- a year chinesecalendar does not know
+
 
 def test_unknown_year_falls_back_to_monday_to_friday_and_says_so(org):
     p = register(org, on=at(2027, 2, 5))  # +15 = Saturday 2027-02-20
@@ -389,6 +398,7 @@ def test_deleting_a_holiday_row_takes_effect(org):
 
 # ---------------------------------------------------------------- a county changes a period
 
+
 def test_county_shortens_intake_to_10_days(org):
     before = register(org, on=at(2026, 3, 2))
     assert rules.period("intake").days == 15  # cache filled
@@ -433,12 +443,20 @@ def test_deleting_a_legal_period_row_falls_back_to_the_default(org):
 
 # ---------------------------------------------------------------- explain()
 
+
 def test_explain_names_start_period_unit_extension_and_due_date(org):
     p = accepted_on(org, D(2026, 3, 9))
     act(org, "extend", p, head(org, "hrss"), at(2026, 4, 1), days=30, reason="需要会商")
     text = deadlines.explain(open_deadline(p, K.HANDLING))
-    for part in ("自2026年3月9日起算", "期限60日", "第三十四条", "经批准延长30日", "需要会商",
-                 "顺延至其后第一个工作日2026年6月8日", "截止日期2026年6月8日"):
+    for part in (
+        "自2026年3月9日起算",
+        "期限60日",
+        "第三十四条",
+        "经批准延长30日",
+        "需要会商",
+        "顺延至其后第一个工作日2026年6月8日",
+        "截止日期2026年6月8日",
+    ):
         assert part in text, part
 
 
@@ -463,10 +481,17 @@ def test_explain_names_working_days_and_the_met_date(org):
 
 
 def test_every_default_period_matches_the_law():
-    expected = {"intake": (15, False), "acceptance": (15, False), "objection": (5, True),
-                "handling": (60, False), "extension_max": (30, False), "review_request": (30, False),
-                "review_answer": (30, False), "reexamination_request": (30, False),
-                "reexamination_answer": (30, False)}
+    expected = {
+        "intake": (15, False),
+        "acceptance": (15, False),
+        "objection": (5, True),
+        "handling": (60, False),
+        "extension_max": (30, False),
+        "review_request": (30, False),
+        "review_answer": (30, False),
+        "reexamination_request": (30, False),
+        "reexamination_answer": (30, False),
+    }
     assert {k: (p.days, p.working_days) for k, p in rules.DEFAULT_PERIODS.items()} == expected
 
 

@@ -3,6 +3,7 @@
 resolution), a work recommendation waiting for its answer and two follow-ups, all written through the
 oversight services (every petition's log verifies), added once, never without --petitions, and shown on
 the supervisor's oversight pages."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,13 @@ from django.utils import timezone
 from tests.conftest import staff_login
 from xinfang.org.models import User
 from xinfang.oversight.models import (
-    Finding, FindingKind, FollowUp, Recommendation, RecommendationKind, RecommendationState, Supervision,
+    Finding,
+    FindingKind,
+    FollowUp,
+    Recommendation,
+    RecommendationKind,
+    RecommendationState,
+    Supervision,
     SupervisionStep,
 )
 from xinfang.oversight.services import handling_unit_ids
@@ -62,7 +69,10 @@ def test_the_demo_has_supervisions_a_recommendation_and_follow_ups(demo):
     today = timezone.localdate()
     supervisions = {s.mode: s for s in Supervision.objects.select_related("petition")}
     assert {mode: s.state for mode, s in supervisions.items()} == {
-        "online": "waiting", "on_site": "answered", "escalated": "waiting"}
+        "online": "waiting",
+        "on_site": "answered",
+        "escalated": "waiting",
+    }
     for s in supervisions.values():
         assert s.is_open and s.opened_by == demo and s.answer_due_on >= today
         assert s.petition.owner_unit_id == s.unit_id != demo.unit_id
@@ -82,7 +92,10 @@ def test_the_demo_has_supervisions_a_recommendation_and_follow_ups(demo):
         assert Event.objects.filter(petition=f.petition, action="follow_up", data__follow_up=f.pk).exists()
     finding = Finding.objects.get()
     assert (finding.kind, finding.follow_up, finding.petition) == (
-        FindingKind.FAKE_RESOLUTION, follow_ups[False], follow_ups[False].petition)
+        FindingKind.FAKE_RESOLUTION,
+        follow_ups[False],
+        follow_ups[False].petition,
+    )
     assert finding.supervision == supervisions["escalated"]
     assert supervisions["escalated"].petition == follow_ups[False].petition
     assert list(verify_chains()) == []
@@ -99,7 +112,8 @@ def test_the_supervisor_sees_them_on_the_oversight_pages(demo):
     staff_login(c, demo)  # the demo supervisor's own authenticator (two-step sign-in)
     page = c.get("/supervision/").content.decode()
     assert set(re.findall(r'<a href="/supervision/(\d+)/">', page)) == {
-        str(pk) for pk in Supervision.objects.values_list("pk", flat=True)}
+        str(pk) for pk in Supervision.objects.values_list("pk", flat=True)
+    }
     assert "待审核答复 1 件" in page
 
     r = Recommendation.objects.get()

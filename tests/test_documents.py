@@ -1,4 +1,5 @@
 """Notices (告知书、意见书) from the administrator's templates, as Word and PDF."""
+
 from __future__ import annotations
 
 import io
@@ -32,6 +33,7 @@ def _fresh_template_cache():
     services.invalidate_cache()
     yield
     services.invalidate_cache()
+
 
 TITLES = {kind: title for kind, (title, _body) in DEFAULT_TEMPLATES.items()}
 TITLES[K.ROUTING] = "信访事项转送单"  # the verb is filled in: 转送 or 交办
@@ -67,6 +69,7 @@ def extended(org):
 
 
 # ---------------------------------------------------------------- which notices
+
 
 def test_notices_available_follows_the_state(org):
     def kinds(state: str) -> list[str]:
@@ -118,11 +121,16 @@ def test_notice_context_query_count_is_fixed(org, reexamined, extended, django_a
 
 # ---------------------------------------------------------------- what each notice says
 
+
 def _all_notices(org, reexamined, extended):
     declined, _ = path_to(org, State.DECLINED)
     assigned, _ = path_to(org, State.ASSIGNED)
     return [(reexamined, k) for k in (K.ACCEPTANCE, K.HANDLING, K.REVIEW, K.REEXAMINATION)] + [
-        (extended, K.ROUTING), (extended, K.EXTENSION), (declined, K.DECLINE), (assigned, K.ROUTING)]
+        (extended, K.ROUTING),
+        (extended, K.EXTENSION),
+        (declined, K.DECLINE),
+        (assigned, K.ROUTING),
+    ]
 
 
 def test_every_notice_renders_as_docx_and_pdf(org, reexamined, extended):
@@ -213,6 +221,7 @@ def test_anonymous_and_collective_addressees(org):
 
 # ---------------------------------------------------------------- typesetting
 
+
 def test_docx_is_typeset_like_an_official_notice(org, reexamined):
     doc = Document(io.BytesIO(services.notice_docx(reexamined, K.HANDLING)))
     section = doc.sections[0]
@@ -249,8 +258,7 @@ def test_chinese_line_breaking():
 def test_pdftotext_reads_the_pdf(org, reexamined, tmp_path):
     path = tmp_path / "notice.pdf"
     path.write_bytes(services.notice_pdf(reexamined, K.REEXAMINATION))
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert text.strip().startswith("信访事项复核意见书")
     assert query_code_display(reexamined.query_code) in text and "不再受理" in flat(text)
     assert "\x00" not in text
@@ -263,6 +271,7 @@ def test_pdf_needs_the_font_and_says_so(org, reexamined, settings):
 
 
 # ---------------------------------------------------------------- the administrator's wording
+
 
 @pytest.fixture
 def admin_client(org):
@@ -280,35 +289,45 @@ def test_an_admin_edit_changes_the_output(org, reexamined, admin_client):
     url = f"/admin/documents/noticetemplate/{template.pk}/change/"
     assert admin_client.get(url).status_code == 200
     body = "{{ petitioner_names }}：\n你的事项（{{ query_code }}）已由{{ unit.name }}受理，限{{ due_on }}前办结。"
-    response = admin_client.post(url, {"kind": K.ACCEPTANCE, "title": "受理通知（{{ petition.title }}）",
-                                       "body": body, "is_active": "on"})
+    response = admin_client.post(
+        url, {"kind": K.ACCEPTANCE, "title": "受理通知（{{ petition.title }}）", "body": body, "is_active": "on"}
+    )
     assert response.status_code == 302
     ctx = services.notice_context(reexamined, K.ACCEPTANCE)
     expected = f"你的事项（{ctx['query_code']}）已由县人力资源和社会保障局受理，限{ctx['due_on']}前办结。"
     assert docx_text(services.notice_docx(reexamined, K.ACCEPTANCE)).splitlines()[:3] == [
-        "受理通知（村道损坏）", "张三：", expected]
+        "受理通知（村道损坏）",
+        "张三：",
+        expected,
+    ]
     assert flat(expected) in pdf_text(services.notice_pdf(reexamined, K.ACCEPTANCE))
 
 
 def test_admin_refuses_a_broken_template_and_a_second_active_one(org, admin_client):
-    response = admin_client.post("/admin/documents/noticetemplate/add/", {
-        "kind": K.DECLINE, "title": "不予受理", "body": "{% if %}坏的模板", "is_active": ""})
+    response = admin_client.post(
+        "/admin/documents/noticetemplate/add/",
+        {"kind": K.DECLINE, "title": "不予受理", "body": "{% if %}坏的模板", "is_active": ""},
+    )
     assert response.status_code == 200 and NoticeTemplate.objects.filter(kind=K.DECLINE).count() == 1
-    response = admin_client.post("/admin/documents/noticetemplate/add/", {
-        "kind": K.DECLINE, "title": "第二个", "body": "{{ petitioner_names }}：\n正文", "is_active": "on"})
+    response = admin_client.post(
+        "/admin/documents/noticetemplate/add/",
+        {"kind": K.DECLINE, "title": "第二个", "body": "{{ petitioner_names }}：\n正文", "is_active": "on"},
+    )
     assert response.status_code == 200 and NoticeTemplate.objects.filter(kind=K.DECLINE).count() == 1
 
 
 def test_admin_restores_the_default_wording(org, admin_client):
     template = NoticeTemplate.objects.get(kind=K.HANDLING)
     NoticeTemplate.objects.filter(pk=template.pk).update(title="改过的", body="改过的正文")
-    admin_client.post("/admin/documents/noticetemplate/", {
-        "action": "restore_defaults", "_selected_action": [template.pk]})
+    admin_client.post(
+        "/admin/documents/noticetemplate/", {"action": "restore_defaults", "_selected_action": [template.pk]}
+    )
     template.refresh_from_db()
     assert (template.title, template.body) == DEFAULT_TEMPLATES[K.HANDLING]
 
 
 # ---------------------------------------------------------------- views
+
 
 def _client(user) -> Client:
     c = Client()

@@ -1,25 +1,39 @@
 """The append-only, hash-chained event log; verify_log and check_deadlines."""
+
 from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
 
 import pytest
+from conftest import act, at, at_date, handler, owner_handler, path_to, register
 from django.core.management import CommandError, call_command
 
-from conftest import act, at, at_date, handler, owner_handler, path_to, register
 from xinfang.petitions import services
 from xinfang.petitions.deadlines import OBLIGATIONS
 from xinfang.petitions.eventlog import GENESIS, verify_chains
-from xinfang.petitions.models import Deadline, DeadlineKind as K, Event, Kind, Petition, State
+from xinfang.petitions.models import Deadline, Event, Kind, Petition, State
+from xinfang.petitions.models import DeadlineKind as K
 from xinfang.petitions.workflow import TABLE
 
 pytestmark = pytest.mark.django_db
 
 SOURCE = {  # a state on the happy path from which each action may be taken
-    a: next(s for s in (State.REGISTERED, State.FORWARDED, State.ACCEPTED, State.DECIDED, State.EVALUATED,
-                        State.REVIEW_REQUESTED, State.REVIEWED, State.REEXAMINATION_REQUESTED, State.REEXAMINED)
-             if s in t.sources)
+    a: next(
+        s
+        for s in (
+            State.REGISTERED,
+            State.FORWARDED,
+            State.ACCEPTED,
+            State.DECIDED,
+            State.EVALUATED,
+            State.REVIEW_REQUESTED,
+            State.REVIEWED,
+            State.REEXAMINATION_REQUESTED,
+            State.REEXAMINED,
+        )
+        if s in t.sources
+    )
     for a, t in TABLE.items()
 }
 
@@ -32,8 +46,9 @@ def actor_for(org, action, p):
 
 def ready(org, action):
     if action == "confirm_accused":  # an accusation received online, its accused not yet confirmed
-        p, day = path_to(org, SOURCE[action], kind=Kind.ACCUSATION, accused_unit=org.units["land"],
-                         accused_confirmed=False)
+        p, day = path_to(
+            org, SOURCE[action], kind=Kind.ACCUSATION, accused_unit=org.units["land"], accused_confirmed=False
+        )
         return p, at_date(day, 15)
     p, day = path_to(org, SOURCE[action])
     if action == "hearing_end":
@@ -42,6 +57,7 @@ def ready(org, action):
 
 
 # ---------------------------------------------------------------- one event per service, same transaction
+
 
 def test_register_writes_one_event(org):
     p = register(org, on=at(2026, 3, 2))
@@ -69,9 +85,16 @@ def test_every_service_writes_exactly_one_event(org, action):
 
 def _state_of(p):
     p = Petition.objects.get(pk=p.pk)
-    return (p.state, p.owner_unit_id, p.log_seq, p.log_head, p.due_on,
-            sorted(Deadline.objects.filter(petition=p).values_list("kind", "due_on", "is_open")),
-            p.decisions.count(), p.evaluations.count())
+    return (
+        p.state,
+        p.owner_unit_id,
+        p.log_seq,
+        p.log_head,
+        p.due_on,
+        sorted(Deadline.objects.filter(petition=p).values_list("kind", "due_on", "is_open")),
+        p.decisions.count(),
+        p.evaluations.count(),
+    )
 
 
 @pytest.mark.parametrize("action", list(TABLE))
@@ -108,6 +131,7 @@ def test_refused_actions_write_no_event(org):
 
 # ---------------------------------------------------------------- tampering is detected
 
+
 @pytest.fixture
 def chain(org):
     p, _ = path_to(org, State.REVIEWED)
@@ -125,10 +149,16 @@ def test_altered_data_is_detected_naming_the_row(chain):
     assert "altered" in breaks[0].problem
 
 
-@pytest.mark.parametrize("field,value", [
-    ("actor_label", "某人"), ("action", "decline"), ("to_state", State.CLOSED),
-    ("at", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)), ("hash", "f" * 64),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("actor_label", "某人"),
+        ("action", "decline"),
+        ("to_state", State.CLOSED),
+        ("at", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+        ("hash", "f" * 64),
+    ],
+)
 def test_any_altered_field_is_detected(chain, field, value):
     p, events, other = chain
     target = events[1]
@@ -167,8 +197,18 @@ def test_rewritten_row_with_recomputed_hash_breaks_the_next_link(chain):
     p, events, other = chain
     e = events[2]
     forged = {**e.data, "outcome": "not_support"}
-    h = event_hash(petition_id=e.petition_id, seq=e.seq, at=e.at, actor_id=e.actor_id, actor_label=e.actor_label,
-                   action=e.action, from_state=e.from_state, to_state=e.to_state, data=forged, prev_hash=e.prev_hash)
+    h = event_hash(
+        petition_id=e.petition_id,
+        seq=e.seq,
+        at=e.at,
+        actor_id=e.actor_id,
+        actor_label=e.actor_label,
+        action=e.action,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        data=forged,
+        prev_hash=e.prev_hash,
+    )
     Event.objects.filter(pk=e.pk).update(data=forged, hash=h)
     breaks = list(verify_chains())
     assert [b.event_id for b in breaks] == [events[3].pk]
@@ -193,6 +233,7 @@ def test_event_save_on_an_existing_row_raises(chain):
 
 
 # ---------------------------------------------------------------- verify_log
+
 
 def test_verify_log_passes_on_a_clean_log(chain):
     out = StringIO()
@@ -220,6 +261,7 @@ def test_verify_log_fails_on_a_missing_last_row(chain):
 
 # ---------------------------------------------------------------- check_deadlines
 
+
 def run_check(monkeypatch, now: dt.datetime) -> str:
     monkeypatch.setattr("django.utils.timezone.now", lambda: now)
     out = StringIO()
@@ -228,9 +270,11 @@ def run_check(monkeypatch, now: dt.datetime) -> str:
 
 
 def db_state():
-    return (sorted(Deadline.objects.values_list("pk", "warned_at", "overdue_at")),
-            sorted(Event.objects.values_list("pk", "hash")),
-            sorted(Petition.objects.values_list("pk", "log_seq", "log_head")))
+    return (
+        sorted(Deadline.objects.values_list("pk", "warned_at", "overdue_at")),
+        sorted(Event.objects.values_list("pk", "hash")),
+        sorted(Petition.objects.values_list("pk", "log_seq", "log_head")),
+    )
 
 
 def test_check_deadlines_warns_before_and_flags_after_and_is_idempotent(org, monkeypatch):
@@ -259,10 +303,15 @@ def test_check_deadlines_warns_before_and_flags_after_and_is_idempotent(org, mon
     assert list(verify_chains()) == []
 
 
-OBLIGATION_STATES = [(State.REGISTERED, K.INTAKE), (State.FORWARDED, K.ACCEPTANCE),
-                     (State.ASSIGNED, K.ASSIGNMENT_REPORT), (State.ASSIGNED, K.ACCEPTANCE),
-                     (State.ACCEPTED, K.HANDLING), (State.REVIEW_REQUESTED, K.REVIEW_ANSWER),
-                     (State.REEXAMINATION_REQUESTED, K.REEXAMINATION_ANSWER)]
+OBLIGATION_STATES = [
+    (State.REGISTERED, K.INTAKE),
+    (State.FORWARDED, K.ACCEPTANCE),
+    (State.ASSIGNED, K.ASSIGNMENT_REPORT),
+    (State.ASSIGNED, K.ACCEPTANCE),
+    (State.ACCEPTED, K.HANDLING),
+    (State.REVIEW_REQUESTED, K.REVIEW_ANSWER),
+    (State.REEXAMINATION_REQUESTED, K.REEXAMINATION_ANSWER),
+]
 
 
 @pytest.mark.parametrize("state,kind", OBLIGATION_STATES)

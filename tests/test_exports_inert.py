@@ -1,6 +1,7 @@
 """Every export is inert (issue 18, point 2): a cell a spreadsheet could evaluate (text starting with
 =, +, -, @, a tab or a carriage return) leaves every export as text with a leading apostrophe, never as
 a formula: the work queue, supervision, follow-up, the ranking and the admin's audit log."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,14 @@ from xinfang.petitions.models import State
 
 pytestmark = pytest.mark.django_db
 
-PAYLOADS = ["=HYPERLINK(\"http://evil.example\",\"点此\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-            "\t=1+1", "\r=1+1"]
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example","点此")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 def client_for(user) -> Client:
@@ -62,8 +69,14 @@ def test_the_work_queue_export(org, payload):
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_the_supervision_export(org, payload):
     p = register(org, on=timezone.now(), title=payload)
-    oversight.supervision_open(p, actor=org.u_supervisor, mode="online", reason=payload, requirement="七日内报告",
-                               answer_due_on=timezone.localdate() + dt.timedelta(days=7))
+    oversight.supervision_open(
+        p,
+        actor=org.u_supervisor,
+        mode="online",
+        reason=payload,
+        requirement="七日内报告",
+        answer_due_on=timezone.localdate() + dt.timedelta(days=7),
+    )
     response = client_for(org.u_supervisor).get("/supervision/export.xlsx")
     assert response.status_code == 200
     assert_inert(response.content, payload)

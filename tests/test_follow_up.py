@@ -1,6 +1,7 @@
 """Follow-up (回访) of concluded petitions: only by someone outside the handling units; a resolution the
 petitioner denies becomes a finding of fake resolution (假化解) and reopens supervision, escalated; the
 follow-up list and its sample rules; the findings per unit and month for the assessment."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,8 +57,7 @@ def test_denied_resolution_becomes_a_finding_and_reopens_supervision(org):
     p = concluded(org)
     f = record(org, p, who="bureau_staff", settled=False, notes="信访人称工资仍未补发")
     finding = Finding.objects.get()
-    assert (finding.unit, finding.petition, finding.follow_up, finding.kind) == (
-        org.hrss, p, f, "fake_resolution")
+    assert (finding.unit, finding.petition, finding.follow_up, finding.kind) == (org.hrss, p, f, "fake_resolution")
     s = finding.supervision
     assert (s.petition, s.mode, s.unit, s.is_open, s.state) == (p, "escalated", org.hrss, True, "waiting")
     assert "否认问题已化解" in s.reason and "信访人称工资仍未补发" in s.reason
@@ -71,8 +71,9 @@ def test_denied_resolution_becomes_a_finding_and_reopens_supervision(org):
 
 def test_denied_with_an_open_supervision_links_it(org):
     p = concluded(org)
-    open_one = oversight.supervision_open(p, actor=org.u_supervisor, mode="online", reason="群众反映",
-                                          requirement="报告", answer_due_on=TODAY)
+    open_one = oversight.supervision_open(
+        p, actor=org.u_supervisor, mode="online", reason="群众反映", requirement="报告", answer_due_on=TODAY
+    )
     record(org, p, settled=False)
     assert Finding.objects.get().supervision == open_one
     assert Supervision.objects.count() == 1
@@ -94,13 +95,16 @@ def test_denied_but_not_concluded_as_resolved_is_no_finding(org):
     assert FollowUp.objects.get().settled is False
 
 
-@pytest.mark.parametrize(("who", "message"), [
-    ("hrss_leader", "回访须由承办单位以外的人员进行：您所在的县人力资源和社会保障局承办了该事项，不能自己回访。"),
-    ("hrss_handler", "您的角色（单位经办人）不能回访。"),
-    ("clerk", "您的角色（登记员）不能回访。"),
-    ("other_bureau_staff", "您无权查看该事项，不能回访。"),
-    ("unitless_admin", "您没有所属单位，不能回访（回访记录须写明回访人单位）。"),
-])
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [
+        ("hrss_leader", "回访须由承办单位以外的人员进行：您所在的县人力资源和社会保障局承办了该事项，不能自己回访。"),
+        ("hrss_handler", "您的角色（单位经办人）不能回访。"),
+        ("clerk", "您的角色（登记员）不能回访。"),
+        ("other_bureau_staff", "您无权查看该事项，不能回访。"),
+        ("unitless_admin", "您没有所属单位，不能回访（回访记录须写明回访人单位）。"),
+    ],
+)
 def test_refusals_in_chinese_change_nothing(org, who, message):
     p = concluded(org)
     seq = p.log_seq
@@ -137,6 +141,7 @@ def test_open_petition_cannot_be_followed_up_and_reached_needs_an_answer(org):
 
 # ---------------------------------------------------------------- the list and its sample rules
 
+
 def due_ids(org, user="supervisor"):
     return list(selectors.follow_up_due_for(org.users[user]).values_list("pk", flat=True))
 
@@ -145,8 +150,7 @@ def test_seeded_rules_every_resolved_one_and_a_sample_of_the_rest(org):
     assert list(FollowUpRule.objects.values_list("resolved_only", "percent")) == [(True, 100), (False, 10)]
     resolved = concluded(org)
     explained, _ = path_to(org, State.ACCEPTED, start=START)
-    act(org, "decide", explained, owner_handler(org, explained), timezone.now(), measure="explained",
-        outcome="explain")
+    act(org, "decide", explained, owner_handler(org, explained), timezone.now(), measure="explained", outcome="explain")
     expected = [resolved.pk] + ([explained.pk] if explained.pk * 37 % 100 < 10 else [])
     assert sorted(due_ids(org)) == sorted(expected)
     record(org, resolved)
@@ -192,13 +196,19 @@ def test_follow_up_page_records_and_refuses_the_handling_unit(org):
     handling = user_make(org.hrss, Role.LEADER, "hrss_leader")
     page = client_for(handling).get(f"/follow-up/p/{p.pk}/").content.decode()
     assert "回访须由承办单位以外的人员进行" in page and 'name="follow_up-method"' not in page
-    response = client_for(handling).post(f"/follow-up/p/{p.pk}/", {"follow_up-method": "phone",
-                                                                   "follow_up-reached": "yes",
-                                                                   "follow_up-settled": "no"})
+    response = client_for(handling).post(
+        f"/follow-up/p/{p.pk}/", {"follow_up-method": "phone", "follow_up-reached": "yes", "follow_up-settled": "no"}
+    )
     assert response.status_code == 400 and not FollowUp.objects.exists()
-    response = client_for(org.u_supervisor).post(f"/follow-up/p/{p.pk}/", {
-        "follow_up-method": "visit", "follow_up-reached": "yes", "follow_up-settled": "no",
-        "follow_up-notes": "信访人称问题未解决"})
+    response = client_for(org.u_supervisor).post(
+        f"/follow-up/p/{p.pk}/",
+        {
+            "follow_up-method": "visit",
+            "follow_up-reached": "yes",
+            "follow_up-settled": "no",
+            "follow_up-notes": "信访人称问题未解决",
+        },
+    )
     assert response.status_code == 302
     page = client_for(org.u_supervisor).get(f"/follow-up/p/{p.pk}/").content.decode()
     assert "县人力资源和社会保障局存在假化解问题" in page and "重新督办" in page
@@ -207,6 +217,7 @@ def test_follow_up_page_records_and_refuses_the_handling_unit(org):
 
 
 # ---------------------------------------------------------------- for the assessment
+
 
 def test_findings_per_unit_and_month(org):
     a, b, c = concluded(org), concluded(org), concluded(org)
@@ -217,4 +228,5 @@ def test_findings_per_unit_and_month(org):
     assert rows == [(org.hrss.pk, dt.date(2026, 1, 1), 2), (org.hrss.pk, dt.date(2026, 2, 1), 1)]
     assert selectors.findings_per_unit_month(dt.date(2026, 2, 1), dt.date(2026, 2, 28), units=[org.town_a.pk]) == []
     assert selectors.follow_up_counts_per_unit_month(dt.date(2026, 1, 1), dt.date(2026, 1, 31)) == [
-        (org.hrss.pk, dt.date(2026, 1, 1), 2, 0)]
+        (org.hrss.pk, dt.date(2026, 1, 1), 2, 0)
+    ]

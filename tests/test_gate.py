@@ -11,6 +11,7 @@ Each probe that names a B petition is sent twice more: by A about a petition tha
 answer must be the same, or a 403/404), and by a user who may see the B petition (the "control"),
 which must reach it (not a 404; for lists, B's query code is in the answer). So a probe that misses its
 target, or a list that shows nothing to anybody, fails instead of passing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,13 +22,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from conftest import Org, act, at, handler, head, register, staff_login
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from conftest import Org, act, at, handler, head, register, staff_login
 from tests.test_api_support import ALL_SCOPES, Api, api_client_make
 from xinfang.documents.models import NoticeKind
 from xinfang.documents.services import notices_available
@@ -47,14 +48,24 @@ A_ROLES = (Role.HANDLER, Role.UNIT_HEAD, Role.CLERK, Role.LEADER, Role.SUPERVISO
 A_API_ROLES = (Role.HANDLER, Role.LEADER)
 # B petitions in every state some action or notice starts from (conftest.path_to: registered by 柳河镇's
 # clerk in 新民村, forwarded by the county bureau to 县人社局, reviewed by the county and city governments)
-B_STATES = (State.REGISTERED, State.FORWARDED, State.ACCEPTED, State.DECIDED, State.DECLINED,
-            State.REVIEW_REQUESTED, State.REVIEWED, State.REEXAMINATION_REQUESTED, State.REEXAMINED)
+B_STATES = (
+    State.REGISTERED,
+    State.FORWARDED,
+    State.ACCEPTED,
+    State.DECIDED,
+    State.DECLINED,
+    State.REVIEW_REQUESTED,
+    State.REVIEWED,
+    State.REEXAMINATION_REQUESTED,
+    State.REEXAMINED,
+)
 ATTACHMENT_NAME = "乙地现场照片说明.pdf"
 SUPERVISION_REASON = "乙地督办理由：久拖不决"
 ACCUSED_NAME = "乙地被检举人赵某"
 
 
 # ---------------------------------------------------------------- the world: A's users, B's petitions
+
 
 @dataclass
 class World:
@@ -69,8 +80,12 @@ class World:
     markers: list[str] = field(default_factory=list)  # what of B must never reach A
 
     def user(self, key: str) -> User:
-        return {"b": self.org.user("town_b", Role.HANDLER), "b_clerk": self.org.u_town_b_clerk,
-                "admin": self.org.u_admin, "supervisor": self.org.u_supervisor}[key]
+        return {
+            "b": self.org.user("town_b", Role.HANDLER),
+            "b_clerk": self.org.u_town_b_clerk,
+            "admin": self.org.u_admin,
+            "supervisor": self.org.u_supervisor,
+        }[key]
 
     def with_state(self, states) -> Petition:
         return next(self.b[s] for s in B_STATES if s in states)
@@ -79,18 +94,33 @@ class World:
 # How a B petition reaches each state: (action, actor, extra data); 柳河镇 registers it, assigns it to
 # 新民村, which decides; review goes to 柳河镇, reexamination to the county government.
 B_PATH = [
-    ("assign", "town_b_clerk", {"to_unit": "village_b"}), ("accept", "village_b", {}), ("decide", "village_b", {}),
-    ("evaluate", "town_b_clerk", {}), ("request_review", "town_b_clerk", {}), ("review_decide", "town_b", {}),
-    ("request_reexamination", "town_b_clerk", {}), ("reexamine_decide", "county_gov", {}),
+    ("assign", "town_b_clerk", {"to_unit": "village_b"}),
+    ("accept", "village_b", {}),
+    ("decide", "village_b", {}),
+    ("evaluate", "town_b_clerk", {}),
+    ("request_review", "town_b_clerk", {}),
+    ("review_decide", "town_b", {}),
+    ("request_reexamination", "town_b_clerk", {}),
+    ("reexamine_decide", "county_gov", {}),
 ]
-B_SIDE = {State.FORWARDED: [("forward", "town_b_clerk", {"to_unit": "hrss"})],
-          State.DECLINED: [("decline", "town_b_clerk", {})]}
+B_SIDE = {
+    State.FORWARDED: [("forward", "town_b_clerk", {"to_unit": "hrss"})],
+    State.DECLINED: [("decline", "town_b_clerk", {})],
+}
 
 
 def _b_petition(org: Org, state: str, n: int) -> Petition:
     people = [Petitioner(name=f"乙地人{n}号", phone=f"1391111{n:04d}", id_number=f"99012119800101{n:04d}")]
-    p = register(org, on=at(2026, 3, 2), actor=org.u_town_b_clerk, region=org.r_village_b, kind=Kind.CLAIM,
-                 petitioners=people, title=f"乙地标题{n}号新民村水渠", content=f"乙地内容{n}号：新民村水渠堵塞，灌溉用水困难。")
+    p = register(
+        org,
+        on=at(2026, 3, 2),
+        actor=org.u_town_b_clerk,
+        region=org.r_village_b,
+        kind=Kind.CLAIM,
+        petitioners=people,
+        title=f"乙地标题{n}号新民村水渠",
+        content=f"乙地内容{n}号：新民村水渠堵塞，灌溉用水困难。",
+    )
     steps = B_SIDE.get(state) or [s for s in B_PATH]
     for day, (action, who, data) in enumerate(steps, start=3):
         if p.state == state:
@@ -106,30 +136,83 @@ def world_build(org: Org, settings, tmp_path) -> World:
     settings.MEDIA_ROOT = tmp_path
     b = {state: _b_petition(org, state, n) for n, state in enumerate(B_STATES)}
     accepted = b[State.ACCEPTED]  # with an extension: the extension notice exists
-    services.petition_extend(accepted, actor=head(org, org.unit_key(accepted.owner_unit_id)), days=10,
-                             reason="需要现场勘查", at=at(2026, 3, 20))
-    b["accusation"] = register(org, on=at(2026, 3, 4), actor=org.u_town_b_clerk, kind=Kind.ACCUSATION,
-                               region=org.r_village_b, accused_unit=org.village_b, accused_name=ACCUSED_NAME,
-                               title="乙地检举标题", content="乙地检举内容：新民村干部侵占补偿款。")
+    services.petition_extend(
+        accepted,
+        actor=head(org, org.unit_key(accepted.owner_unit_id)),
+        days=10,
+        reason="需要现场勘查",
+        at=at(2026, 3, 20),
+    )
+    b["accusation"] = register(
+        org,
+        on=at(2026, 3, 4),
+        actor=org.u_town_b_clerk,
+        kind=Kind.ACCUSATION,
+        region=org.r_village_b,
+        accused_unit=org.village_b,
+        accused_name=ACCUSED_NAME,
+        title="乙地检举标题",
+        content="乙地检举内容：新民村干部侵占补偿款。",
+    )
     main = b[State.DECIDED]
-    attachment = services.attachment_add(main, actor=org.u_town_b_clerk,
-                                         file=SimpleUploadedFile(ATTACHMENT_NAME, b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n"))
-    oversight.supervision_open(main, actor=org.u_supervisor, mode="online", reason=SUPERVISION_REASON,
-                               requirement="报告办理情况", answer_due_on=at(2026, 4, 30).date(), at=at(2026, 3, 20))
+    attachment = services.attachment_add(
+        main,
+        actor=org.u_town_b_clerk,
+        file=SimpleUploadedFile(ATTACHMENT_NAME, b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n"),
+    )
+    oversight.supervision_open(
+        main,
+        actor=org.u_supervisor,
+        mode="online",
+        reason=SUPERVISION_REASON,
+        requirement="报告办理情况",
+        answer_due_on=at(2026, 4, 30).date(),
+        at=at(2026, 3, 20),
+    )
     hot = HotIssue.objects.create(
-        built_at=at(2026, 4, 1), period_start=at(2026, 3, 1).date(), period_end=at(2026, 3, 31).date(),
-        region=org.r_town_b, title=main.title, keywords="水渠", size=2, petitioners=2, places=1, growth=1,
-        score=3.0, first_received_at=at(2026, 3, 2), last_received_at=at(2026, 3, 4))
+        built_at=at(2026, 4, 1),
+        period_start=at(2026, 3, 1).date(),
+        period_end=at(2026, 3, 31).date(),
+        region=org.r_town_b,
+        title=main.title,
+        keywords="水渠",
+        size=2,
+        petitioners=2,
+        places=1,
+        growth=1,
+        score=3.0,
+        first_received_at=at(2026, 3, 2),
+        last_received_at=at(2026, 3, 4),
+    )
     for p in (main, b["accusation"]):
         HotIssueMember.objects.create(hot_issue=hot, petition=p, closeness=0.9)
     supervision = main.supervisions.get()
     recommendation = oversight.recommendation_make(
-        actor=org.u_supervisor, kind="work", text="乙地督查建议：完善水渠管护", to_unit=org.town_b,
-        due_on=timezone.localdate() + dt.timedelta(days=30), petition=main)
-    mine = register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk, region=org.r_village_a,
-                    title="甲地道路", content="甲地丰收村道路损坏。")
-    world = World(org, {k: Petition.objects.get(pk=p.pk) for k, p in b.items()}, main, attachment, hot, mine,
-                  supervision.pk, recommendation.pk)
+        actor=org.u_supervisor,
+        kind="work",
+        text="乙地督查建议：完善水渠管护",
+        to_unit=org.town_b,
+        due_on=timezone.localdate() + dt.timedelta(days=30),
+        petition=main,
+    )
+    mine = register(
+        org,
+        on=at(2026, 3, 2),
+        actor=org.u_town_a_clerk,
+        region=org.r_village_a,
+        title="甲地道路",
+        content="甲地丰收村道路损坏。",
+    )
+    world = World(
+        org,
+        {k: Petition.objects.get(pk=p.pk) for k, p in b.items()},
+        main,
+        attachment,
+        hot,
+        mine,
+        supervision.pk,
+        recommendation.pk,
+    )
     for p in world.b.values():
         world.markers += [p.query_code, query_code_display(p.query_code), p.title, p.content[:12]]
         world.markers += [party.petitioner.name for party in p.parties.select_related("petitioner")]
@@ -138,6 +221,7 @@ def world_build(org: Org, settings, tmp_path) -> World:
 
 
 # ---------------------------------------------------------------- probes
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -163,8 +247,9 @@ def _body(response) -> str:
         from openpyxl import load_workbook
 
         book = load_workbook(io.BytesIO(raw), read_only=True)
-        return "\n".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
-                         for v in row if v is not None)
+        return "\n".join(
+            str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None
+        )
     return raw.decode("utf-8", "replace")
 
 
@@ -175,42 +260,63 @@ def _send(client: Client, probe: Probe, url: str | None = None):
     return client.post(url, probe.data or {})
 
 
-def _petition_probes(w: World, pattern: str, pk_of: Callable[[World], Petition], control: str = "admin",
-                     method: str = "get", data: dict | None = None) -> list[Probe]:
+def _petition_probes(
+    w: World,
+    pattern: str,
+    pk_of: Callable[[World], Petition],
+    control: str = "admin",
+    method: str = "get",
+    data: dict | None = None,
+) -> list[Probe]:
     p = pk_of(w)
     return [Probe(method, pattern.format(pk=p.pk), data, pattern.format(pk=MISSING), control)]
 
 
 def _queue_probes(w: World) -> list[Probe]:
     shows = w.b[State.REGISTERED].query_code  # owned by 柳河镇: in its queue
-    probes = [Probe("get", "/queue/", {"tab": tab}, control="b_clerk", shows=shows if tab in ("open", "accept") else "")
-              for tab in ("open", "accept", "handle", "answer", "close", "soon", "overdue", "supervised",
-                          "concluded", "all")]
-    probes += [Probe("get", "/queue/", {"q": "新民村水渠"}, control="b_clerk", shows=shows),
-               Probe("get", "/queue/", {"tab": "all", "area": "1"}, control="b_clerk", shows=shows),
-               Probe("get", "/queue/", {"tab": "all", "area": "1", "q": "水渠", "region": w.org.r_town_b.prefix},
-                     control="b_clerk", shows=shows)]
+    probes = [
+        Probe("get", "/queue/", {"tab": tab}, control="b_clerk", shows=shows if tab in ("open", "accept") else "")
+        for tab in ("open", "accept", "handle", "answer", "close", "soon", "overdue", "supervised", "concluded", "all")
+    ]
+    probes += [
+        Probe("get", "/queue/", {"q": "新民村水渠"}, control="b_clerk", shows=shows),
+        Probe("get", "/queue/", {"tab": "all", "area": "1"}, control="b_clerk", shows=shows),
+        Probe(
+            "get",
+            "/queue/",
+            {"tab": "all", "area": "1", "q": "水渠", "region": w.org.r_town_b.prefix},
+            control="b_clerk",
+            shows=shows,
+        ),
+    ]
     return probes
 
 
 def _export_probes(w: World) -> list[Probe]:
     shows = query_code_display(w.b[State.REGISTERED].query_code)
-    probes = [Probe("get", "/queue/export.xlsx", params, control="b_clerk", shows=shows)
-              for params in ({}, {"q": "新民村水渠"}, {"tab": "all", "area": "1"})]
+    probes = [
+        Probe("get", "/queue/export.xlsx", params, control="b_clerk", shows=shows)
+        for params in ({}, {"q": "新民村水渠"}, {"tab": "all", "area": "1"})
+    ]
     declined = query_code_display(w.b[State.DECLINED].query_code)  # registered by 柳河镇, which keeps it
-    return probes + [Probe("get", "/queue/export.xlsx", {"tab": "concluded", "area": "1"}, control="b_clerk",
-                           shows=declined)]
+    return probes + [
+        Probe("get", "/queue/export.xlsx", {"tab": "concluded", "area": "1"}, control="b_clerk", shows=declined)
+    ]
 
 
 def _act_probes(w: World) -> list[Probe]:
     """Every action of the workflow table, on a B petition in a state the action starts from."""
-    return [Probe("post", f"/p/{w.with_state(t.sources).pk}/act/{action}/", {}, f"/p/{MISSING}/act/{action}/", "admin")
-            for action, t in TABLE.items()]
+    return [
+        Probe("post", f"/p/{w.with_state(t.sources).pk}/act/{action}/", {}, f"/p/{MISSING}/act/{action}/", "admin")
+        for action, t in TABLE.items()
+    ]
 
 
 def _supervision_probes(w: World) -> list[Probe]:
-    return [Probe("post", f"/p/{w.main.pk}/supervision/{action}/", {}, f"/p/{MISSING}/supervision/{action}/",
-                  "supervisor") for action in SUPERVISION_FORMS]
+    return [
+        Probe("post", f"/p/{w.main.pk}/supervision/{action}/", {}, f"/p/{MISSING}/supervision/{action}/", "supervisor")
+        for action in SUPERVISION_FORMS
+    ]
 
 
 def _notice_probes(w: World) -> list[Probe]:
@@ -220,30 +326,61 @@ def _notice_probes(w: World) -> list[Probe]:
     for kind in NoticeKind.values:
         having = next((p for p in w.b.values() if kind in notices_available(p)), None)
         for fmt in ("docx", "pdf"):
-            probes.append(Probe("get", f"/p/{(having or w.main).pk}/notice/{kind}.{fmt}", None,
-                                f"/p/{MISSING}/notice/{kind}.{fmt}", "admin" if having else ""))
+            probes.append(
+                Probe(
+                    "get",
+                    f"/p/{(having or w.main).pk}/notice/{kind}.{fmt}",
+                    None,
+                    f"/p/{MISSING}/notice/{kind}.{fmt}",
+                    "admin" if having else "",
+                )
+            )
     return probes
 
 
 def _lookup_probes(w: World) -> list[Probe]:
     p = w.main
     person = p.parties.select_related("petitioner").first().petitioner
-    return [Probe("get", "/register/lookup", params, control="b_clerk", shows=p.query_code[:5])
-            for params in ({"name": person.name}, {"phone": person.phone}, {"id_number": person.id_number})]
+    return [
+        Probe("get", "/register/lookup", params, control="b_clerk", shows=p.query_code[:5])
+        for params in ({"name": person.name}, {"phone": person.phone}, {"id_number": person.id_number})
+    ]
 
 
 def _similar_probes(w: World) -> list[Probe]:
-    return [Probe("get", "/register/similar", {"title": w.main.title, "content": w.main.content, "place": "新民村"},
-                  control="b_clerk", shows=w.main.title)]
+    return [
+        Probe(
+            "get",
+            "/register/similar",
+            {"title": w.main.title, "content": w.main.content, "place": "新民村"},
+            control="b_clerk",
+            shows=w.main.title,
+        )
+    ]
 
 
 def _register_probes(w: World) -> list[Probe]:
     """The desk's form, and a registration that tries to link B's petition (related) and its petitioner."""
     person = w.main.parties.first().petitioner_id
-    data = {"channel": "visit", "kind": "claim", "category": "", "place": "青石镇 · 丰收村", "title": "甲地来访",
-            "content": "甲地丰收村来访。", "received_at": "2026-03-05T10:00", "priority": "0", "name": "甲地人",
-            "phone": "13900001111", "id_number": "", "address": "", "headcount": "1", "accused_unit": "",
-            "accused_name": "", "related": [str(w.main.pk)], "petitioner_id": str(person)}
+    data = {
+        "channel": "visit",
+        "kind": "claim",
+        "category": "",
+        "place": "青石镇 · 丰收村",
+        "title": "甲地来访",
+        "content": "甲地丰收村来访。",
+        "received_at": "2026-03-05T10:00",
+        "priority": "0",
+        "name": "甲地人",
+        "phone": "13900001111",
+        "id_number": "",
+        "address": "",
+        "headcount": "1",
+        "accused_unit": "",
+        "accused_name": "",
+        "related": [str(w.main.pk)],
+        "petitioner_id": str(person),
+    }
     return [Probe("get", "/register/"), Probe("post", "/register/", data)]
 
 
@@ -254,14 +391,14 @@ def _hot_probes(w: World) -> list[Probe]:
 def _portal_probes(w: World) -> list[Probe]:
     p = w.main
     return [
-        Probe("post", "/portal/track/", {"code": p.query_code, "phone": "13000000000"}, control="",
-              shows=""),
+        Probe("post", "/portal/track/", {"code": p.query_code, "phone": "13000000000"}, control="", shows=""),
     ]
 
 
 def _portal_petition(action: str, method: str) -> Callable[[World], list[Probe]]:
     def probes(w: World) -> list[Probe]:
         return [Probe(method, f"/portal/p/{w.main.pk}/{action}", {}, f"/portal/p/{MISSING}/{action}")]
+
     return probes
 
 
@@ -279,11 +416,20 @@ def _report_probes(w: World) -> list[Probe]:
     """A scheduled report of B's township (reports are listed to who may see their region whole)."""
     from xinfang.reports.models import Report
 
-    report = Report.objects.create(kind="daily", region=w.org.r_town_b, period_start=at(2026, 3, 2).date(),
-                                   period_end=at(2026, 3, 2).date(), title="乙地日统计", built_at=at(2026, 3, 3),
-                                   docx=b"PK", pdf=b"%PDF-1.4")
+    report = Report.objects.create(
+        kind="daily",
+        region=w.org.r_town_b,
+        period_start=at(2026, 3, 2).date(),
+        period_end=at(2026, 3, 2).date(),
+        title="乙地日统计",
+        built_at=at(2026, 3, 3),
+        docx=b"PK",
+        pdf=b"%PDF-1.4",
+    )
     return [Probe("get", "/reports/", control="admin", shows=report.title)] + [
-        Probe("get", f"/reports/{report.pk}.{fmt}", None, f"/reports/{MISSING}.{fmt}", "admin") for fmt in ("docx", "pdf")]
+        Probe("get", f"/reports/{report.pk}.{fmt}", None, f"/reports/{MISSING}.{fmt}", "admin")
+        for fmt in ("docx", "pdf")
+    ]
 
 
 def _public(*urls: str) -> Callable[[World], list[Probe]]:
@@ -300,35 +446,68 @@ URL_CASES: dict[str, Callable[[World], list[Probe]]] = {
     "workbench:register": _register_probes,
     "workbench:register_lookup": _lookup_probes,
     "workbench:register_similar": _similar_probes,
-    "workbench:register_category": lambda w: [Probe("get", "/register/category", {"title": w.main.title,
-                                                                                  "content": w.main.content})],
-    "workbench:register_place": lambda w: [Probe("get", "/register/place", {"address": "新民村", "title": w.main.title,
-                                                                            "content": w.main.content})],
+    "workbench:register_category": lambda w: [
+        Probe("get", "/register/category", {"title": w.main.title, "content": w.main.content})
+    ],
+    "workbench:register_place": lambda w: [
+        Probe("get", "/register/place", {"address": "新民村", "title": w.main.title, "content": w.main.content})
+    ],
     "workbench:queue": _queue_probes,
     "workbench:queue_export": _export_probes,
-    "workbench:petition": lambda w: [Probe("get", f"/p/{p.pk}/", None, f"/p/{MISSING}/", "admin") for p in w.b.values()],
+    "workbench:petition": lambda w: [
+        Probe("get", f"/p/{p.pk}/", None, f"/p/{MISSING}/", "admin") for p in w.b.values()
+    ],
     "workbench:petition_act": _act_probes,
-    "workbench:reply_check": lambda w: _petition_probes(w, "/p/{pk}/reply-check", lambda w: w.b[State.ACCEPTED],
-                                                        "b", "post", {"text": "经调查"}),
+    "workbench:reply_check": lambda w: _petition_probes(
+        w, "/p/{pk}/reply-check", lambda w: w.b[State.ACCEPTED], "b", "post", {"text": "经调查"}
+    ),
     "workbench:attachment_upload": lambda w: _petition_probes(
-        w, "/p/{pk}/attachments/", lambda w: w.main, "admin", "post",
-        {"files": SimpleUploadedFile("甲.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n")}),
+        w,
+        "/p/{pk}/attachments/",
+        lambda w: w.main,
+        "admin",
+        "post",
+        {"files": SimpleUploadedFile("甲.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n")},
+    ),
     "workbench:attachment_download": lambda w: [
-        Probe("get", f"/p/{w.main.pk}/attachments/{w.attachment.pk}/", None,
-              f"/p/{MISSING}/attachments/{w.attachment.pk}/", "admin"),
-        Probe("get", f"/p/{w.mine.pk}/attachments/{w.attachment.pk}/", None,  # B's file under A's petition
-              f"/p/{w.mine.pk}/attachments/{MISSING}/")],
+        Probe(
+            "get",
+            f"/p/{w.main.pk}/attachments/{w.attachment.pk}/",
+            None,
+            f"/p/{MISSING}/attachments/{w.attachment.pk}/",
+            "admin",
+        ),
+        Probe(
+            "get",
+            f"/p/{w.mine.pk}/attachments/{w.attachment.pk}/",
+            None,  # B's file under A's petition
+            f"/p/{w.mine.pk}/attachments/{MISSING}/",
+        ),
+    ],
     "workbench:petition_supervision": _supervision_probes,
     # ---- hot issues
     "oversight:hot_issues": _hot_probes,
     "oversight:hot_issue": lambda w: [Probe("get", f"/hot/{w.hot.pk}/", None, f"/hot/{MISSING}/", "b")],
-    "oversight:hot_issue_supervise": lambda w: [Probe("post", f"/hot/{w.hot.pk}/supervise/", {
-        "petition": str(w.main.pk), "mode": "online", "reason": "甲", "requirement": "甲", "answer_due_on": "2026-05-01"},
-        f"/hot/{MISSING}/supervise/", "supervisor")],
+    "oversight:hot_issue_supervise": lambda w: [
+        Probe(
+            "post",
+            f"/hot/{w.hot.pk}/supervise/",
+            {
+                "petition": str(w.main.pk),
+                "mode": "online",
+                "reason": "甲",
+                "requirement": "甲",
+                "answer_due_on": "2026-05-01",
+            },
+            f"/hot/{MISSING}/supervise/",
+            "supervisor",
+        )
+    ],
     # ---- the leaders' dashboard (figures only; its links open the queue with area=True) and the reports
-    "assessment:dashboard": lambda w: [Probe("get", "/dashboard/", {"period": "month", "month": "2026-03"}),
-                                       Probe("get", "/queue/", {"area": "True", "tab": "all"}, control="admin",
-                                             shows=w.main.query_code)],
+    "assessment:dashboard": lambda w: [
+        Probe("get", "/dashboard/", {"period": "month", "month": "2026-03"}),
+        Probe("get", "/queue/", {"area": "True", "tab": "all"}, control="admin", shows=w.main.query_code),
+    ],
     "reports:list": _report_probes,
     "reports:docx": lambda w: [],  # in _report_probes (both formats)
     "reports:pdf": lambda w: [],
@@ -349,41 +528,77 @@ URL_CASES: dict[str, Callable[[World], list[Probe]]] = {
     # ---- the language switch
     "set_language": lambda w: [Probe("post", "/i18n/setlang/", {"language": "en", "next": "/queue/"})],
     # ---- seeing personal data in full (its own rule on top: selectors.may_reveal_personal_data)
-    "workbench:petitioner_reveal": lambda w: [Probe(
-        "post", f"/p/{w.main.pk}/petitioners/{w.main.parties.first().pk}/reveal", {},
-        f"/p/{MISSING}/petitioners/{w.main.parties.first().pk}/reveal", "admin")],
+    "workbench:petitioner_reveal": lambda w: [
+        Probe(
+            "post",
+            f"/p/{w.main.pk}/petitioners/{w.main.parties.first().pk}/reveal",
+            {},
+            f"/p/{MISSING}/petitioners/{w.main.parties.first().pk}/reveal",
+            "admin",
+        )
+    ],
     # ---- the sign-in's second step
     "org:second_factor": _public("/login/code/"),
     "org:enrol": _public("/login/enrol/"),
     # ---- supervision (督查督办), recommendations, follow-up calls
     "oversight:supervisions": lambda w: [Probe("get", "/supervision/", control="supervisor", shows=w.main.query_code)],
-    "oversight:supervision_export": lambda w: [Probe("get", "/supervision/export.xlsx", control="supervisor",
-                                                     shows=query_code_display(w.main.query_code))],
+    "oversight:supervision_export": lambda w: [
+        Probe("get", "/supervision/export.xlsx", control="supervisor", shows=query_code_display(w.main.query_code))
+    ],
     "oversight:unit_supervision_new": _public("/supervision/new/"),
-    "oversight:supervision": lambda w: [Probe("get", f"/supervision/{w.supervision}/", None,
-                                              f"/supervision/{MISSING}/", "supervisor")],
-    "oversight:supervision_notice_docx": lambda w: [Probe("get", f"/supervision/{w.supervision}/notice.{fmt}", None,
-                                                          f"/supervision/{MISSING}/notice.{fmt}", "supervisor")
-                                                    for fmt in ("docx", "pdf")],
+    "oversight:supervision": lambda w: [
+        Probe("get", f"/supervision/{w.supervision}/", None, f"/supervision/{MISSING}/", "supervisor")
+    ],
+    "oversight:supervision_notice_docx": lambda w: [
+        Probe(
+            "get",
+            f"/supervision/{w.supervision}/notice.{fmt}",
+            None,
+            f"/supervision/{MISSING}/notice.{fmt}",
+            "supervisor",
+        )
+        for fmt in ("docx", "pdf")
+    ],
     "oversight:supervision_notice_pdf": lambda w: [],  # with the docx
-    "oversight:supervision_step": lambda w: [Probe("post", f"/supervision/{w.supervision}/{action}/", {},
-                                                   f"/supervision/{MISSING}/{action}/", "supervisor")
-                                             for action in ("answer", "end", "accept", "return")],
-    "oversight:recommendations": lambda w: [Probe("get", "/recommendations/", control="supervisor",
-                                                  shows="乙地督查建议")],
-    "oversight:recommendation_new": lambda w: [Probe("post", "/recommendations/new/", {
-        "kind": "work", "text": "甲", "query_code": w.main.query_code, "to_unit": str(w.org.town_b.pk),
-        "due_on": "2030-01-01"})],
-    "oversight:recommendation": lambda w: [Probe("get", f"/recommendations/{w.recommendation}/", None,
-                                                 f"/recommendations/{MISSING}/", "supervisor")],
-    "oversight:recommendation_step": lambda w: [Probe("post", f"/recommendations/{w.recommendation}/{action}/", {},
-                                                      f"/recommendations/{MISSING}/{action}/", "supervisor")
-                                                for action in ("answer", "accept", "return")],
+    "oversight:supervision_step": lambda w: [
+        Probe("post", f"/supervision/{w.supervision}/{action}/", {}, f"/supervision/{MISSING}/{action}/", "supervisor")
+        for action in ("answer", "end", "accept", "return")
+    ],
+    "oversight:recommendations": lambda w: [
+        Probe("get", "/recommendations/", control="supervisor", shows="乙地督查建议")
+    ],
+    "oversight:recommendation_new": lambda w: [
+        Probe(
+            "post",
+            "/recommendations/new/",
+            {
+                "kind": "work",
+                "text": "甲",
+                "query_code": w.main.query_code,
+                "to_unit": str(w.org.town_b.pk),
+                "due_on": "2030-01-01",
+            },
+        )
+    ],
+    "oversight:recommendation": lambda w: [
+        Probe("get", f"/recommendations/{w.recommendation}/", None, f"/recommendations/{MISSING}/", "supervisor")
+    ],
+    "oversight:recommendation_step": lambda w: [
+        Probe(
+            "post",
+            f"/recommendations/{w.recommendation}/{action}/",
+            {},
+            f"/recommendations/{MISSING}/{action}/",
+            "supervisor",
+        )
+        for action in ("answer", "accept", "return")
+    ],
     "oversight:follow_ups": lambda w: [Probe("get", "/follow-up/")],
     "oversight:follow_up_export": lambda w: [Probe("get", "/follow-up/export.xlsx")],
     "oversight:findings": _public("/follow-up/findings/"),
-    "oversight:follow_up_petition": lambda w: [Probe("get", f"/follow-up/p/{w.main.pk}/", None,
-                                                     f"/follow-up/p/{MISSING}/", "")],
+    "oversight:follow_up_petition": lambda w: [
+        Probe("get", f"/follow-up/p/{w.main.pk}/", None, f"/follow-up/p/{MISSING}/", "")
+    ],
     # ---- assessment, dashboard and reports: figures per unit and place, never a petition's words
     "assessment:ranking": _public("/assessment/ranking/"),
     "assessment:ranking_export": _public("/assessment/ranking/export.xlsx"),
@@ -391,12 +606,10 @@ URL_CASES: dict[str, Callable[[World], list[Probe]]] = {
     "assessment:explanation": lambda w: [Probe("get", f"/assessment/unit/{w.org.town_b.pk}/2026-03/")],
     "assessment:rectifications": _public("/assessment/rectification/"),
     "assessment:rectification": lambda w: [Probe("get", f"/assessment/rectification/{MISSING}/")],
-    "assessment:rectification_notice_docx": lambda w: [Probe("get", f"/assessment/rectification/{MISSING}/notice.docx")],
+    "assessment:rectification_notice_docx": lambda w: [
+        Probe("get", f"/assessment/rectification/{MISSING}/notice.docx")
+    ],
     "assessment:rectification_notice_pdf": lambda w: [Probe("get", f"/assessment/rectification/{MISSING}/notice.pdf")],
-    "assessment:dashboard": _public("/dashboard/"),
-    "reports:list": _public("/reports/"),
-    "reports:docx": lambda w: [Probe("get", f"/reports/{MISSING}.docx")],
-    "reports:pdf": lambda w: [Probe("get", f"/reports/{MISSING}.pdf")],
     # ---- the API's own pages (its operations: API_CASES)
     "api:docs-asset": _public("/api/docs/assets/swagger-ui-bundle.js"),
     "api:openapi-json": _public("/api/openapi.json"),
@@ -406,6 +619,7 @@ URL_CASES: dict[str, Callable[[World], list[Probe]]] = {
 
 
 # ---------------------------------------------------------------- the resolver's patterns
+
 
 def _walk(patterns, prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
     for p in patterns:
@@ -440,6 +654,7 @@ def test_every_url_pattern_has_a_case(db):
 
 # ---------------------------------------------------------------- running the probes
 
+
 def _client_for(user: User) -> Client:
     c = Client()
     staff_login(c, user)
@@ -453,8 +668,10 @@ def _leaks(w: World, text: str, typed: object = None) -> list[str]:
 
 
 def _states(w: World) -> dict[int, tuple[str, int, int]]:
-    return {p.pk: (p.state, p.owner_unit_id, p.events.count()) for p in Petition.objects.filter(
-        pk__in=[x.pk for x in w.b.values()])}
+    return {
+        p.pk: (p.state, p.owner_unit_id, p.events.count())
+        for p in Petition.objects.filter(pk__in=[x.pk for x in w.b.values()])
+    }
 
 
 def _probe_as_a(w: World, client_for: Callable[[], Client], probe: Probe, who: str) -> list[str]:
@@ -468,11 +685,15 @@ def _probe_as_a(w: World, client_for: Callable[[], Client], probe: Probe, who: s
         problems.append(f"{who} {probe.method} {probe.url} {probe.data or ''}: shows {leaked}")
     if probe.missing:
         gone = _send(client_for(), probe, probe.missing)
-        same = (response.status_code == gone.status_code
-                and response.get("Location", "").split("?")[0] == gone.get("Location", "").split("?")[0])
+        same = (
+            response.status_code == gone.status_code
+            and response.get("Location", "").split("?")[0] == gone.get("Location", "").split("?")[0]
+        )
         if not (response.status_code in (403, 404) or same):
-            problems.append(f"{who} {probe.method} {probe.url}: {response.status_code} "
-                            f"{response.get('Location', '')}, but {gone.status_code} for a missing one")
+            problems.append(
+                f"{who} {probe.method} {probe.url}: {response.status_code} "
+                f"{response.get('Location', '')}, but {gone.status_code} for a missing one"
+            )
     return problems
 
 
@@ -485,7 +706,9 @@ def _control(w: World, probe: Probe) -> str | None:
         body = _body(response)
         transaction.set_rollback(True)
     if probe.missing and response.status_code in (403, 404):
-        return f"control {probe.control} {probe.method} {probe.url}: {response.status_code} (the probe misses its target)"
+        return (
+            f"control {probe.control} {probe.method} {probe.url}: {response.status_code} (the probe misses its target)"
+        )
     if probe.shows and probe.shows not in body:
         return f"control {probe.control} {probe.method} {probe.url} {probe.data or ''}: does not show {probe.shows}"
     return None
@@ -519,17 +742,29 @@ def test_every_probe_reaches_the_b_petition_for_someone_who_may_see_it(org, sett
 
 # ---------------------------------------------------------------- the API and Open311, from the schema
 
+
 def _action_body(w: World, action: str) -> dict:
     """A valid body of each action (the request must pass validation to reach the visibility check)."""
     decision = {"outcome": "support", "measure": "resolved", "text": "经调查，予以支持。"}
     return {
         "confirm_accused": {"accused_unit": w.org.land.pk},
-        "accept": {}, "decline": {"reason": "not_competent"}, "forward": {"to_unit": w.org.land.pk},
-        "assign": {"to_unit": w.org.village_b.pk, "report_days": 30}, "redirect": {"channel": "litigation"},
-        "return": {"reason": "不属于本单位职权范围"}, "extend": {"days": 10, "reason": "需要现场勘查"},
-        "record_step": {"note": "已电话联系"}, "decide": decision, "evaluate": {"satisfaction": "satisfied"},
-        "request_review": {}, "review_decide": decision, "request_reexamination": {}, "hearing_start": {},
-        "hearing_end": {}, "reexamine_decide": decision, "close": {"waived": True},
+        "accept": {},
+        "decline": {"reason": "not_competent"},
+        "forward": {"to_unit": w.org.land.pk},
+        "assign": {"to_unit": w.org.village_b.pk, "report_days": 30},
+        "redirect": {"channel": "litigation"},
+        "return": {"reason": "不属于本单位职权范围"},
+        "extend": {"days": 10, "reason": "需要现场勘查"},
+        "record_step": {"note": "已电话联系"},
+        "decide": decision,
+        "evaluate": {"satisfaction": "satisfied"},
+        "request_review": {},
+        "review_decide": decision,
+        "request_reexamination": {},
+        "hearing_start": {},
+        "hearing_end": {},
+        "reexamine_decide": decision,
+        "close": {"waived": True},
     }[action]
 
 
@@ -556,6 +791,7 @@ def _api_act(action: str) -> Callable[[World], list[ApiProbe]]:
     def probes(w: World) -> list[ApiProbe]:
         p = w.with_state(TABLE[action].sources)
         return [ApiProbe("post", f"/api/petitions/{p.pk}/{action}", body=_action_body(w, action), hidden=True)]
+
     return probes
 
 
@@ -564,24 +800,48 @@ API_CASES: dict[tuple[str, str], Callable[[World], list[ApiProbe]]] = {
     ("GET", "/api/petitions"): lambda w: [
         ApiProbe("get", "/api/petitions", {"limit": 200}, shows=w.main.pk),
         ApiProbe("get", "/api/petitions", {"limit": 200, "region": w.org.r_village_b.code}, shows=w.main.pk),
-        ApiProbe("get", "/api/petitions", {"limit": 200, "kind": "accusation"}, shows=w.b["accusation"].pk)],
-    ("POST", "/api/petitions"): lambda w: [ApiProbe("post", "/api/petitions", body={
-        "channel": "phone", "kind": "suggestion", "region": w.org.r_village_a.code, "title": "甲地建议",
-        "content": "甲地丰收村建议。"})],
+        ApiProbe("get", "/api/petitions", {"limit": 200, "kind": "accusation"}, shows=w.b["accusation"].pk),
+    ],
+    ("POST", "/api/petitions"): lambda w: [
+        ApiProbe(
+            "post",
+            "/api/petitions",
+            body={
+                "channel": "phone",
+                "kind": "suggestion",
+                "region": w.org.r_village_a.code,
+                "title": "甲地建议",
+                "content": "甲地丰收村建议。",
+            },
+        )
+    ],
     ("GET", "/api/petitions/{petition_id}"): lambda w: [
-        ApiProbe("get", f"/api/petitions/{p.pk}", hidden=True) for p in w.b.values()],
+        ApiProbe("get", f"/api/petitions/{p.pk}", hidden=True) for p in w.b.values()
+    ],
     ("GET", "/api/statistics/petitions"): lambda w: [
         ApiProbe("get", "/api/statistics/petitions", {"group_by": g, "region_level": 5})
-        for g in ("state", "kind", "region", "period", "channel", "category")],
+        for g in ("state", "kind", "region", "period", "channel", "category")
+    ],
     ("GET", "/api/open311/v2/services.json"): lambda w: [ApiProbe("get", "/api/open311/v2/services.json")],
     ("GET", "/api/open311/v2/requests.json"): lambda w: [
         ApiProbe("get", "/api/open311/v2/requests.json", SINCE, shows=w.main.pk),
-        ApiProbe("get", "/api/open311/v2/requests.json", {"service_request_id": str(w.main.pk)}, shows=w.main.pk)],
-    ("POST", "/api/open311/v2/requests.json"): lambda w: [ApiProbe("post", "/api/open311/v2/requests.json", body={
-        "service_code": str(Category.objects.filter(level=1).first().pk), "address_id": w.org.r_village_a.code,
-        "description": "甲地丰收村路灯不亮。"}, form=True)],
+        ApiProbe("get", "/api/open311/v2/requests.json", {"service_request_id": str(w.main.pk)}, shows=w.main.pk),
+    ],
+    ("POST", "/api/open311/v2/requests.json"): lambda w: [
+        ApiProbe(
+            "post",
+            "/api/open311/v2/requests.json",
+            body={
+                "service_code": str(Category.objects.filter(level=1).first().pk),
+                "address_id": w.org.r_village_a.code,
+                "description": "甲地丰收村路灯不亮。",
+            },
+            form=True,
+        )
+    ],
     ("GET", "/api/open311/v2/requests/{service_request_id}.json"): lambda w: [
-        ApiProbe("get", f"/api/open311/v2/requests/{p.pk}.json", hidden=True) for p in w.b.values()],
+        ApiProbe("get", f"/api/open311/v2/requests/{p.pk}.json", hidden=True) for p in w.b.values()
+    ],
     **{("POST", f"/api/petitions/{{petition_id}}/{action}"): _api_act(action) for action in TABLE},
 }
 
@@ -598,8 +858,11 @@ def test_every_api_operation_has_a_case(client):
 def _ids(response) -> set[int]:
     data = response.json()
     rows = data["items"] if isinstance(data, dict) and "items" in data else data
-    return {int(r.get("id") or r.get("service_request_id")) for r in rows if isinstance(r, dict)
-            and (r.get("id") or r.get("service_request_id"))}
+    return {
+        int(r.get("id") or r.get("service_request_id"))
+        for r in rows
+        if isinstance(r, dict) and (r.get("id") or r.get("service_request_id"))
+    }
 
 
 @pytest.mark.parametrize("role", A_API_ROLES)
@@ -650,8 +913,16 @@ def _api_user(api: Api) -> User:
 
 # ---------------------------------------------------------------- the admin: administrators only
 
+
 def _admin_url(route: str, w: World) -> str:
-    fill = {"object_id": str(w.main.pk), "pk": "1", "id": "1", "content_type_id": "1", "app_label": "petitions", "url": "x"}
+    fill = {
+        "object_id": str(w.main.pk),
+        "pk": "1",
+        "id": "1",
+        "content_type_id": "1",
+        "app_label": "petitions",
+        "url": "x",
+    }
     url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: fill[m.group(1)], route)
     url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: fill[m.group(1)], url)
     return "/" + url.lstrip("^").rstrip("$")
@@ -673,7 +944,9 @@ def test_the_admin_is_closed_to_township_staff(org, settings, tmp_path, role):
             problems.append(f"{url}: shows {_leaks(w, _body(response))}")
         if name in ("admin:login", "admin:logout"):
             continue
-        if not (response.status_code in (403, 404) or (response.status_code == 302
-                                                        and response["Location"].startswith("/admin/login/"))):
+        if not (
+            response.status_code in (403, 404)
+            or (response.status_code == 302 and response["Location"].startswith("/admin/login/"))
+        ):
             problems.append(f"{url}: {response.status_code} {response.get('Location', '')}")
     assert not problems, "\n".join(problems)

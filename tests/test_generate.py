@@ -4,6 +4,7 @@ carry on with (--history import, the default).
 
 The generated data is built once per class (django.test.TestCase.setUpTestData) and rolled back
 after it; tests that need a database of their own (the forked worker, the query counts) make it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,20 +20,35 @@ from xinfang.org import calendar
 from xinfang.org.models import Region, Role, Unit, User
 from xinfang.petitions import deadlines, services
 from xinfang.petitions.eventlog import GENESIS, event_hash, verify_chains
-from xinfang.petitions.replay import rows_verify
 from xinfang.petitions.generate import (
-    IMPORT_ACTION, GenerateError, ImportGenerator, _plan, petitions_generate, texts_load,
+    IMPORT_ACTION,
+    GenerateError,
+    ImportGenerator,
+    _plan,
+    petitions_generate,
+    texts_load,
 )
 from xinfang.petitions.models import (
-    Deadline, DeadlineKind as DK, Decision, DecisionStage, Evaluation, Event, Petition, Petitioner,
-    PetitionParty, State,
+    Deadline,
+    Decision,
+    DecisionStage,
+    Evaluation,
+    Event,
+    Petition,
+    Petitioner,
+    PetitionParty,
+    State,
 )
+from xinfang.petitions.models import (
+    DeadlineKind as DK,
+)
+from xinfang.petitions.replay import rows_verify
 from xinfang.petitions.search import search_filter, search_row_count, search_terms
 from xinfang.petitions.selectors import work_queue_for
 from xinfang.petitions.services import WorkflowError, _queue_due
 from xinfang.petitions.workflow import EVALUATE_TARGET, OPEN_STATES, TABLE
 
-NOW = dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC)
 
 
 def reachable_states() -> set[str]:
@@ -55,6 +71,7 @@ def load_demo() -> None:
 
 
 # ---------------------------------------------------------------- checks both histories pass
+
 
 def check_states_spread() -> None:
     states = Counter(Petition.objects.values_list("state", flat=True))
@@ -122,11 +139,12 @@ def check_searchable() -> None:
     for p in Petition.objects.order_by("?")[:40]:
         assert search_filter(everything, p.title).filter(pk=p.pk).exists(), p.pk
         words = search_terms(p.content)
-        query = " ".join(words[len(words) // 2:len(words) // 2 + 3])
+        query = " ".join(words[len(words) // 2 : len(words) // 2 + 3])
         assert search_filter(everything, query).filter(pk=p.pk).exists(), (p.pk, query)
 
 
 # ---------------------------------------------------------------- --history full
+
 
 class FullHistory(TestCase):
     @classmethod
@@ -152,7 +170,7 @@ class FullHistory(TestCase):
         heads = dict(Event.objects.filter(seq=1).values_list("petition_id", "action"))
         assert set(heads.values()) == {"register"} and len(heads) == 400
         last = {}
-        for pid, seq, to in Event.objects.order_by("petition_id", "seq").values_list("petition_id", "seq", "to_state"):
+        for pid, _seq, to in Event.objects.order_by("petition_id", "seq").values_list("petition_id", "seq", "to_state"):
             last[pid] = to
         for p in Petition.objects.all():
             assert last[p.pk] == p.state
@@ -192,16 +210,25 @@ class FullHistory(TestCase):
 
 # what each state needs open to go on, as the services would have left it
 OPEN_FOR = {
-    State.REGISTERED: {DK.INTAKE}, State.FORWARDED: {DK.ACCEPTANCE, DK.OBJECTION},
-    State.ASSIGNED: {DK.ACCEPTANCE, DK.OBJECTION, DK.ASSIGNMENT_REPORT}, State.ACCEPTED: {DK.HANDLING},
-    State.DECIDED: {DK.REVIEW_REQUEST}, State.EVALUATED: {DK.REVIEW_REQUEST},
-    State.REVIEW_REQUESTED: {DK.REVIEW_ANSWER}, State.REVIEWED: {DK.REEXAMINATION_REQUEST},
-    State.REEXAMINATION_REQUESTED: {DK.REEXAMINATION_ANSWER}, State.REEXAMINED: set(),
-    State.DECLINED: set(), State.REDIRECTED: set(), State.CLOSED: set(),
+    State.REGISTERED: {DK.INTAKE},
+    State.FORWARDED: {DK.ACCEPTANCE, DK.OBJECTION},
+    State.ASSIGNED: {DK.ACCEPTANCE, DK.OBJECTION, DK.ASSIGNMENT_REPORT},
+    State.ACCEPTED: {DK.HANDLING},
+    State.DECIDED: {DK.REVIEW_REQUEST},
+    State.EVALUATED: {DK.REVIEW_REQUEST},
+    State.REVIEW_REQUESTED: {DK.REVIEW_ANSWER},
+    State.REVIEWED: {DK.REEXAMINATION_REQUEST},
+    State.REEXAMINATION_REQUESTED: {DK.REEXAMINATION_ANSWER},
+    State.REEXAMINED: set(),
+    State.DECLINED: set(),
+    State.REDIRECTED: set(),
+    State.CLOSED: set(),
 }
 STAGES_FOR = {  # decisions a petition in this state has had
-    State.DECIDED: {DecisionStage.HANDLING}, State.EVALUATED: {DecisionStage.HANDLING},
-    State.REVIEW_REQUESTED: {DecisionStage.HANDLING}, State.REVIEWED: {DecisionStage.HANDLING, DecisionStage.REVIEW},
+    State.DECIDED: {DecisionStage.HANDLING},
+    State.EVALUATED: {DecisionStage.HANDLING},
+    State.REVIEW_REQUESTED: {DecisionStage.HANDLING},
+    State.REVIEWED: {DecisionStage.HANDLING, DecisionStage.REVIEW},
     State.REEXAMINATION_REQUESTED: {DecisionStage.HANDLING, DecisionStage.REVIEW},
     State.REEXAMINED: {DecisionStage.HANDLING, DecisionStage.REVIEW, DecisionStage.REEXAMINATION},
 }
@@ -247,9 +274,18 @@ class ImportedLedger(TestCase):
             assert (e.seq, e.action, e.from_state, e.to_state, e.prev_hash) == (1, IMPORT_ACTION, "", p.state, GENESIS)
             assert (p.log_seq, p.log_head) == (1, e.hash)
             assert e.actor_id is not None and e.actor_label
-            assert e.hash == event_hash(petition_id=p.pk, seq=1, at=e.at, actor_id=e.actor_id,
-                                        actor_label=e.actor_label, action=e.action, from_state="",
-                                        to_state=p.state, data=e.data, prev_hash=GENESIS)
+            assert e.hash == event_hash(
+                petition_id=p.pk,
+                seq=1,
+                at=e.at,
+                actor_id=e.actor_id,
+                actor_label=e.actor_label,
+                action=e.action,
+                from_state="",
+                to_state=p.state,
+                data=e.data,
+                prev_hash=GENESIS,
+            )
             assert e.data["state"] == p.state and e.data["owner_unit"] == p.owner_unit_id
             assert {"channel", "kind", "region", "received_on"} <= set(e.data)
             assert e.at <= NOW and e.at >= p.received_at
@@ -341,14 +377,19 @@ class ImportedLedger(TestCase):
         first, second = routed[0], routed[-1]
         objection = self.open_deadlines(first)[DK.OBJECTION]
         back_to = first.routed_by_unit_id
-        p = services.petition_return(first, actor=staff(first.owner_unit_id), reason="不属于本单位职权范围",
-                                     at=at_day(objection.start_on + dt.timedelta(days=1)))
+        p = services.petition_return(
+            first,
+            actor=staff(first.owner_unit_id),
+            reason="不属于本单位职权范围",
+            at=at_day(objection.start_on + dt.timedelta(days=1)),
+        )
         assert p.state == State.REGISTERED and p.owner_unit_id == back_to and p.routed_by_unit_id is None
         assert set(self.open_deadlines(p)) == {DK.INTAKE}
         late = self.open_deadlines(second)[DK.OBJECTION].due_on + dt.timedelta(days=1)
         with pytest.raises(WorkflowError, match="期限已过"):
-            services.petition_return(second, actor=staff(second.owner_unit_id), reason="不属于本单位职权范围",
-                                     at=at_day(late))
+            services.petition_return(
+                second, actor=staff(second.owner_unit_id), reason="不属于本单位职权范围", at=at_day(late)
+            )
         accepted = services.petition_accept(second, actor=staff(second.owner_unit_id), at=at_day(late))
         assert accepted.state == State.ACCEPTED
         assert list(verify_chains([first.pk, second.pk])) == []
@@ -357,9 +398,14 @@ class ImportedLedger(TestCase):
     def test_decide_an_accepted_one(self):
         p = self.pick(State.ACCEPTED)[0]
         handling = self.open_deadlines(p)[DK.HANDLING]
-        p = services.petition_decide(p, actor=staff(p.owner_unit_id), outcome="support", measure="resolved",
-                                     text="经调查核实，诉求合理，已予解决。",
-                                     at=at_day(handling.start_on + dt.timedelta(days=10)))
+        p = services.petition_decide(
+            p,
+            actor=staff(p.owner_unit_id),
+            outcome="support",
+            measure="resolved",
+            text="经调查核实，诉求合理，已予解决。",
+            at=at_day(handling.start_on + dt.timedelta(days=10)),
+        )
         assert p.state == State.DECIDED and p.log_seq == 2
         assert set(self.open_deadlines(p)) == {DK.REVIEW_REQUEST}
         assert p.decisions.filter(stage=DecisionStage.HANDLING).count() == 1
@@ -371,8 +417,9 @@ class ImportedLedger(TestCase):
         inside, outside = cands[0], cands[-1]
         window = self.open_deadlines(inside)[DK.REVIEW_REQUEST]
         higher = inside.owner_unit.parent_id
-        p = services.petition_request_review(inside, actor=staff(inside.owner_unit_id),
-                                             at=at_day(window.start_on + dt.timedelta(days=5)))
+        p = services.petition_request_review(
+            inside, actor=staff(inside.owner_unit_id), at=at_day(window.start_on + dt.timedelta(days=5))
+        )
         assert p.state == State.REVIEW_REQUESTED and p.owner_unit_id == higher
         assert set(self.open_deadlines(p)) == {DK.REVIEW_ANSWER}
         late = self.open_deadlines(outside)[DK.REVIEW_REQUEST].due_on + dt.timedelta(days=1)
@@ -395,9 +442,14 @@ class ImportedLedger(TestCase):
     def test_answer_a_review_and_a_reexamination(self):
         p = self.pick(State.REVIEW_REQUESTED)[0]
         answer = self.open_deadlines(p)[DK.REVIEW_ANSWER]
-        p = services.petition_review_decide(p, actor=staff(p.owner_unit_id), outcome="explain", measure="explained",
-                                            text="复查意见：维持原处理意见。",
-                                            at=at_day(answer.start_on + dt.timedelta(days=7)))
+        p = services.petition_review_decide(
+            p,
+            actor=staff(p.owner_unit_id),
+            outcome="explain",
+            measure="explained",
+            text="复查意见：维持原处理意见。",
+            at=at_day(answer.start_on + dt.timedelta(days=7)),
+        )
         assert p.state == State.REVIEWED and set(self.open_deadlines(p)) == {DK.REEXAMINATION_REQUEST}
         assert list(verify_chains([p.pk])) == []
         assert_rows_replay([p.pk])
@@ -412,6 +464,7 @@ class ImportedLedger(TestCase):
 
 
 # ---------------------------------------------------------------- pieces, the worker, the command
+
 
 @pytest.mark.django_db
 def test_due_dates_are_the_calendars():
@@ -507,8 +560,9 @@ def test_the_command(county, capsys):
     out = capsys.readouterr().out
     assert "petitions/s" in out and "每秒" in out
     assert Petition.objects.count() == 40 == Event.objects.filter(action=IMPORT_ACTION).count()
-    call_command("generate_petitions", "--count", "20", "--seed", "4", "--workers", "0", "--history", "full",
-                 verbosity=0)
+    call_command(
+        "generate_petitions", "--count", "20", "--seed", "4", "--workers", "0", "--history", "full", verbosity=0
+    )
     assert Petition.objects.count() == 60 and Event.objects.filter(action="register").count() == 20
     assert list(verify_chains()) == []
     assert_rows_replay()

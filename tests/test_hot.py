@@ -1,5 +1,6 @@
 """Hot issues (热点问题): grouping by text, place and period; the stored build; the page shows only what the
 user may see, in a fixed number of queries; a group can be put under supervision."""
+
 from __future__ import annotations
 
 import csv
@@ -40,8 +41,9 @@ def item(key, text, day: int, *, people=(), place="village", bucket=0) -> hot.It
 
 
 def test_one_problem_told_by_several_people_is_one_group(db):
-    items = [item(f"m{n}", t, 20 + n, people=[f"p{n}"], place="village" if n % 2 else "town")
-             for n, t in enumerate(MIXER)]
+    items = [
+        item(f"m{n}", t, 20 + n, people=[f"p{n}"], place="village" if n % 2 else "town") for n, t in enumerate(MIXER)
+    ]
     items += [item(f"o{n}", t, 3 + n, people=[f"q{n}"]) for n, t in enumerate(OTHERS)]
     groups = hot.hot_groups(items, period=(START, END))
     assert len(groups) == 1
@@ -76,11 +78,20 @@ def test_growth_and_spread_rank_the_groups(db):
 
 # ---------------------------------------------------------------- the build and the page
 
+
 def petition(org, text, day: int, *, actor="clerk", region="village_a", name=None):
     on = dt.datetime(2026, 3, day, 9, tzinfo=TZ)
     people = [Petitioner(name=name)] if name else []
-    return register(org, on=on, actor=org.users[actor], region=org.regions[region], title=text[0],
-                    content=text[1], received_at=on, petitioners=people)
+    return register(
+        org,
+        on=on,
+        actor=org.users[actor],
+        region=org.regions[region],
+        title=text[0],
+        content=text[1],
+        received_at=on,
+        petitioners=people,
+    )
 
 
 def build(until=dt.date(2026, 3, 31), days=30, hour=8):
@@ -95,7 +106,11 @@ def test_the_build_stores_the_groups_of_its_period_only(org):
     assert (result.petitions, result.groups, result.kept) == (4, 1, 1)
     issue = HotIssue.objects.get()
     assert (issue.size, issue.petitioners, issue.period_start, issue.period_end) == (
-        3, 3, dt.date(2026, 3, 7), dt.date(2026, 3, 31))
+        3,
+        3,
+        dt.date(2026, 3, 7),
+        dt.date(2026, 3, 31),
+    )
     assert issue.region == org.regions["county"]  # the county is the place; its villages the sub-places
     assert set(HotIssueMember.objects.values_list("petition_id", flat=True)) == {p.pk for p in a}
 
@@ -118,8 +133,7 @@ def client_for(user) -> Client:
 def mixed(org):
     """One hot issue: two petitions registered by 青石镇 (丰收村), two by 柳河镇 (新民村)."""
     ours = [petition(org, MIXER[n], 10 + n, actor="town_a_clerk", name=f"甲{n}") for n in (0, 1)]
-    theirs = [petition(org, MIXER[n], 12 + n, actor="town_b_clerk", region="village_b", name=f"乙{n}")
-              for n in (2, 3)]
+    theirs = [petition(org, MIXER[n], 12 + n, actor="town_b_clerk", region="village_b", name=f"乙{n}") for n in (2, 3)]
     build()
     return ours, theirs
 
@@ -148,8 +162,9 @@ def test_the_page_costs_the_same_queries_for_more_groups(org, django_assert_max_
     with django_assert_max_num_queries(5) as few:
         assert c.get("/hot/").status_code == 200
     wages = [("拖欠农民工工资", f"幸福家园工地包工头拖欠{n + 10}名农民工工资三个月，多次讨要无果。") for n in range(4)]
-    fees = [("学校乱收费", f"某中学以资料费名义向每名学生收取{n + 2}百元，家长意见很大，请教育部门查处。")
-            for n in range(3)]
+    fees = [
+        ("学校乱收费", f"某中学以资料费名义向每名学生收取{n + 2}百元，家长意见很大，请教育部门查处。") for n in range(3)
+    ]
     for n, t in enumerate(wages + fees):
         petition(org, t, 1 + n, region="village_b", name=f"丙{n}")
     assert len(build(hour=9).issues) == 3  # the page shows this later build only
@@ -163,21 +178,36 @@ def test_the_page_costs_the_same_queries_for_more_groups(org, django_assert_max_
 
 # ---------------------------------------------------------------- a group under supervision
 
+
 def test_a_group_is_put_under_supervision_through_the_petition_chosen(org, mixed):
     ours, theirs = mixed
     issue = HotIssue.objects.get()
     chosen = theirs[0]
-    s = hot.hot_issue_supervise(issue, actor=org.users["supervisor"], petition=chosen, mode="on_site",
-                                requirement="十日内报告搅拌站整改情况", note="群众反映集中。",
-                                answer_due_on=timezone.localdate() + dt.timedelta(days=10))
+    s = hot.hot_issue_supervise(
+        issue,
+        actor=org.users["supervisor"],
+        petition=chosen,
+        mode="on_site",
+        requirement="十日内报告搅拌站整改情况",
+        note="群众反映集中。",
+        answer_due_on=timezone.localdate() + dt.timedelta(days=10),
+    )
     issue.refresh_from_db()
     assert issue.supervision == s and s.petition == chosen and s.is_open
-    assert f"热点问题（第{issue.pk}号）" in s.reason and "共4件，4人" in s.reason and s.reason.endswith("群众反映集中。")
+    assert (
+        f"热点问题（第{issue.pk}号）" in s.reason and "共4件，4人" in s.reason and s.reason.endswith("群众反映集中。")
+    )
     assert not any(p.title in s.reason for p in ours)  # the supervised unit may not see the others
     assert Event.objects.filter(petition=chosen, action="supervise").count() == 1
     with pytest.raises(WorkflowError, match="该热点问题已在督办中"):
-        hot.hot_issue_supervise(issue, actor=org.users["supervisor"], petition=ours[0], mode="online",
-                                requirement="报告", answer_due_on=timezone.localdate())
+        hot.hot_issue_supervise(
+            issue,
+            actor=org.users["supervisor"],
+            petition=ours[0],
+            mode="online",
+            requirement="报告",
+            answer_due_on=timezone.localdate(),
+        )
     assert Supervision.objects.count() == 1
 
 
@@ -186,12 +216,24 @@ def test_who_may_put_a_group_under_supervision(org, mixed):
     issue = HotIssue.objects.get()
     due = timezone.localdate() + dt.timedelta(days=5)
     with pytest.raises(WorkflowError, match="不能督办"):
-        hot.hot_issue_supervise(issue, actor=org.users["town_a_clerk"], petition=ours[0], mode="online",
-                                requirement="报告", answer_due_on=due)
+        hot.hot_issue_supervise(
+            issue,
+            actor=org.users["town_a_clerk"],
+            petition=ours[0],
+            mode="online",
+            requirement="报告",
+            answer_due_on=due,
+        )
     outsider = register(org, on=dt.datetime(2026, 3, 20, 9, tzinfo=TZ), title="其他事项", content="与本问题无关。")
     with pytest.raises(WorkflowError, match="不属于该热点问题"):
-        hot.hot_issue_supervise(issue, actor=org.users["supervisor"], petition=outsider, mode="online",
-                                requirement="报告", answer_due_on=due)
+        hot.hot_issue_supervise(
+            issue,
+            actor=org.users["supervisor"],
+            petition=outsider,
+            mode="online",
+            requirement="报告",
+            answer_due_on=due,
+        )
     assert not Supervision.objects.exists()
 
 
@@ -202,14 +244,27 @@ def test_the_page_puts_a_group_under_supervision(org, mixed):
     page = c.get(f"/hot/{issue.pk}/").content.decode()
     assert f'action="/hot/{issue.pk}/supervise/"' in page
     # a closed petition cannot stand for the group: it is not offered
-    act(org, "decline", ours[0], org.users["town_a_clerk"], dt.datetime(2026, 3, 21, 9, tzinfo=TZ),
-        reason="not_competent")
+    act(
+        org,
+        "decline",
+        ours[0],
+        org.users["town_a_clerk"],
+        dt.datetime(2026, 3, 21, 9, tzinfo=TZ),
+        reason="not_competent",
+    )
     page = c.get(f"/hot/{issue.pk}/").content.decode()
     assert f'value="{ours[0].pk}"' not in page and f'value="{theirs[0].pk}"' in page
     due = (timezone.localdate() + dt.timedelta(days=7)).isoformat()
-    response = c.post(f"/hot/{issue.pk}/supervise/", {
-        "supervise-petition": str(theirs[1].pk), "supervise-mode": "joint", "supervise-reason": "",
-        "supervise-requirement": "联合住建、环保部门现场核查", "supervise-answer_due_on": due})
+    response = c.post(
+        f"/hot/{issue.pk}/supervise/",
+        {
+            "supervise-petition": str(theirs[1].pk),
+            "supervise-mode": "joint",
+            "supervise-reason": "",
+            "supervise-requirement": "联合住建、环保部门现场核查",
+            "supervise-answer_due_on": due,
+        },
+    )
     assert response.status_code == 302 and response["Location"] == f"/p/{theirs[1].pk}/"
     assert HotIssue.objects.get().supervision.petition == theirs[1]
     page = c.get(f"/hot/{issue.pk}/").content.decode()
@@ -217,13 +272,20 @@ def test_the_page_puts_a_group_under_supervision(org, mixed):
     # a clerk sees no form, and a POST is refused in Chinese
     clerk = client_for(org.users["town_a_clerk"])
     assert 'supervise/"' not in clerk.get(f"/hot/{issue.pk}/").content.decode()
-    refused = clerk.post(f"/hot/{issue.pk}/supervise/", {
-        "supervise-petition": str(ours[1].pk), "supervise-mode": "online", "supervise-requirement": "报告",
-        "supervise-answer_due_on": due})
+    refused = clerk.post(
+        f"/hot/{issue.pk}/supervise/",
+        {
+            "supervise-petition": str(ours[1].pk),
+            "supervise-mode": "online",
+            "supervise-requirement": "报告",
+            "supervise-answer_due_on": due,
+        },
+    )
     assert refused.status_code == 400 and Supervision.objects.count() == 1
 
 
 # ---------------------------------------------------------------- hot_issues_evaluate
+
 
 def test_hot_issues_evaluate_compares_with_other_groups(db, tmp_path):
     messages, groups = tmp_path / "messages.csv", tmp_path / "groups.csv"

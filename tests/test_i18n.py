@@ -1,4 +1,5 @@
 """Chinese first, English available: the zh_Hans catalogue is complete, compiled and in use."""
+
 from __future__ import annotations
 
 import ast
@@ -70,8 +71,7 @@ def msgids_in_code() -> set[tuple[str | None, str]]:
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name not in GETTEXT_NAMES:
                 continue
-            args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None
-                    for a in node.args]
+            args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
             if name.startswith("pgettext") and len(args) >= 2 and None not in args[:2]:
                 found.add((args[0], args[1]))
             elif not name.startswith("pgettext") and args[0] is not None:

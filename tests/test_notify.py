@@ -1,6 +1,7 @@
 """Notices to petitioners (B5): which changes queue which notice, to whom, with what words; the
 queue is written with the change and costs the change a fixed, small number of queries; the
 petitioner's timeline reads them in one query; the admin masks phone numbers and addresses."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,10 +44,20 @@ def stages(petition: Petition, channel: str = "sms") -> list[str]:
 
 # ---------------------------------------------------------------- which change, which notice
 
+
 def test_every_stage_of_the_happy_path_notifies_by_sms_and_email(org):
     p, _ = path_to(org, State.CLOSED, petitioners=[person()])
-    expected = ["register", "forward", "accept", "decide", "request_review", "review_decide",
-                "request_reexamination", "reexamine_decide", "close"]  # evaluating sends nothing
+    expected = [
+        "register",
+        "forward",
+        "accept",
+        "decide",
+        "request_review",
+        "review_decide",
+        "request_reexamination",
+        "reexamine_decide",
+        "close",
+    ]  # evaluating sends nothing
     assert stages(p, "sms") == expected
     assert stages(p, "email") == expected
     assert {n.recipient for n in notices(p, "sms")} == {PHONE}
@@ -54,9 +65,14 @@ def test_every_stage_of_the_happy_path_notifies_by_sms_and_email(org):
     assert all(n.state == NoticeState.PENDING and n.attempts == 0 for n in notices(p))
 
 
-@pytest.mark.parametrize("state,stage", [
-    (State.DECLINED, "decline"), (State.ASSIGNED, "assign"), (State.REDIRECTED, "redirect"),
-])
+@pytest.mark.parametrize(
+    "state,stage",
+    [
+        (State.DECLINED, "decline"),
+        (State.ASSIGNED, "assign"),
+        (State.REDIRECTED, "redirect"),
+    ],
+)
 def test_declining_assigning_and_redirecting_notify(org, state, stage):
     p, _ = path_to(org, state, petitioners=[person()])
     assert stages(p) == ["register", stage]
@@ -81,6 +97,7 @@ def test_steps_that_do_not_concern_the_petitioner_send_nothing(org):
 
 # ---------------------------------------------------------------- the words
 
+
 def test_texts_give_the_query_code_the_portal_and_the_dates_that_matter(org):
     p, _ = path_to(org, State.DECIDED, petitioners=[person()])
     code = query_code_display(p.query_code)
@@ -103,10 +120,20 @@ def test_sms_texts_fit_one_message_with_the_default_portal_path(org):
     """One SMS is 70 Chinese characters; every stage fits, signature included, even with a long unit name."""
     from xinfang.notify.texts import wording_for
 
-    context = {"query_code": "ABCDE-FGHJK", "portal": "/portal/", "title": "村道损坏", "on": "2026年12月31日",
-               "unit": "县人力资源和社会保障局", "due_on": "2026年12月31日", "handling_due_on": "2026年12月31日",
-               "extension_days": 30, "extension_reason": "需要现场勘查", "decline_reason": "不属于本机关职权范围",
-               "legal_channel": "行政复议", "outcome": "不予支持"}
+    context = {
+        "query_code": "ABCDE-FGHJK",
+        "portal": "/portal/",
+        "title": "村道损坏",
+        "on": "2026年12月31日",
+        "unit": "县人力资源和社会保障局",
+        "due_on": "2026年12月31日",
+        "handling_due_on": "2026年12月31日",
+        "extension_days": 30,
+        "extension_reason": "需要现场勘查",
+        "decline_reason": "不属于本机关职权范围",
+        "legal_channel": "行政复议",
+        "outcome": "不予支持",
+    }
     for stage in DEFAULTS:
         text = wording_for(stage, context).sms
         assert len(text) <= 70, (stage, len(text), text)
@@ -114,8 +141,7 @@ def test_sms_texts_fit_one_message_with_the_default_portal_path(org):
 
 
 def test_a_county_rewords_a_notice_in_settings_and_a_broken_wording_falls_back(org, settings):
-    settings.NOTIFY_TEXTS = {"register": {"sms": "登记好了：{{ query_code }}"},
-                             "forward": {"sms": "{% if %}"}}
+    settings.NOTIFY_TEXTS = {"register": {"sms": "登记好了：{{ query_code }}"}, "forward": {"sms": "{% if %}"}}
     p, _ = path_to(org, State.FORWARDED, petitioners=[person()])
     register_sms, forward_sms = notices(p, "sms")
     assert register_sms.text == f"【信访】登记好了：{query_code_display(p.query_code)}"
@@ -124,6 +150,7 @@ def test_a_county_rewords_a_notice_in_settings_and_a_broken_wording_falls_back(o
 
 
 # ---------------------------------------------------------------- to whom
+
 
 def test_each_channel_only_when_the_petitioner_has_it(org):
     on = at(2026, 3, 2)
@@ -147,8 +174,7 @@ def test_anonymous_accusations_get_nothing_at_any_stage(org):
 def test_a_collective_visit_notifies_its_representatives_only(org):
     reps = [person(f"代表{i}", f"1390000{i:04d}", f"rep{i}@example.org") for i in range(2)]
     others = [person(f"群众{i}", f"1380000{i:04d}", "") for i in range(4)]
-    p = register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=reps + others, representatives=reps,
-                 headcount=30)
+    p = register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=reps + others, representatives=reps, headcount=30)
     assert {n.recipient for n in notices(p, "sms")} == {"13900000000", "13900000001"}
     assert {n.recipient for n in notices(p, "email")} == {"rep0@example.org", "rep1@example.org"}
 
@@ -160,6 +186,7 @@ def test_a_petitioner_of_a_later_step_is_read_from_the_database(org):
 
 
 # ---------------------------------------------------------------- with the change, never instead of it
+
 
 def test_notices_are_queued_with_the_change_and_nothing_is_sent_by_it(org, settings):
     from tests.test_notify_delivery import RecordingSms
@@ -187,6 +214,7 @@ def _queries(fn) -> int:
 def test_the_hook_costs_one_insert_at_registration_and_three_queries_on_acceptance(org):
     """Registration passes the petitioners it has in memory: one INSERT for every notice. A later
     step reads the petitioners, then (accept) the handling deadline, and inserts: three queries."""
+
     def register_one() -> Petition:
         return register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=[person()])
 
@@ -197,9 +225,10 @@ def test_the_hook_costs_one_insert_at_registration_and_three_queries_on_acceptan
             workflow_events_written.disconnect(dispatch_uid="notify_enqueue")
         try:
             holder: list[Petition] = []
-            counts[hooked, "register"] = _queries(lambda: holder.append(register_one()))
+            counts[hooked, "register"] = _queries(lambda holder=holder: holder.append(register_one()))
             counts[hooked, "accept"] = _queries(
-                lambda: act(org, "accept", holder[0], org.users["bureau_staff"], at(2026, 3, 3)))
+                lambda holder=holder: act(org, "accept", holder[0], org.users["bureau_staff"], at(2026, 3, 3))
+            )
         finally:
             if not hooked:
                 from xinfang.notify.services import on_workflow_events_written
@@ -211,6 +240,7 @@ def test_the_hook_costs_one_insert_at_registration_and_three_queries_on_acceptan
 
 
 # ---------------------------------------------------------------- the petitioner's timeline
+
 
 def test_the_timeline_reads_the_notices_in_one_query_whatever_their_number(org, django_assert_num_queries):
     reps = [person(f"代表{i}", f"1390000{i:04d}", f"rep{i}@example.org") for i in range(5)]
@@ -239,12 +269,14 @@ def test_the_timeline_shows_the_best_delivered_copy(org, settings):
 
 def test_other_petitions_notices_are_not_shown(org):
     mine = register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=[person()])
-    register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=[person("赵某丁", "13900009999", "")],
-             title="路灯不亮")
+    register(
+        org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=[person("赵某丁", "13900009999", "")], title="路灯不亮"
+    )
     assert {n.petition_id for n in notice_list_for_petitioner(mine)} == {mine.pk}
 
 
 # ---------------------------------------------------------------- personal data in the admin
+
 
 def test_masks():
     assert mask_phone("13812345678") == "138****5678"
@@ -283,6 +315,7 @@ def test_the_admin_lists_notices_masked_filters_by_state_and_costs_fixed_queries
 
     def count() -> int:
         return _queries(page)
+
     few = count()
     for i in range(20):
         register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=[person(phone=f"1390001{i:04d}")])
@@ -292,8 +325,9 @@ def test_the_admin_lists_notices_masked_filters_by_state_and_costs_fixed_queries
 def test_the_admin_retries_a_given_up_notice_now(org, admin_client_for):
     p = register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=[person(email="")])
     later = timezone.now() + dt.timedelta(days=1)
-    Notice.objects.filter(petition=p).update(state=NoticeState.FAILED, attempts=8, next_attempt_at=later,
-                                             last_error="DeliveryError: 短信网关无法连接或超时")
+    Notice.objects.filter(petition=p).update(
+        state=NoticeState.FAILED, attempts=8, next_attempt_at=later, last_error="DeliveryError: 短信网关无法连接或超时"
+    )
     notice = Notice.objects.get(petition=p)
     response = admin_client_for.post("/admin/notify/notice/", {"action": "retry_now", "_selected_action": [notice.pk]})
     assert response.status_code == 302
@@ -302,9 +336,10 @@ def test_the_admin_retries_a_given_up_notice_now(org, admin_client_for):
 
 
 def test_the_admin_shows_only_notices_of_petitions_the_user_may_see(org):
-    from xinfang.notify.admin import NoticeAdmin
     from django.contrib.admin.sites import site
     from django.test import RequestFactory
+
+    from xinfang.notify.admin import NoticeAdmin
 
     p = register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=[person()])
     request = RequestFactory().get("/admin/notify/notice/")

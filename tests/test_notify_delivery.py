@@ -1,6 +1,7 @@
 """Sending notices, out of every request: the SMS HTTP gateway (a local HTTP server) and real SMTP
 (a local aiosmtpd server); a failing or hanging gateway never fails the request; retries with
 backoff, giving up, "retry now"; two workers never send one notice twice; the worker command."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,11 +55,16 @@ def recording(settings):
 
 
 def petition_with(org, *, phone: str = PHONE, email_address: str = "") -> Petition:
-    return register(org, on=at(2026, 3, 2), kind=Kind.CLAIM,
-                    petitioners=[Petitioner(name="王某乙", phone=phone, email=email_address)])
+    return register(
+        org,
+        on=at(2026, 3, 2),
+        kind=Kind.CLAIM,
+        petitioners=[Petitioner(name="王某乙", phone=phone, email=email_address)],
+    )
 
 
 # ---------------------------------------------------------------- the SMS HTTP gateway, a local server
+
 
 class Gateway:
     """An HTTP server on 127.0.0.1:<free port> in a thread: records each request; answers `status`;
@@ -89,7 +95,7 @@ class Gateway:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms/send"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "Gateway":
+    def __enter__(self) -> Gateway:
         self.thread.start()
         return self
 
@@ -150,6 +156,7 @@ def test_a_hanging_gateway_costs_the_worker_its_timeout_and_the_notice_is_retrie
 
 # ---------------------------------------------------------------- the request never waits for a gateway
 
+
 def test_a_failing_or_hanging_gateway_never_fails_the_desk(org, gateway, settings):
     """The desk only queues: the gateway (hanging) and the SMTP server (nothing listens) are not
     called by the request; the petition is registered and its notices wait for the worker."""
@@ -179,6 +186,7 @@ def test_a_failing_gateway_never_fails_a_workflow_action(org, settings):
 
 # ---------------------------------------------------------------- e-mail through real SMTP, a local server
 
+
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
@@ -196,8 +204,12 @@ def closed_port() -> int:
 
 def smtp_at(settings, port: int) -> None:
     """The default mailer: real SMTP to 127.0.0.1:`port` (as EMAIL_HOST/EMAIL_PORT set it in production)."""
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                                    "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 3}}}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 3},
+        }
+    }
     settings.DEFAULT_FROM_EMAIL = "xinfang@county.example.org"
 
 
@@ -238,6 +250,7 @@ def test_smtp_down_is_retried_and_then_delivered(org, smtp, settings):
 
 # ---------------------------------------------------------------- retries, backoff, giving up, retry now
 
+
 def test_retries_back_off_then_give_up_and_retry_now_sends_it(org, settings, recording):
     settings.SMS_BACKEND = f"{__name__}.FailingSms"
     p = petition_with(org)
@@ -271,6 +284,7 @@ def test_backoff_doubles_and_is_capped():
 
 
 # ---------------------------------------------------------------- never twice
+
 
 def test_two_workers_never_claim_the_same_notice(org):
     for i in range(6):
@@ -340,6 +354,7 @@ def test_postgresql_skips_rows_another_worker_has_locked(org):
 
 # ---------------------------------------------------------------- the console default and the worker command
 
+
 def test_the_console_backend_prints_with_the_phone_masked():
     out = io.StringIO()
     ConsoleSmsBackend(stream=out).send("13812345678", "【信访】您的信访事项已受理", "xinfang-notice-1")
@@ -362,8 +377,18 @@ def test_the_worker_command_loops_and_shows_each_notice(org, recording, settings
     settings.SMS_BACKEND = f"{__name__}.FailingSms"
     petition_with(org)
     out = io.StringIO()
-    call_command("notices_send", "--loop", "--passes", "2", "--interval", "0", "--verbosity", "2", stdout=out,
-                 stderr=io.StringIO())
+    call_command(
+        "notices_send",
+        "--loop",
+        "--passes",
+        "2",
+        "--interval",
+        "0",
+        "--verbosity",
+        "2",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     text = out.getvalue()
     assert "待重试 retrying: 1" in text  # first pass; the second finds nothing due and stays quiet
     assert Notice.objects.get().attempts == 1

@@ -1,15 +1,16 @@
 """Open311 GeoReport v2 at /api/open311/v2/: our categories as services, web petitions as service
 requests (registered through petition_register), states as open/closed with a Chinese note."""
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 
 import pytest
+from conftest import at, handler, path_to, register
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import at, handler, path_to, register
 from tests.test_api_support import Api, api_client_make, api_for
 from xinfang.api.models import Scope
 from xinfang.api.open311 import STATUS_NOTES
@@ -19,9 +20,25 @@ pytestmark = pytest.mark.django_db
 
 BASE = "/api/open311/v2"
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
-                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"}
+REQUEST_FIELDS = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+}
 
 
 def leaf() -> Category:
@@ -29,12 +46,19 @@ def leaf() -> Category:
 
 
 def form(org, **kw) -> dict:
-    return {"service_code": str(leaf().pk), "description": "村口路灯不亮已经一周\n晚上出行不便",
-            "address_string": "青石镇丰收村村口", "last_name": "测", "first_name": "试人",
-            "phone": "10012345678", "email": "tester@example.invalid"} | kw
+    return {
+        "service_code": str(leaf().pk),
+        "description": "村口路灯不亮已经一周\n晚上出行不便",
+        "address_string": "青石镇丰收村村口",
+        "last_name": "测",
+        "first_name": "试人",
+        "phone": "10012345678",
+        "email": "tester@example.invalid",
+    } | kw
 
 
 # ---------------------------------------------------------------- services
+
 
 def test_services_are_our_categories(org):
     response = Api().get(f"{BASE}/services.json")  # public, as in GeoReport
@@ -44,12 +68,19 @@ def test_services_are_our_categories(org):
     c = leaf()
     service = next(s for s in services if s["service_code"] == str(c.pk))
     first, second, third = c.path.split("/")
-    assert service == {"service_code": str(c.pk), "service_name": third,
-                       "description": f"{first} › {second} › {third}", "metadata": False, "type": "realtime",
-                       "keywords": f"{first},{second},{third}", "group": first}
+    assert service == {
+        "service_code": str(c.pk),
+        "service_name": third,
+        "description": f"{first} › {second} › {third}",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": f"{first},{second},{third}",
+        "group": first,
+    }
 
 
 # ---------------------------------------------------------------- POST requests
+
 
 def test_posting_a_request_registers_a_web_petition(org):
     client, token = api_client_make(org, "town_a", name="网上信访平台")
@@ -60,7 +91,12 @@ def test_posting_a_request_registers_a_web_petition(org):
     assert set(created) == {"service_request_id", "service_notice", "account_id"}
     assert p.query_code[:5] in created["service_notice"] and "查询码" in created["service_notice"]
     assert (p.channel, p.kind, p.region, p.category, p.owner_unit) == (
-        Channel.WEB, Kind.CLAIM, org.r_village_a, leaf(), org.town_a)
+        Channel.WEB,
+        Kind.CLAIM,
+        org.r_village_a,
+        leaf(),
+        org.town_a,
+    )
     assert p.title == "村口路灯不亮已经一周" and "地址：青石镇丰收村村口" in p.content
     person = p.petitioners.get()
     assert (person.name, person.phone, person.email) == ("测试人", "10012345678", "tester@example.invalid")
@@ -90,14 +126,17 @@ def test_a_request_without_a_name_is_a_suggestion_and_kind_can_be_given(org):
     assert Petition.objects.get(pk=int(given.json()[0]["service_request_id"])).kind == Kind.ACCUSATION
 
 
-@pytest.mark.parametrize("change,expected", [
-    ({"description": ""}, "description"),
-    ({"service_code": "999999"}, "服务代码"),
-    ({"address_string": "", "lat": "30.1", "long": "120.2"}, "address_id"),
-    ({"address_string": "某市某路"}, "address_id"),
-    ({"address_id": "990122", "address_string": ""}, "辖区"),  # not the client's county
-    ({"service_code": "abc"}, "service_code"),
-])
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        ({"description": ""}, "description"),
+        ({"service_code": "999999"}, "服务代码"),
+        ({"address_string": "", "lat": "30.1", "long": "120.2"}, "address_id"),
+        ({"address_string": "某市某路"}, "address_id"),
+        ({"address_id": "990122", "address_string": ""}, "辖区"),  # not the client's county
+        ({"service_code": "abc"}, "service_code"),
+    ],
+)
 def test_a_bad_request_is_400_in_georeport_shape(org, change, expected):
     response = api_for(org, "bureau").post_form(f"{BASE}/requests.json", form(org, **change))
     assert response.status_code == 400
@@ -118,6 +157,7 @@ def test_posting_needs_a_token_and_the_write_scope(org):
 
 # ---------------------------------------------------------------- GET requests
 
+
 def test_a_request_reads_as_georeport_says(org):
     p = register(org, on=at(2026, 11, 2, 9), category=leaf())
     api = api_for(org, "bureau", scopes=[Scope.PETITIONS_READ])
@@ -134,11 +174,19 @@ def test_a_request_reads_as_georeport_says(org):
     assert row["lat"] is None and row["long"] is None
 
 
-@pytest.mark.parametrize("state,status", [
-    (State.REGISTERED, "open"), (State.ASSIGNED, "open"), (State.ACCEPTED, "open"), (State.DECIDED, "open"),
-    (State.REVIEW_REQUESTED, "open"), (State.DECLINED, "closed"), (State.REDIRECTED, "closed"),
-    (State.CLOSED, "closed"),
-])
+@pytest.mark.parametrize(
+    "state,status",
+    [
+        (State.REGISTERED, "open"),
+        (State.ASSIGNED, "open"),
+        (State.ACCEPTED, "open"),
+        (State.DECIDED, "open"),
+        (State.REVIEW_REQUESTED, "open"),
+        (State.DECLINED, "closed"),
+        (State.REDIRECTED, "closed"),
+        (State.CLOSED, "closed"),
+    ],
+)
 def test_states_map_to_open_or_closed_with_a_chinese_note(org, state, status):
     p, _ = path_to(org, state, start=dt.date(2026, 9, 1))
     api = api_for(org, "city_bureau", role="bureau_staff", scopes=[Scope.PETITIONS_READ])
@@ -164,16 +212,14 @@ def test_request_filters(org):
     assert ids() == [recent.pk, declined.pk, older.pk]  # newest first, the last 90 days
     assert ids(service_request_id=f"{ancient.pk},{recent.pk}") == [recent.pk, ancient.pk]
     assert ids(service_code=str(c.pk), start_date="2026-01-01T00:00:00+08:00") == [recent.pk]
-    assert ids(start_date="2026-09-30T00:00:00+08:00", end_date="2026-10-20T00:00:00+08:00") == [
-        declined.pk, older.pk]
+    assert ids(start_date="2026-09-30T00:00:00+08:00", end_date="2026-10-20T00:00:00+08:00") == [declined.pk, older.pk]
     assert ids(status="closed") == [declined.pk]
     assert ids(status="open") == [recent.pk, older.pk]
     assert ids(status="open,closed") == [recent.pk, declined.pk, older.pk]
     bad = api.get(f"{BASE}/requests.json", {"status": "pending"})
     assert bad.status_code == 400 and bad.json()[0]["code"] == 400
     # ISO 8601 allows offsets PostgreSQL refuses (schemathesis found -20:25): read in UTC
-    assert ids(start_date="2026-09-30T00:00:00-20:25", end_date="2026-10-20T00:00:00+08:00") == [
-        declined.pk, older.pk]
+    assert ids(start_date="2026-09-30T00:00:00-20:25", end_date="2026-10-20T00:00:00+08:00") == [declined.pk, older.pk]
     too_early = api.get(f"{BASE}/requests.json", {"start_date": "0001-01-01T00:00:00+08:00"})
     assert too_early.status_code == 400
 

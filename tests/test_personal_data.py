@@ -2,6 +2,7 @@
 notices' recipients, the API's stored answers, generated rows), found again by keyed hashes, keys rotated
 by `personal_data_rekey`; masked by one set of rules in every page, list, export and the API; revealed only
 to the roles `may_reveal_personal_data` names, each reveal in the audit log."""
+
 from __future__ import annotations
 
 import io
@@ -52,10 +53,12 @@ def client_for(user) -> Client:
 
 # ---------------------------------------------------------------- at rest
 
+
 def test_the_columns_hold_no_plain_number_and_the_model_reads_it_back(org):
     p = claim(org)
     [(phone, id_number, address, phone_digest, id_digest)] = raw_rows(
-        "petitions_petitioner", "phone, id_number, address, phone_digest, id_number_digest")
+        "petitions_petitioner", "phone, id_number, address, phone_digest, id_number_digest"
+    )
     stored = " ".join((phone, id_number, address, phone_digest, id_digest))
     for secret in (PHONE, ID_NUMBER, ADDRESS, "12345678", "丰收村"):
         assert secret not in stored
@@ -81,8 +84,14 @@ def test_every_other_copy_is_encrypted_too(org):
     assert Notice.objects.filter(channel="sms").get().recipient == PHONE
     assert all(PHONE not in r for (r,) in raw_rows("notify_notice", "recipient"))
     api = api_for(org, "bureau", scopes=[Scope.PETITIONS_READ, Scope.PETITIONS_WRITE, Scope.PERSONAL_READ])
-    body = {"channel": "phone", "kind": "claim", "region": org.regions["village_a"].code, "title": "拖欠工资",
-            "content": "拖欠工资三个月。", "petitioners": [{"name": "测试人", "phone": PHONE, "id_number": ID_NUMBER}]}
+    body = {
+        "channel": "phone",
+        "kind": "claim",
+        "region": org.regions["village_a"].code,
+        "title": "拖欠工资",
+        "content": "拖欠工资三个月。",
+        "petitioners": [{"name": "测试人", "phone": PHONE, "id_number": ID_NUMBER}],
+    }
     response = api.post("/api/petitions", body, **{"Idempotency-Key": "k-1"})
     assert response.status_code == 201 and PHONE in response.content.decode()
     [(stored,)] = raw_rows("api_idempotencykey", "body")
@@ -111,7 +120,9 @@ def test_lookups_by_phone_and_id_number_use_the_digests(org):
 def test_generated_petitioners_are_stored_like_any_other(org):
     from xinfang.petitions.generate import _petitioner_row
 
-    pk, name, id_number, phone, address, id_digest, phone_digest = _petitioner_row(7, "王某甲", "10012345678", "丰收村3组")
+    pk, name, id_number, phone, address, id_digest, phone_digest = _petitioner_row(
+        7, "王某甲", "10012345678", "丰收村3组"
+    )
     assert (id_number, id_digest) == ("", "")
     assert crypto.decrypt(phone) == "10012345678" and crypto.decrypt(address) == "丰收村3组"
     assert phone_digest == crypto.lookup_digest("phone", "10012345678")
@@ -119,18 +130,29 @@ def test_generated_petitioners_are_stored_like_any_other(org):
 
 def test_the_data_migration_encrypts_plain_rows_and_can_undo_it(org):
     claim(org)
-    crypto.rows_encrypt(connection, "petitions_petitioner", ("id_number", "phone", "address"),
-                        {"id_number_digest": ("id_number", "id_number"), "phone_digest": ("phone", "phone")},
-                        reverse=True)
-    assert raw_rows("petitions_petitioner", "phone, id_number, address, phone_digest") == [(PHONE, ID_NUMBER, ADDRESS, "")]
-    crypto.rows_encrypt(connection, "petitions_petitioner", ("id_number", "phone", "address"),
-                        {"id_number_digest": ("id_number", "id_number"), "phone_digest": ("phone", "phone")})
+    crypto.rows_encrypt(
+        connection,
+        "petitions_petitioner",
+        ("id_number", "phone", "address"),
+        {"id_number_digest": ("id_number", "id_number"), "phone_digest": ("phone", "phone")},
+        reverse=True,
+    )
+    assert raw_rows("petitions_petitioner", "phone, id_number, address, phone_digest") == [
+        (PHONE, ID_NUMBER, ADDRESS, "")
+    ]
+    crypto.rows_encrypt(
+        connection,
+        "petitions_petitioner",
+        ("id_number", "phone", "address"),
+        {"id_number_digest": ("id_number", "id_number"), "phone_digest": ("phone", "phone")},
+    )
     [(phone, digest)] = raw_rows("petitions_petitioner", "phone, phone_digest")
     assert PHONE not in phone and digest == crypto.lookup_digest("phone", PHONE)
     assert Petitioner.objects.get().phone == PHONE
 
 
 # ---------------------------------------------------------------- keys
+
 
 def test_rotation_old_rows_readable_with_both_keys_then_with_the_new_key_alone(org, settings):
     settings.DATA_KEYS = [KEY_A]
@@ -186,6 +208,7 @@ def test_the_system_check_warns_without_keys_in_production_and_refuses_a_bad_key
 
 # ---------------------------------------------------------------- masking
 
+
 def test_one_set_of_masking_rules():
     assert mask_id_number(ID_NUMBER) == "990***********1234"
     assert mask_id_number("990121900101123") == "990********1123"
@@ -216,13 +239,18 @@ def test_the_petition_page_and_lists_show_the_data_masked(org):
 def test_the_excel_export_carries_no_full_number(org):
     p = claim(org)
     response = client_for(org.users["clerk"]).get("/queue/export.xlsx", {"tab": "accept"})
-    cells = [str(v) for row in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
-             for v in row if v is not None]
+    cells = [
+        str(v)
+        for row in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+        for v in row
+        if v is not None
+    ]
     assert any(p.title in v for v in cells)
     assert not any(secret in v for v in cells for secret in (PHONE, ID_NUMBER, ADDRESS))
 
 
 # ---------------------------------------------------------------- reveal
+
 
 def reveal(user, p, **headers):
     party = p.parties.get()
@@ -233,7 +261,8 @@ def reveal(user, p, **headers):
 def test_the_owning_and_registering_units_staff_and_administrators_may_reveal(org, who):
     p = claim(org)
     user = {"bureau_handler": lambda: handler(org, "bureau"), "bureau_head": lambda: head(org, "bureau")}.get(
-        who, lambda: org.users[who])()
+        who, lambda: org.users[who]
+    )()
     assert f"/petitioners/{p.parties.get().pk}/reveal" in client_for(user).get(f"/p/{p.pk}/").content.decode()
     response = reveal(user, p, HTTP_HX_REQUEST="true")
     html = response.content.decode()
@@ -241,7 +270,11 @@ def test_the_owning_and_registering_units_staff_and_administrators_may_reveal(or
     assert PHONE in html and ID_NUMBER in html and ADDRESS in html
     entry = AuditEntry.objects.get(action="reveal")
     assert (entry.actor, entry.action, entry.object_type, entry.object_id) == (
-        user, "reveal", "petitions.petitioner", str(p.parties.get().petitioner_id))
+        user,
+        "reveal",
+        "petitions.petitioner",
+        str(p.parties.get().petitioner_id),
+    )
     assert entry.detail["petition"] == p.pk
     assert PHONE not in json.dumps(entry.detail)  # the log says what was revealed, not the value
 

@@ -2,6 +2,7 @@
 by code and phone, evaluate the handling, ask for review or reexamination inside the legal window; the
 reception days and policy answers. Abuse: rate limits (429), files checked by content, a wrong
 code/phone pair answered exactly like a missing code, never another person's petition."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,10 +19,20 @@ from django.utils import timezone
 from tests.conftest import D, act, at_date, handler, head, is_chinese, path_to, register, staff_login
 from tests.test_registration_desk import EXE, pdf, upload
 from xinfang.petitions import rules, services
-from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.crypto import lookup_digest
+from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import (
-    Attachment, Channel, Deadline, DeadlineKind, Evaluation, Event, Kind, LegalPeriod, Petition, Petitioner, State,
+    Attachment,
+    Channel,
+    Deadline,
+    DeadlineKind,
+    Evaluation,
+    Event,
+    Kind,
+    LegalPeriod,
+    Petition,
+    Petitioner,
+    State,
 )
 from xinfang.portal import selectors
 from xinfang.portal.demo import portal_demo_load
@@ -48,10 +59,19 @@ def browser() -> Client:
 
 
 def form(org, **overrides) -> dict:
-    data = {"kind": Kind.CLAIM, "place": str(org.regions["village_a"].pk), "category": "",
-            "title": "拖欠工资", "content": "某建筑公司拖欠我三个月工资，请求督促支付。",
-            "accused_name": "", "name": "李某乙", "phone": "139 1234 5678", "email": "", "address": "",
-            "submission": submission_token_new()}  # a form shown afresh: its one-time token
+    data = {
+        "kind": Kind.CLAIM,
+        "place": str(org.regions["village_a"].pk),
+        "category": "",
+        "title": "拖欠工资",
+        "content": "某建筑公司拖欠我三个月工资，请求督促支付。",
+        "accused_name": "",
+        "name": "李某乙",
+        "phone": "139 1234 5678",
+        "email": "",
+        "address": "",
+        "submission": submission_token_new(),
+    }  # a form shown afresh: its one-time token
     return data | overrides
 
 
@@ -101,6 +121,7 @@ def count_queries(fn) -> int:
 
 # ---------------------------------------------------------------- submitting
 
+
 def test_a_claim_is_registered_in_the_county_bureau_as_the_petitioner_with_a_query_code(org):
     c = browser()
     response = submit(c, org, phone="+86 139-1234-5678", email="lisi@example.org")
@@ -139,13 +160,16 @@ def test_only_places_of_a_county_with_a_petition_bureau_are_offered(org):
     assert response.status_code == 400 and not Petition.objects.exists()
 
 
-@pytest.mark.parametrize(("overrides", "field_error"), [
-    ({"anonymous": "on"}, "申诉求决类"),  # a claim cannot be anonymous
-    ({"phone": ""}, "手机号"),
-    ({"name": " "}, "姓名"),
-    ({"phone": "12ab"}, "手机号"),
-    ({"title": ""}, "必填"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field_error"),
+    [
+        ({"anonymous": "on"}, "申诉求决类"),  # a claim cannot be anonymous
+        ({"phone": ""}, "手机号"),
+        ({"name": " "}, "姓名"),
+        ({"phone": "12ab"}, "手机号"),
+        ({"title": ""}, "必填"),
+    ],
+)
 def test_a_claim_needs_a_name_and_a_phone(org, overrides, field_error):
     response = submit(browser(), org, **overrides)
     html = response.content.decode()
@@ -155,8 +179,9 @@ def test_a_claim_needs_a_name_and_a_phone(org, overrides, field_error):
 
 @pytest.mark.parametrize("kind", [Kind.ACCUSATION, Kind.SUGGESTION])
 def test_accusations_and_suggestions_may_be_anonymous_and_nothing_names_the_sender(org, kind):
-    p = submitted(browser(), org, kind=kind, anonymous="on", name="王某丙", phone="", email="w@example.org",
-                  address="丰收村3组")
+    p = submitted(
+        browser(), org, kind=kind, anonymous="on", name="王某丙", phone="", email="w@example.org", address="丰收村3组"
+    )
     assert not p.parties.exists() and not Petitioner.objects.exists()
     assert not TrackingPhone.objects.exists()
     stored = " ".join(str(e.data) for e in Event.objects.all())
@@ -164,8 +189,9 @@ def test_accusations_and_suggestions_may_be_anonymous_and_nothing_names_the_send
 
 
 def test_an_anonymous_accuser_tracks_with_a_phone_kept_only_as_a_keyed_hash(org):
-    p = submitted(browser(), org, kind=Kind.ACCUSATION, anonymous="on", name="", phone=PHONE,
-                  accused_name="某单位某科长")
+    p = submitted(
+        browser(), org, kind=Kind.ACCUSATION, anonymous="on", name="", phone=PHONE, accused_name="某单位某科长"
+    )
     assert p.accused_name == "某单位某科长" and not p.parties.exists()
     digest = TrackingPhone.objects.get(petition=p).digest
     assert PHONE not in digest and len(digest) == 64
@@ -234,6 +260,7 @@ def test_the_form_page_loads_its_pickers_from_memory(org, django_assert_max_num_
 
 # ---------------------------------------------------------------- the receipt
 
+
 def test_a_receipt_address_that_was_never_given_is_not_found(org):
     c = browser()
     location = submit(c, org)["Location"]
@@ -244,6 +271,7 @@ def test_a_receipt_address_that_was_never_given_is_not_found(org):
 
 
 # ---------------------------------------------------------------- tracking
+
 
 def test_tracking_by_code_and_phone_as_typed(org):
     p, _ = path_to(org, State.ACCEPTED)
@@ -311,21 +339,55 @@ def test_forgetting_a_petition_on_a_shared_device(org):
 
 # ---------------------------------------------------------------- what the petitioner sees
 
+
 def test_the_timeline_shows_decisions_and_dates_but_no_staff_notes_names_or_accused(org):
-    p = register(org, on=at_date(D(2026, 3, 2)), kind=Kind.ACCUSATION, accused_unit=org.units["land"],
-                 accused_name="某科长", petitioners=[Petitioner(name="钱某", phone="13800000000")])
-    act(org, "forward", p, org.users["bureau_staff"], at_date(D(2026, 3, 3)), to_unit=org.units["discipline"],
-        note="内部备注：注意保密")
+    p = register(
+        org,
+        on=at_date(D(2026, 3, 2)),
+        kind=Kind.ACCUSATION,
+        accused_unit=org.units["land"],
+        accused_name="某科长",
+        petitioners=[Petitioner(name="钱某", phone="13800000000")],
+    )
+    act(
+        org,
+        "forward",
+        p,
+        org.users["bureau_staff"],
+        at_date(D(2026, 3, 3)),
+        to_unit=org.units["discipline"],
+        note="内部备注：注意保密",
+    )
     act(org, "accept", p, handler(org, "discipline"), at_date(D(2026, 3, 4)))
     act(org, "record_step", p, handler(org, "discipline"), at_date(D(2026, 3, 5)), note="内部记录：约谈当事人")
     act(org, "extend", p, head(org, "discipline"), at_date(D(2026, 3, 6)), days=10, reason="需要调取档案")
-    act(org, "decide", p, handler(org, "discipline"), at_date(D(2026, 3, 20)), text="经核查，反映问题部分属实，已依规处理。")
+    act(
+        org,
+        "decide",
+        p,
+        handler(org, "discipline"),
+        at_date(D(2026, 3, 20)),
+        text="经核查，反映问题部分属实，已依规处理。",
+    )
     html = page(tracked(org, p), p)
-    for shown in ("县纪委监委", "经核查，反映问题部分属实，已依规处理。", "需要调取档案", "处理意见",
-                  "《信访工作条例》第二十二条"):
+    for shown in (
+        "县纪委监委",
+        "经核查，反映问题部分属实，已依规处理。",
+        "需要调取档案",
+        "处理意见",
+        "《信访工作条例》第二十二条",
+    ):
         assert shown in html
-    for hidden in ("内部备注", "内部记录", "县自然资源局", "某科长", "discipline_handler", "bureau_staff",
-                   "单位经办人", "信访局工作人员"):
+    for hidden in (
+        "内部备注",
+        "内部记录",
+        "县自然资源局",
+        "某科长",
+        "discipline_handler",
+        "bureau_staff",
+        "单位经办人",
+        "信访局工作人员",
+    ):
         assert hidden not in html, hidden
     assert "提出异议" not in html  # the units' objection period is not the petitioner's
 
@@ -360,6 +422,7 @@ def test_deadlines_are_explained_with_the_periods_in_force(org):
 
 # ---------------------------------------------------------------- evaluation
 
+
 def test_evaluating_a_decision_once_through_the_service(org):
     p, _ = path_to(org, State.DECIDED)
     c = tracked(org, p)
@@ -374,8 +437,7 @@ def test_evaluating_a_decision_once_through_the_service(org):
     assert (event.action, event.actor_id, event.actor_label) == ("evaluate", None, "信访人")
     assert list(verify_chains([p.pk])) == []
     # once per decision
-    again = c.post(f"/portal/p/{p.pk}/evaluate/", {"satisfaction": "dissatisfied", "reason": "改主意了"},
-                   follow=True)
+    again = c.post(f"/portal/p/{p.pk}/evaluate/", {"satisfaction": "dissatisfied", "reason": "改主意了"}, follow=True)
     assert "已经评价" in again.content.decode()
     assert Evaluation.objects.filter(petition=p).count() == 1
 
@@ -386,8 +448,10 @@ def test_dissatisfied_needs_reasons(org):
     response = c.post(f"/portal/p/{p.pk}/evaluate/", {"satisfaction": "dissatisfied", "reason": " "})
     assert response.status_code == 400 and "不满意的理由" in response.content.decode()
     assert not Evaluation.objects.exists()
-    assert c.post(f"/portal/p/{p.pk}/evaluate/", {"satisfaction": "dissatisfied",
-                                                  "reason": "工资仍未发放"}).status_code == 302
+    assert (
+        c.post(f"/portal/p/{p.pk}/evaluate/", {"satisfaction": "dissatisfied", "reason": "工资仍未发放"}).status_code
+        == 302
+    )
     assert Evaluation.objects.get().satisfaction == "dissatisfied"
 
 
@@ -402,11 +466,14 @@ def test_no_evaluation_before_a_decision(org):
 
 # ---------------------------------------------------------------- review and reexamination
 
+
 @pytest.fixture
 def on_day(monkeypatch):
     """Make "now" 10:00 of a given day, for the services and the pages alike."""
+
     def set_day(day: dt.date) -> None:
         monkeypatch.setattr(timezone, "now", lambda: at_date(day))
+
     return set_day
 
 
@@ -471,16 +538,24 @@ def test_an_appeal_must_be_confirmed_and_is_not_offered_after_closing(org):
 
 # ---------------------------------------------------------------- the services the portal relies on
 
+
 def test_the_public_may_take_only_the_petitioners_own_actions(org):
     p, _ = path_to(org, State.REGISTERED)
     with pytest.raises(services.WorkflowError, match="需要由工作人员办理"):
         services.petition_accept(p, actor=None)
     with pytest.raises(services.WorkflowError, match="指定接收的信访部门"):
-        services.petition_register(actor=None, channel=Channel.WEB, kind=Kind.SUGGESTION,
-                                   region=org.regions["village_a"], title="建议", content="建议增设公交站。")
+        services.petition_register(
+            actor=None,
+            channel=Channel.WEB,
+            kind=Kind.SUGGESTION,
+            region=org.regions["village_a"],
+            title="建议",
+            content="建议增设公交站。",
+        )
 
 
 # ---------------------------------------------------------------- rate limits
+
 
 def test_too_many_lookups_from_one_address_get_a_kind_429(org, settings):
     settings.PORTAL_TRACK_RATE = "3/m"
@@ -518,13 +593,23 @@ def test_evaluations_and_appeals_count_as_submissions(org, settings):
 
 # ---------------------------------------------------------------- reception days, policy answers, home
 
+
 def test_reception_days_show_what_is_published_and_still_to_come(org, django_assert_max_num_queries):
     today = timezone.localdate()
     gov = org.units["county_gov"]
-    for days, leader, published in [(-1, "昨天的领导", True), (0, "县长（演示）", True), (7, "副县长（演示）", True),
-                                    (3, "未公布的领导", False)]:
-        ReceptionDay.objects.create(leader=leader, unit=gov, on=today + dt.timedelta(days=days),
-                                    place="人民来访接待中心", is_published=published)
+    for days, leader, published in [
+        (-1, "昨天的领导", True),
+        (0, "县长（演示）", True),
+        (7, "副县长（演示）", True),
+        (3, "未公布的领导", False),
+    ]:
+        ReceptionDay.objects.create(
+            leader=leader,
+            unit=gov,
+            on=today + dt.timedelta(days=days),
+            place="人民来访接待中心",
+            is_published=published,
+        )
     with django_assert_max_num_queries(1):
         html = browser().get("/portal/reception/").content.decode()
     assert html.index("县长（演示）") < html.index("副县长（演示）")
@@ -532,7 +617,9 @@ def test_reception_days_show_what_is_published_and_still_to_come(org, django_ass
 
 
 def test_policy_answers_are_searchable(org, django_assert_max_num_queries):
-    PolicyAnswer.objects.create(question="对处理意见不满意怎么办？", answer="可以申请复查。", basis="第三十五条", order=1)
+    PolicyAnswer.objects.create(
+        question="对处理意见不满意怎么办？", answer="可以申请复查。", basis="第三十五条", order=1
+    )
     PolicyAnswer.objects.create(question="拖欠工资向哪里反映？", answer="人社部门。", order=2)
     PolicyAnswer.objects.create(question="草稿", answer="未发布", is_published=False)
     with django_assert_max_num_queries(1):
@@ -556,15 +643,16 @@ def test_the_home_page_says_the_periods_in_force(org):
     assert "45日内" in html and "15日内" in html
 
 
-@pytest.mark.parametrize("url", ["/portal/", "/portal/submit/", "/portal/track/", "/portal/reception/",
-                                 "/portal/policy/"])
+@pytest.mark.parametrize(
+    "url", ["/portal/", "/portal/submit/", "/portal/track/", "/portal/reception/", "/portal/policy/"]
+)
 def test_pages_are_chinese_first_with_english_on_request(org, url):
     zh = browser().get(url).content.decode()
     en = browser().get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="zh-hans">' in zh and "网上信访" in zh and 'name="language" value="en"' in zh
     assert '<html lang="en">' in en and "Online petitions" in en and "网上信访" not in en
     assert "workbench" not in zh  # no staff navigation
-    assert "/static/portal/portal.css" in zh and "http://" not in zh.replace('http://www.w3.org', '')
+    assert "/static/portal/portal.css" in zh and "http://" not in zh.replace("http://www.w3.org", "")
 
 
 def test_admin_edits_reception_days_and_policy_answers(org):
@@ -573,8 +661,12 @@ def test_admin_edits_reception_days_and_policy_answers(org):
     admin.save(update_fields=["is_staff"])
     admin_client = Client()
     staff_login(admin_client, admin)
-    for url in ("/admin/portal/receptionday/", "/admin/portal/receptionday/add/", "/admin/portal/policyanswer/",
-                "/admin/portal/policyanswer/add/"):
+    for url in (
+        "/admin/portal/receptionday/",
+        "/admin/portal/receptionday/add/",
+        "/admin/portal/policyanswer/",
+        "/admin/portal/policyanswer/add/",
+    ):
         assert admin_client.get(url).status_code == 200
     assert admin_client.get("/admin/portal/trackingphone/").status_code == 404
 

@@ -3,6 +3,7 @@ points 6 and 7). The form carries a one-time token: sending it twice — a doubl
 after the first was stored but its answer was lost — stores one petition and leads to the same
 receipt; the receipt is shown only in the browser that sent the form, for PORTAL_RECEIPT_MINUTES.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,8 +63,12 @@ def test_the_second_sending_of_a_form_with_a_file_leaves_one_file_and_one_row(or
     c = browser()
     token = form_shown(c)
     for _ in range(2):
-        assert c.post("/portal/submit/", form(org, submission=token) | {
-            "attachments": [upload("材料.pdf", pdf())]}).status_code == 302
+        assert (
+            c.post(
+                "/portal/submit/", form(org, submission=token) | {"attachments": [upload("材料.pdf", pdf())]}
+            ).status_code
+            == 302
+        )
     assert Attachment.objects.count() == 1
     assert len([f for f in (settings.MEDIA_ROOT).rglob("*") if f.is_file()]) == 1
 
@@ -145,8 +150,9 @@ def test_a_form_without_a_valid_token_is_shown_again_with_a_fresh_one_and_stores
 
 def test_an_anonymous_accusation_sent_twice_keeps_one_hashed_tracking_phone(org):
     c = browser()
-    data = form(org, submission=form_shown(c), kind="accusation", anonymous="on", name="", phone=PHONE,
-                accused_name="某村干部")
+    data = form(
+        org, submission=form_shown(c), kind="accusation", anonymous="on", name="", phone=PHONE, accused_name="某村干部"
+    )
     assert c.post("/portal/submit/", data).status_code == c.post("/portal/submit/", data).status_code == 302
     assert Petition.objects.get().tracking_phone.digest
 

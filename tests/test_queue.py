@@ -1,4 +1,5 @@
 """Work queues for every role: scopes, tabs, filters, capped counts, export, and a fixed query count."""
+
 from __future__ import annotations
 
 import io
@@ -41,8 +42,9 @@ def test_each_queue_holds_what_the_unit_owns(org):
 def test_a_supervisors_supervised_tab_holds_what_they_supervise(org):
     p = accepted_by_town_a(org)
     assert codes(org["supervisor"], tab="supervised") == []
-    oversight.supervision_open(p, actor=org["supervisor"], mode="online", reason="关注", requirement="报告",
-                               answer_due_on=timezone.localdate())
+    oversight.supervision_open(
+        p, actor=org["supervisor"], mode="online", reason="关注", requirement="报告", answer_due_on=timezone.localdate()
+    )
     assert codes(org["supervisor"], tab="supervised") == [p.query_code]
     assert codes(org["handler_a"], tab="supervised") == [p.query_code]
     assert codes(org["handler_b"], tab="supervised") == []
@@ -58,8 +60,15 @@ def test_owned_list_is_the_visibility_rule_narrowed_to_the_owner(org):
     accepted_by_town_a(org)
     register(org, actor=org["handler_b"], region=org["village_b"])
     for accused in ({"accused_user": accused_official}, {"accused_name": "某某"}, {"accused_unit": org["office_a"]}):
-        services.petition_register(actor=org["clerk"], channel="letter", kind=Kind.ACCUSATION,
-                                   region=org["village_b"], title="检举", content="检举某干部。", **accused)
+        services.petition_register(
+            actor=org["clerk"],
+            channel="letter",
+            kind=Kind.ACCUSATION,
+            region=org["village_b"],
+            title="检举",
+            content="检举某干部。",
+            **accused,
+        )
     # the accused official later moves to the unit that owns an accusation against them
     accused_official.unit = org["bureau"]
     accused_official.save()
@@ -79,8 +88,14 @@ def test_tabs_follow_the_states(org):
     declined = register(org, actor=org["handler_a"], title="已不予受理")
     services.petition_decline(declined, actor=org["handler_a"], reason="not_petition")
     supervised = accepted_by_town_a(org, title="督办件")
-    oversight.supervision_open(supervised, actor=org["supervisor"], mode="online", reason="群众反映强烈",
-                               requirement="七日内报告办理进展", answer_due_on=timezone.localdate())
+    oversight.supervision_open(
+        supervised,
+        actor=org["supervisor"],
+        mode="online",
+        reason="群众反映强烈",
+        requirement="七日内报告办理进展",
+        answer_due_on=timezone.localdate(),
+    )
     user = org["handler_a"]
     assert codes(user, tab="accept") == [accept.query_code]
     assert set(codes(user, tab="handle")) == {handle.query_code, supervised.query_code}
@@ -89,8 +104,16 @@ def test_tabs_follow_the_states(org):
     assert codes(user, tab="concluded") == [declined.query_code]
     assert declined.query_code not in codes(user)  # "all open" leaves out what is concluded
     counts = selectors.queue_tab_counts(user, timezone.localdate())
-    assert counts == {"open": 4, "accept": 1, "handle": 2, "answer": 0, "close": 1, "soon": 0, "overdue": 0,
-                      "supervised": 1}
+    assert counts == {
+        "open": 4,
+        "accept": 1,
+        "handle": 2,
+        "answer": 0,
+        "close": 1,
+        "soon": 0,
+        "overdue": 0,
+        "supervised": 1,
+    }
 
 
 def test_answer_tab_holds_review_requests_for_the_higher_unit(org):
@@ -116,8 +139,14 @@ def test_category_filter_takes_the_subtree(org):
 
 def test_filters_and_page_numbers_that_make_no_sense_are_ignored(org):
     p = register(org, actor=org["handler_a"])
-    for params in ({"sort": "bogus"}, {"page": "abc"}, {"page": "999"},
-                   {"tab": "nope"}, {"category": "x"}, {"received_from": "yesterday"}):
+    for params in (
+        {"sort": "bogus"},
+        {"page": "abc"},
+        {"page": "999"},
+        {"tab": "nope"},
+        {"category": "x"},
+        {"received_from": "yesterday"},
+    ):
         assert codes(org["handler_a"], **params) == [p.query_code], params
 
 
@@ -168,9 +197,16 @@ def queries(user, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-URLS = ["/queue/?tab=open", "/queue/?tab=accept&sort=priority", "/queue/?tab=handle&sort=received",
-        "/queue/?tab=supervised", "/queue/?tab=concluded", "/queue/?tab=overdue&channel=visit&kind=claim",
-        "/queue/?tab=open&q=积水", "/"]
+URLS = [
+    "/queue/?tab=open",
+    "/queue/?tab=accept&sort=priority",
+    "/queue/?tab=handle&sort=received",
+    "/queue/?tab=supervised",
+    "/queue/?tab=concluded",
+    "/queue/?tab=overdue&channel=visit&kind=claim",
+    "/queue/?tab=open&q=积水",
+    "/",
+]
 
 
 @pytest.mark.parametrize("url", URLS)
@@ -180,8 +216,14 @@ def test_every_queue_costs_the_same_few_queries_whatever_the_volume(org, url, wh
         for i in range(n):
             p = accepted_by_town_a(org, title=f"件{i}") if i % 3 == 0 else register(org, actor=org["handler_a"])
             if i % 5 == 0:
-                oversight.supervision_open(p, actor=org["supervisor"], mode="online", reason="关注",
-                                           requirement="报告", answer_due_on=timezone.localdate())
+                oversight.supervision_open(
+                    p,
+                    actor=org["supervisor"],
+                    mode="online",
+                    reason="关注",
+                    requirement="报告",
+                    answer_due_on=timezone.localdate(),
+                )
             if i % 7 == 1 and p.state == State.REGISTERED:
                 services.petition_decline(p, actor=org["handler_a"], reason="not_petition")
 

@@ -1,6 +1,7 @@
 """The registration desk (登记): earlier petitioners by name, phone or ID number; attachments checked
 by content and size, stored outside every served folder, read only by those who may see the petition;
 likely earlier petitions on the same matter; sensible defaults; a fixed number of queries."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,7 @@ from django.utils import timezone
 from tests.conftest import register, staff_login
 from tests.test_routing import category_model, trained_model_file  # noqa: F401  (fixtures)
 from xinfang.intake import files as intake_files
-from xinfang.intake.similar import similar_petitions_for, similarity, features
+from xinfang.intake.similar import features, similar_petitions_for, similarity
 from xinfang.org.models import User
 from xinfang.petitions import services
 from xinfang.petitions.eventlog import verify_chains
@@ -48,27 +49,47 @@ def person(name: str = "王某甲", phone: str = "", id_number: str = "") -> Pet
     return Petitioner(name=name, phone=phone, id_number=id_number)
 
 
-def earlier(org, *, actor: User | None = None, title: str = "村道损坏", content: str = "村道损坏，请求维修。",
-            region=None, people: list[Petitioner] | None = None, days_ago: int = 10) -> Petition:
+def earlier(
+    org,
+    *,
+    actor: User | None = None,
+    title: str = "村道损坏",
+    content: str = "村道损坏，请求维修。",
+    region=None,
+    people: list[Petitioner] | None = None,
+    days_ago: int = 10,
+) -> Petition:
     """A petition registered `days_ago` days ago (received then too)."""
     on = NOW - timezone.timedelta(days=days_ago)
-    return register(org, on=on, actor=actor, region=region, title=title, content=content,
-                    petitioners=people or [], received_at=on)
+    return register(
+        org, on=on, actor=actor, region=region, title=title, content=content, petitioners=people or [], received_at=on
+    )
 
 
 def form_data(**overrides) -> dict:
     data = {
-        "channel": "visit", "kind": "claim", "category": "", "place": "青石镇 · 丰收村",
-        "title": "拖欠工资", "content": "某公司拖欠农民工工资三个月。",
-        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "priority": "0",
-        "name": "李某乙", "phone": "13900001111", "id_number": "", "address": "丰收村3组",
-        "headcount": "1", "accused_unit": "", "accused_name": "",
+        "channel": "visit",
+        "kind": "claim",
+        "category": "",
+        "place": "青石镇 · 丰收村",
+        "title": "拖欠工资",
+        "content": "某公司拖欠农民工工资三个月。",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "priority": "0",
+        "name": "李某乙",
+        "phone": "13900001111",
+        "id_number": "",
+        "address": "丰收村3组",
+        "headcount": "1",
+        "accused_unit": "",
+        "accused_name": "",
     }
     data.update(overrides)
     return data
 
 
 # ---------------------------------------------------------------- files of every accepted kind
+
 
 def pdf(size: int = 0) -> bytes:
     body = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -79,7 +100,11 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" +
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 TIFF = b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200 + b"This program cannot be run in DOS mode."
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 200
+    + b"This program cannot be run in DOS mode."
+)
 
 
 def docx() -> bytes:
@@ -119,13 +144,22 @@ def upload(name: str, body: bytes, content_type: str = "application/octet-stream
     return SimpleUploadedFile(name, body, content_type=content_type)
 
 
-@pytest.mark.parametrize(("name", "body", "kind"), [
-    ("来信.pdf", pdf(), "pdf"), ("照片.jpg", JPEG, "jpeg"), ("scan.png", PNG, "png"), ("scan.tif", TIFF, "tiff"),
-    ("IMG_0001.HEIC", HEIC, "heic"), ("说明.docx", docx(), "docx"), ("台账.xlsx", xlsx(), "xlsx"),
-    ("旧信.doc", ole2("WordDocument"), "doc"), ("旧账.xls", ole2("Workbook"), "xls"),
-    # the type comes from the content: a scan sent without its extension is still a PDF
-    ("扫描件", pdf(), "pdf"),
-])
+@pytest.mark.parametrize(
+    ("name", "body", "kind"),
+    [
+        ("来信.pdf", pdf(), "pdf"),
+        ("照片.jpg", JPEG, "jpeg"),
+        ("scan.png", PNG, "png"),
+        ("scan.tif", TIFF, "tiff"),
+        ("IMG_0001.HEIC", HEIC, "heic"),
+        ("说明.docx", docx(), "docx"),
+        ("台账.xlsx", xlsx(), "xlsx"),
+        ("旧信.doc", ole2("WordDocument"), "doc"),
+        ("旧账.xls", ole2("Workbook"), "xls"),
+        # the type comes from the content: a scan sent without its extension is still a PDF
+        ("扫描件", pdf(), "pdf"),
+    ],
+)
 def test_accepted_kinds_by_content(name, body, kind):
     checked = intake_files.attachment_check(upload(name, body))
     assert checked.type.key == kind
@@ -133,14 +167,19 @@ def test_accepted_kinds_by_content(name, body, kind):
     assert Path(checked.name).suffix.lower() in checked.type.extensions
 
 
-@pytest.mark.parametrize(("name", "body"), [
-    ("来信.pdf", EXE),  # a program renamed to look like a scan
-    ("照片.jpg", b"<html><script>alert(1)</script></html>"),
-    ("资料.zip", zipped({"a.txt": b"x"})),  # an archive could carry anything
-    ("宏.docx", zipped({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<x/>",
-                       "word/vbaProject.bin": b"macro"})),  # Office with macros
-    ("安装包.doc", intake_files.OLE2 + b"\x00" * 600),  # a compound file that is no Word or Excel file
-])
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("来信.pdf", EXE),  # a program renamed to look like a scan
+        ("照片.jpg", b"<html><script>alert(1)</script></html>"),
+        ("资料.zip", zipped({"a.txt": b"x"})),  # an archive could carry anything
+        (
+            "宏.docx",
+            zipped({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<x/>", "word/vbaProject.bin": b"macro"}),
+        ),  # Office with macros
+        ("安装包.doc", intake_files.OLE2 + b"\x00" * 600),  # a compound file that is no Word or Excel file
+    ],
+)
 def test_other_content_is_refused_whatever_its_name(name, body):
     with pytest.raises(intake_files.AttachmentRefused) as refused:
         intake_files.attachment_check(upload(name, body))
@@ -149,12 +188,13 @@ def test_other_content_is_refused_whatever_its_name(name, body):
 
 def test_file_names_are_made_safe():
     assert intake_files.safe_name("../../etc/passwd.pdf", intake_files.PDF) == "passwd.pdf"
-    assert intake_files.safe_name('C:\\扫描\\来信<1>.PDF', intake_files.PDF) == "来信_1_.pdf"
+    assert intake_files.safe_name("C:\\扫描\\来信<1>.PDF", intake_files.PDF) == "来信_1_.pdf"
     assert intake_files.safe_name("photo.exe", intake_files.JPEG) == "photo.exe.jpg"
     assert intake_files.safe_name("", intake_files.PNG) == "附件.png"
 
 
 # ---------------------------------------------------------------- attachments at registration
+
 
 def test_registration_with_attachments_stores_them_and_logs_each(org, media):
     c = client_for(org.users["clerk"])
@@ -164,7 +204,9 @@ def test_registration_with_attachments_stores_them_and_logs_each(org, media):
     p = Petition.objects.get()
     attachments = list(p.attachments.order_by("pk"))
     assert [(a.name, a.content_type, a.size) for a in attachments] == [
-        ("来信扫描.pdf", "application/pdf", len(pdf())), ("现场照片.jpg", "image/jpeg", len(JPEG))]
+        ("来信扫描.pdf", "application/pdf", len(pdf())),
+        ("现场照片.jpg", "image/jpeg", len(JPEG)),
+    ]
     for a, body in zip(attachments, (pdf(), JPEG)):
         stored = Path(a.file.path)
         assert stored.read_bytes() == body and a.sha256 == hashlib.sha256(body).hexdigest()
@@ -173,8 +215,13 @@ def test_registration_with_attachments_stores_them_and_logs_each(org, media):
     # one "attach" event per file after "register", in the hash chain, which still verifies
     events = list(p.events.order_by("seq"))
     assert [e.action for e in events] == ["register", "attach", "attach"]
-    assert events[1].data == {"attachment": attachments[0].pk, "name": "来信扫描.pdf", "size": len(pdf()),
-                              "sha256": attachments[0].sha256, "content_type": "application/pdf"}
+    assert events[1].data == {
+        "attachment": attachments[0].pk,
+        "name": "来信扫描.pdf",
+        "size": len(pdf()),
+        "sha256": attachments[0].sha256,
+        "content_type": "application/pdf",
+    }
     assert list(verify_chains([p.pk])) == []
     page = c.get(f"/p/{p.pk}/").content.decode()
     assert "添加附件" in page and "来信扫描.pdf" in page and f"/p/{p.pk}/attachments/{attachments[0].pk}/" in page
@@ -226,9 +273,15 @@ def test_a_file_too_large_is_refused_with_the_limit(org, settings, media):
 
 def test_the_service_refuses_too_and_registers_nothing(org, media):
     with pytest.raises(services.AttachmentError) as refused:
-        services.petition_register(actor=org.users["clerk"], channel="visit", kind="suggestion",
-                                   region=org.regions["village_a"], title="道路", content="道路积水",
-                                   attachments=[upload("a.pdf", pdf()), upload("b.pdf", EXE)])
+        services.petition_register(
+            actor=org.users["clerk"],
+            channel="visit",
+            kind="suggestion",
+            region=org.regions["village_a"],
+            title="道路",
+            content="道路积水",
+            attachments=[upload("a.pdf", pdf()), upload("b.pdf", EXE)],
+        )
     assert refused.value.file_name == "b.pdf"
     assert Petition.objects.count() == Attachment.objects.count() == 0
     assert not media.exists() or not any(media.rglob("*.*"))
@@ -240,13 +293,20 @@ def test_a_failure_after_the_files_are_stored_removes_them(org, media, monkeypat
 
     monkeypatch.setattr(Event.objects, "bulk_create", broken)
     with pytest.raises(RuntimeError):
-        services.petition_register(actor=org.users["clerk"], channel="visit", kind="suggestion",
-                                   region=org.regions["village_a"], title="道路", content="道路积水",
-                                   attachments=[upload("a.pdf", pdf())])
+        services.petition_register(
+            actor=org.users["clerk"],
+            channel="visit",
+            kind="suggestion",
+            region=org.regions["village_a"],
+            title="道路",
+            content="道路积水",
+            attachments=[upload("a.pdf", pdf())],
+        )
     assert not any(media.rglob("*.*"))
 
 
 # ---------------------------------------------------------------- attachments later, and downloads
+
 
 def test_files_added_from_the_petition_page(org):
     p = register(org, on=NOW)
@@ -273,7 +333,10 @@ def test_only_those_who_may_see_the_petition_get_its_files(org):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == pdf()
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("attachment;") and "filename*=utf-8''" in response["Content-Disposition"]
+    assert (
+        response["Content-Disposition"].startswith("attachment;")
+        and "filename*=utf-8''" in response["Content-Disposition"]
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
     # another township's staff: the same answer as for a file that does not exist
     other = client_for(org.users["town_b_clerk"])
@@ -301,8 +364,16 @@ def test_leaders_may_read_but_not_add(org):
 ID_NUMBER = "990121199001011234"
 
 
-@pytest.mark.parametrize("typed", [{"name": "王某甲"}, {"phone": "137 0000-2222"}, {"phone": "+86 13700002222"},
-                                   {"id_number": "990121 19900101 1234"}, {"id_number": ID_NUMBER.lower()}])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        {"name": "王某甲"},
+        {"phone": "137 0000-2222"},
+        {"phone": "+86 13700002222"},
+        {"id_number": "990121 19900101 1234"},
+        {"id_number": ID_NUMBER.lower()},
+    ],
+)
 def test_lookup_by_name_phone_or_id_number(org, typed):
     p = earlier(org, title="第一次来访", people=[person("王某甲", "13700002222", ID_NUMBER)])
     page = client_for(org.users["clerk"]).get("/register/lookup", typed).content.decode()
@@ -313,10 +384,14 @@ def test_lookup_by_name_phone_or_id_number(org, typed):
 
 
 def test_lookup_never_shows_another_townships_petitions(org):
-    mine = earlier(org, actor=org.users["town_a_clerk"], title="青石镇的事",
-                   people=[person("王某甲", "13700002222")])
-    theirs = earlier(org, actor=org.users["town_b_clerk"], title="柳河镇的事", region=org.regions["village_b"],
-                     people=[person("王某甲", "13700002222")])
+    mine = earlier(org, actor=org.users["town_a_clerk"], title="青石镇的事", people=[person("王某甲", "13700002222")])
+    theirs = earlier(
+        org,
+        actor=org.users["town_b_clerk"],
+        title="柳河镇的事",
+        region=org.regions["village_b"],
+        people=[person("王某甲", "13700002222")],
+    )
     for typed in ({"name": "王某甲"}, {"phone": "13700002222"}):
         a = client_for(org.users["town_a_clerk"]).get("/register/lookup", typed).content.decode()
         assert "青石镇的事" in a and "柳河镇的事" not in a and theirs.query_code not in a
@@ -374,8 +449,9 @@ def test_a_new_petitioner_is_stored_with_the_numbers_as_matched(org):
 
 
 def test_a_petitioner_the_user_may_not_see_cannot_be_chosen(org):
-    theirs = earlier(org, actor=org.users["town_b_clerk"], region=org.regions["village_b"],
-                     people=[person("王某甲", "13700002222")])
+    theirs = earlier(
+        org, actor=org.users["town_b_clerk"], region=org.regions["village_b"], people=[person("王某甲", "13700002222")]
+    )
     c = client_for(org.users["town_a_clerk"])
     response = c.post("/register/", form_data(petitioner_id=str(theirs.petitioners.get().pk)))
     assert response.status_code == 400 and Petition.objects.count() == 1
@@ -383,10 +459,15 @@ def test_a_petitioner_the_user_may_not_see_cannot_be_chosen(org):
 
 # ---------------------------------------------------------------- likely earlier petitions on the same matter
 
-WAGES = ("拖欠农民工工资", "青石镇丰收村的建筑工地承包商拖欠二十多名农民工工资共计八万元，已经半年，"
-         "多次找包工头讨要无果，请求政府督促支付。")
-WAGES_AGAIN = ("农民工工资被拖欠", "丰收村建筑工地的承包商拖欠我们二十多名农民工的工资八万元，半年了，"
-               "找包工头讨要多次都没有结果，请政府督促尽快支付。")
+WAGES = (
+    "拖欠农民工工资",
+    "青石镇丰收村的建筑工地承包商拖欠二十多名农民工工资共计八万元，已经半年，多次找包工头讨要无果，请求政府督促支付。",
+)
+WAGES_AGAIN = (
+    "农民工工资被拖欠",
+    "丰收村建筑工地的承包商拖欠我们二十多名农民工的工资八万元，半年了，"
+    "找包工头讨要多次都没有结果，请政府督促尽快支付。",
+)
 ROAD = ("村道积水", "丰收村村口道路每逢下雨严重积水，学生上学和村民出行都很困难，请求修建排水沟。")
 NOISE = ("夜间施工噪音", "青石镇中学旁边的工地每天夜里施工到凌晨，噪音很大，影响学生休息。")
 
@@ -395,8 +476,9 @@ def test_the_near_duplicate_ranks_first_and_an_unrelated_text_is_not_listed(org)
     wages = earlier(org, title=WAGES[0], content=WAGES[1], days_ago=40)
     road = earlier(org, title=ROAD[0], content=ROAD[1], days_ago=5)
     noise = earlier(org, title=NOISE[0], content=NOISE[1], days_ago=3)
-    found = similar_petitions_for(org.users["clerk"], title=WAGES_AGAIN[0], content=WAGES_AGAIN[1],
-                                  region=org.regions["village_a"])
+    found = similar_petitions_for(
+        org.users["clerk"], title=WAGES_AGAIN[0], content=WAGES_AGAIN[1], region=org.regions["village_a"]
+    )
     assert [s.petition for s in found] == [wages]
     assert found[0].same_place and found[0].similarity > 0.4 and found[0].words
     assert road not in [s.petition for s in found] and noise not in [s.petition for s in found]
@@ -416,22 +498,35 @@ def test_the_panel_shows_why_and_lets_the_clerk_link(org):
     page = c.get("/register/similar", {**params, "title": ROAD[0], "content": ROAD[1]}).content.decode()
     assert wages.query_code not in page and "可能是同一事项" not in page and "没有看起来是同一事项" in page
     # ticking it links the new petition to it
-    assert c.post("/register/", form_data(title=WAGES_AGAIN[0], content=WAGES_AGAIN[1],
-                                          related=[str(wages.pk)])).status_code == 302
+    assert (
+        c.post(
+            "/register/", form_data(title=WAGES_AGAIN[0], content=WAGES_AGAIN[1], related=[str(wages.pk)])
+        ).status_code
+        == 302
+    )
     assert list(Petition.objects.exclude(pk=wages.pk).get().related.all()) == [wages]
 
 
 def test_similar_petitions_only_those_the_user_may_see(org):
     # placed in 丰收村 (青石镇) but registered by 柳河镇: the clerk of 青石镇 does not see it
     hidden = earlier(org, actor=org.users["town_b_clerk"], title=WAGES[0], content=WAGES[1])
-    assert similar_petitions_for(org.users["town_a_clerk"], title=WAGES_AGAIN[0], content=WAGES_AGAIN[1],
-                                 region=org.regions["village_a"]) == []
-    found = similar_petitions_for(org.users["bureau_staff"], title=WAGES_AGAIN[0], content=WAGES_AGAIN[1],
-                                  region=org.regions["village_a"])
+    assert (
+        similar_petitions_for(
+            org.users["town_a_clerk"], title=WAGES_AGAIN[0], content=WAGES_AGAIN[1], region=org.regions["village_a"]
+        )
+        == []
+    )
+    found = similar_petitions_for(
+        org.users["bureau_staff"], title=WAGES_AGAIN[0], content=WAGES_AGAIN[1], region=org.regions["village_a"]
+    )
     assert [s.petition for s in found] == [hidden]
     # another township's petitions are not candidates at all
-    assert similar_petitions_for(org.users["bureau_staff"], title=WAGES_AGAIN[0], content=WAGES_AGAIN[1],
-                                 region=org.regions["village_b"]) == []
+    assert (
+        similar_petitions_for(
+            org.users["bureau_staff"], title=WAGES_AGAIN[0], content=WAGES_AGAIN[1], region=org.regions["village_b"]
+        )
+        == []
+    )
 
 
 def test_the_candidates_are_bounded(org, monkeypatch):
@@ -448,6 +543,7 @@ def test_the_candidates_are_bounded(org, monkeypatch):
 
 # ---------------------------------------------------------------- defaults and pickers
 
+
 def test_the_form_starts_with_sensible_defaults(org):
     page = client_for(org.users["clerk"]).get("/register/").content.decode()
     assert 'value="visit" id="id_channel_0" checked autofocus' in page  # a visit, the commonest at the desk
@@ -461,8 +557,12 @@ def test_the_form_starts_with_sensible_defaults(org):
 
 def test_place_and_category_picked_by_any_part_of_the_name(org):
     paths = list(Category.objects.filter(level__gte=2).values_list("path", flat=True))
-    leaf, unique_part = next((c, c.path[i:i + 4]) for c in Category.objects.filter(level=3).order_by("path")
-                             for i in range(len(c.path) - 3) if sum(c.path[i:i + 4] in p for p in paths) == 1)
+    leaf, unique_part = next(
+        (c, c.path[i : i + 4])
+        for c in Category.objects.filter(level=3).order_by("path")
+        for i in range(len(c.path) - 3)
+        if sum(c.path[i : i + 4] in p for p in paths) == 1
+    )
     c = client_for(org.users["clerk"])
     assert c.post("/register/", form_data(place="丰收", category=unique_part)).status_code == 302
     p = Petition.objects.get()
@@ -473,6 +573,7 @@ def test_place_and_category_picked_by_any_part_of_the_name(org):
 
 # ---------------------------------------------------------------- a fixed number of queries
 
+
 def count_queries(fn) -> int:
     with CaptureQueriesContext(connection) as ctx:
         fn()
@@ -481,8 +582,7 @@ def count_queries(fn) -> int:
 
 def more_petitions(org, n: int, start: int) -> None:
     for i in range(start, start + n):
-        earlier(org, title=f"{WAGES[0]}{i}", content=WAGES[1], people=[person("王某甲", "13700002222")],
-                days_ago=i + 1)
+        earlier(org, title=f"{WAGES[0]}{i}", content=WAGES[1], people=[person("王某甲", "13700002222")], days_ago=i + 1)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -506,11 +606,17 @@ def test_registration_costs_a_fixed_number_of_queries(org, category_model):
     assert count_queries(lambda: post(files=1)) == count_queries(lambda: post(files=3)) == many + 1
 
 
-@pytest.mark.parametrize(("url", "params", "shown"), [
-    ("/register/lookup", {"name": "王某甲", "phone": "13700002222", "id_number": ID_NUMBER}, "王某甲"),
-    ("/register/similar", {"title": WAGES_AGAIN[0], "content": WAGES_AGAIN[1], "place": "丰收村",
-                           "petitioner_id": "1"}, "可能是同一事项"),
-])
+@pytest.mark.parametrize(
+    ("url", "params", "shown"),
+    [
+        ("/register/lookup", {"name": "王某甲", "phone": "13700002222", "id_number": ID_NUMBER}, "王某甲"),
+        (
+            "/register/similar",
+            {"title": WAGES_AGAIN[0], "content": WAGES_AGAIN[1], "place": "丰收村", "petitioner_id": "1"},
+            "可能是同一事项",
+        ),
+    ],
+)
 def test_the_panels_cost_a_fixed_number_of_queries(org, url, params, shown):
     c = client_for(org.users["clerk"])
     c.get("/register/")

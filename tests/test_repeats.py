@@ -1,5 +1,6 @@
 """Repeat petitions (重复件): the same-matter lookup ranks and explains, costs the same whatever the table's
 size, and `repeats_evaluate` measures it on labeled messages."""
+
 from __future__ import annotations
 
 import csv
@@ -21,17 +22,20 @@ from xinfang.petitions.models import Petition, Petitioner
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
-LIFT = ("小区电梯故障", "青石镇丰收村幸福小区三号楼电梯已经停运两个月，老人上下楼十分困难，物业一直推脱，"
-        "请求督促物业尽快维修电梯。")
-LIFT_AGAIN = ("电梯还没修好", "幸福小区三号楼电梯停运两个多月了，物业仍然推脱不修，老人上下楼困难，"
-              "再次请求督促物业维修电梯。")
+LIFT = (
+    "小区电梯故障",
+    "青石镇丰收村幸福小区三号楼电梯已经停运两个月，老人上下楼十分困难，物业一直推脱，请求督促物业尽快维修电梯。",
+)
+LIFT_AGAIN = (
+    "电梯还没修好",
+    "幸福小区三号楼电梯停运两个多月了，物业仍然推脱不修，老人上下楼困难，再次请求督促物业维修电梯。",
+)
 LAMP = ("路灯不亮", "丰收村村口到学校的一段路没有路灯，晚上学生放学回家很不安全，请求安装路灯。")
 
 
 def earlier(org, title: str, content: str, *, days_ago: int, people=(), region=None) -> Petition:
     on = NOW - timezone.timedelta(days=days_ago)
-    return register(org, on=on, title=title, content=content, received_at=on, petitioners=list(people),
-                    region=region)
+    return register(org, on=on, title=title, content=content, received_at=on, petitioners=list(people), region=region)
 
 
 def test_the_petitioners_own_earlier_petition_ranks_first_with_why(org):
@@ -40,8 +44,9 @@ def test_the_petitioners_own_earlier_petition_ranks_first_with_why(org):
     # the same words from a neighbour, placed in the township (not the village), and more recent
     theirs = earlier(org, *LIFT, days_ago=3, people=[Petitioner(name="李某乙")], region=org.regions["town_a"])
     unrelated = earlier(org, *LAMP, days_ago=1)
-    found = similar.similar_petitions_for(org.users["clerk"], title=LIFT_AGAIN[0], content=LIFT_AGAIN[1],
-                                          region=org.regions["village_a"], petitioner=me)
+    found = similar.similar_petitions_for(
+        org.users["clerk"], title=LIFT_AGAIN[0], content=LIFT_AGAIN[1], region=org.regions["village_a"], petitioner=me
+    )
     assert [s.petition for s in found] == [mine, theirs]
     first, second = found
     assert (first.same_petitioner, first.same_place) == (True, True)
@@ -55,16 +60,22 @@ def test_the_petitioners_own_earlier_petition_ranks_first_with_why(org):
 
 def test_without_the_petitioner_the_text_and_place_still_find_it(org):
     mine = earlier(org, *LIFT, days_ago=30, people=[Petitioner(name="王某甲")])
-    found = similar.similar_petitions_for(org.users["clerk"], title=LIFT_AGAIN[0], content=LIFT_AGAIN[1],
-                                          region=org.regions["village_a"])
+    found = similar.similar_petitions_for(
+        org.users["clerk"], title=LIFT_AGAIN[0], content=LIFT_AGAIN[1], region=org.regions["village_a"]
+    )
     assert [s.petition for s in found] == [mine] and not found[0].same_petitioner
 
 
 def _lookup_cost(org, me: Petitioner) -> tuple[int, int]:
     """Queries of one lookup, and the candidate petitions it reads."""
     with CaptureQueriesContext(connection) as ctx:
-        similar.similar_petitions_for(org.users["bureau_staff"], title=LIFT_AGAIN[0], content=LIFT_AGAIN[1],
-                                      region=org.regions["village_a"], petitioner=me)
+        similar.similar_petitions_for(
+            org.users["bureau_staff"],
+            title=LIFT_AGAIN[0],
+            content=LIFT_AGAIN[1],
+            region=org.regions["village_a"],
+            petitioner=me,
+        )
     places, mine = similar.candidate_ids(org.regions["village_a"], me)
     return len(ctx.captured_queries), len(places | mine)
 
@@ -82,8 +93,14 @@ def test_the_cost_does_not_grow_with_the_table(org, monkeypatch):
     for size in (12, 48):
         while Petition.objects.count() < size:
             n = Petition.objects.count()
-            earlier(org, f"{LAMP[0]}{n}", LAMP[1], days_ago=60 - n % 50, people=[me] if n % 5 == 0 else [],
-                    region=org.regions["village_a" if n % 2 else "town_a"])
+            earlier(
+                org,
+                f"{LAMP[0]}{n}",
+                LAMP[1],
+                days_ago=60 - n % 50,
+                people=[me] if n % 5 == 0 else [],
+                region=org.regions["village_a" if n % 2 else "town_a"],
+            )
         costs.append(_lookup_cost(org, me))
     (queries_small, read_small), (queries_big, read_big) = costs
     assert queries_small == queries_big <= 5
@@ -143,8 +160,9 @@ def test_repeats_evaluate_counts_a_miss(db, tmp_path):
     path = tmp_path / "messages.csv"
     write_messages(path)
     out = StringIO()
-    call_command("repeats_evaluate", "--csv", str(path), "--threshold", "1.01", "--threshold-same-petitioner",
-                 "1.01", stdout=out)
+    call_command(
+        "repeats_evaluate", "--csv", str(path), "--threshold", "1.01", "--threshold-same-petitioner", "1.01", stdout=out
+    )
     result = json.loads(out.getvalue().strip().splitlines()[-1])
     assert (result["positives"], result["hits_at_5"], result["recall_at_5"]) == (2, 0, 0.0)
     assert result["precision_at_1"] is None and result["threshold"] == 1.01

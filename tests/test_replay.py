@@ -1,24 +1,38 @@
 """The log covers the row (issue 18, point 3): verify_log replays each petition's events and names every
 field of the petition row that an edit behind the services' back (SQL) changed; an untouched petition,
 whatever it went through, verifies clean; events from before a field was recorded say so."""
+
 from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
 
 import pytest
+from conftest import act, at, at_date, handler, head, owner_handler, register
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from conftest import act, at, at_date, handler, head, owner_handler, register
 from xinfang.petitions import alerts, services
 from xinfang.petitions.models import (
-    Category, CoHandling, Deadline, DeadlineKind as K, Kind, Petition, State,
+    Category,
+    CoHandling,
+    Deadline,
+    Kind,
+    Petition,
+    State,
+)
+from xinfang.petitions.models import (
+    DeadlineKind as K,
 )
 from xinfang.petitions.replay import (
-    LoggedEvent, petition_events, petition_replay, petition_row, row_differences, rows_verify,
+    LoggedEvent,
+    petition_events,
+    petition_replay,
+    petition_row,
+    row_differences,
+    rows_verify,
 )
 
 pytestmark = pytest.mark.django_db
@@ -87,8 +101,14 @@ def handling(org) -> Petition:
 def accusation(org) -> Petition:
     """An accusation received online against 县自然资源局, confirmed by the bureau as against the bureau
     itself: moved on to discipline inspection with its deadlines, then accepted there."""
-    p = register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_unit=org.land, accused_name="李科长",
-                 accused_confirmed=False)
+    p = register(
+        org,
+        on=at(2026, 3, 2),
+        kind=Kind.ACCUSATION,
+        accused_unit=org.land,
+        accused_name="李科长",
+        accused_confirmed=False,
+    )
     p = act(org, "confirm_accused", p, org.u_bureau_staff, at(2026, 3, 3), accused_unit=org.bureau)
     assert p.owner_unit == org.discipline
     return act(org, "accept", p, handler(org, "discipline"), at(2026, 3, 4))
@@ -138,21 +158,37 @@ def open_deadline(**values):
 EDITS = [
     ("state", handling, update(state=State.CLOSED), "state"),
     ("owner", handling, set_unit("owner_unit", "town_a"), "owner_unit"),
-    ("co-unit added", handling, lambda org, p: CoHandling.objects.bulk_create([CoHandling(petition=p, unit=org.land)]),
-     "co_units"),
-    ("co-unit removed", handling, lambda org, p: CoHandling.objects.filter(petition=p, unit=org.town_b).delete(),
-     "co_units"),
+    (
+        "co-unit added",
+        handling,
+        lambda org, p: CoHandling.objects.bulk_create([CoHandling(petition=p, unit=org.land)]),
+        "co_units",
+    ),
+    (
+        "co-unit removed",
+        handling,
+        lambda org, p: CoHandling.objects.filter(petition=p, unit=org.town_b).delete(),
+        "co_units",
+    ),
     ("accused unit cleared", accusation, update(accused_unit=None), "accused_unit"),
     ("accused official set", accusation, set_user, "accused_user"),
     ("accused name", accusation, update(accused_name="王某"), "accused_name"),
     ("accused unconfirmed", accusation, update(accused_confirmed=False), "accused_confirmed"),
     ("title", handling, lambda org, p: sql("UPDATE {p} SET title = %s WHERE id = %s", "无关标题", p.pk), "title"),
-    ("content", handling, lambda org, p: sql("UPDATE {p} SET content = content || %s WHERE id = %s", "。", p.pk),
-     "content"),
+    (
+        "content",
+        handling,
+        lambda org, p: sql("UPDATE {p} SET content = content || %s WHERE id = %s", "。", p.pk),
+        "content",
+    ),
     ("channel", handling, update(channel="web"), "channel"),
     ("kind", handling, update(kind=Kind.SUGGESTION), "kind"),
-    ("place", handling, lambda org, p: Petition.objects.filter(pk=p.pk).update(region=org.regions["village_b"]),
-     "region"),
+    (
+        "place",
+        handling,
+        lambda org, p: Petition.objects.filter(pk=p.pk).update(region=org.regions["village_b"]),
+        "region",
+    ),
     ("headcount", handling, update(headcount=30), "headcount"),
     ("received", handling, update(received_at=at(2026, 2, 1)), "received_on"),
     ("category", handling, other_category, "category"),
@@ -162,12 +198,19 @@ EDITS = [
     ("queue due date", handling, update(due_on=dt.date(2027, 1, 1)), "due_on"),
     ("deadline moved", handling, open_deadline(due_on=F("due_on") + dt.timedelta(days=30)), "deadlines.handling"),
     ("deadline met", handling, open_deadline(is_open=False, met_on=dt.date(2026, 4, 21)), "deadlines.handling"),
-    ("deadline deleted", handling, lambda org, p: Deadline.objects.filter(petition=p, kind=K.INTAKE).delete(),
-     "deadlines.intake"),
+    (
+        "deadline deleted",
+        handling,
+        lambda org, p: Deadline.objects.filter(petition=p, kind=K.INTAKE).delete(),
+        "deadlines.intake",
+    ),
     ("deadline unit", handling, open_deadline(unit=None), "deadlines.handling"),
-    ("report date moved", assigned,
-     lambda org, p: Deadline.objects.filter(petition=p, kind=K.ASSIGNMENT_REPORT).update(due_on=dt.date(2026, 9, 1)),
-     "deadlines.assignment_report"),
+    (
+        "report date moved",
+        assigned,
+        lambda org, p: Deadline.objects.filter(petition=p, kind=K.ASSIGNMENT_REPORT).update(due_on=dt.date(2026, 9, 1)),
+        "deadlines.assignment_report",
+    ),
 ]
 
 
@@ -191,7 +234,9 @@ def test_each_edit_is_one_difference_of_that_field(org):
     Petition.objects.filter(pk=p.pk).update(state=State.CLOSED, owner_unit=org.town_a)
     found = row_differences(petition_row(p), petition_replay(petition_events(p.pk)))
     assert [(d.field, d.row, d.log) for d in found] == [
-        ("state", "closed", "accepted"), ("owner_unit", str(org.town_a.pk), str(org.land.pk))]
+        ("state", "closed", "accepted"),
+        ("owner_unit", str(org.town_a.pk), str(org.land.pk)),
+    ]
 
 
 def test_an_untouched_petition_through_the_whole_lifecycle_verifies_clean(org):
@@ -236,8 +281,9 @@ def test_a_log_from_before_the_fields_were_recorded_says_so(org, monkeypatch):
 
 
 def test_an_opening_event_without_its_due_date_leaves_that_date_unchecked():
-    register = LoggedEvent("register", at(2026, 3, 2), State.REGISTERED,
-                           {"unit": 7, "kind": Kind.SUGGESTION, "received_on": "2026-03-02"})
+    register = LoggedEvent(
+        "register", at(2026, 3, 2), State.REGISTERED, {"unit": 7, "kind": Kind.SUGGESTION, "received_on": "2026-03-02"}
+    )
     snap = petition_replay([register])
     assert snap.fields["owner_unit"] == 7 and snap.fields["state"] == State.REGISTERED
     assert [(d.kind, d.due_on, d.is_open) for d in snap.deadlines] == [(K.INTAKE, None, True)]

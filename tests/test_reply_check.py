@@ -1,5 +1,6 @@
 """The draft check of a decision (答复意见预检, issue 6 point 6): not answering the claim, no legal or policy
 basis, late; its calibration command; the petition page's panel."""
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,10 @@ from xinfang.routing.reply_check import key_words, reply_check
 D = dt.date
 TITLE = "青石镇自来水管道破裂停水"
 CONTENT = "青石镇丰收村自来水管道破裂，已经停水三天，村民饮水困难，请求尽快抢修管道恢复供水。"
-ON_POINT = ("经调查，丰收村自来水管道破裂系施工挖断所致，根据《城市供水条例》第二十九条规定，"
-            "供水单位已于当日抢修管道并恢复供水。")
+ON_POINT = (
+    "经调查，丰收村自来水管道破裂系施工挖断所致，根据《城市供水条例》第二十九条规定，"
+    "供水单位已于当日抢修管道并恢复供水。"
+)
 OFF_POINT = "您反映的学校食堂收费问题，教育局已责成学校整改，根据《学校食品安全管理规定》执行。"
 NO_BASIS = "丰收村自来水管道破裂已抢修完毕，已恢复供水，停水期间安排送水车保障村民饮水。"
 
@@ -29,6 +32,7 @@ def codes(flags) -> set[str]:
 
 
 # ---------------------------------------------------------------- the three flags
+
 
 def test_a_draft_on_the_claim_with_a_basis_in_time_is_not_flagged():
     assert reply_check(CONTENT, ON_POINT, due_on=D(2026, 12, 1), today=D(2026, 11, 23), title=TITLE) == []
@@ -47,17 +51,30 @@ def test_a_draft_without_law_or_policy_is_flagged_no_basis():
     assert codes(flags) == {"no_basis"}
 
 
-@pytest.mark.parametrize("basis", ["《信访工作条例》", "依照第三十二条", "按照县里的相关政策", "依据有关规定",
-                                   "根据县政府办公室关于农村饮水安全的通知", "参照示范县农村供水管理办法"])
+@pytest.mark.parametrize(
+    "basis",
+    [
+        "《信访工作条例》",
+        "依照第三十二条",
+        "按照县里的相关政策",
+        "依据有关规定",
+        "根据县政府办公室关于农村饮水安全的通知",
+        "参照示范县农村供水管理办法",
+    ],
+)
 def test_each_kind_of_citation_counts_as_a_basis(basis):
-    assert "no_basis" not in codes(reply_check(CONTENT, NO_BASIS + basis + "处理。", due_on=None,
-                                               today=D(2026, 11, 23), title=TITLE))
+    assert "no_basis" not in codes(
+        reply_check(CONTENT, NO_BASIS + basis + "处理。", due_on=None, today=D(2026, 11, 23), title=TITLE)
+    )
 
 
 def test_late_after_the_deadline_a_warning_within_a_day_nothing_before():
     def late(due: D) -> list:
-        return [f for f in reply_check(CONTENT, ON_POINT, due_on=due, today=D(2026, 11, 23), title=TITLE)
-                if f.code == "late"]
+        return [
+            f
+            for f in reply_check(CONTENT, ON_POINT, due_on=due, today=D(2026, 11, 23), title=TITLE)
+            if f.code == "late"
+        ]
 
     (passed,) = late(D(2026, 11, 20))
     assert passed.level == "flag" and "2026-11-20" in passed.evidence and "2026-11-23" in passed.evidence
@@ -68,14 +85,29 @@ def test_late_after_the_deadline_a_warning_within_a_day_nothing_before():
 
 # ---------------------------------------------------------------- the calibration command
 
+
 def test_evaluate_command_ends_with_one_json_line_of_the_figures(tmp_path):
     header = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见", "答复时间"]
     rows = [
         ["1", "U1", TITLE, "2019/1/2 9:00:00", CONTENT, ON_POINT, "2019/1/20 9:00:00"],
-        ["2", "U2", "学校食堂收费过高", "2019/1/3 9:00:00", "学校食堂收费过高，饭菜质量差，请求整改。",
-         "学校食堂收费问题已责成学校整改。", "2019/4/10 9:00:00"],
-        ["3", "U3", "小区路灯不亮", "2019/2/1 9:00:00", "小区路灯坏了一个月不亮，夜间出行危险。",
-         "小区路灯已由物业维修，路灯恢复照明。依据《物业管理条例》处理。", "2019/2/5 9:00:00"],
+        [
+            "2",
+            "U2",
+            "学校食堂收费过高",
+            "2019/1/3 9:00:00",
+            "学校食堂收费过高，饭菜质量差，请求整改。",
+            "学校食堂收费问题已责成学校整改。",
+            "2019/4/10 9:00:00",
+        ],
+        [
+            "3",
+            "U3",
+            "小区路灯不亮",
+            "2019/2/1 9:00:00",
+            "小区路灯坏了一个月不亮，夜间出行危险。",
+            "小区路灯已由物业维修，路灯恢复照明。依据《物业管理条例》处理。",
+            "2019/2/5 9:00:00",
+        ],
     ]
     path = tmp_path / "replies.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
@@ -91,6 +123,7 @@ def test_evaluate_command_ends_with_one_json_line_of_the_figures(tmp_path):
 
 
 # ---------------------------------------------------------------- the petition page's panel
+
 
 @pytest.fixture
 def accepted(org):
@@ -127,7 +160,9 @@ def test_panel_is_404_for_a_petition_of_another_township(org, accepted):
 
 def test_the_check_never_blocks_the_decision(org, accepted):
     c = client_of(handler(org, org.unit_key(accepted.owner_unit_id)))
-    c.post(f"/p/{accepted.pk}/act/decide/", {"decide-outcome": "support", "decide-measure": "resolved",
-                                             "decide-text": OFF_POINT})
+    c.post(
+        f"/p/{accepted.pk}/act/decide/",
+        {"decide-outcome": "support", "decide-measure": "resolved", "decide-text": OFF_POINT},
+    )
     accepted.refresh_from_db()
     assert accepted.state == State.DECIDED

@@ -1,6 +1,7 @@
 """Scheduled reports (日统计、单周研判、双周通报、月点评): which day builds which report, idempotence,
 the figures equal to the pre-aggregated table, the documents saying those figures, who may list and
 download them."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import D, at, register, staff_login
 from django.core.management import call_command
 from django.db.models import Sum
 from django.test import Client
@@ -21,30 +23,35 @@ from xinfang.petitions.models import Category, Channel, Kind, Petitioner
 from xinfang.reports import figures as report_figures
 from xinfang.reports.models import Report
 from xinfang.reports.schedule import (
-    FORTNIGHT_EPOCH, ReportKind, period_due, period_ending, periods_due,
+    FORTNIGHT_EPOCH,
+    ReportKind,
+    period_due,
+    period_ending,
 )
 from xinfang.reports.services import report_regions, reports_build_due
-
-from conftest import D, at, register, staff_login
 
 KINDS = list(ReportKind.values)
 
 
 # ---------------------------------------------------------------- the schedule
 
-@pytest.mark.parametrize(("today", "kind", "start", "end"), [
-    (D(2026, 3, 10), ReportKind.DAILY, D(2026, 3, 9), D(2026, 3, 9)),
-    (D(2026, 3, 1), ReportKind.DAILY, D(2026, 2, 28), D(2026, 2, 28)),
-    (D(2026, 3, 9), ReportKind.WEEKLY, D(2026, 3, 2), D(2026, 3, 8)),     # a Monday: last week
-    (D(2026, 3, 15), ReportKind.WEEKLY, D(2026, 3, 2), D(2026, 3, 8)),    # Sunday: the week has not ended
-    (D(2026, 3, 16), ReportKind.WEEKLY, D(2026, 3, 9), D(2026, 3, 15)),
-    (D(2026, 3, 9), ReportKind.FORTNIGHTLY, D(2026, 2, 23), D(2026, 3, 8)),
-    (D(2026, 3, 22), ReportKind.FORTNIGHTLY, D(2026, 2, 23), D(2026, 3, 8)),
-    (D(2026, 3, 23), ReportKind.FORTNIGHTLY, D(2026, 3, 9), D(2026, 3, 22)),
-    (D(2026, 3, 1), ReportKind.MONTHLY, D(2026, 2, 1), D(2026, 2, 28)),
-    (D(2026, 3, 31), ReportKind.MONTHLY, D(2026, 2, 1), D(2026, 2, 28)),
-    (D(2025, 1, 1), ReportKind.MONTHLY, D(2024, 12, 1), D(2024, 12, 31)),
-])
+
+@pytest.mark.parametrize(
+    ("today", "kind", "start", "end"),
+    [
+        (D(2026, 3, 10), ReportKind.DAILY, D(2026, 3, 9), D(2026, 3, 9)),
+        (D(2026, 3, 1), ReportKind.DAILY, D(2026, 2, 28), D(2026, 2, 28)),
+        (D(2026, 3, 9), ReportKind.WEEKLY, D(2026, 3, 2), D(2026, 3, 8)),  # a Monday: last week
+        (D(2026, 3, 15), ReportKind.WEEKLY, D(2026, 3, 2), D(2026, 3, 8)),  # Sunday: the week has not ended
+        (D(2026, 3, 16), ReportKind.WEEKLY, D(2026, 3, 9), D(2026, 3, 15)),
+        (D(2026, 3, 9), ReportKind.FORTNIGHTLY, D(2026, 2, 23), D(2026, 3, 8)),
+        (D(2026, 3, 22), ReportKind.FORTNIGHTLY, D(2026, 2, 23), D(2026, 3, 8)),
+        (D(2026, 3, 23), ReportKind.FORTNIGHTLY, D(2026, 3, 9), D(2026, 3, 22)),
+        (D(2026, 3, 1), ReportKind.MONTHLY, D(2026, 2, 1), D(2026, 2, 28)),
+        (D(2026, 3, 31), ReportKind.MONTHLY, D(2026, 2, 1), D(2026, 2, 28)),
+        (D(2025, 1, 1), ReportKind.MONTHLY, D(2024, 12, 1), D(2024, 12, 31)),
+    ],
+)
 def test_which_period_a_day_builds(today, kind, start, end):
     p = period_due(kind, today)
     assert (p.start, p.end) == (start, end)
@@ -70,6 +77,7 @@ def test_periods_tile_the_calendar_and_have_ended(day, kind):
 
 # ---------------------------------------------------------------- building
 
+
 def _petitions(org) -> None:
     """In 示范县 on Monday 2026-03-09: 2 visits and a letter (one collective, 6 people); one the week
     before (2026-03-03); one in 邻县 (another report region) on 03-09."""
@@ -77,17 +85,35 @@ def _petitions(org) -> None:
     leaf = Category.objects.filter(parent__parent=top[0]).first()
     register(org, on=at(2026, 3, 9, 9), category=leaf)
     register(org, on=at(2026, 3, 9, 15), category=leaf, headcount=6)
-    services.petition_register(actor=org.users["clerk"], channel=Channel.LETTER, kind=Kind.SUGGESTION,
-                               region=org.regions["village_b"], title="路灯", content="路灯不亮。", at=at(2026, 3, 9, 11))
+    services.petition_register(
+        actor=org.users["clerk"],
+        channel=Channel.LETTER,
+        kind=Kind.SUGGESTION,
+        region=org.regions["village_b"],
+        title="路灯",
+        content="路灯不亮。",
+        at=at(2026, 3, 9, 11),
+    )
     register(org, on=at(2026, 3, 3))
-    services.petition_register(actor=org.users["other_bureau_staff"], channel=Channel.VISIT, kind=Kind.CLAIM,
-                               region=org.regions["other_county"], title="工资", content="拖欠工资。",
-                               petitioners=[Petitioner(name="李四", phone="13900000000")], at=at(2026, 3, 9))
+    services.petition_register(
+        actor=org.users["other_bureau_staff"],
+        channel=Channel.VISIT,
+        kind=Kind.CLAIM,
+        region=org.regions["other_county"],
+        title="工资",
+        content="拖欠工资。",
+        petitioners=[Petitioner(name="李四", phone="13900000000")],
+        at=at(2026, 3, 9),
+    )
 
 
 def _table_sum(prefix: str, start: dt.date, end: dt.date, measure: str = "received") -> int:
-    return DailyFact.objects.filter(region__prefix__startswith=prefix, day__gte=start, day__lte=end).aggregate(
-        n=Sum(measure))["n"] or 0
+    return (
+        DailyFact.objects.filter(region__prefix__startswith=prefix, day__gte=start, day__lte=end).aggregate(
+            n=Sum(measure)
+        )["n"]
+        or 0
+    )
 
 
 def test_one_day_builds_each_kind_once_per_region_and_again_is_a_no_op(org):
@@ -98,8 +124,12 @@ def test_one_day_builds_each_kind_once_per_region_and_again_is_a_no_op(org):
     assert len(first.built) == 4 * 3 and first.skipped == 0
     assert first.months_rebuilt == [D(2026, 2, 1), D(2026, 3, 1)]
     got = {(r.kind, r.period_start, r.period_end) for r in Report.objects.filter(region__name="示范县")}
-    assert got == {("daily", D(2026, 3, 9), D(2026, 3, 9)), ("weekly", D(2026, 3, 2), D(2026, 3, 8)),
-                   ("fortnightly", D(2026, 2, 23), D(2026, 3, 8)), ("monthly", D(2026, 2, 1), D(2026, 2, 28))}
+    assert got == {
+        ("daily", D(2026, 3, 9), D(2026, 3, 9)),
+        ("weekly", D(2026, 3, 2), D(2026, 3, 8)),
+        ("fortnightly", D(2026, 2, 23), D(2026, 3, 8)),
+        ("monthly", D(2026, 2, 1), D(2026, 2, 28)),
+    }
     again = reports_build_due(D(2026, 3, 10))
     assert again.built == [] and again.skipped == 12 and again.months_rebuilt == []
     next_day = reports_build_due(D(2026, 3, 11))  # only the new daily statistics
@@ -142,8 +172,9 @@ def test_daily_figures_equal_the_aggregates_and_the_documents_say_them(org):
     assert "共收到信访事项3件，较前一日增加3件" in text and "集体访1件" in text
     assert bytes(report.pdf).startswith(b"%PDF")
     if shutil.which("pdftotext"):
-        pdf_text = subprocess.run(["pdftotext", "-", "-"], input=bytes(report.pdf), capture_output=True,
-                                  check=True).stdout.decode()
+        pdf_text = subprocess.run(
+            ["pdftotext", "-", "-"], input=bytes(report.pdf), capture_output=True, check=True
+        ).stdout.decode()
         assert "共收到信访事项3件" in pdf_text.replace("\n", "")
 
 
@@ -189,6 +220,7 @@ def test_figures_read_only_the_aggregates(org, django_assert_max_num_queries):
 
 
 # ---------------------------------------------------------------- the page
+
 
 def test_the_list_shows_the_reports_of_the_regions_the_user_sees_whole(org):
     reports_build_due(D(2026, 3, 10), kinds=["daily"], rebuild=False)

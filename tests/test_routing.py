@@ -2,6 +2,7 @@
 with their confidence, the model file, and the two commands: routing_train and routing_evaluate (its
 last line one JSON object). The quality on the 2020 泰迪杯 messages is checked on a part of them here;
 bench/routing.py and `routing_evaluate --folds 5` give the full figures."""
+
 from __future__ import annotations
 
 import csv
@@ -26,14 +27,46 @@ from xinfang.routing.text import text_canonical, text_words
 # ---------------------------------------------------------------- a small synthetic corpus
 
 PHRASES = {
-    "劳动和社会保障": ["公司拖欠工资三个月", "农民工工资至今未发", "单位不给缴纳社保", "养老保险待遇没有落实",
-                "工伤认定迟迟不办", "劳动合同到期不续签", "失业保险金无法领取", "医保转移接续困难"],
-    "城乡建设": ["小区物业乱收费", "开发商延期交房", "违章建筑占用消防通道", "老旧小区改造漏水",
-             "拆迁安置补偿不到位", "市政道路施工扬尘", "房产证迟迟办不下来", "棚户区改造进度缓慢"],
-    "教育文体": ["学校违规补课收费", "幼儿园入学难", "教师绩效工资未发放", "学生课业负担太重",
-             "校车安全隐患", "体育场馆不对外开放", "民办学校乱收费", "中考招生政策不公平"],
-    "环境保护": ["工厂夜间排放废气", "河道被倒入污水", "养猪场臭味熏天", "搅拌站噪音扰民",
-             "垃圾焚烧污染空气", "化工厂偷排废水", "渣土乱倒污染农田", "饭店油烟直排"],
+    "劳动和社会保障": [
+        "公司拖欠工资三个月",
+        "农民工工资至今未发",
+        "单位不给缴纳社保",
+        "养老保险待遇没有落实",
+        "工伤认定迟迟不办",
+        "劳动合同到期不续签",
+        "失业保险金无法领取",
+        "医保转移接续困难",
+    ],
+    "城乡建设": [
+        "小区物业乱收费",
+        "开发商延期交房",
+        "违章建筑占用消防通道",
+        "老旧小区改造漏水",
+        "拆迁安置补偿不到位",
+        "市政道路施工扬尘",
+        "房产证迟迟办不下来",
+        "棚户区改造进度缓慢",
+    ],
+    "教育文体": [
+        "学校违规补课收费",
+        "幼儿园入学难",
+        "教师绩效工资未发放",
+        "学生课业负担太重",
+        "校车安全隐患",
+        "体育场馆不对外开放",
+        "民办学校乱收费",
+        "中考招生政策不公平",
+    ],
+    "环境保护": [
+        "工厂夜间排放废气",
+        "河道被倒入污水",
+        "养猪场臭味熏天",
+        "搅拌站噪音扰民",
+        "垃圾焚烧污染空气",
+        "化工厂偷排废水",
+        "渣土乱倒污染农田",
+        "饭店油烟直排",
+    ],
 }
 FILLER = ["希望有关部门尽快处理", "请领导重视", "多次反映无果", "严重影响群众生活", "恳请调查", ""]
 PLACES = ["青石镇", "柳河镇", "丰收村", "新民村", "县城"]
@@ -71,6 +104,7 @@ def category_model(settings, trained_model_file) -> classifier.CategoryModel:
 
 # ---------------------------------------------------------------- reading a text
 
+
 def test_segmented_and_raw_texts_read_the_same():
     raw = "小区物业乱收费，业主多次反映！"
     assert text_words("小区 物业 乱收费 业主 多次 反映") == text_words(raw)
@@ -85,6 +119,7 @@ def test_stop_words_numbers_and_codes_are_dropped():
 
 
 # ---------------------------------------------------------------- proposals
+
 
 @pytest.mark.django_db
 def test_proposals_come_ranked_with_confidence_words_and_the_tree_node(category_model):
@@ -137,6 +172,7 @@ def test_labels_with_too_few_examples_are_left_out():
 
 # ---------------------------------------------------------------- evaluation
 
+
 def test_report_counts_unknown_labels_as_errors():
     result = report(["城乡建设", "城乡建设", "政法"], ["城乡建设", "城乡建设", "城乡建设"])
     assert result["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
@@ -184,8 +220,19 @@ PER_LABEL_KEYS = {"precision", "recall", "f1", "support"}
 @pytest.mark.django_db
 def test_evaluate_by_cross_validation_ends_with_one_json_line(tmp_path):
     path = labeled_csv(tmp_path)
-    out, err = run("routing_evaluate", "--csv", str(path), "--text-col", "主题", "--text-col", "详情",
-                   "--label-col", "类别", "--folds", "3")
+    out, err = run(
+        "routing_evaluate",
+        "--csv",
+        str(path),
+        "--text-col",
+        "主题",
+        "--text-col",
+        "详情",
+        "--label-col",
+        "类别",
+        "--folds",
+        "3",
+    )
     result = last_json(out)
     assert {"accuracy", "macro_f1", "per_label"} <= set(result) and result["mode"] == "cross_validation"
     assert set(result["per_label"]) == set(PHRASES)
@@ -206,8 +253,9 @@ def test_evaluate_the_installed_model_raw_or_segmented_unknown_labels_are_errors
     despaced = last_json(run("routing_evaluate", *args, "--strip-spaces")[0])
     assert spaced["mode"] == "installed_model" and spaced["model_version"] == category_model.version
     assert spaced["per_label"]["政法"]["recall"] == 0.0 and spaced["accuracy"] < 1
-    assert {k: spaced[k] for k in ("accuracy", "macro_f1", "per_label")} == \
-        {k: despaced[k] for k in ("accuracy", "macro_f1", "per_label")}
+    assert {k: spaced[k] for k in ("accuracy", "macro_f1", "per_label")} == {
+        k: despaced[k] for k in ("accuracy", "macro_f1", "per_label")
+    }
 
 
 @pytest.mark.django_db
@@ -221,11 +269,11 @@ def test_evaluate_refuses_clearly(tmp_path):
 
 # ---------------------------------------------------------------- training command
 
+
 @pytest.mark.django_db
 def test_train_installs_a_model_and_if_missing_keeps_it(tmp_path, settings):
     path = labeled_csv(tmp_path)
-    out, _ = run("routing_train", "--csv", str(path), "--text-col", "主题", "--text-col", "详情",
-                 "--label-col", "类别")
+    out, _ = run("routing_train", "--csv", str(path), "--text-col", "主题", "--text-col", "详情", "--label-col", "类别")
     model = model_current()
     assert model is not None and model.version in out and model.samples == 4 * 12
     assert set(model.labels) == set(PHRASES)
@@ -266,8 +314,10 @@ def test_trained_on_segmented_messages_it_labels_raw_messages_as_well():
     segmented = texts_canonical([r["text_seg"] for r in held])
     assert segmented == texts_canonical([r["text_seg"].replace(" ", "") for r in held])  # spaces never matter
     raw_texts = texts_canonical([f"{raw[r['row_id']]['留言主题']}\n{raw[r['row_id']]['留言详情']}" for r in held])
-    scores = {name: report(truth, model.predict(texts))["accuracy"]
-              for name, texts in (("segmented", segmented), ("raw", raw_texts))}
+    scores = {
+        name: report(truth, model.predict(texts))["accuracy"]
+        for name, texts in (("segmented", segmented), ("raw", raw_texts))
+    }
     assert scores["segmented"] >= 0.7 and abs(scores["raw"] - scores["segmented"]) <= 0.04, scores
 
 
@@ -276,10 +326,12 @@ def test_the_fast_scorer_gives_the_pipelines_probabilities(category_model):
     texts = texts_canonical(corpus(per_label=3, seed=5)[0] + [WAGES, "完全无关的内容", ""])
     first_reading_only = dataclasses.replace(category_model, second=None)
     assert first_reading_only.probabilities(texts) == pytest.approx(
-        category_model.pipeline.predict_proba(texts), abs=1e-5)
+        category_model.pipeline.predict_proba(texts), abs=1e-5
+    )
 
 
 # ---------------------------------------------------------------- the second reading (sentence embeddings)
+
 
 def blend_decision(model: classifier.CategoryModel, canonical: str) -> np.ndarray:
     features = model.pipeline.named_steps["features"].transform([canonical])
@@ -289,11 +341,18 @@ def blend_decision(model: classifier.CategoryModel, canonical: str) -> np.ndarra
 M = classifier.SECOND_READING_MARGIN
 
 
-@pytest.mark.parametrize(("values", "expected"), [
-    ([2.0, 2.0 - M, -1.0], False),  # the two highest exactly the margin apart: sure enough
-    ([2.0, 2.0 - M + 0.001, -1.0], True), ([-0.2, -0.2 - M / 2, -0.2 - M / 4], True), ([3.0, 3.0 - 2 * M, -5.0], False),
-    ([M / 2 - 0.001], True), ([-M / 2 + 0.001], True), ([M / 2], False),  # two labels: one value, margin 2 × |value|
-])
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([2.0, 2.0 - M, -1.0], False),  # the two highest exactly the margin apart: sure enough
+        ([2.0, 2.0 - M + 0.001, -1.0], True),
+        ([-0.2, -0.2 - M / 2, -0.2 - M / 4], True),
+        ([3.0, 3.0 - 2 * M, -5.0], False),
+        ([M / 2 - 0.001], True),
+        ([-M / 2 + 0.001], True),
+        ([M / 2], False),  # two labels: one value, margin 2 × |value|
+    ],
+)
 def test_unsure_means_the_two_highest_decisions_are_closer_than_the_margin(values, expected):
     assert classifier.unsure(np.array(values)) is expected
 
@@ -316,7 +375,8 @@ def test_the_second_reading_embeds_only_unsure_texts_and_adds_its_decisions(cate
         d = decisions[t]
         if t in unsure:
             d = d + classifier.SECOND_READING_WEIGHT * category_model.second.decision(
-                real([embedding.embedding_input(t)])[0])
+                real([embedding.embedding_input(t)])[0]
+            )
         p = 1 / (1 + np.exp(a * d + b))
         assert row == pytest.approx(p / p.sum(), abs=1e-5)
 
@@ -333,7 +393,8 @@ def test_known_embeddings_are_used_instead_of_embedding_again(category_model, mo
 def test_embeddings_are_unit_vectors_that_place_like_texts_near(settings, tmp_path):
     settings.ROUTING_EMBEDDING_CACHE = tmp_path / "embeddings.npz"
     wages, wages_again, smell = embedding.embeddings_for(
-        texts_canonical(["公司拖欠农民工工资三个月", "老板欠我们半年工钱不给", "养猪场臭味熏天影响居民生活"]))
+        texts_canonical(["公司拖欠农民工工资三个月", "老板欠我们半年工钱不给", "养猪场臭味熏天影响居民生活"])
+    )
     assert wages.shape == (embedding.DIMENSIONS,)
     assert np.linalg.norm(wages) == pytest.approx(1.0, abs=1e-2)
     assert wages @ wages_again > wages @ smell

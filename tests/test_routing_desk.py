@@ -1,6 +1,7 @@
 """Category proposals at the registration desk: the panel shows the likeliest first-level categories
 with their confidence and lets the clerk fill one in; registration keeps the proposal shown and the
 category chosen (in its transaction); `routing_train --from-petitions` learns from those choices."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,11 +9,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import staff_login
 from tests.test_registration_desk import form_data, pdf, upload
 from tests.test_routing import (  # noqa: F401  (fixtures)
-    WAGES, category_model, run, trained_model_file,
+    WAGES,
+    category_model,
+    run,
+    trained_model_file,
 )
-from tests.conftest import staff_login
 from xinfang.petitions.models import Category, Petition
 from xinfang.routing.classifier import model_current
 from xinfang.routing.models import ProposalKind, ProposalOutcome
@@ -37,6 +41,7 @@ def leaf_under(first_level: str) -> Category:
 
 
 # ---------------------------------------------------------------- the panel
+
 
 def test_the_panel_proposes_with_confidence_and_a_button_that_fills_the_category(org, category_model):
     c = clerk_client(org)
@@ -63,12 +68,17 @@ def test_a_first_level_category_can_be_registered_as_proposed(org, category_mode
 
 # ---------------------------------------------------------------- what staff did with the proposal
 
+
 def test_a_confirmed_proposal_is_kept_with_the_model_version(org, category_model):
     c = clerk_client(org)
     assert c.post("/register/", form_data(category="劳动和社会保障", content=WAGES)).status_code == 302
     outcome = ProposalOutcome.objects.get()
-    assert (outcome.kind, outcome.proposed, outcome.chosen, outcome.accepted) == \
-        (ProposalKind.CATEGORY, "劳动和社会保障", "劳动和社会保障", True)
+    assert (outcome.kind, outcome.proposed, outcome.chosen, outcome.accepted) == (
+        ProposalKind.CATEGORY,
+        "劳动和社会保障",
+        "劳动和社会保障",
+        True,
+    )
     assert outcome.model_version == category_model.version and 0.5 < outcome.confidence <= 1
     assert outcome.petition == Petition.objects.get() and outcome.recorded_by == org.users["clerk"]
     assert all(label != "劳动和社会保障" for label, _ in outcome.alternatives)
@@ -120,16 +130,20 @@ def test_keeping_the_outcome_costs_one_insert(org, settings, trained_model_file)
 
 # ---------------------------------------------------------------- retraining from staff decisions
 
+
 def test_retraining_learns_from_the_categories_staff_chose(org, category_model, tmp_path):
     c = clerk_client(org)
     # staff keep filing wage arrears under 城乡建设 (a county where the construction bureau handles them)
     building = leaf_under("城乡建设")
     for i in range(4):
-        assert c.post("/register/", form_data(title=f"欠薪{i}", content=f"{WAGES}，工地第{i}号",
-                                              category=building.path)).status_code == 302
+        assert (
+            c.post(
+                "/register/", form_data(title=f"欠薪{i}", content=f"{WAGES}，工地第{i}号", category=building.path)
+            ).status_code
+            == 302
+        )
     for i, text in enumerate(["学校违规补课收费，家长负担重", "幼儿园入学难，学位不够", "民办学校乱收费"]):
-        assert c.post("/register/", form_data(title=f"教育{i}", content=text,
-                                              category="教育文体")).status_code == 302
+        assert c.post("/register/", form_data(title=f"教育{i}", content=text, category="教育文体")).status_code == 302
     # a petition registered without a proposal (no outcome) is not a staff decision to learn from
     Petition.objects.filter(title="欠薪0").update(category=None)
     rows = list(category_training_rows())

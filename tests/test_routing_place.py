@@ -1,6 +1,7 @@
 """Place proposals (issue 6, point 2): the region a petition is about, from the address and the text,
 at every level of the demo county's tree, with a confidence that drops when the words are ambiguous;
 and the desk's place panel that fills the place picker in."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,6 +32,7 @@ def first(text: str = "", address: str = "", county: Region | None = None):
 
 
 # ---------------------------------------------------------------- each level
+
 
 def test_a_village_in_the_address_with_its_township(county):
     p = first(address="示范县青石镇青丰收村3组", county=county)
@@ -74,6 +76,7 @@ def test_the_address_counts_more_than_the_text(county):
 
 # ---------------------------------------------------------------- ambiguity lowers confidence
 
+
 def test_a_name_two_streets_share_is_split_between_them(county):
     both = place_propose("丰收社区的路灯坏了", "", county)
     assert [p.name for p in both[:2]] == ["丰收社区", "丰收社区"] and both[0].pk != both[1].pk
@@ -100,6 +103,7 @@ def test_only_places_of_the_county_are_proposed(county):
 
 # ---------------------------------------------------------------- cpca for real names
 
+
 def test_a_real_address_outside_the_county_is_said_not_proposed(county):
     proposals = place_propose("欠薪", "湖南省长沙市芙蓉区五一大道1号", county)
     assert len(proposals) == 1 and proposals[0].outside and proposals[0].pk is None
@@ -125,6 +129,7 @@ def test_nothing_without_a_place_name(county):
 
 # ---------------------------------------------------------------- the desk's panel
 
+
 def clerk(county) -> Client:
     c = Client()
     staff_login(c, User.objects.get(username="clerk"))
@@ -137,8 +142,11 @@ def test_the_desk_has_the_place_panel(county):
 
 
 def test_the_panel_fills_the_picker_with_its_own_label(county):
-    html = clerk(county).get("/register/place", {"address": "城关街道", "title": "丰收社区路灯坏了",
-                                                 "content": "晚上看不见路"}).content.decode()
+    html = (
+        clerk(county)
+        .get("/register/place", {"address": "城关街道", "title": "丰收社区路灯坏了", "content": "晚上看不见路"})
+        .content.decode()
+    )
     assert 'data-place="城关街道 · 丰收社区"' in html and "只是建议" in html and "「丰收社区」" in html
     user = User.objects.get(username="clerk")
     assert "城关街道 · 丰收社区" in place_choices(user)  # the label the picker accepts

@@ -1,6 +1,7 @@
 """Unit proposals (issue 6, points 3 and 7): the routing table (派单目录) and its precedence, Art. 30,
 the proposal on the petition page's forward and assignment forms, the outcome kept at each routing,
 and rules suggested from repeated corrections."""
+
 from __future__ import annotations
 
 import json
@@ -38,6 +39,7 @@ def units_of(proposals) -> list[str]:
 
 
 # ---------------------------------------------------------------- precedence
+
 
 def test_a_rule_for_a_parent_category_covers_its_subtree_and_the_most_specific_wins(org):
     general = rule("城乡建设", org.units["land"])
@@ -86,28 +88,31 @@ def test_confidence_follows_what_staff_chose(org):
 
 # ---------------------------------------------------------------- Art. 30
 
+
 def test_an_accusation_is_never_proposed_to_the_accused_unit(org):
     rule("纪检监察", org.units["land"])
     rule(None, org.units["discipline"])
-    proposals = unit_propose(cat("纪检监察"), org.regions["village_a"], kind=Kind.ACCUSATION,
-                             accused_unit_id=org.units["land"].pk)
+    proposals = unit_propose(
+        cat("纪检监察"), org.regions["village_a"], kind=Kind.ACCUSATION, accused_unit_id=org.units["land"].pk
+    )
     assert units_of(proposals) == ["县纪委监委"]
     excluded = [p for p in proposals if p.excluded]
     assert excluded[0].unit == org.units["land"] and "第三十条" in excluded[0].excluded
-    assert "县自然资源局" in units_of(unit_propose(cat("纪检监察"), org.regions["village_a"], kind=Kind.CLAIM,
-                                                  accused_unit_id=org.units["land"].pk))
+    assert "县自然资源局" in units_of(
+        unit_propose(cat("纪检监察"), org.regions["village_a"], kind=Kind.CLAIM, accused_unit_id=org.units["land"].pk)
+    )
 
 
 def test_the_petition_page_never_preselects_the_accused_unit(org):
     rule("纪检监察", org.units["land"])
-    p = register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, category=cat("纪检监察"),
-                 accused_unit=org.units["land"])
+    p = register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, category=cat("纪检监察"), accused_unit=org.units["land"])
     html = page(org, p)
     assert "第三十条" in html and "<s>县自然资源局</s>" in html
     assert f'value="{org.units["land"].pk}" selected' not in html
 
 
 # ---------------------------------------------------------------- the petition page
+
 
 def page(org, petition) -> str:
     c = Client()
@@ -137,6 +142,7 @@ def test_the_petition_page_stays_within_ten_queries_with_a_table(org, django_ass
 
 # ---------------------------------------------------------------- outcomes kept (point 7)
 
+
 def test_a_forward_keeps_the_proposal_and_the_choice(org):
     r = rule("城乡建设", org.units["land"])
     p = register(org, on=at(2026, 3, 2), category=cat("城乡建设"))
@@ -144,7 +150,12 @@ def test_a_forward_keeps_the_proposal_and_the_choice(org):
     services.petition_forward(p, actor=org.users["bureau_staff"], to_unit=org.units["land"], at=at(2026, 3, 3))
     o = UnitOutcome.objects.get()
     assert (o.proposed_unit, o.chosen_unit, o.accepted, o.rule_id, o.action) == (
-        org.units["land"], org.units["land"], True, r.pk, "forward")
+        org.units["land"],
+        org.units["land"],
+        True,
+        r.pk,
+        "forward",
+    )
     assert o.region_level == RegionLevel.VILLAGE and o.recorded_by == org.users["bureau_staff"]
     r.refresh_from_db()
     assert (r.proposed_count, r.accepted_count) == (1, 1)
@@ -153,8 +164,9 @@ def test_a_forward_keeps_the_proposal_and_the_choice(org):
 def test_a_correction_is_kept_as_one(org):
     r = rule("城乡建设", org.units["land"])
     p = register(org, on=at(2026, 3, 2), category=cat("城乡建设"))
-    services.petition_assign(p, actor=org.users["bureau_staff"], to_unit=org.units["town_a"], report_days=30,
-                             at=at(2026, 3, 3))
+    services.petition_assign(
+        p, actor=org.users["bureau_staff"], to_unit=org.units["town_a"], report_days=30, at=at(2026, 3, 3)
+    )
     o = UnitOutcome.objects.get()
     assert not o.accepted and o.proposed_unit == org.units["land"] and o.chosen_unit == org.units["town_a"]
     assert o.chosen_target == RuleTarget.TOWNSHIP_OFFICE  # the township of the place
@@ -171,6 +183,7 @@ def test_a_routing_without_any_proposal_is_kept_too(org):
 
 # ---------------------------------------------------------------- learning
 
+
 def corrected(org, n: int, *, category: str, to_key: str, region_key: str = "village_a") -> None:
     for i in range(n):
         p = register(org, on=at(2026, 3, 2), category=cat(category), region=org.regions[region_key], title=f"件{i}")
@@ -185,7 +198,10 @@ def test_three_corrections_alike_suggest_an_inactive_rule(org):
     corrected(org, 1, category=leaf, to_key="hrss")
     [suggested] = routing_rules_learn()
     assert (suggested.category.path, suggested.region_level, suggested.unit) == (
-        HOUSING, RegionLevel.VILLAGE, org.units["hrss"])  # grouped by the second level
+        HOUSING,
+        RegionLevel.VILLAGE,
+        org.units["hrss"],
+    )  # grouped by the second level
     assert not suggested.is_active and suggested.source == RuleSource.LEARNED and suggested.corrections == 3
     assert units_of(unit_propose(cat(leaf), org.regions["village_a"]))[0] == "县自然资源局"  # not used yet
     assert len(routing_rules_learn()) == 1 and RoutingRule.objects.count() == 2  # updated, not duplicated
@@ -212,6 +228,7 @@ def test_the_learn_command_prints_a_json_summary(org):
 
 # ---------------------------------------------------------------- admin and demo table
 
+
 def test_the_admin_pages_load(org):
     r = rule("城乡建设", org.units["land"])
     corrected(org, 1, category="城乡建设", to_key="hrss")
@@ -220,9 +237,14 @@ def test_the_admin_pages_load(org):
     admin.save(update_fields=["is_staff"])
     c = Client()
     staff_login(c, admin)
-    for url in ("/admin/routing/routingrule/", f"/admin/routing/routingrule/{r.pk}/change/",
-                "/admin/routing/routingrule/add/", "/admin/routing/unitoutcome/",
-                "/admin/routing/routingrule/?q=自然资源", f"/admin/routing/routingrule/?unit__id__exact={org.units['land'].pk}"):
+    for url in (
+        "/admin/routing/routingrule/",
+        f"/admin/routing/routingrule/{r.pk}/change/",
+        "/admin/routing/routingrule/add/",
+        "/admin/routing/unitoutcome/",
+        "/admin/routing/routingrule/?q=自然资源",
+        f"/admin/routing/routingrule/?unit__id__exact={org.units['land'].pk}",
+    ):
         assert c.get(url).status_code == 200, url
     html = c.get("/admin/routing/routingrule/?q=自然资源").content.decode()
     assert "城乡建设" in html

@@ -2,6 +2,7 @@
 and threads and an access log without query strings, DEBUG off with static files still served and
 plain Chinese error pages, and a random SECRET_KEY made once and kept in the data folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ BASE = Path(__file__).resolve().parent.parent
 
 
 # ---------------------------------------------------------------- the secret key
+
 
 def test_a_missing_key_is_made_once_at_random_private_to_its_owner(tmp_path):
     first = secret_key_for(tmp_path, create=True)
@@ -52,8 +54,14 @@ def test_no_key_is_made_beside_a_database_filled_under_the_development_key(tmp_p
 def _settings_secret_key(data_dir: Path, **env: str) -> str:
     environ = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
     environ |= {"XINFANG_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "xinfang.settings", **env}
-    return subprocess.run([sys.executable, "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
-                          env=environ, cwd=BASE, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        env=environ,
+        cwd=BASE,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def test_settings_keep_the_key_made_on_the_first_start_of_make_run(tmp_path):
@@ -65,6 +73,7 @@ def test_settings_keep_the_key_made_on_the_first_start_of_make_run(tmp_path):
 
 
 # ---------------------------------------------------------------- the server
+
 
 def test_make_run_serves_with_gunicorn_with_debug_off():
     recipe = (BASE / "Makefile").read_text().split("\nrun: demo\n", 1)[1].split("\n\n", 1)[0]
@@ -81,9 +90,14 @@ def test_the_access_log_leaves_out_the_query_string():
     from gunicorn.config import Config
     from gunicorn.glogging import Logger
 
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/api/open311/requests.json?api_key=SECRET-TOKEN",
-               "PATH_INFO": "/api/open311/requests.json", "QUERY_STRING": "api_key=SECRET-TOKEN",
-               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.7"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/api/open311/requests.json?api_key=SECRET-TOKEN",
+        "PATH_INFO": "/api/open311/requests.json",
+        "QUERY_STRING": "api_key=SECRET-TOKEN",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.7",
+    }
     response = types.SimpleNamespace(status="200 OK", sent=12, headers=[])
     atoms = Logger(Config()).atoms(response, types.SimpleNamespace(headers=[]), environ, timedelta(seconds=0))
     line = serve.access_log_format % atoms
@@ -91,6 +105,7 @@ def test_the_access_log_leaves_out_the_query_string():
 
 
 # ---------------------------------------------------------------- DEBUG off: static files, error pages
+
 
 def boom(request):
     raise RuntimeError("secret detail of the failure")

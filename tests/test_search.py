@@ -1,20 +1,25 @@
 """Chinese full-text search of petitions (xinfang.petitions.search): what staff type in the work
 queue's search box finds the petitions whose title or content has every word of it, within what
 they may see, whatever they type."""
+
 from __future__ import annotations
 
 import logging
 
 import pytest
+from conftest import act, at, handler, owner_handler, register
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import act, at, handler, owner_handler, register
 from xinfang.petitions import search
 from xinfang.petitions.models import Petition
 from xinfang.petitions.search import (
-    petition_search_index, search_body, search_filter, search_terms, segment,
+    petition_search_index,
+    search_body,
+    search_filter,
+    search_terms,
+    segment,
 )
 from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.workflow import OPEN_STATES
@@ -25,14 +30,69 @@ WAGES = ("拖欠农民工工资", "我们在县城某建筑工地务工，包工
 NOISE = ("小区噪音扰民", "小区旁边的夜市每天营业到凌晨两点，音响声音很大，严重影响周边居民休息。")
 BOTH = ("夜市噪音和欠薪", "夜市摊主反映：市场管理方拖欠保洁员工资，夜间噪音也无人管理。")
 HOSTILE = [
-    '"', '""', "'", "工资\"", '"工资', "*", "工资*", "AND", "OR", "NOT", "NEAR", "NEAR(工资 噪音)",
-    "工资 AND 噪音", "工资 OR 噪音", "工资 NOT 噪音", "-工资", "工资-噪音", "body:工资", "title:工资", ":",
-    "(", ")", "(工资)", "((", "^工资", "工资^", "{工资}", "[工资]", "工资;", "'; DROP TABLE petitions_search; --",
-    "\\", "%", "_", "工资%", "😀", "😀工资👍", "\x00", "工资\x00噪音", "\t\n", "ｗｏｒｄ", "工" * 5000,
-    "工资 " * 3000, "a" * 100000, "🙂" * 1000,
+    '"',
+    '""',
+    "'",
+    '工资"',
+    '"工资',
+    "*",
+    "工资*",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "NEAR(工资 噪音)",
+    "工资 AND 噪音",
+    "工资 OR 噪音",
+    "工资 NOT 噪音",
+    "-工资",
+    "工资-噪音",
+    "body:工资",
+    "title:工资",
+    ":",
+    "(",
+    ")",
+    "(工资)",
+    "((",
+    "^工资",
+    "工资^",
+    "{工资}",
+    "[工资]",
+    "工资;",
+    "'; DROP TABLE petitions_search; --",
+    "\\",
+    "%",
+    "_",
+    "工资%",
+    "😀",
+    "😀工资👍",
+    "\x00",
+    "工资\x00噪音",
+    "\t\n",
+    "ｗｏｒｄ",
+    "工" * 5000,
+    "工资 " * 3000,
+    "a" * 100000,
+    "🙂" * 1000,
 ]
-ONLY_PUNCTUATION = ["", " ", "   \n\t", "，。！？", "...", "!!!", "😀", "（）【】", "——", "*", '"', "-", ":", "()",
-                    "的", "了 的"]
+ONLY_PUNCTUATION = [
+    "",
+    " ",
+    "   \n\t",
+    "，。！？",
+    "...",
+    "!!!",
+    "😀",
+    "（）【】",
+    "——",
+    "*",
+    '"',
+    "-",
+    ":",
+    "()",
+    "的",
+    "了 的",
+]
 
 
 def pks(qs) -> set[int]:
@@ -47,6 +107,7 @@ def three(org):
 
 
 # ---------------------------------------------------------------- words
+
 
 def test_segment_normalises_width_case_and_drops_punctuation():
     assert segment("ＡＢＣ１２３，小区！😀 Ｗｏｒｌｄ") == ["abc123", "小区", "world"]
@@ -68,6 +129,7 @@ def test_jieba_loads_quietly_from_its_own_package():
 
 
 # ---------------------------------------------------------------- finding
+
 
 def test_a_two_character_word_of_the_content(three):
     wages, noise, both = three
@@ -149,13 +211,22 @@ def test_a_very_long_query_is_cut_not_refused(three):
 
 # ---------------------------------------------------------------- with the work queue
 
+
 def test_composes_with_visibility_filters_ordering_slicing_and_count(org):
     on = at(2026, 3, 2)
-    mine = [register(org, on=at(2026, 3, 2 + k), actor=org.u_town_a_clerk, region=org.r_village_a,
-                     title=f"欠薪{k}", content="工地拖欠工资") for k in range(3)]
+    mine = [
+        register(
+            org,
+            on=at(2026, 3, 2 + k),
+            actor=org.u_town_a_clerk,
+            region=org.r_village_a,
+            title=f"欠薪{k}",
+            content="工地拖欠工资",
+        )
+        for k in range(3)
+    ]
     register(org, on=on, actor=org.u_town_a_clerk, region=org.r_village_a, title="噪音", content="夜市噪音")
-    other = register(org, on=on, actor=org.u_town_b_clerk, region=org.r_village_b, title="欠薪",
-                     content="工地拖欠工资")
+    other = register(org, on=on, actor=org.u_town_b_clerk, region=org.r_village_b, title="欠薪", content="工地拖欠工资")
     user = handler(org, "town_a")
     queue = petition_list_for(user).filter(owner_unit_id=user.unit_id, state__in=OPEN_STATES)
     found = search_filter(queue, "工资").order_by("due_on", "-priority", "pk")
@@ -195,11 +266,17 @@ def test_searching_costs_the_same_queries_for_few_and_many_petitions(org):
 
 # ---------------------------------------------------------------- keeping the index
 
+
 def test_registration_makes_a_petition_findable_at_once(org):
     user = handler(org, "town_a")
     assert not search_filter(petition_list_for(user), "宅基地").exists()
-    p = register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk, title="宅基地审批没有结果",
-                 content="本人提交建房申请，至今没有答复。")
+    p = register(
+        org,
+        on=at(2026, 3, 2),
+        actor=org.u_town_a_clerk,
+        title="宅基地审批没有结果",
+        content="本人提交建房申请，至今没有答复。",
+    )
     assert pks(search_filter(petition_list_for(user), "宅基地 审批")) == {p.pk}
 
 
@@ -218,8 +295,9 @@ def test_the_text_form_of_the_terms_is_the_same_tsvector():
     bodies = [search_body(*WAGES), search_body(*NOISE), "", "a3 abc 工资", "it's a\\b 'x' \\"]
     with connection.cursor() as cur:
         for body in bodies:
-            cur.execute("SELECT %s::tsvector = array_to_tsvector(%s::text[])",
-                        [search.search_vector_text(body), body.split()])
+            cur.execute(
+                "SELECT %s::tsvector = array_to_tsvector(%s::text[])", [search.search_vector_text(body), body.split()]
+            )
             assert cur.fetchone()[0], body
 
 

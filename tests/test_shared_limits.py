@@ -1,6 +1,7 @@
 """Rate limits shared by every process without Redis (issue 18, point 7): the portal's limits count in
 CACHES["limits"], the database cache with an atomic increment, so a second process (a second cache object
 on the same table) sees the same count; concurrent increments lose nothing and keep the entry's expiry."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,8 +54,8 @@ def test_incr_keeps_the_expiry_and_refuses_a_missing_or_expired_key():
     if isinstance(expires, str):
         expires = dt.datetime.fromisoformat(expires)
     if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=dt.timezone.utc)
-    assert expires > dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=55)  # not reset to 5 minutes
+        expires = expires.replace(tzinfo=dt.UTC)
+    assert expires > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=55)  # not reset to 5 minutes
     with pytest.raises(ValueError):
         cache.incr("missing")
     cache.add("gone", 1, timeout=-1)

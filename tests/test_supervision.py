@@ -1,12 +1,12 @@
 """Supervision (督办) of a petition: who may open, answer and end it; each step is in the event log."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from django.utils import timezone
-
 from django.test import Client
+from django.utils import timezone
 
 from tests.conftest import staff_login
 from tests.test_workbench import accepted_by_town_a, make_org, register
@@ -36,8 +36,12 @@ def org(db):
 
 
 def open_one(org, p, **kw):
-    data = {"mode": "on_site", "reason": "群众多次反映", "requirement": "十日内报告办理进展",
-            "answer_due_on": timezone.localdate() + dt.timedelta(days=10)} | kw
+    data = {
+        "mode": "on_site",
+        "reason": "群众多次反映",
+        "requirement": "十日内报告办理进展",
+        "answer_due_on": timezone.localdate() + dt.timedelta(days=10),
+    } | kw
     return oversight.supervision_open(p, actor=org["supervisor"], **data)
 
 
@@ -56,22 +60,32 @@ def test_open_answer_end_each_logged_and_chained(org):
     assert p.state == "accepted"  # supervision never changes the petition's state
 
 
-@pytest.mark.parametrize(("who", "message"), [
-    ("handler_a", "您的角色（单位经办人）不能督办。"),
-    ("clerk", "您的角色（登记员）不能督办。"),
-])
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [
+        ("handler_a", "您的角色（单位经办人）不能督办。"),
+        ("clerk", "您的角色（登记员）不能督办。"),
+    ],
+)
 def test_only_supervisors_and_leaders_open(org, who, message):
     p = accepted_by_town_a(org)
     with pytest.raises(WorkflowError, match=message):
-        oversight.supervision_open(p, actor=org[who], mode="online", reason="x", requirement="y",
-                                   answer_due_on=timezone.localdate())
+        oversight.supervision_open(
+            p, actor=org[who], mode="online", reason="x", requirement="y", answer_due_on=timezone.localdate()
+        )
     assert not Supervision.objects.exists()
 
 
 def test_leader_may_open(org):
     p = accepted_by_town_a(org)
-    s = oversight.supervision_open(p, actor=org["leader"], mode="escalated", reason="重点关注", requirement="周报",
-                                   answer_due_on=timezone.localdate())
+    s = oversight.supervision_open(
+        p,
+        actor=org["leader"],
+        mode="escalated",
+        reason="重点关注",
+        requirement="周报",
+        answer_due_on=timezone.localdate(),
+    )
     assert s.opened_by == org["leader"]
 
 
@@ -109,8 +123,9 @@ def test_a_supervisor_of_another_county_cannot_see_or_supervise(org):
     outsider = User.objects.create(username="outsider", role=Role.SUPERVISOR, unit=bureau)
     p = accepted_by_town_a(org)
     with pytest.raises(WorkflowError, match="您无权查看该事项"):
-        oversight.supervision_open(p, actor=outsider, mode="online", reason="x", requirement="y",
-                                   answer_due_on=timezone.localdate())
+        oversight.supervision_open(
+            p, actor=outsider, mode="online", reason="x", requirement="y", answer_due_on=timezone.localdate()
+        )
     assert client_for(outsider).post(f"/p/{p.pk}/supervision/supervise/", {}).status_code == 404
 
 
@@ -125,20 +140,28 @@ def test_page_offers_each_person_their_supervision_step(org):
     assert offered(client_for(org["supervisor"]).get(url).content.decode(), p.pk) == {"supervise"}
     assert offered(client_for(org["handler_a"]).get(url).content.decode(), p.pk) == set()
     due = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
-    response = client_for(org["supervisor"]).post(f"/p/{p.pk}/supervision/supervise/", {
-        "supervise-mode": "joint", "supervise-reason": "涉及多个部门", "supervise-requirement": "会同处理并报告",
-        "supervise-answer_due_on": due})
+    response = client_for(org["supervisor"]).post(
+        f"/p/{p.pk}/supervision/supervise/",
+        {
+            "supervise-mode": "joint",
+            "supervise-reason": "涉及多个部门",
+            "supervise-requirement": "会同处理并报告",
+            "supervise-answer_due_on": due,
+        },
+    )
     assert response.status_code == 302
     page = client_for(org["handler_a"]).get(url).content.decode()
     assert offered(page, p.pk) == {"answer"}
     assert "联合督办" in page and "涉及多个部门" in page and "督办" in page
     assert offered(client_for(org["supervisor"]).get(url).content.decode(), p.pk) == {"end"}
-    response = client_for(org["handler_a"]).post(f"/p/{p.pk}/supervision/answer/",
-                                                 {"supervision_answer-answer": "已会同人社局处理"})
+    response = client_for(org["handler_a"]).post(
+        f"/p/{p.pk}/supervision/answer/", {"supervision_answer-answer": "已会同人社局处理"}
+    )
     assert response.status_code == 302
     # a refused step comes back with its Chinese message
-    response = client_for(org["handler_b"]).post(f"/p/{p.pk}/supervision/answer/",
-                                                 {"supervision_answer-answer": "越权"})
+    response = client_for(org["handler_b"]).post(
+        f"/p/{p.pk}/supervision/answer/", {"supervision_answer-answer": "越权"}
+    )
     assert response.status_code == 404  # town B cannot even see the petition
     response = client_for(org["supervisor"]).post(f"/p/{p.pk}/supervision/end/", {"supervision_end-note": ""})
     assert response.status_code == 302
@@ -147,6 +170,7 @@ def test_page_offers_each_person_their_supervision_step(org):
 
 
 # ---------------------------------------------------------------- answer checked: accepted or sent back
+
 
 def test_answer_sent_back_then_accepted_each_step_logged(org):
     p = accepted_by_town_a(org)
@@ -169,8 +193,13 @@ def test_answer_sent_back_then_accepted_each_step_logged(org):
     s.refresh_from_db()
     assert (s.state, s.is_open, s.answer) == ("accepted", False, "排水工程本月底完工")
     actions = list(Event.objects.filter(petition=p).order_by("seq").values_list("action", flat=True))
-    assert actions[-5:] == ["supervise", "supervision_answer", "supervision_return", "supervision_answer",
-                            "supervision_accept"]
+    assert actions[-5:] == [
+        "supervise",
+        "supervision_answer",
+        "supervision_return",
+        "supervision_answer",
+        "supervision_accept",
+    ]
     assert list(s.steps.values_list("action", flat=True)) == ["open", "answer", "return", "answer", "accept"]
     assert list(verify_chains([p.pk])) == []
 
@@ -186,13 +215,23 @@ def test_ending_before_an_answer_is_ended_not_accepted(org):
 
 # ---------------------------------------------------------------- a whole unit under supervision
 
+
 def test_unit_supervision_answered_and_accepted_without_petition_events(org):
     events = Event.objects.count()
-    s = oversight.unit_supervision_open(org["office_a"], actor=org["supervisor"], mode="on_site",
-                                        reason="本季度超期未办结事项较多", requirement="逐件说明超期原因并报告整改措施",
-                                        answer_due_on=timezone.localdate() + dt.timedelta(days=10))
+    s = oversight.unit_supervision_open(
+        org["office_a"],
+        actor=org["supervisor"],
+        mode="on_site",
+        reason="本季度超期未办结事项较多",
+        requirement="逐件说明超期原因并报告整改措施",
+        answer_due_on=timezone.localdate() + dt.timedelta(days=10),
+    )
     assert (s.petition, s.unit, s.supervising_unit, s.is_unit_supervision) == (
-        None, org["office_a"], org["bureau"], True)
+        None,
+        org["office_a"],
+        org["bureau"],
+        True,
+    )
     with pytest.raises(WorkflowError, match="督办事项由甲镇人民政府的经办人或负责人答复"):
         oversight.supervision_answer(s, actor=org["handler_b"], answer="代为答复")
     oversight.supervision_answer(s, actor=org["head_a"], answer="已逐件说明，整改措施见附件")
@@ -203,11 +242,14 @@ def test_unit_supervision_answered_and_accepted_without_petition_events(org):
     assert Event.objects.count() == events  # no petition changed
 
 
-@pytest.mark.parametrize(("who", "unit", "message"), [
-    ("handler_a", "office_b", "您的角色（单位经办人）不能督办。"),
-    ("supervisor", "bureau", "不能督办本单位。"),
-    ("outsider", "office_a", "甲镇人民政府不在您所在单位的督办范围内。"),
-])
+@pytest.mark.parametrize(
+    ("who", "unit", "message"),
+    [
+        ("handler_a", "office_b", "您的角色（单位经办人）不能督办。"),
+        ("supervisor", "bureau", "不能督办本单位。"),
+        ("outsider", "office_a", "甲镇人民政府不在您所在单位的督办范围内。"),
+    ],
+)
 def test_unit_supervision_refusals(org, who, unit, message):
     from xinfang.org.models import Region, RegionLevel
 
@@ -215,21 +257,29 @@ def test_unit_supervision_refusals(org, who, unit, message):
     bureau = Unit.objects.create(name="别县信访局", kind=UnitKind.BUREAU, region=elsewhere)
     org["outsider"] = User.objects.create(username="outsider", role=Role.SUPERVISOR, unit=bureau)
     with pytest.raises(WorkflowError) as e:
-        oversight.unit_supervision_open(org[unit], actor=org[who], mode="online", reason="x", requirement="y",
-                                        answer_due_on=timezone.localdate())
+        oversight.unit_supervision_open(
+            org[unit], actor=org[who], mode="online", reason="x", requirement="y", answer_due_on=timezone.localdate()
+        )
     assert str(e.value) == message
     assert not Supervision.objects.exists()
 
 
 # ---------------------------------------------------------------- recommendations
 
+
 def test_recommendation_about_a_petition_tracked_to_an_accepted_answer(org):
     from xinfang.oversight.models import Recommendation
 
     p = accepted_by_town_a(org)
     due = timezone.localdate() + dt.timedelta(days=15)
-    r = oversight.recommendation_make(actor=org["supervisor"], kind="work", text="建立雨季排水巡查制度",
-                                      to_unit=org["office_a"], due_on=due, petition=p)
+    r = oversight.recommendation_make(
+        actor=org["supervisor"],
+        kind="work",
+        text="建立雨季排水巡查制度",
+        to_unit=org["office_a"],
+        due_on=due,
+        petition=p,
+    )
     with pytest.raises(WorkflowError, match="该建议由甲镇人民政府答复"):
         oversight.recommendation_answer(r, actor=org["handler_b"], answer="x")
     oversight.recommendation_answer(r, actor=org["handler_a"], answer="已建立巡查台账")
@@ -243,8 +293,13 @@ def test_recommendation_about_a_petition_tracked_to_an_accepted_answer(org):
     r.refresh_from_db()
     assert r.state == "accepted" and Recommendation.objects.count() == 1
     actions = list(Event.objects.filter(petition=p).order_by("seq").values_list("action", flat=True))
-    assert actions[-5:] == ["recommend", "recommendation_answer", "recommendation_return",
-                            "recommendation_answer", "recommendation_accept"]
+    assert actions[-5:] == [
+        "recommend",
+        "recommendation_answer",
+        "recommendation_return",
+        "recommendation_answer",
+        "recommendation_accept",
+    ]
     assert list(verify_chains([p.pk])) == []
 
 
@@ -266,5 +321,8 @@ def test_recommendation_refusals(org):
     accusation.accused_unit = org["office_a"]
     accusation.save(update_fields=["accused_unit"])
     with pytest.raises(WorkflowError, match="第三十条"):
-        oversight.recommendation_make(actor=org["supervisor"], petition=accusation,
-                                      **(base | {"kind": "accountability", "to_unit": org["office_a"]}))
+        oversight.recommendation_make(
+            actor=org["supervisor"],
+            petition=accusation,
+            **(base | {"kind": "accountability", "to_unit": org["office_a"]}),
+        )

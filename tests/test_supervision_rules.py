@@ -1,5 +1,6 @@
 """Automatic supervision rules (自动督办规则): each kind at its edge, once per rule and petition, only
 open petitions, with the rule recorded and in the event log; SQL selects, not a loop over petitions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from xinfang.oversight.autorules import rule_matches, rules_apply
 from tests.conftest import path_to, register
 from xinfang.oversight import services as oversight
+from xinfang.oversight.autorules import rule_matches, rules_apply
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision, SupervisionRule
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import Event, Priority, State
@@ -29,8 +30,15 @@ def _no_seeded_rules(db):
 
 
 def rule(org, kind: str, n: int = 0, **kw) -> SupervisionRule:
-    return SupervisionRule.objects.create(name=f"{kind}≥{n}", kind=kind, threshold=n, unit=kw.pop("unit", org.bureau),
-                                          requirement="请报告办理情况", answer_days=7, **kw)
+    return SupervisionRule.objects.create(
+        name=f"{kind}≥{n}",
+        kind=kind,
+        threshold=n,
+        unit=kw.pop("unit", org.bureau),
+        requirement="请报告办理情况",
+        answer_days=7,
+        **kw,
+    )
 
 
 def received(org, at: dt.datetime, **kw):
@@ -44,7 +52,13 @@ def test_open_days_at_its_edge(org):
     assert list(rule_matches(r, NOW)) == [older]
     assert rules_apply(NOW) == {r.name: 1}
     s = Supervision.objects.get()
-    assert (s.petition, s.rule, s.unit, s.supervising_unit, s.opened_by) == (older, r, older.owner_unit, org.bureau, None)
+    assert (s.petition, s.rule, s.unit, s.supervising_unit, s.opened_by) == (
+        older,
+        r,
+        older.owner_unit,
+        org.bureau,
+        None,
+    )
     assert s.answer_due_on == timezone.localdate(NOW) + dt.timedelta(days=7)
     assert "已60日仍未办结" in s.reason
     assert not exactly.supervisions.exists()
@@ -74,9 +88,21 @@ def test_attention_urgent_priority_or_hot_issue_of_the_latest_build(org):
 
     def build(at, member, title):
         issue = HotIssue.objects.create(
-            built_at=at, period_start=at.date(), period_end=at.date(), region=org.r_county, title=title, size=3,
-            petitioners=3, places=1, growth=0, score=3, first_received_at=at, last_received_at=at)
+            built_at=at,
+            period_start=at.date(),
+            period_end=at.date(),
+            region=org.r_county,
+            title=title,
+            size=3,
+            petitioners=3,
+            places=1,
+            growth=0,
+            score=3,
+            first_received_at=at,
+            last_received_at=at,
+        )
         HotIssueMember.objects.create(hot_issue=issue, petition=member, closeness=1)
+
     build(NOW - dt.timedelta(days=2), stale, "旧热点")
     build(NOW - dt.timedelta(days=1), hot, "村道积水")
     assert list(rule_matches(r, NOW)) == [urgent, hot]
@@ -104,8 +130,14 @@ def test_only_open_petitions_without_an_open_supervision(org):
     r = rule(org, "headcount", 5)
     declined, _ = path_to(org, State.DECLINED, headcount=9)
     manual = received(org, NOW, headcount=9)
-    oversight.supervision_open(manual, actor=org.u_supervisor, mode="online", reason="人多", requirement="报告",
-                               answer_due_on=timezone.localdate())
+    oversight.supervision_open(
+        manual,
+        actor=org.u_supervisor,
+        mode="online",
+        reason="人多",
+        requirement="报告",
+        answer_due_on=timezone.localdate(),
+    )
     assert list(rule_matches(r, NOW)) == []
     assert not declined.supervisions.exists()
 
@@ -151,7 +183,6 @@ def test_the_command_prints_what_it_did(org):
     out = StringIO()
     call_command("supervision_rules_apply", stdout=out)
     assert json.loads(out.getvalue().strip().splitlines()[-1]) == {"opened": 0}
-
 
 
 def test_the_supervising_units_queue_tab_holds_what_its_rules_put_there(org):

@@ -1,6 +1,7 @@
 """Tokens never in a log (issue 18, point 7): Open311's `api_key` parameter is still accepted, but the
 development server's access log (django.server), django.request, error reports and the audit log write
 it as [已隐去] (xinfang.audit.redaction, settings.LOGGING)."""
+
 from __future__ import annotations
 
 import json
@@ -8,12 +9,12 @@ import logging
 import sys
 
 import pytest
+from conftest import at, register
 from django.core import mail
 from django.core.servers.basehttp import WSGIRequestHandler
 from django.test import RequestFactory
 from django.views.debug import get_exception_reporter_class
 
-from conftest import at, register
 from tests.test_api_support import ALL_SCOPES, Api, api_client_make
 from tests.test_open311 import BASE, form
 from xinfang.audit.models import AuditEntry
@@ -86,8 +87,11 @@ def test_an_error_report_hides_the_token(settings, rf):
     settings.DEBUG = False
     settings.ADMINS = ["admin@example.invalid"]
     token = "xf_" + "b" * 43
-    request = rf.post(f"{BASE}/requests.json?api_key={token}", {"api_key": token, "description": "测试"},
-                      HTTP_AUTHORIZATION=f"Bearer {token}")
+    request = rf.post(
+        f"{BASE}/requests.json?api_key={token}",
+        {"api_key": token, "description": "测试"},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     try:
         key = request.GET["api_key"]  # noqa: F841 (a frame variable holding the token)
         raise RuntimeError("测试")
@@ -95,18 +99,22 @@ def test_an_error_report_hides_the_token(settings, rf):
         exc_info = sys.exc_info()
     report = get_exception_reporter_class(request)(request, *exc_info).get_traceback_text()
     assert "RuntimeError" in report and token not in report
-    logging.getLogger("django.request").error("Internal Server Error: %s", request.path, exc_info=exc_info,
-                                              extra={"status_code": 500, "request": request})
+    logging.getLogger("django.request").error(
+        "Internal Server Error: %s", request.path, exc_info=exc_info, extra={"status_code": 500, "request": request}
+    )
     [sent] = mail.outbox
     assert "RuntimeError" in sent.body and token not in sent.body and token not in sent.subject
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("GET /a?api_key=xf_SECRET1234567890abc&x=1", f"GET /a?api_key={REDACTED}&x=1"),
-    ("GET /a?API_KEY=whatever", f"GET /a?API_KEY={REDACTED}"),
-    ("Authorization: Bearer abc.def-ghi", f"Authorization: Bearer {REDACTED}"),
-    ("token xf_abcdefghijklmnopqrstuvwxyz in a message", f"token {REDACTED} in a message"),
-    ("GET /api/petitions?limit=200 HTTP/1.1", "GET /api/petitions?limit=200 HTTP/1.1"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("GET /a?api_key=xf_SECRET1234567890abc&x=1", f"GET /a?api_key={REDACTED}&x=1"),
+        ("GET /a?API_KEY=whatever", f"GET /a?API_KEY={REDACTED}"),
+        ("Authorization: Bearer abc.def-ghi", f"Authorization: Bearer {REDACTED}"),
+        ("token xf_abcdefghijklmnopqrstuvwxyz in a message", f"token {REDACTED} in a message"),
+        ("GET /api/petitions?limit=200 HTTP/1.1", "GET /api/petitions?limit=200 HTTP/1.1"),
+    ],
+)
 def test_text_redact(text, expected):
     assert text_redact(text) == expected

@@ -1,9 +1,10 @@
 """The one visibility rule (selectors.petition_visibility): who sees which petition."""
+
 from __future__ import annotations
 
 import pytest
-
 from conftest import act, at, handler, head, owner_handler, path_to, register
+
 from xinfang.org.models import Role
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Kind, State
@@ -38,8 +39,7 @@ def test_a_township_sees_what_is_assigned_to_it_and_not_after_it_is_returned(org
 def test_bureau_staff_see_their_region_subtree(org):
     a = register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk, region=org.r_village_a)
     b = register(org, on=at(2026, 3, 2), actor=org.u_town_b_clerk, region=org.r_town_b)
-    other = register(org, on=at(2026, 3, 2), actor=handler(org, "other_gov"),
-                     region=org.r_other_county)
+    other = register(org, on=at(2026, 3, 2), actor=handler(org, "other_gov"), region=org.r_other_county)
     county = org.u_bureau_staff
     assert sees(county, a) and sees(county, b) and not sees(county, other)
     assert not sees(org.u_other_bureau_staff, a) and sees(org.u_other_bureau_staff, other)
@@ -61,10 +61,12 @@ def test_a_department_sees_only_its_own_not_the_region(org):
 
 
 def test_administrator_sees_all(org):
-    ps = [register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk),
-          register(org, on=at(2026, 3, 2), actor=org.u_town_b_clerk, region=org.r_village_b),
-          register(org, on=at(2026, 3, 2), actor=handler(org, "other_gov"), region=org.r_other_county),
-          register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_unit=org.land)]
+    ps = [
+        register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk),
+        register(org, on=at(2026, 3, 2), actor=org.u_town_b_clerk, region=org.r_village_b),
+        register(org, on=at(2026, 3, 2), actor=handler(org, "other_gov"), region=org.r_other_county),
+        register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_unit=org.land),
+    ]
     assert set(selectors.petition_list_for(org.u_admin).values_list("pk", flat=True)) == {p.pk for p in ps}
 
 
@@ -99,8 +101,15 @@ def test_accusation_hidden_from_the_accused_user_and_their_unit(org):
 
 def test_accusation_hidden_from_an_accused_administrator(org):
     admin = org.u_admin
-    p = register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_user=admin, accused_name="系统管理员",
-                 actor=handler(org, "discipline"), region=org.r_county)
+    p = register(
+        org,
+        on=at(2026, 3, 2),
+        kind=Kind.ACCUSATION,
+        accused_user=admin,
+        accused_name="系统管理员",
+        actor=handler(org, "discipline"),
+        region=org.r_county,
+    )
     assert not sees(admin, p)
     assert sees(handler(org, "discipline"), p)
     other_admin = org.user("land", Role.ADMIN)
@@ -108,8 +117,14 @@ def test_accusation_hidden_from_an_accused_administrator(org):
 
 
 def test_accusation_against_the_bureau_hidden_from_bureau_staff_and_admin_there(org):
-    p = register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_unit=org.bureau,
-                 actor=handler(org, "discipline"), region=org.r_county)
+    p = register(
+        org,
+        on=at(2026, 3, 2),
+        kind=Kind.ACCUSATION,
+        accused_unit=org.bureau,
+        actor=handler(org, "discipline"),
+        region=org.r_county,
+    )
     for user in (org.u_bureau_staff, org.u_clerk, org.u_supervisor, org.u_admin):
         assert not sees(user, p), user.username
     assert sees(handler(org, "discipline"), p)
@@ -129,8 +144,14 @@ def test_accusation_hidden_from_the_accused_even_as_co_handler(org):
 
 def test_accused_user_cannot_request_review_on_it(org):
     accused = org.u_clerk
-    p = register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_user=accused, accused_name="登记员",
-                 actor=handler(org, "discipline"))
+    p = register(
+        org,
+        on=at(2026, 3, 2),
+        kind=Kind.ACCUSATION,
+        accused_user=accused,
+        accused_name="登记员",
+        actor=handler(org, "discipline"),
+    )
     act(org, "accept", p, handler(org, "discipline"), at(2026, 3, 3))
     act(org, "decide", p, handler(org, "discipline"), at(2026, 3, 5))
     from xinfang.petitions.services import WorkflowError
@@ -160,7 +181,7 @@ def test_registering_unit_keeps_sight_after_forwarding(org):
 
 def test_visibility_is_one_queryset_filter(org):
     """Lists, counts and get all go through the same filter: the count equals the list."""
-    for i in range(3):
+    for _i in range(3):
         register(org, on=at(2026, 3, 2), actor=org.u_town_a_clerk)
     register(org, on=at(2026, 3, 2), actor=org.u_town_b_clerk, region=org.r_village_b)
     user = handler(org, "town_a")

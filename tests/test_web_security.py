@@ -5,6 +5,7 @@ passes, and uploads kept out of every served root.
 Attachments' content and size checks and the download's visibility check are tested with the desk and
 the portal (tests/test_registration_desk.py: test_other_content_is_refused_whatever_its_name,
 test_only_those_who_may_see_the_petition_get_its_files, the size limit; tests/test_portal.py)."""
+
 from __future__ import annotations
 
 import os
@@ -86,8 +87,11 @@ def test_a_post_without_the_token_is_refused_everywhere(org, media):
     p = register(org, on=at(2026, 3, 2))
     clerk = Client(enforce_csrf_checks=True)
     staff_login(clerk, org.users["clerk"])
-    paths = [_sample_path(route, p.pk) for route, pattern, _v in url_patterns()
-             if isinstance(pattern.pattern, RoutePattern) and not route.startswith("api/")]
+    paths = [
+        _sample_path(route, p.pk)
+        for route, pattern, _v in url_patterns()
+        if isinstance(pattern.pattern, RoutePattern) and not route.startswith("api/")
+    ]
     paths += ["/admin/login/", "/admin/logout/", "/admin/org/user/", "/admin/petitions/petition/"]
     assert len(paths) >= 30 and "/login/" in paths and "/portal/submit/" in paths
     for path in paths:
@@ -103,6 +107,7 @@ def test_a_post_without_the_token_is_refused_everywhere(org, media):
 
 # ---------------------------------------------------------------- headers and the content security policy
 
+
 def policy(response) -> dict[str, list[str]]:
     header = response["Content-Security-Policy"]
     return {d.split()[0]: d.split()[1:] for d in (x.strip() for x in header.split(";")) if d}
@@ -117,8 +122,9 @@ def admin_of(org) -> User:
     return User.objects.get(pk=org.users["admin"].pk)
 
 
-@pytest.mark.parametrize("path", ["/login/", "/", "/register/", "/portal/", "/portal/submit/", "/admin/",
-                                  "/api/docs", "/login/enrol/"])
+@pytest.mark.parametrize(
+    "path", ["/login/", "/", "/register/", "/portal/", "/portal/submit/", "/admin/", "/api/docs", "/login/enrol/"]
+)
 def test_every_page_has_a_strict_policy_and_the_security_headers(org, path):
     c = Client()
     if path != "/login/":
@@ -172,6 +178,7 @@ def test_a_downloaded_attachment_keeps_its_own_sandboxing_policy(org, media):
 
 # ---------------------------------------------------------------- uploads outside every served root
 
+
 @pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
@@ -185,8 +192,12 @@ def test_stored_files_are_not_served_by_any_url(org, media):
     assert stored.is_file() and stored.is_relative_to(media)
     c = Client()
     staff_login(c, org.users["town_a_clerk"])  # even someone who may see the petition
-    for url in (f"/media/{a.file.name}", f"/{settings.MEDIA_URL.strip('/')}/{a.file.name}",
-                f"/static/../uploads/{a.file.name}", f"/{a.file.name}"):
+    for url in (
+        f"/media/{a.file.name}",
+        f"/{settings.MEDIA_URL.strip('/')}/{a.file.name}",
+        f"/static/../uploads/{a.file.name}",
+        f"/{a.file.name}",
+    ):
         assert c.get(url).status_code == 404, url
     assert c.get(f"/p/{p.pk}/attachments/{a.pk}/").status_code == 200  # only through the download view
 
@@ -194,8 +205,11 @@ def test_stored_files_are_not_served_by_any_url(org, media):
 def test_no_url_serves_a_folder():
     from django.views import static
 
-    served = [route for route, _p, view in url_patterns()
-              if getattr(view, "__wrapped__", view) in (static.serve, static.directory_index)]
+    served = [
+        route
+        for route, _p, view in url_patterns()
+        if getattr(view, "__wrapped__", view) in (static.serve, static.directory_index)
+    ]
     assert served == []
     media = Path(settings.MEDIA_ROOT).resolve()
     assert not media.is_relative_to(Path(settings.STATIC_ROOT).resolve())
@@ -204,19 +218,34 @@ def test_no_url_serves_a_folder():
 
 # ---------------------------------------------------------------- production settings
 
+
 def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """manage.py in a fresh process with only `env` as its configuration (and a data folder of its own)."""
-    keep = {k: v for k, v in os.environ.items()
-            if k in {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR"}}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR"}
+    }
     environment = keep | {"DJANGO_SETTINGS_MODULE": "xinfang.settings", "XINFANG_DATA_DIR": str(tmp_path)} | env
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=environment,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def production(**extra: str) -> dict[str, str]:
-    return {"XINFANG_PRODUCTION": "1", "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "xf.example.gov.cn", "EMAIL_HOST": "smtp.example.gov.cn",
-            "XINFANG_DATA_KEYS": Fernet.generate_key().decode(), "XINFANG_LOOKUP_KEY": secrets.token_urlsafe(32)} | extra
+    return {
+        "XINFANG_PRODUCTION": "1",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "xf.example.gov.cn",
+        "EMAIL_HOST": "smtp.example.gov.cn",
+        "XINFANG_DATA_KEYS": Fernet.generate_key().decode(),
+        "XINFANG_LOOKUP_KEY": secrets.token_urlsafe(32),
+    } | extra
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
@@ -228,8 +257,14 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 def test_check_deploy_names_what_development_settings_lack(tmp_path):
     result = manage(tmp_path, "check", "--deploy")
     found = set(re.findall(r"security\.W\d+", result.stdout + result.stderr))
-    assert {"security.W004", "security.W008", "security.W009", "security.W012", "security.W016",
-            "security.W018"} <= found
+    assert {
+        "security.W004",
+        "security.W008",
+        "security.W009",
+        "security.W012",
+        "security.W016",
+        "security.W018",
+    } <= found
 
 
 @pytest.mark.parametrize(("missing", "named"), [("SECRET_KEY", "SECRET_KEY"), ("ALLOWED_HOSTS", "ALLOWED_HOSTS")])

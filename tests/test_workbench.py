@@ -1,4 +1,5 @@
 """The staff workbench: login, registration desk, work queue, Excel export, petition page and actions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,6 +33,7 @@ PASSWORD = "test-pass-123"
 
 # ---------------------------------------------------------------- a small county of our own
 
+
 def make_org() -> dict:
     county = Region.objects.create(code="880101", name="测试县", level=RegionLevel.COUNTY)
     town_a = Region.objects.create(code="880101001", name="甲镇", level=RegionLevel.TOWNSHIP, parent=county)
@@ -50,8 +52,15 @@ def make_org() -> dict:
         return u
 
     return {
-        "county": county, "town_a": town_a, "town_b": town_b, "village_a": village_a, "village_b": village_b,
-        "gov": gov, "bureau": bureau, "office_a": office_a, "office_b": office_b,
+        "county": county,
+        "town_a": town_a,
+        "town_b": town_b,
+        "village_a": village_a,
+        "village_b": village_b,
+        "gov": gov,
+        "bureau": bureau,
+        "office_a": office_a,
+        "office_b": office_b,
         "clerk": user("clerk", Role.CLERK, bureau),
         "handler_a": user("handler_a", Role.HANDLER, office_a),
         "head_a": user("head_a", Role.UNIT_HEAD, office_a),
@@ -59,13 +68,30 @@ def make_org() -> dict:
     }
 
 
-def register(org: dict, *, actor: User | None = None, title: str = "道路积水", channel: str = Channel.VISIT,
-             kind: str = Kind.SUGGESTION, region: Region | None = None, received_at: dt.datetime | None = None,
-             priority: int = 0, phone: str = "") -> Petition:
+def register(
+    org: dict,
+    *,
+    actor: User | None = None,
+    title: str = "道路积水",
+    channel: str = Channel.VISIT,
+    kind: str = Kind.SUGGESTION,
+    region: Region | None = None,
+    received_at: dt.datetime | None = None,
+    priority: int = 0,
+    phone: str = "",
+) -> Petition:
     people = [Petitioner(name="张三", phone=phone)] if phone or kind == Kind.CLAIM else []
     return services.petition_register(
-        actor=actor or org["clerk"], channel=channel, kind=kind, region=region or org["village_a"], title=title,
-        content="村口道路雨后积水，出行困难。", received_at=received_at, petitioners=people, priority=priority)
+        actor=actor or org["clerk"],
+        channel=channel,
+        kind=kind,
+        region=region or org["village_a"],
+        title=title,
+        content="村口道路雨后积水，出行困难。",
+        received_at=received_at,
+        petitioners=people,
+        priority=priority,
+    )
 
 
 def accepted_by_town_a(org: dict, **kwargs) -> Petition:
@@ -88,9 +114,11 @@ def org(db):
 
 # ---------------------------------------------------------------- login
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/", "/register/", "/register/lookup?phone=13800000000", "/queue/",
-                                 "/queue/export.xlsx", "/p/1/"])
+@pytest.mark.parametrize(
+    "url", ["/", "/register/", "/register/lookup?phone=13800000000", "/queue/", "/queue/export.xlsx", "/p/1/"]
+)
 def test_login_required(client, url):
     response = client.get(url)
     assert response.status_code == 302
@@ -108,13 +136,25 @@ def test_login_page_in_chinese_and_logs_in(client, org):
 
 # ---------------------------------------------------------------- registration desk
 
+
 def register_form_data(org: dict, **overrides) -> dict:
     now = timezone.localtime().replace(second=0, microsecond=0)
     data = {
-        "channel": "visit", "kind": "claim", "category": "", "place": "甲镇 · 甲一村",
-        "title": "拖欠工资", "content": "某公司拖欠农民工工资三个月。", "received_at": now.strftime("%Y-%m-%dT%H:%M"),
-        "priority": "1", "name": "李四", "phone": "13900001111", "id_number": "", "address": "甲一村3组",
-        "headcount": "1", "accused_unit": "", "accused_name": "",
+        "channel": "visit",
+        "kind": "claim",
+        "category": "",
+        "place": "甲镇 · 甲一村",
+        "title": "拖欠工资",
+        "content": "某公司拖欠农民工工资三个月。",
+        "received_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "priority": "1",
+        "name": "李四",
+        "phone": "13900001111",
+        "id_number": "",
+        "address": "甲一村3组",
+        "headcount": "1",
+        "accused_unit": "",
+        "accused_name": "",
     }
     data.update(overrides)
     return data
@@ -188,6 +228,7 @@ def test_lookup_shows_only_visible_petitions(org):
 
 # ---------------------------------------------------------------- visibility of the petition page
 
+
 def test_other_township_gets_404_on_page_and_act(org):
     p = accepted_by_town_a(org)
     events_before = Event.objects.count()
@@ -204,6 +245,7 @@ def test_unknown_action_is_404(org):
 
 
 # ---------------------------------------------------------------- action forms follow the rules
+
 
 def offered(page: str, pk: int) -> set[str]:
     prefix = f'action="/p/{pk}/act/'
@@ -233,7 +275,8 @@ def test_illegal_post_is_refused_with_the_chinese_message_and_changes_nothing(or
     handling = Deadline.objects.get(petition=p, kind="handling")
     events_before = p.events.count()
     response = client_for(org["handler_a"]).post(
-        f"/p/{p.pk}/act/extend/", {"extend-days": "20", "extend-reason": "案情复杂"})
+        f"/p/{p.pk}/act/extend/", {"extend-days": "20", "extend-reason": "案情复杂"}
+    )
     assert response.status_code == 400
     assert "您的角色（单位经办人）不能延期。" in response.content.decode()
     handling.refresh_from_db()
@@ -263,8 +306,10 @@ def test_allowed_action_goes_through_the_service_and_shows_on_the_timeline(org):
     assert "已完成：延期" in page
     for text in ("登记", "交办", "受理", "延期", "案情复杂", "经批准延长20日"):
         assert text in page
-    c.post(f"/p/{p.pk}/act/decide/", {"decide-outcome": "support", "decide-measure": "resolved",
-                                      "decide-text": "已督促企业支付工资。"})
+    c.post(
+        f"/p/{p.pk}/act/decide/",
+        {"decide-outcome": "support", "decide-measure": "resolved", "decide-text": "已督促企业支付工资。"},
+    )
     p.refresh_from_db()
     assert p.state == State.DECIDED
     page = c.get(f"/p/{p.pk}/").content.decode()
@@ -287,6 +332,7 @@ def test_routing_from_the_page(org):
 
 # ---------------------------------------------------------------- work queue
 
+
 def queue_codes(page: str) -> list[str]:
     import re
 
@@ -295,8 +341,9 @@ def queue_codes(page: str) -> list[str]:
 
 def test_queue_tabs_filters_and_sorting(org):
     now = timezone.now()
-    old = register(org, actor=org["handler_a"], title="旧件", channel=Channel.LETTER,
-                   received_at=now - dt.timedelta(days=20))
+    old = register(
+        org, actor=org["handler_a"], title="旧件", channel=Channel.LETTER, received_at=now - dt.timedelta(days=20)
+    )
     urgent = register(org, actor=org["handler_a"], title="急件", priority=2)
     b_place = register(org, actor=org["handler_a"], title="乙镇的事", region=org["village_b"])
     handled = accepted_by_town_a(org, title="办理中的件")
@@ -344,6 +391,7 @@ def test_excel_export_has_the_same_rows(org):
 
 # ---------------------------------------------------------------- a fixed number of queries
 
+
 def count_queries(c: Client, url: str) -> int:
     """Queries of one GET, once the in-memory tables (units, regions, categories, notice kinds) are loaded."""
     c.get(url)
@@ -387,6 +435,7 @@ def test_petition_page_costs_the_same_queries_whatever_the_history(org, django_a
 
 # ---------------------------------------------------------------- language
 
+
 def test_chinese_by_default_and_english_on_request(org):
     c = client_for(org["clerk"])
     page = c.get("/queue/").content.decode()
@@ -414,10 +463,12 @@ def test_petition_page_stays_within_ten_queries_for_every_role(org, tmp_path, se
     p = accepted_by_town_a(org, phone="13500001111")
     p.related.add(earlier)
     CoHandling.objects.create(petition=p, unit=org["office_b"], part="协助调查")
-    services.attachment_add(p, actor=org["handler_a"],
-                            file=SimpleUploadedFile("信.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n"))
-    oversight.supervision_open(p, actor=supervisor, mode="online", reason="关注", requirement="报告",
-                               answer_due_on=timezone.localdate())
+    services.attachment_add(
+        p, actor=org["handler_a"], file=SimpleUploadedFile("信.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n")
+    )
+    oversight.supervision_open(
+        p, actor=supervisor, mode="online", reason="关注", requirement="报告", answer_due_on=timezone.localdate()
+    )
     viewers = [org["clerk"], org["handler_a"], org["head_a"], org["handler_b"], supervisor, leader]
 
     def costs() -> list[int]:

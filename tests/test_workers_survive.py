@@ -1,6 +1,7 @@
 """The worker commands live through a database restart (issue 18, point 7): a pass that meets a dropped
 connection is reported, the connection is closed, and the next pass connects again and does its work
 (notices_send --loop, schedule_run --loop); without --loop the error still fails the command."""
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,11 @@ def drop_the_connection() -> None:
     if connection.vendor == "postgresql":
         import psycopg
 
-        params = {k: v for k, v in connection.get_connection_params().items()
-                  if k in ("dbname", "user", "host", "port", "password")}
+        params = {
+            k: v
+            for k, v in connection.get_connection_params().items()
+            if k in ("dbname", "user", "host", "port", "password")
+        }
         with psycopg.connect(**params, autocommit=True) as other:
             # with a timeout, the call returns once the backend has gone
             other.execute("SELECT pg_terminate_backend(%s, 10000)", [connection.connection.info.backend_pid])
@@ -39,6 +43,7 @@ def drop_the_connection() -> None:
     def failing(name=None):
         connection.create_cursor = real
         raise OperationalError("disk I/O error")
+
     connection.create_cursor = failing
 
 
@@ -50,6 +55,7 @@ def dropping_first(real):
         if len(calls) == 1:
             drop_the_connection()
         return real(*args, **kwargs)
+
     return wrapped
 
 
@@ -60,8 +66,7 @@ class RecordingSms:
         RecordingSms.sent.append(phone)
 
 
-def test_notices_send_loop_lives_through_a_dropped_connection_and_sends_on_the_next_pass(org, settings,
-                                                                                         monkeypatch):
+def test_notices_send_loop_lives_through_a_dropped_connection_and_sends_on_the_next_pass(org, settings, monkeypatch):
     from xinfang.notify.management.commands import notices_send
 
     settings.SMS_BACKEND = f"{__name__}.RecordingSms"
@@ -77,7 +82,8 @@ def test_notices_send_loop_lives_through_a_dropped_connection_and_sends_on_the_n
 
 
 def test_schedule_run_loop_lives_through_a_dropped_connection_and_runs_the_job_on_the_next_check(
-        db, settings, monkeypatch, capsys):
+    db, settings, monkeypatch, capsys
+):
     from xinfang.assessment.management.commands import schedule_run
 
     settings.SCHEDULED_JOBS = [("system_check", "check", [], 3600)]

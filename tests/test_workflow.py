@@ -1,16 +1,29 @@
 """Who may take each action, from which state, in which unit; and the legal guards of each action."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-
 from conftest import (
-    D, PATH, act, at, at_date, default_kwargs, handler, head, is_chinese, owner_handler, path_to, register,
+    PATH,
+    D,
+    act,
+    at,
+    at_date,
+    default_kwargs,
+    handler,
+    head,
+    is_chinese,
+    owner_handler,
+    path_to,
+    register,
 )
+
 from xinfang.org.models import Role
 from xinfang.petitions import selectors
-from xinfang.petitions.models import Deadline, DeadlineKind as K, Decision, Event, Kind, Petition, State
+from xinfang.petitions.models import Deadline, Decision, Event, Kind, Petition, State
+from xinfang.petitions.models import DeadlineKind as K
 from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.services import WorkflowError
 from xinfang.petitions.workflow import OPEN_STATES, TABLE, TERMINAL, actions_for
@@ -23,10 +36,21 @@ ALL_ROLES = [r.value for r in Role]
 
 def snapshot(p: Petition) -> tuple:
     p = Petition.objects.get(pk=p.pk)
-    return (p.state, p.owner_unit_id, p.routed_by_unit_id, p.log_seq, p.log_head, p.due_on,
-            sorted(Deadline.objects.filter(petition=p).values_list("id", "kind", "due_on", "is_open",
-                                                                   "extension_days", "paused_since")),
-            Event.objects.filter(petition=p).count(), Decision.objects.filter(petition=p).count())
+    return (
+        p.state,
+        p.owner_unit_id,
+        p.routed_by_unit_id,
+        p.log_seq,
+        p.log_head,
+        p.due_on,
+        sorted(
+            Deadline.objects.filter(petition=p).values_list(
+                "id", "kind", "due_on", "is_open", "extension_days", "paused_since"
+            )
+        ),
+        Event.objects.filter(petition=p).count(),
+        Decision.objects.filter(petition=p).count(),
+    )
 
 
 def refused(org, action, p, actor, on, **kw) -> str:
@@ -66,9 +90,18 @@ def test_actions_from_a_wrong_state_are_refused(org, state):
 
 def source_state(action):
     """A state on the happy path (or a side path) from which `action` may be taken."""
-    order = [State.REGISTERED, State.FORWARDED, State.ASSIGNED, State.ACCEPTED, State.DECIDED,
-             State.EVALUATED, State.REVIEW_REQUESTED, State.REVIEWED, State.REEXAMINATION_REQUESTED,
-             State.REEXAMINED]
+    order = [
+        State.REGISTERED,
+        State.FORWARDED,
+        State.ASSIGNED,
+        State.ACCEPTED,
+        State.DECIDED,
+        State.EVALUATED,
+        State.REVIEW_REQUESTED,
+        State.REVIEWED,
+        State.REEXAMINATION_REQUESTED,
+        State.REEXAMINED,
+    ]
     return next(s for s in order if s in TABLE[action].sources)
 
 
@@ -76,8 +109,9 @@ def path_for(org, action):
     """A petition from which `action` may be taken: on the happy path, or for confirm_accused an
     accusation received online, its accused proposed and not yet confirmed."""
     if action == "confirm_accused":
-        return path_to(org, State.REGISTERED, kind=Kind.ACCUSATION, accused_unit=org.units["land"],
-                       accused_confirmed=False)
+        return path_to(
+            org, State.REGISTERED, kind=Kind.ACCUSATION, accused_unit=org.units["land"], accused_confirmed=False
+        )
     return path_to(org, source_state(action))
 
 
@@ -169,9 +203,16 @@ def queue_holders(org, p) -> set[str]:
 def test_an_open_petition_is_in_exactly_one_units_queue_along_the_whole_path(org):
     p = register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, co_units=[org.land])
     assert queue_holders(org, p) == {"bureau"}
-    expected_owner = {State.FORWARDED: "hrss", State.ACCEPTED: "hrss", State.DECIDED: "hrss",
-                      State.EVALUATED: "hrss", State.REVIEW_REQUESTED: "county_gov", State.REVIEWED: "county_gov",
-                      State.REEXAMINATION_REQUESTED: "city_gov", State.REEXAMINED: "city_gov"}
+    expected_owner = {
+        State.FORWARDED: "hrss",
+        State.ACCEPTED: "hrss",
+        State.DECIDED: "hrss",
+        State.EVALUATED: "hrss",
+        State.REVIEW_REQUESTED: "county_gov",
+        State.REVIEWED: "county_gov",
+        State.REEXAMINATION_REQUESTED: "city_gov",
+        State.REEXAMINED: "city_gov",
+    }
     for action, who, offset, state in PATH:
         actor = owner_handler(org, p) if who == "owner" else org.users[who]
         p = act(org, action, p, actor, at_date(D(2026, 3, 2) + dt.timedelta(days=offset)))
@@ -192,8 +233,9 @@ def test_forwarding_moves_ownership_away_from_the_router(org):
 
 
 def accusation(org, accused="land", **kw):
-    return register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_unit=org.units[accused],
-                    accused_name="某某", **kw)
+    return register(
+        org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_unit=org.units[accused], accused_name="某某", **kw
+    )
 
 
 def test_forward_to_the_accused_unit_is_refused(org):
@@ -319,7 +361,10 @@ def test_forward_may_go_anywhere_but_to_itself_or_an_inactive_unit(org):
     org.land.is_active = False
     org.land.save()
     assert "停用" in refused(org, "forward", p, org.u_bureau_staff, at(2026, 3, 3), to_unit=org.land)
-    assert act(org, "forward", p, org.u_bureau_staff, at(2026, 3, 3), to_unit=org.other_gov).owner_unit_id == org.other_gov.pk
+    assert (
+        act(org, "forward", p, org.u_bureau_staff, at(2026, 3, 3), to_unit=org.other_gov).owner_unit_id
+        == org.other_gov.pk
+    )
 
 
 @pytest.mark.parametrize("days", [0, 76])
@@ -376,8 +421,7 @@ def test_close_when_the_petitioner_waives_review(org):
 def test_close_after_the_review_window_has_passed(org):
     p, day = path_to(org, State.DECIDED)
     window = Deadline.objects.get(petition=p, kind=K.REVIEW_REQUEST, is_open=True)
-    p = act(org, "close", p, handler(org, "hrss"), at_date(window.due_on + dt.timedelta(days=1)),
-            waived=False)
+    p = act(org, "close", p, handler(org, "hrss"), at_date(window.due_on + dt.timedelta(days=1)), waived=False)
     assert p.state == State.CLOSED
 
 
@@ -419,9 +463,14 @@ def test_a_clerk_may_not_close(org):
 # ---------------------------------------------------------------- data guards of the decisions
 
 
-@pytest.mark.parametrize("field,value,words", [
-    ("outcome", "maybe", "处理结果"), ("measure", "x", "三到位一处理"), ("text", "  ", "意见书正文"),
-])
+@pytest.mark.parametrize(
+    "field,value,words",
+    [
+        ("outcome", "maybe", "处理结果"),
+        ("measure", "x", "三到位一处理"),
+        ("text", "  ", "意见书正文"),
+    ],
+)
 def test_decision_needs_outcome_measure_and_text(org, field, value, words):
     p, day = path_to(org, State.ACCEPTED)
     assert words in refused(org, "decide", p, handler(org, "hrss"), at_date(day), **{field: value})

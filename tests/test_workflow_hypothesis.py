@@ -11,30 +11,50 @@ petition's events (replay.rows_verify) gives exactly its row: state, owner, accu
 hypothesis.extra.django.TestCase runs every example in its own transaction, rolled back after it;
 the org tree is built once per class in setUpTestData.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
+from conftest import D, at_date, is_chinese, org_build
 from hypothesis import event, example, given, note
-from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from hypothesis.extra.django import TestCase
 
-from conftest import D, at_date, is_chinese, org_build
 from xinfang.org.models import Role
 from xinfang.petitions import deadlines, rules, services
 from xinfang.petitions.eventlog import verify_chains
-from xinfang.petitions.replay import rows_verify
 from xinfang.petitions.models import Deadline, Decision, DecisionStage, Event, Kind, Petition, Petitioner, State
+from xinfang.petitions.replay import rows_verify
 from xinfang.petitions.services import WorkflowError
 from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE, TERMINAL, actions_from
 
 ACTIONS = list(TABLE)
-UNIT_KEYS = ["city_gov", "county_gov", "bureau", "discipline", "hrss", "land", "town_a", "town_b",
-             "village_a", "village_b", "other_gov"]
-FIXED_USERS = ["admin", "clerk", "bureau_staff", "supervisor", "leader", "city_bureau_staff",
-               "other_bureau_staff", "town_a_clerk", "town_b_clerk"] + [
-    f"{u}_{r}" for u in UNIT_KEYS for r in (Role.HANDLER, Role.UNIT_HEAD)]
+UNIT_KEYS = [
+    "city_gov",
+    "county_gov",
+    "bureau",
+    "discipline",
+    "hrss",
+    "land",
+    "town_a",
+    "town_b",
+    "village_a",
+    "village_b",
+    "other_gov",
+]
+FIXED_USERS = [
+    "admin",
+    "clerk",
+    "bureau_staff",
+    "supervisor",
+    "leader",
+    "city_bureau_staff",
+    "other_bureau_staff",
+    "town_a_clerk",
+    "town_b_clerk",
+] + [f"{u}_{r}" for u in UNIT_KEYS for r in (Role.HANDLER, Role.UNIT_HEAD)]
 
 # Weighted towards what the table offers, taken by the owner's staff, a few days apart, with valid
 # data: otherwise nearly every step is refused and examples never get past routing.
@@ -44,35 +64,43 @@ owner_st = st.sampled_from(["owner:handler", "owner:unit_head"])
 actor_st = st.one_of(owner_st, owner_st, owner_st, st.sampled_from(FIXED_USERS))
 small_days = st.integers(0, 2)
 days_st = st.one_of(small_days, small_days, small_days, small_days, st.integers(0, 40))
-data_st = st.fixed_dictionaries({
-    "to_unit": st.sampled_from(UNIT_KEYS),
-    "report_days": st.one_of(st.integers(1, 75), st.integers(-1, 90)),
-    "reason": st.sampled_from(list(rules.DECLINE_REASONS) + ["bogus"]),
-    "channel": st.sampled_from(list(rules.LEGAL_CHANNELS) + ["bogus"]),
-    "days": st.integers(0, 35),
-    "outcome": st.sampled_from(["support", "explain", "not_support", "bogus"]),
-    "measure": st.sampled_from(["resolved", "explained", "assisted", "law"]),
-    "waived": st.booleans(),
-    "satisfaction": st.sampled_from(["satisfied", "basically", "dissatisfied", "meh"]),
-    "text": st.sampled_from(["意见书正文", "经调查处理如下。", "已核实", "  "]),
-})
+data_st = st.fixed_dictionaries(
+    {
+        "to_unit": st.sampled_from(UNIT_KEYS),
+        "report_days": st.one_of(st.integers(1, 75), st.integers(-1, 90)),
+        "reason": st.sampled_from(list(rules.DECLINE_REASONS) + ["bogus"]),
+        "channel": st.sampled_from(list(rules.LEGAL_CHANNELS) + ["bogus"]),
+        "days": st.integers(0, 35),
+        "outcome": st.sampled_from(["support", "explain", "not_support", "bogus"]),
+        "measure": st.sampled_from(["resolved", "explained", "assisted", "law"]),
+        "waived": st.booleans(),
+        "satisfaction": st.sampled_from(["satisfied", "basically", "dissatisfied", "meh"]),
+        "text": st.sampled_from(["意见书正文", "经调查处理如下。", "已核实", "  "]),
+    }
+)
 step_st = st.tuples(st.sampled_from([0, 0, 0, 1]), action_st, days_st, actor_st, data_st)
-setup_st = st.fixed_dictionaries({
-    "kind": st.sampled_from([Kind.SUGGESTION, Kind.ACCUSATION, Kind.CLAIM]),
-    "registrar": st.sampled_from(["clerk", "bureau_staff", "town_a_clerk", "hrss_handler", "discipline_handler"]),
-    "accused": st.sampled_from(UNIT_KEYS),
-    "accused_user": st.sampled_from([None, "hrss_handler", "bureau_staff", "admin", "county_gov_unit_head"]),
-    "second": st.sampled_from([None, "related", "unrelated"]),
-    "start": st.dates(D(2026, 1, 1), D(2026, 12, 31)),
-    # an accusation received online (API): its accused proposed, unconfirmed, and it may accuse the registrar
-    "online": st.booleans(),
-})
+setup_st = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from([Kind.SUGGESTION, Kind.ACCUSATION, Kind.CLAIM]),
+        "registrar": st.sampled_from(["clerk", "bureau_staff", "town_a_clerk", "hrss_handler", "discipline_handler"]),
+        "accused": st.sampled_from(UNIT_KEYS),
+        "accused_user": st.sampled_from([None, "hrss_handler", "bureau_staff", "admin", "county_gov_unit_head"]),
+        "second": st.sampled_from([None, "related", "unrelated"]),
+        "start": st.dates(D(2026, 1, 1), D(2026, 12, 31)),
+        # an accusation received online (API): its accused proposed, unconfirmed, and it may accuse the registrar
+        "online": st.booleans(),
+    }
+)
 
 
 def kwargs_for(org, action: str, data: dict) -> dict:
     decision = {"outcome": data["outcome"], "measure": data["measure"], "text": data["text"]}
     return {
-        "accept": {}, "request_review": {}, "request_reexamination": {}, "hearing_start": {}, "hearing_end": {},
+        "accept": {},
+        "request_review": {},
+        "request_reexamination": {},
+        "hearing_start": {},
+        "hearing_end": {},
         "confirm_accused": {"accused_unit": org.units[data["to_unit"]]},
         "decline": {"reason": data["reason"]},
         "forward": {"to_unit": org.units[data["to_unit"]]},
@@ -81,7 +109,9 @@ def kwargs_for(org, action: str, data: dict) -> dict:
         "return": {"reason": data["text"]},
         "extend": {"days": data["days"], "reason": data["text"]},
         "record_step": {"note": data["text"]},
-        "decide": decision, "review_decide": decision, "reexamine_decide": decision,
+        "decide": decision,
+        "review_decide": decision,
+        "reexamine_decide": decision,
         "evaluate": {"satisfaction": data["satisfaction"]},
         "close": {"waived": data["waived"]},
     }[action]
@@ -97,17 +127,41 @@ def queue_due(open_rows: list[Deadline]) -> dt.date | None:
 
 def snapshot(pk: int) -> tuple:
     p = Petition.objects.get(pk=pk)
-    return (p.state, p.owner_unit_id, p.routed_by_unit_id, p.log_seq, p.log_head, p.due_on,
-            p.decline_reason, p.redirect_channel, p.accused_unit_id, p.accused_user_id, p.accused_confirmed,
-            sorted(Deadline.objects.filter(petition_id=pk).values_list(
-                "id", "kind", "due_on", "is_open", "met_on", "extension_days", "paused_days", "paused_since")),
-            Event.objects.filter(petition_id=pk).count(), Decision.objects.filter(petition_id=pk).count(),
-            p.evaluations.count())
+    return (
+        p.state,
+        p.owner_unit_id,
+        p.routed_by_unit_id,
+        p.log_seq,
+        p.log_head,
+        p.due_on,
+        p.decline_reason,
+        p.redirect_channel,
+        p.accused_unit_id,
+        p.accused_user_id,
+        p.accused_confirmed,
+        sorted(
+            Deadline.objects.filter(petition_id=pk).values_list(
+                "id", "kind", "due_on", "is_open", "met_on", "extension_days", "paused_days", "paused_since"
+            )
+        ),
+        Event.objects.filter(petition_id=pk).count(),
+        Decision.objects.filter(petition_id=pk).count(),
+        p.evaluations.count(),
+    )
 
 
-VALID = {"to_unit": "hrss", "report_days": 20, "reason": "not_competent", "channel": "litigation", "days": 30,
-         "outcome": "explain", "measure": "explained", "waived": False, "satisfaction": "dissatisfied",
-         "text": "意见书正文"}
+VALID = {
+    "to_unit": "hrss",
+    "report_days": 20,
+    "reason": "not_competent",
+    "channel": "litigation",
+    "days": 30,
+    "outcome": "explain",
+    "measure": "explained",
+    "waived": False,
+    "satisfaction": "dissatisfied",
+    "text": "意见书正文",
+}
 
 
 def _s(action, days, actor, which=0, **data):
@@ -117,12 +171,21 @@ def _s(action, days, actor, which=0, **data):
 # The whole lifecycle, always run first: forward, accept, extend, decide, review, reexamination with a
 # hearing; then the related petition may not be accepted (不再受理) and is declined instead.
 DEEP = [
-    _s("forward", 1, "bureau_staff"), _s("return", 1, "owner:handler"), _s("forward", 1, "bureau_staff"),
-    _s("accept", 2, "owner:handler"), _s("extend", 50, "owner:unit_head"), _s("decide", 20, "owner:handler"),
-    _s("evaluate", 1, "clerk"), _s("request_review", 10, "clerk"), _s("review_decide", 25, "owner:handler"),
-    _s("request_reexamination", 30, "clerk"), _s("hearing_start", 5, "owner:handler"),
-    _s("hearing_end", 3, "owner:handler"), _s("reexamine_decide", 20, "owner:handler"),
-    _s("accept", 1, "owner:handler", which=1), _s("decline", 0, "owner:handler", which=1, reason="reexamined"),
+    _s("forward", 1, "bureau_staff"),
+    _s("return", 1, "owner:handler"),
+    _s("forward", 1, "bureau_staff"),
+    _s("accept", 2, "owner:handler"),
+    _s("extend", 50, "owner:unit_head"),
+    _s("decide", 20, "owner:handler"),
+    _s("evaluate", 1, "clerk"),
+    _s("request_review", 10, "clerk"),
+    _s("review_decide", 25, "owner:handler"),
+    _s("request_reexamination", 30, "clerk"),
+    _s("hearing_start", 5, "owner:handler"),
+    _s("hearing_end", 3, "owner:handler"),
+    _s("reexamine_decide", 20, "owner:handler"),
+    _s("accept", 1, "owner:handler", which=1),
+    _s("decline", 0, "owner:handler", which=1, reason="reexamined"),
     _s("close", 0, "owner:handler"),
 ]
 
@@ -147,8 +210,9 @@ class WorkflowInvariants(TestCase):
             t = TABLE[e.action]
             assert e.from_state == prev.to_state, (prev.action, e.action)
             assert e.from_state in t.sources, (e.action, e.from_state)
-            expected = t.target or (EVALUATE_TARGET.get(e.from_state, e.from_state) if e.action == "evaluate"
-                                    else e.from_state)
+            expected = t.target or (
+                EVALUATE_TARGET.get(e.from_state, e.from_state) if e.action == "evaluate" else e.from_state
+            )
             assert e.to_state == expected, (e.action, e.from_state, e.to_state)
             owner = e.data.get("owner_unit", owner)
         assert p.state == events[-1].to_state
@@ -191,8 +255,7 @@ class WorkflowInvariants(TestCase):
 
         # 不再受理: an acceptance never follows a reexamination of a related petition
         if action == "accept":
-            assert not Decision.objects.filter(petition__in=p.related.all(),
-                                               stage=DecisionStage.REEXAMINATION).exists()
+            assert not Decision.objects.filter(petition__in=p.related.all(), stage=DecisionStage.REEXAMINATION).exists()
 
         assert list(verify_chains([pk])) == []
         # the log covers the row: replaying the events gives the row, every field of it (replay.py)
@@ -225,15 +288,28 @@ class WorkflowInvariants(TestCase):
         if setup["kind"] == Kind.CLAIM:
             kw["petitioners"] = [Petitioner(name="李四")]
         start = at_date(setup["start"], 9)
-        first = services.petition_register(actor=registrar, channel="letter", kind=setup["kind"],
-                                           region=org.regions["village_a"], title="事项", content="内容",
-                                           at=start, **kw)
+        first = services.petition_register(
+            actor=registrar,
+            channel="letter",
+            kind=setup["kind"],
+            region=org.regions["village_a"],
+            title="事项",
+            content="内容",
+            at=start,
+            **kw,
+        )
         pks = [first.pk]
         if setup["second"]:
             second = services.petition_register(
-                actor=org.users["clerk"], channel="visit", kind=Kind.SUGGESTION, region=org.regions["village_b"],
-                title="同一事项", content="内容", at=start,
-                related=[first] if setup["second"] == "related" else ())
+                actor=org.users["clerk"],
+                channel="visit",
+                kind=Kind.SUGGESTION,
+                region=org.regions["village_b"],
+                title="同一事项",
+                content="内容",
+                at=start,
+                related=[first] if setup["second"] == "related" else (),
+            )
             pks.append(second.pk)
         shadows: dict[int, dict] = {pk: {} for pk in pks}
         for pk in pks:
@@ -268,21 +344,52 @@ class WorkflowInvariants(TestCase):
             self.check(pk, shadows[pk], done)
         for pk in pks:
             self.check(pk, shadows[pk], None)
-        return list(Event.objects.filter(petition_id__in=pks).order_by("petition_id", "seq")
-                    .values_list("to_state", flat=True))
+        return list(
+            Event.objects.filter(petition_id__in=pks).order_by("petition_id", "seq").values_list("to_state", flat=True)
+        )
 
-    @example(setup={"kind": Kind.CLAIM, "registrar": "clerk", "accused": "land", "accused_user": None,
-                    "second": "related", "start": D(2026, 3, 2)}, steps=DEEP)
+    @example(
+        setup={
+            "kind": Kind.CLAIM,
+            "registrar": "clerk",
+            "accused": "land",
+            "accused_user": None,
+            "second": "related",
+            "start": D(2026, 3, 2),
+        },
+        steps=DEEP,
+    )
     @given(setup=setup_st, steps=st.lists(step_st, min_size=10, max_size=50))
     def test_random_sequences_keep_the_invariants(self, setup, steps):
         for state in set(self.run_steps(setup, steps)):
             event(f"reached {state}")
 
     def test_the_deep_example_goes_through_the_whole_lifecycle(self):
-        setup = {"kind": Kind.CLAIM, "registrar": "clerk", "accused": "land", "accused_user": None,
-                 "second": "related", "start": D(2026, 3, 2)}
+        setup = {
+            "kind": Kind.CLAIM,
+            "registrar": "clerk",
+            "accused": "land",
+            "accused_user": None,
+            "second": "related",
+            "start": D(2026, 3, 2),
+        }
         states = self.run_steps(setup, DEEP)
-        assert states == ["registered", "forwarded", "registered", "forwarded", "accepted", "accepted", "decided",
-                          "evaluated", "review_requested", "reviewed", "reexamination_requested",
-                          "reexamination_requested", "reexamination_requested", "reexamined", "closed",
-                          "registered", "declined"], states
+        assert states == [
+            "registered",
+            "forwarded",
+            "registered",
+            "forwarded",
+            "accepted",
+            "accepted",
+            "decided",
+            "evaluated",
+            "review_requested",
+            "reviewed",
+            "reexamination_requested",
+            "reexamination_requested",
+            "reexamination_requested",
+            "reexamined",
+            "closed",
+            "registered",
+            "declined",
+        ], states

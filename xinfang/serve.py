@@ -2,6 +2,7 @@
 number of requests at once — XINFANG_WORKERS processes (2) of XINFANG_THREADS threads (8) each; more
 connections wait in gunicorn's queue instead of failing — and an access log that leaves out query
 strings (%(U)s is the path alone), which may carry a token or a petitioner's words."""
+
 import os
 
 bind = [os.environ.get("XINFANG_BIND", "127.0.0.1:8000")]

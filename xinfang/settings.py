@@ -19,6 +19,7 @@ SECRET_KEY (else DATA_DIR/secret_key, which XINFANG_SECRET_KEY_CREATE=1 makes), 
 XINFANG_PRODUCTION=1, XINFANG_LOGIN_*, XINFANG_SESSION_*, XINFANG_PROXY_SSL_HEADER, XINFANG_HSTS_SECONDS   the
     security section at the end (sign-in, sessions, headers, content security policy, production)
 """
+
 import os
 from pathlib import Path
 
@@ -36,9 +37,15 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 # before under the development key: its personal data would no longer open; xinfang.lib.secret_key);
 # else the public development key (tests, a bare `manage.py`). It derives the demo's personal-data keys.
 DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
-SECRET_KEY = os.environ.get("SECRET_KEY") or secret_key_for(
-    DATA_DIR, create=os.environ.get("XINFANG_SECRET_KEY_CREATE") == "1",
-    database=None if os.environ.get("DATABASE_URL") else DATA_DIR / "xinfang.sqlite3") or DEV_SECRET_KEY
+SECRET_KEY = (
+    os.environ.get("SECRET_KEY")
+    or secret_key_for(
+        DATA_DIR,
+        create=os.environ.get("XINFANG_SECRET_KEY_CREATE") == "1",
+        database=None if os.environ.get("DATABASE_URL") else DATA_DIR / "xinfang.sqlite3",
+    )
+    or DEV_SECRET_KEY
+)
 DEBUG = os.environ.get("DEBUG", "1") == "1"  # `make run` serves with DEBUG=0
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
@@ -106,9 +113,13 @@ TEMPLATES = [
 
 _sqlite_default = f"sqlite:///{DATA_DIR / 'xinfang.sqlite3'}"
 # Connections are kept between requests (CONN_MAX_AGE seconds, default 600), checked before reuse.
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _sqlite_default,
-                                              conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
-                                              conn_health_checks=True)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or _sqlite_default,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at BEGIN
     # so that two writers queue instead of failing half-way through a transaction.
@@ -130,12 +141,16 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "xinfang.org.b
 # process keeps its own copy and falls back to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 _redis = os.environ.get("REDIS_URL")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}
-          if _redis else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}
+    if _redis
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 # The rate limits (the portal's, the API's reads of personal data) count in a cache every process shares:
 # Redis with REDIS_URL, else the database (its table made by org's migration 0002), with an atomic increment.
-CACHES["limits"] = (CACHES["default"] if _redis else
-                    {"BACKEND": "xinfang.lib.dbcache.AtomicDatabaseCache", "LOCATION": "xinfang_cache"})
+CACHES["limits"] = (
+    CACHES["default"] if _redis else {"BACKEND": "xinfang.lib.dbcache.AtomicDatabaseCache", "LOCATION": "xinfang_cache"}
+)
 RATELIMIT_USE_CACHE = "limits"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -194,13 +209,15 @@ API_PERSONAL_PER_HOUR = int(os.environ.get("XINFANG_API_PERSONAL_PER_HOUR", "300
 # Category proposals (xinfang.routing): the trained model's file, and the labeled CSV that
 # `manage.py routing_train` learns from by default (the 2020 泰迪杯 messages beside the project).
 ROUTING_MODEL_PATH = Path(os.environ.get("XINFANG_ROUTING_MODEL", DATA_DIR / "routing" / "category.joblib"))
-ROUTING_TRAINING_CSV = Path(os.environ.get("XINFANG_ROUTING_TRAINING_CSV",
-                                           SHARED_DATA_DIR / "tipdm2020c_msg_seg" / "dev.csv"))
+ROUTING_TRAINING_CSV = Path(
+    os.environ.get("XINFANG_ROUTING_TRAINING_CSV", SHARED_DATA_DIR / "tipdm2020c_msg_seg" / "dev.csv")
+)
 # The second reading of unsure texts by sentence embeddings (xinfang.routing.embedding): trained by
 # routing_train unless XINFANG_ROUTING_SECOND_READING=0; its training texts' embeddings are cached here.
 ROUTING_SECOND_READING = os.environ.get("XINFANG_ROUTING_SECOND_READING", "1") != "0"
-ROUTING_EMBEDDING_CACHE = Path(os.environ.get("XINFANG_ROUTING_EMBEDDING_CACHE",
-                                              DATA_DIR / "routing" / "embeddings.npz"))
+ROUTING_EMBEDDING_CACHE = Path(
+    os.environ.get("XINFANG_ROUTING_EMBEDDING_CACHE", DATA_DIR / "routing" / "embeddings.npz")
+)
 
 # Notices to petitioners by SMS and e-mail (xinfang.notify): queued with each change, sent by
 # `manage.py notices_send [--loop]`. XINFANG_SMS_BACKEND: xinfang.notify.backends.ConsoleSmsBackend
@@ -222,13 +239,25 @@ NOTIFY_TEXTS: dict[str, dict[str, str]] = {}
 # backend; EMAIL_BACKEND names another backend.
 _email_host = os.environ.get("EMAIL_HOST", "")
 _smtp = "django.core.mail.backends.smtp.EmailBackend"
-_email_backend = os.environ.get("EMAIL_BACKEND") or (_smtp if _email_host else "django.core.mail.backends.console.EmailBackend")
-MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": {
-    "host": _email_host or "localhost", "port": int(os.environ.get("EMAIL_PORT", "25")),
-    "username": os.environ.get("EMAIL_HOST_USER", ""), "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
-    "use_tls": os.environ.get("EMAIL_USE_TLS", "0") == "1", "use_ssl": os.environ.get("EMAIL_USE_SSL", "0") == "1",
-    "timeout": float(os.environ.get("EMAIL_TIMEOUT", "10")),
-} if _email_backend == _smtp else {}}}
+_email_backend = os.environ.get("EMAIL_BACKEND") or (
+    _smtp if _email_host else "django.core.mail.backends.console.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": _email_host or "localhost",
+            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": os.environ.get("EMAIL_USE_TLS", "0") == "1",
+            "use_ssl": os.environ.get("EMAIL_USE_SSL", "0") == "1",
+            "timeout": float(os.environ.get("EMAIL_TIMEOUT", "10")),
+        }
+        if _email_backend == _smtp
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xinfang@localhost")
 
 # ================================================================ security: accounts, sessions, web
@@ -298,21 +327,38 @@ LOGGING = {
         "tokens_redacted": {"()": "xinfang.audit.redaction.TokenRedactingFilter"},
     },
     "formatters": {
-        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
-                          "style": "{"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
-        "console": {"level": "INFO", "filters": ["require_debug_true", "tokens_redacted"],
-                    "class": "logging.StreamHandler"},
-        "django.server": {"level": "INFO", "filters": ["tokens_redacted"], "class": "logging.StreamHandler",
-                          "formatter": "django.server"},
-        "mail_admins": {"level": "ERROR", "filters": ["require_debug_false", "tokens_redacted"],
-                        "class": "django.utils.log.AdminEmailHandler"},
+        "console": {
+            "level": "INFO",
+            "filters": ["require_debug_true", "tokens_redacted"],
+            "class": "logging.StreamHandler",
+        },
+        "django.server": {
+            "level": "INFO",
+            "filters": ["tokens_redacted"],
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false", "tokens_redacted"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
     },
     "loggers": {
         "django": {"handlers": ["console", "mail_admins"], "level": "INFO"},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
-                          "filters": ["tokens_redacted"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["tokens_redacted"],
+        },
         "django.request": {"filters": ["tokens_redacted"]},
     },
 }
@@ -327,8 +373,10 @@ PRODUCTION = os.environ.get("XINFANG_PRODUCTION", "0") == "1"
 if PRODUCTION:
     DEBUG = False
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        raise ImproperlyConfigured("XINFANG_PRODUCTION=1 needs SECRET_KEY: 50 or more random characters "
-                                   "(python -c 'import secrets; print(secrets.token_urlsafe(50))').")
+        raise ImproperlyConfigured(
+            "XINFANG_PRODUCTION=1 needs SECRET_KEY: 50 or more random characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
     if not os.environ.get("ALLOWED_HOSTS"):
         raise ImproperlyConfigured("XINFANG_PRODUCTION=1 needs ALLOWED_HOSTS: the site's host names, comma-separated.")
     CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]

@@ -16,6 +16,7 @@ from an empty database and each test's serialized rollback loads what the migrat
 (categories, notice templates, content types), so these tests see the same database as every
 other test, whatever ran before them; running last, their flushes reach no other test.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,6 @@ from django.test.testcases import LiveServerThread
 
 from xinfang.documents import services as documents_services
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
-
 
 # One request at a time: the live server shares the test's in-memory SQLite connection, and a page's
 # htmx panels asking at once would otherwise use it from several threads ("bad parameter or other API
@@ -60,8 +60,15 @@ LiveServerThread._create_server = _create_serialized_server
 
 
 CHROMIUM = Path(os.environ.get("XINFANG_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 VIEWPORT = {"width": 1366, "height": 768}
 PASSWORD = "walk-pass-123"
 INTERNAL_SCHEMES = ("data:", "blob:", "about:", "chrome:", "chrome-extension:")
@@ -143,6 +150,7 @@ def _fast_passwords(settings):
 
 # ---------------------------------------------------------------- people at their desks
 
+
 @dataclass
 class Desk:
     """Browser contexts (one per person, each with its own cookies) that record every request."""
@@ -156,13 +164,18 @@ class Desk:
     contexts: list = field(default_factory=list)
 
     def context(self, locale: str = "zh-CN"):
-        ctx = self.browser.new_context(base_url=self.base_url, viewport=VIEWPORT, locale=locale,
-                                       accept_downloads=True)
+        ctx = self.browser.new_context(base_url=self.base_url, viewport=VIEWPORT, locale=locale, accept_downloads=True)
         ctx.set_default_timeout(10_000)
         ctx.on("request", lambda r: self.requests.append(r.url))
         ctx.on("page", lambda p: p.on("pageerror", lambda e: self.errors.append(f"{p.url}: {e}")))
-        ctx.on("response", lambda r: self.broken.append(f"{r.status} {r.url}")
-               if r.status >= 400 and r.request.resource_type in ASSET_TYPES else None)
+        ctx.on(
+            "response",
+            lambda r: (
+                self.broken.append(f"{r.status} {r.url}")
+                if r.status >= 400 and r.request.resource_type in ASSET_TYPES
+                else None
+            ),
+        )
         self.contexts.append(ctx)
         return ctx
 
@@ -197,13 +210,13 @@ class Desk:
         """Requests to anywhere but the live server. data: and blob: URLs stay in the page; chrome: and
         chrome-extension: are the browser's own (its PDF viewer), never the network."""
         host = urlsplit(self.base_url).netloc
-        return [u for u in self.requests
-                if not u.startswith(INTERNAL_SCHEMES) and urlsplit(u).netloc != host]
+        return [u for u in self.requests if not u.startswith(INTERNAL_SCHEMES) and urlsplit(u).netloc != host]
 
     def fits(self, page) -> None:
         """No horizontal scrolling: the page is no wider than the window (less its scrollbar)."""
         widths = page.evaluate(
-            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth, innerWidth]")
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth, innerWidth]"
+        )
         assert widths[0] <= widths[1] <= widths[2], f"{page.url}: page wider than the window {widths}"
 
     def screenshot(self, page, name: str) -> Path:
@@ -227,6 +240,7 @@ def desk(browser, live_server, tmp_path) -> Iterator[Desk]:
 
 # ---------------------------------------------------------------- a small county
 
+
 def org_make() -> dict:
     """测试县: its petition bureau and two townships, each with a handler and a unit head."""
     county = Region.objects.create(code="880101", name="测试县", level=RegionLevel.COUNTY)
@@ -246,8 +260,12 @@ def org_make() -> dict:
         return u
 
     return {
-        "county": county, "town_a": town_a, "village_a": village_a, "bureau": bureau,
-        "office_a": office_a, "office_b": office_b,
+        "county": county,
+        "town_a": town_a,
+        "village_a": village_a,
+        "bureau": bureau,
+        "office_a": office_a,
+        "office_b": office_b,
         "clerk": user("clerk", Role.CLERK, bureau, "登记员小王"),
         "staff": user("staff", Role.BUREAU_STAFF, bureau, "信访局小李"),
         "handler_a": user("handler_a", Role.HANDLER, office_a, "甲镇经办人"),

@@ -2,6 +2,7 @@
 no inline style but the admin's nonce'd one), in chromium: the staff home, the petition page, the
 registration desk, the work queue, hot issues, the enrolment page, the admin, the API's documentation and
 the portal load without a single violation, and the desk's script (a static file now) still works."""
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,12 @@ class Violations:
 
     def watch(self, ctx) -> None:
         ctx.add_init_script(WATCH)
-        ctx.on("console", lambda m: self.found.append(f"{m.location.get('url')}: {m.text}")
-               if "Content Security Policy" in m.text else None)
+        ctx.on(
+            "console",
+            lambda m: (
+                self.found.append(f"{m.location.get('url')}: {m.text}") if "Content Security Policy" in m.text else None
+            ),
+        )
 
     def read(self, page) -> None:
         self.found += [f"{page.url}: {v}" for v in page.evaluate("window.__csp || []")]
@@ -53,8 +58,14 @@ def test_every_kind_of_page_runs_under_the_policy(desk, org):
     supervisor = staff_user(org, "supervisor", Role.SUPERVISOR)
     User.objects.filter(pk=supervisor.pk).update(is_superuser=True)  # the admin site with every model
     TOTPDevice.objects.create(user=supervisor, name="手机", confirmed=True)
-    p = services.petition_register(actor=org["clerk"], channel="letter", kind="suggestion", region=org["village_a"],
-                                   title="村道路灯不亮", content="甲一村村道路灯已坏三个月，夜间出行不便。")
+    p = services.petition_register(
+        actor=org["clerk"],
+        channel="letter",
+        kind="suggestion",
+        region=org["village_a"],
+        title="村道路灯不亮",
+        content="甲一村村道路灯已坏三个月，夜间出行不便。",
+    )
 
     anonymous = desk.context()
     violations.watch(anonymous)
@@ -67,8 +78,17 @@ def test_every_kind_of_page_runs_under_the_policy(desk, org):
     # a supervisor: password, then the code (the desk's helper), then the staff pages and the admin
     page = desk.login("supervisor")
     violations.watch(page.context)
-    for url in ("/", f"/p/{p.pk}/", f"/p/{p.pk}/?new=1", "/queue/", "/hot/", "/login/enrol/",
-                "/admin/", "/admin/org/user/", f"/admin/org/unit/{org['bureau'].pk}/change/"):
+    for url in (
+        "/",
+        f"/p/{p.pk}/",
+        f"/p/{p.pk}/?new=1",
+        "/queue/",
+        "/hot/",
+        "/login/enrol/",
+        "/admin/",
+        "/admin/org/user/",
+        f"/admin/org/unit/{org['bureau'].pk}/change/",
+    ):
         page.goto(url)
         expect(page.get_by_role("heading", level=1).first).to_be_visible()
         violations.read(page)

@@ -1,6 +1,7 @@
 """The leaders' dashboard in chromium at 1366×768: every chart is drawn (a canvas each) by the static
 script from the JSON data block under the site's CSP (no inline script, no violation), nothing comes from
 outside, and a click on a chart opens the work queue listing that slice's petitions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,9 +23,15 @@ def test_the_charts_render_and_a_click_drills_down(desk, org):
     now = timezone.now()
     codes = set()
     for i in range(3):  # letters only: the channel chart is one ring, whatever part of it is clicked
-        p = services.petition_register(actor=org["clerk"], channel=Channel.LETTER, kind=Kind.SUGGESTION,
-                                       region=org["village_a"], title=f"路灯不亮{i}", content="路灯不亮。",
-                                       at=now - dt.timedelta(minutes=10 + i))
+        p = services.petition_register(
+            actor=org["clerk"],
+            channel=Channel.LETTER,
+            kind=Kind.SUGGESTION,
+            region=org["village_a"],
+            title=f"路灯不亮{i}",
+            content="路灯不亮。",
+            at=now - dt.timedelta(minutes=10 + i),
+        )
         codes.add(p.query_code)
     aggregates_rebuild(timezone.localdate().replace(day=1))
 

@@ -1,5 +1,6 @@
 """The registration desk at the keyboard, in chromium: Enter moves on instead of submitting, the
 lookup and same-matter panels come up while the clerk types, a file is attached, Ctrl+Enter registers."""
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,14 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def test_the_desk_at_the_keyboard(desk, org, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
     earlier = services.petition_register(
-        actor=org["clerk"], channel="visit", kind="claim", region=org["village_a"], title="拖欠农民工工资",
+        actor=org["clerk"],
+        channel="visit",
+        kind="claim",
+        region=org["village_a"],
+        title="拖欠农民工工资",
         content="甲一村建筑工地的承包商拖欠二十多名农民工工资共计八万元，已经半年，多次讨要无果。",
-        petitioners=[Petitioner(name="王某甲", phone="13700002222")])
+        petitioners=[Petitioner(name="王某甲", phone="13700002222")],
+    )
     page = desk.login("clerk")
     page.goto("/register/")
     # defaults: a visit, received now, the first field has the focus
@@ -38,7 +44,9 @@ def test_the_desk_at_the_keyboard(desk, org, settings, tmp_path):
     title.press("Enter")  # moves on, does not submit half a form
     expect(page.get_by_label("反映内容")).to_be_focused()
     assert page.url.endswith("/register/") and Petition.objects.count() == 1
-    page.get_by_label("反映内容").fill("甲一村建筑工地承包商拖欠我们二十多名农民工的工资八万元，半年了，讨要多次没有结果。")
+    page.get_by_label("反映内容").fill(
+        "甲一村建筑工地承包商拖欠我们二十多名农民工的工资八万元，半年了，讨要多次没有结果。"
+    )
     similar = page.locator("#similar")
     expect(similar).to_contain_text(earlier.query_code)
     expect(similar).to_contain_text("同一地点")
@@ -55,7 +63,8 @@ def test_the_desk_at_the_keyboard(desk, org, settings, tmp_path):
     expect(similar.locator(f'input[name="related"][value="{earlier.pk}"]')).to_be_checked()
 
     page.get_by_label(re.compile("^附件")).set_input_files(
-        [{"name": "来信扫描.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+        [{"name": "来信扫描.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     page.get_by_label("信访人姓名").press("Control+Enter")
     expect(page.get_by_role("heading", name="信访事项登记回执")).to_be_visible()
     new = Petition.objects.exclude(pk=earlier.pk).get()

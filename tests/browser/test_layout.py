@@ -2,6 +2,7 @@
 anywhere but the server itself (government intranets have no internet), Chinese by default and
 English for a browser that asks for it. Each page is saved as a screenshot under the test's tmp path.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,12 +26,25 @@ def petitions_of_town_a(org: dict) -> int:
     now = timezone.now()
     for i, (title, days_ago) in enumerate([(LONG_TITLE, 20), ("道路积水", 1), ("噪声扰民", 0)]):
         services.petition_register(
-            actor=org["handler_a"], channel=Channel.LETTER, kind=Kind.CLAIM, region=org["village_a"], title=title,
-            content="村民反映的问题。" * 20, received_at=now - dt.timedelta(days=days_ago), priority=i % 3,
-            petitioners=[Petitioner(name=f"王{i}", phone=f"1380000000{i}", address="甲一村3组")])
+            actor=org["handler_a"],
+            channel=Channel.LETTER,
+            kind=Kind.CLAIM,
+            region=org["village_a"],
+            title=title,
+            content="村民反映的问题。" * 20,
+            received_at=now - dt.timedelta(days=days_ago),
+            priority=i % 3,
+            petitioners=[Petitioner(name=f"王{i}", phone=f"1380000000{i}", address="甲一村3组")],
+        )
     p = services.petition_register(
-        actor=org["clerk"], channel=Channel.VISIT, kind=Kind.CLAIM, region=org["village_a"], title=LONG_TITLE,
-        content="反映内容。" * 60, petitioners=[Petitioner(name="赵六", phone="13700001111", id_number="")])
+        actor=org["clerk"],
+        channel=Channel.VISIT,
+        kind=Kind.CLAIM,
+        region=org["village_a"],
+        title=LONG_TITLE,
+        content="反映内容。" * 60,
+        petitioners=[Petitioner(name="赵六", phone="13700001111", id_number="")],
+    )
     services.petition_assign(p, actor=org["staff"], to_unit=org["office_a"], report_days=30, note="请核实后报告。")
     services.petition_accept(p, actor=org["handler_a"])
     services.petition_extend(p, actor=org["head_a"], days=15, reason="涉及多个部门，需要联合调查核实补偿标准和发放记录")
@@ -53,8 +67,12 @@ def test_main_pages_fit_the_staff_desktop_and_load_nothing_from_outside(desk, or
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
 
-    for name, path, heading in [("home", "/", "今日工作"), ("register", "/register/", "登记信访事项"),
-                                ("queue", "/queue/", "待办事项"), ("petition", f"/p/{pk}/", LONG_TITLE)]:
+    for name, path, heading in [
+        ("home", "/", "今日工作"),
+        ("register", "/register/", "登记信访事项"),
+        ("queue", "/queue/", "待办事项"),
+        ("petition", f"/p/{pk}/", LONG_TITLE),
+    ]:
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         page.wait_for_load_state("networkidle")  # htmx and its partials too

@@ -2,6 +2,7 @@
 is coalesced by chromium into one POST (tried: only one left), so the page sends its own form twice
 at once, as a double click in another browser or a retry does: the one-time token stores one petition,
 and both sendings lead to that petition's receipt."""
+
 from __future__ import annotations
 
 import re

@@ -4,25 +4,28 @@ device with code and phone, and — once the township has decided (staff work do
 — evaluates the handling and asks for a review. No page scrolls sideways; nothing is fetched from
 anywhere but the server itself.
 """
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from . import conftest as browser_conftest
 from xinfang.petitions import services
 from xinfang.petitions.models import Channel, Evaluation, Petition, State
 from xinfang.portal import selectors
 
+from . import conftest as browser_conftest
 from .conftest import sync_api
 
 expect = sync_api().expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PHONE_SIZE = {"width": 375, "height": 667}
-WECHAT = ("Mozilla/5.0 (Linux; Android 14; Phone) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
-          "Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.47.2560 NetType/WIFI Language/zh_CN")
+WECHAT = (
+    "Mozilla/5.0 (Linux; Android 14; Phone) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
+    "Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.47.2560 NetType/WIFI Language/zh_CN"
+)
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -55,7 +58,8 @@ def test_submit_track_evaluate_and_ask_for_review_on_a_phone(desk, org):
     page.get_by_label("一句话概括").fill("建筑工地拖欠工资三个月")
     page.get_by_label("事情经过和您的诉求").fill("我在甲一村的建筑工地干活，老板拖欠三个月工资，请求帮助追讨。")
     page.get_by_label("附件（照片、材料扫描件）").set_input_files(
-        files=[{"name": "工资条.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+        files=[{"name": "工资条.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     page.get_by_label("您的姓名").fill("测试人丁")
     page.get_by_label("手机号", exact=True).fill("139 0000 1111")
     desk.fits(page)
@@ -86,8 +90,13 @@ def test_submit_track_evaluate_and_ask_for_review_on_a_phone(desk, org):
     services.petition_assign(petition, actor=org["staff"], to_unit=org["office_a"], report_days=30)
     services.petition_accept(petition, actor=org["handler_a"])
     services.petition_record_step(petition, actor=org["handler_a"], note="内部：已约谈工地负责人")
-    services.petition_decide(petition, actor=org["handler_a"], outcome="support", measure="resolved",
-                             text="经调查，拖欠属实，已责令工地负责人于本月底前结清工资。")
+    services.petition_decide(
+        petition,
+        actor=org["handler_a"],
+        outcome="support",
+        measure="resolved",
+        text="经调查，拖欠属实，已责令工地负责人于本月底前结清工资。",
+    )
 
     other.reload()
     expect(other.get_by_test_id("state")).to_have_text("已出具处理意见")
@@ -129,11 +138,18 @@ def test_reception_days_and_policy_answers_fit_a_phone(desk, org):
 
     from xinfang.portal.models import PolicyAnswer, ReceptionDay
 
-    ReceptionDay.objects.create(leader="县长（演示）", unit=org["bureau"].parent, on=timezone.localdate(),
-                                place="测试县人民来访接待中心一楼接待室（请从北门进入，携带身份证）",
-                                topics="征地拆迁、住房保障、劳动报酬、社会保险、物业管理")
-    PolicyAnswer.objects.create(question="对处理意见不满意怎么办？", answer="可以在收到处理意见之日起30日内申请复查。" * 5,
-                                basis="《信访工作条例》第三十五条")
+    ReceptionDay.objects.create(
+        leader="县长（演示）",
+        unit=org["bureau"].parent,
+        on=timezone.localdate(),
+        place="测试县人民来访接待中心一楼接待室（请从北门进入，携带身份证）",
+        topics="征地拆迁、住房保障、劳动报酬、社会保险、物业管理",
+    )
+    PolicyAnswer.objects.create(
+        question="对处理意见不满意怎么办？",
+        answer="可以在收到处理意见之日起30日内申请复查。" * 5,
+        basis="《信访工作条例》第三十五条",
+    )
     page = phone(desk)
     for path, heading in (("/portal/reception/", "领导接访日"), ("/portal/policy/", "政策问答")):
         page.goto(path)

@@ -5,6 +5,7 @@ decide form's draft check flags a draft that misses the claim's key words or cit
 flagging once the draft is fixed.
 
 The category model is the small one tests/test_routing.py trains on synthetic petitions (four labels)."""
+
 from __future__ import annotations
 
 import re
@@ -70,8 +71,12 @@ def test_confirming_the_proposals_fills_the_pickers_and_is_kept(desk, org, categ
     p = register(page)
     assert (p.category.path, p.region) == ("劳动和社会保障", org["village_a"])
     outcome = ProposalOutcome.objects.get(petition=p)
-    assert (outcome.kind, outcome.proposed, outcome.chosen, outcome.accepted) == \
-        (ProposalKind.CATEGORY, "劳动和社会保障", "劳动和社会保障", True)
+    assert (outcome.kind, outcome.proposed, outcome.chosen, outcome.accepted) == (
+        ProposalKind.CATEGORY,
+        "劳动和社会保障",
+        "劳动和社会保障",
+        True,
+    )
     assert outcome.model_version == category_model.version and outcome.recorded_by == org["clerk"]
 
 
@@ -91,8 +96,15 @@ def test_a_corrected_proposal_is_kept_as_a_correction(desk, org, category_model,
 
 
 def test_the_draft_check_flags_a_draft_until_it_is_fixed(desk, org):
-    p = services.petition_register(actor=org["clerk"], channel="letter", kind="claim", region=org["village_a"],
-                                   title=TITLE, content=CONTENT, petitioners=[Petitioner(name="钱某")])
+    p = services.petition_register(
+        actor=org["clerk"],
+        channel="letter",
+        kind="claim",
+        region=org["village_a"],
+        title=TITLE,
+        content=CONTENT,
+        petitioners=[Petitioner(name="钱某")],
+    )
     p = services.petition_assign(p, actor=org["staff"], to_unit=org["office_a"], report_days=20)
     p = services.petition_accept(p, actor=org["handler_a"])
     assert p.state == State.ACCEPTED

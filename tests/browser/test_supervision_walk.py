@@ -2,6 +2,7 @@
 township under supervision with a notice, the township's head answers, the supervisor accepts; a
 follow-up in which the petitioner denies a resolution becomes a finding of fake resolution (假化解) and
 reopens supervision, escalated."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,12 +60,19 @@ def confirm(page: Page, label: str, button: str | None = None) -> None:
 def concluded_as_resolved(org: dict):
     """A claim assigned to 甲镇 and decided there as resolved."""
     p = services.petition_register(
-        actor=org["clerk"], channel="visit", kind="claim", region=org["village_a"], title="拖欠土地补偿款",
-        content="征地补偿款至今未发放。", petitioners=[Petitioner(name="赵六", phone="13900002222")])
+        actor=org["clerk"],
+        channel="visit",
+        kind="claim",
+        region=org["village_a"],
+        title="拖欠土地补偿款",
+        content="征地补偿款至今未发放。",
+        petitioners=[Petitioner(name="赵六", phone="13900002222")],
+    )
     services.petition_assign(p, actor=org["clerk"], to_unit=org["office_a"], report_days=30)
     services.petition_accept(p, actor=org["handler_a"])
-    return services.petition_decide(p, actor=org["handler_a"], outcome="support", measure="resolved",
-                                    text="经核实，补偿款已全部发放到位。")
+    return services.petition_decide(
+        p, actor=org["handler_a"], outcome="support", measure="resolved", text="经核实，补偿款已全部发放到位。"
+    )
 
 
 def test_unit_supervision_answered_and_accepted_then_a_denied_resolution(desk, org):

@@ -5,6 +5,7 @@ evaluation recorded by the clerk; what each role sees and cannot see along the w
 Selectors are what a person sees (labels, button and link names, headings), so that fields added to
 the desk or the queue do not break them.
 """
+
 from __future__ import annotations
 
 import io
@@ -94,7 +95,9 @@ def test_one_petition_from_the_desk_to_the_evaluation(desk, org):
     expect(receipt.get_by_role("heading", name="信访事项登记回执")).to_be_visible()
     p = Petition.objects.get()
     assert (p.channel, p.kind, p.state, p.owner_unit) == ("letter", "claim", State.REGISTERED, org["bureau"])
-    assert p.region == org["village_a"] and list(p.petitioners.values_list("name", "phone")) == [("李四", "13900001111")]
+    assert p.region == org["village_a"] and list(p.petitioners.values_list("name", "phone")) == [
+        ("李四", "13900001111")
+    ]
     expect(receipt).to_contain_text(query_code_display(p.query_code))
     expect(receipt).to_contain_text("拖欠工资三个月")
     expect(state(clerk)).to_have_text("已登记")
@@ -151,8 +154,9 @@ def test_one_petition_from_the_desk_to_the_evaluation(desk, org):
     # a hand-made POST of an action the handler may not take is refused in Chinese, and changes nothing
     token = handler.locator("input[name=csrfmiddlewaretoken]").first.input_value()
     events_before = p.events.count()
-    refused = handler.request.post(f"/p/{p.pk}/act/extend/", form={
-        "csrfmiddlewaretoken": token, "extend-days": "20", "extend-reason": "越权延期"})
+    refused = handler.request.post(
+        f"/p/{p.pk}/act/extend/", form={"csrfmiddlewaretoken": token, "extend-days": "20", "extend-reason": "越权延期"}
+    )
     assert refused.status == 400
     assert "您的角色（单位经办人）不能延期。" in refused.text()
     assert p.events.count() == events_before
@@ -179,8 +183,13 @@ def test_one_petition_from_the_desk_to_the_evaluation(desk, org):
     handler.reload()
     confirm(handler, "记录办理情况", 办理情况="已约谈建筑公司负责人，核实欠薪名单。")
     assert "已约谈建筑公司负责人" in timeline(handler)
-    confirm(handler, "出具处理意见", 处理结果="支持", 三到位一处理="合理诉求解决到位",
-            意见书正文="经调查，诉求属实，已督促该公司于十日内足额支付工资。")
+    confirm(
+        handler,
+        "出具处理意见",
+        处理结果="支持",
+        三到位一处理="合理诉求解决到位",
+        意见书正文="经调查，诉求属实，已督促该公司于十日内足额支付工资。",
+    )
     expect(state(handler)).to_have_text("已出具处理意见")
     assert "办理中 → 已出具处理意见" in timeline(handler)
     p.refresh_from_db()

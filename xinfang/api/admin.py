@@ -1,6 +1,7 @@
 """API clients in the admin: scopes and the active flag are edited here; a client is created with
 `manage.py api_client_create` (which prints its token once), and the action below issues a new
 token, shown once."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
@@ -11,8 +12,9 @@ from xinfang.api.services import api_client_token_rotate
 
 
 class ApiClientForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(label=gettext_lazy("scopes"), choices=Scope.choices,
-                                       widget=forms.CheckboxSelectMultiple)
+    scopes = forms.MultipleChoiceField(
+        label=gettext_lazy("scopes"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = ApiClient
@@ -52,5 +54,7 @@ class ApiClientAdmin(admin.ModelAdmin):
     def token_issue(self, request, queryset) -> None:
         for client in queryset:
             token = api_client_token_rotate(client)
-            messages.warning(request, _("New token for %(name)s, shown only this once: %(token)s")
-                             % {"name": client.name, "token": token})
+            messages.warning(
+                request,
+                _("New token for %(name)s, shown only this once: %(token)s") % {"name": client.name, "token": token},
+            )

@@ -1,12 +1,13 @@
 """The NinjaAPI: the native API (views.py) at /api/, Open311 GeoReport v2 (open311.py) at
 /api/open311/v2/, the OpenAPI schema at /api/openapi.json and its documentation at /api/docs.
 Errors answer {"detail": "<中文说明>"} (Open311: [{"code", "description"}])."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
 from xinfang.api import open311, views
 from xinfang.api.auth import ClientBearer
@@ -32,8 +33,16 @@ class ChineseJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(title="信访 Xinfang API", version="1", description=DESCRIPTION, urls_namespace="api",
-               auth=ClientBearer(), docs=OfflineSwagger(), docs_url="/docs", renderer=ChineseJSONRenderer())
+api = NinjaAPI(
+    title="信访 Xinfang API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=ClientBearer(),
+    docs=OfflineSwagger(),
+    docs_url="/docs",
+    renderer=ChineseJSONRenderer(),
+)
 api.add_router("", views.router)
 api.add_router("/open311/v2", open311.router)
 

@@ -1,5 +1,6 @@
 """Who is calling: a client token as `Authorization: Bearer <token>` (or, for Open311, as the
 `api_key` parameter), and the scopes it holds."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest
@@ -21,8 +22,9 @@ class Open311Key(APIKeyQuery):
     param_name = "api_key"
 
     def _get_key(self, request: HttpRequest) -> str | None:
-        return request.GET.get(self.param_name) or (request.POST.get(self.param_name) if request.method == "POST"
-                                                    else None)
+        return request.GET.get(self.param_name) or (
+            request.POST.get(self.param_name) if request.method == "POST" else None
+        )
 
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiClient | None:
         return api_client_for_token(key) if key else None

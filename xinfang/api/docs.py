@@ -1,5 +1,6 @@
 """The API's documentation page (Swagger UI) with its assets served from the django-ninja package
 itself: no CDN, and nothing to collect (ninja is not an installed app here)."""
+
 from __future__ import annotations
 
 import mimetypes

@@ -1,5 +1,6 @@
 """What the native API and Open311 share: JSON answers, and writes made idempotent by the
 `Idempotency-Key` header (xinfang.api.services.idempotent_write)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,15 +13,17 @@ from urllib.parse import parse_qsl
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja.errors import HttpError
 from ninja import Schema
+from ninja.errors import HttpError
 
 from xinfang.api.models import ApiClient
 from xinfang.api.services import Answer, IdempotencyInProgress, IdempotencyMismatch, idempotent_write
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_HELP = ("任意不超过255个字符的唯一键（如 UUID）。同一客户端以同一键重发同一请求，返回首次的结果而不会重复办理；"
-                    "键保留 24 小时（API_IDEMPOTENCY_HOURS）；同一键用于不同内容的请求返回 422。")
+IDEMPOTENCY_HELP = (
+    "任意不超过255个字符的唯一键（如 UUID）。同一客户端以同一键重发同一请求，返回首次的结果而不会重复办理；"
+    "键保留 24 小时（API_IDEMPOTENCY_HOURS）；同一键用于不同内容的请求返回 422。"
+)
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -32,7 +35,7 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     try:
         if timezone.is_naive(value):
             value = timezone.make_aware(value)
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
     except (OverflowError, ValueError):
         raise HttpError(400, "日期时间超出可处理的范围（公元1年至9999年）。") from None
 
@@ -61,15 +64,21 @@ def request_fingerprint(request: HttpRequest) -> str:
         except ValueError:
             pass
     elif content_type == "application/x-www-form-urlencoded":
-        raw = json.dumps(sorted(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)),
-                         ensure_ascii=False).encode()
+        raw = json.dumps(
+            sorted(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)), ensure_ascii=False
+        ).encode()
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     digest.update(raw)
     return digest.hexdigest()
 
 
-def write_answer(request: HttpRequest, client: ApiClient, key: str | None, write: Callable[[], Answer],
-                 error: Callable[[int, str], str]) -> HttpResponse:
+def write_answer(
+    request: HttpRequest,
+    client: ApiClient,
+    key: str | None,
+    write: Callable[[], Answer],
+    error: Callable[[int, str], str],
+) -> HttpResponse:
     """Run `write` once per client and key; `error(status, message)` writes an error body."""
     try:
         status, body = idempotent_write(client, key, request_fingerprint(request), write)

@@ -1,5 +1,6 @@
 """API clients (another government system: a 12345 hotline, a city statistics system) and the
 idempotency keys of their writes."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -22,17 +23,23 @@ class ApiClient(models.Model):
     pages apply to it unchanged and the event log names it. Only a hash of the token is stored."""
 
     name = models.CharField(_("name"), max_length=50, unique=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.PROTECT, related_name="api_client",
-                                verbose_name=_("service user"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="api_client", verbose_name=_("service user")
+    )
     token_hash = models.CharField(_("token hash (SHA-256)"), max_length=64, unique=True, editable=False)
     token_prefix = models.CharField(_("token begins with"), max_length=12, editable=False)
     scopes = models.CharField(_("scopes"), max_length=200, help_text=_("Separated by spaces."))
     is_active = models.BooleanField(_("active"), default=True)
     # petitions whose personal data (phone, ID number, e-mail, address) it may be given per clock hour
     personal_per_hour = models.PositiveIntegerField(
-        _("petitions with personal data per hour"), null=True, blank=True,
-        help_text=_("How many petitions with unmasked personal data this client may read in one hour; "
-                    "empty: the setting XINFANG_API_PERSONAL_PER_HOUR (default 300)."))
+        _("petitions with personal data per hour"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How many petitions with unmasked personal data this client may read in one hour; "
+            "empty: the setting XINFANG_API_PERSONAL_PER_HOUR (default 300)."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,7 @@ database and file caches increment by reading and writing back, which loses coun
 race); it survives restarts; and it is written in the same transaction as the audit row, so there is
 never a count without its row or a row without its count.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,8 +42,11 @@ class PersonalLimitExceeded(HttpError):
     """A client's hourly budget of petitions with personal data is spent: 429, Retry-After seconds."""
 
     def __init__(self, *, limit: int, left: int, asked: int, retry_after: int) -> None:
-        super().__init__(429, f"本接口每小时最多返回 {limit} 件信访事项的个人信息（本小时还可返回 {left} 件，"
-                              f"本次请求含 {asked} 件），请稍后再试或联系管理员调整额度。")
+        super().__init__(
+            429,
+            f"本接口每小时最多返回 {limit} 件信访事项的个人信息（本小时还可返回 {left} 件，"
+            f"本次请求含 {asked} 件），请稍后再试或联系管理员调整额度。",
+        )
         self.retry_after = retry_after
 
 
@@ -67,7 +71,7 @@ def personal_carried(petitions: Iterable[Mapping[str, Any]]) -> tuple[list[int],
 
 
 def _hour_start(now: dt.datetime) -> dt.datetime:
-    return now.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def personal_budget_take(client: ApiClient, n: int, *, now: dt.datetime | None = None) -> None:
@@ -89,12 +93,17 @@ def personal_budget_take(client: ApiClient, n: int, *, now: dt.datetime | None =
             if rows.filter(count__lte=limit - n).update(count=F("count") + n):
                 return
     used = rows.values_list("count", flat=True).first() or 0
-    raise PersonalLimitExceeded(limit=limit, left=max(limit - used, 0), asked=n,
-                                retry_after=max(1, math.ceil((hour + HOUR - now).total_seconds())))
+    raise PersonalLimitExceeded(
+        limit=limit,
+        left=max(limit - used, 0),
+        asked=n,
+        retry_after=max(1, math.ceil((hour + HOUR - now).total_seconds())),
+    )
 
 
-def personal_answer(request: HttpRequest, client: ApiClient, petitions: Iterable[Mapping[str, Any]], *,
-                    counted: bool = True) -> AuditEntry | None:
+def personal_answer(
+    request: HttpRequest, client: ApiClient, petitions: Iterable[Mapping[str, Any]], *, counted: bool = True
+) -> AuditEntry | None:
     """Call once per API response, with the petitions it answers (as shaped for the answer). If they
     carry unmasked personal data: count them against the client's hourly budget (unless `counted` is
     false: the answer to a registration carries only what the client itself sent) and write one audit
@@ -109,7 +118,18 @@ def personal_answer(request: HttpRequest, client: ApiClient, petitions: Iterable
     with transaction.atomic():
         if counted:
             personal_budget_take(client, len(ids))
-        return audit_record(actor=client.user, action=AuditAction.API_PERSONAL, object_type=PETITION,
-                            object_id=ids[0] if len(ids) == 1 else "", request=request,
-                            detail={"client": client.name, "ids": ids, "fields": fields, "count": len(ids),
-                                    "path": request.path, "filters": request_filters(request)})
+        return audit_record(
+            actor=client.user,
+            action=AuditAction.API_PERSONAL,
+            object_type=PETITION,
+            object_id=ids[0] if len(ids) == 1 else "",
+            request=request,
+            detail={
+                "client": client.name,
+                "ids": ids,
+                "fields": fields,
+                "count": len(ids),
+                "path": request.path,
+                "filters": request_filters(request),
+            },
+        )

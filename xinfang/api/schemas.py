@@ -1,5 +1,6 @@
 """The shapes the native API reads and answers, and how a petition is shown in them (personal data
 masked unless the client has the personal:read scope)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,16 @@ from xinfang.petitions import deadlines as deadline_rules
 from xinfang.petitions import rules
 from xinfang.petitions.masking import mask_email
 from xinfang.petitions.models import (
-    Channel, DeadlineKind, DecisionStage, Kind, Measure, Outcome, Petition, Priority, Satisfaction, State,
+    Channel,
+    DeadlineKind,
+    DecisionStage,
+    Kind,
+    Measure,
+    Outcome,
+    Petition,
+    Priority,
+    Satisfaction,
+    State,
 )
 
 TEXT_MAX = 20_000
@@ -35,6 +45,7 @@ LIMITED = {429: Error}
 
 
 # ---------------------------------------------------------------- petitions out
+
 
 class RegionOut(Schema):
     code: str
@@ -137,12 +148,20 @@ def petition_row(p: Petition, *, personal: bool) -> dict[str, Any]:
     """A petition as listed (select_related ROW_RELATED, parties prefetched)."""
     parties = sorted(p.parties.all(), key=lambda party: (not party.is_representative, party.pk))
     return {
-        "id": p.pk, "query_code": p.query_code, "channel": p.channel, "kind": p.kind,
+        "id": p.pk,
+        "query_code": p.query_code,
+        "channel": p.channel,
+        "kind": p.kind,
         "category": {"id": p.category.pk, "name": p.category.name, "path": p.category.path} if p.category else None,
         "region": {"code": p.region.code, "name": p.region.name, "full_name": region_full_name(p.region)},
-        "title": p.title, "received_at": _local(p.received_at), "state": p.state,
-        "state_label": str(State(p.state).label), "priority": p.priority, "headcount": p.headcount,
-        "owner_unit": {"id": p.owner_unit.pk, "name": p.owner_unit.name}, "due_on": p.due_on,
+        "title": p.title,
+        "received_at": _local(p.received_at),
+        "state": p.state,
+        "state_label": str(State(p.state).label),
+        "priority": p.priority,
+        "headcount": p.headcount,
+        "owner_unit": {"id": p.owner_unit.pk, "name": p.owner_unit.name},
+        "due_on": p.due_on,
         "updated_at": _local(p.updated_at),
         "petitioners": [_petitioner(party.petitioner, party.is_representative, personal) for party in parties],
     }
@@ -150,11 +169,22 @@ def petition_row(p: Petition, *, personal: bool) -> dict[str, Any]:
 
 def _petitioner(person, is_representative: bool, personal: bool) -> dict[str, Any]:
     if personal:
-        return {"name": person.name, "phone": person.phone, "id_number": person.id_number, "email": person.email,
-                "address": person.address, "is_representative": is_representative}
-    return {"name": person.name, "phone": person.phone_masked, "id_number": person.id_number_masked,
-            "email": mask_email(person.email), "address": person.address_masked,
-            "is_representative": is_representative}
+        return {
+            "name": person.name,
+            "phone": person.phone,
+            "id_number": person.id_number,
+            "email": person.email,
+            "address": person.address,
+            "is_representative": is_representative,
+        }
+    return {
+        "name": person.name,
+        "phone": person.phone_masked,
+        "id_number": person.id_number_masked,
+        "email": mask_email(person.email),
+        "address": person.address_masked,
+        "is_representative": is_representative,
+    }
 
 
 def petition_detail(p: Petition, *, personal: bool, actions: list[str]) -> dict[str, Any]:
@@ -165,23 +195,54 @@ def petition_detail(p: Petition, *, personal: bool, actions: list[str]) -> dict[
     accused = None
     if p.kind == Kind.ACCUSATION:
         unit = p.accused_unit  # (one query, for accusations only)
-        accused = {"unit": {"id": unit.pk, "name": unit.name} if unit else None, "user": p.accused_user_id,
-                   "name": p.accused_name, "confirmed": p.accused_confirmed}
+        accused = {
+            "unit": {"id": unit.pk, "name": unit.name} if unit else None,
+            "user": p.accused_user_id,
+            "name": p.accused_name,
+            "confirmed": p.accused_confirmed,
+        }
     return petition_row(p, personal=personal) | {
-        "content": p.content, "accused": accused,
-        "deadlines": [{"kind": d.kind, "label": str(DeadlineKind(d.kind).label), "due_on": d.due_on,
-                       "is_open": d.is_open, "met_on": d.met_on, "explanation": deadline_rules.explain(d)}
-                      for d in deadline_list],
-        "decisions": [{"stage": d.stage, "outcome": d.outcome, "measure": d.measure, "text": d.text,
-                       "decided_on": d.decided_on, "unit": {"id": d.unit.pk, "name": d.unit.name}}
-                      for d in decisions],
-        "history": [{"seq": e.seq, "at": _local(e.at), "action": e.action, "actor": e.actor_label,
-                     "from_state": e.from_state, "to_state": e.to_state} for e in events],
+        "content": p.content,
+        "accused": accused,
+        "deadlines": [
+            {
+                "kind": d.kind,
+                "label": str(DeadlineKind(d.kind).label),
+                "due_on": d.due_on,
+                "is_open": d.is_open,
+                "met_on": d.met_on,
+                "explanation": deadline_rules.explain(d),
+            }
+            for d in deadline_list
+        ],
+        "decisions": [
+            {
+                "stage": d.stage,
+                "outcome": d.outcome,
+                "measure": d.measure,
+                "text": d.text,
+                "decided_on": d.decided_on,
+                "unit": {"id": d.unit.pk, "name": d.unit.name},
+            }
+            for d in decisions
+        ],
+        "history": [
+            {
+                "seq": e.seq,
+                "at": _local(e.at),
+                "action": e.action,
+                "actor": e.actor_label,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+            }
+            for e in events
+        ],
         "actions": actions,
     }
 
 
 # ---------------------------------------------------------------- petitions in
+
 
 class PetitionerIn(Schema):
     name: str = Field(min_length=1, max_length=50)
@@ -211,7 +272,9 @@ class NoteIn(Schema):
 
 
 class DeclineIn(NoteIn):
-    reason: Literal[tuple(rules.DECLINE_REASONS)] = Field(description="; ".join(f"{k}: {v}" for k, v in rules.DECLINE_REASONS.items()))
+    reason: Literal[tuple(rules.DECLINE_REASONS)] = Field(
+        description="; ".join(f"{k}: {v}" for k, v in rules.DECLINE_REASONS.items())
+    )
 
 
 class RouteIn(NoteIn):
@@ -223,7 +286,9 @@ class AssignIn(RouteIn):
 
 
 class RedirectIn(NoteIn):
-    channel: Literal[tuple(rules.LEGAL_CHANNELS)] = Field(description="; ".join(f"{k}: {v}" for k, v in rules.LEGAL_CHANNELS.items()))
+    channel: Literal[tuple(rules.LEGAL_CHANNELS)] = Field(
+        description="; ".join(f"{k}: {v}" for k, v in rules.LEGAL_CHANNELS.items())
+    )
 
 
 class ReasonIn(Schema):
@@ -251,8 +316,9 @@ class EvaluateIn(Schema):
 
 class ConfirmAccusedIn(Schema):
     accused_unit: int | None = Field(None, ge=1, le=2**31 - 1, description="被检举控告的单位的编号")
-    accused_user: int | None = Field(None, ge=1, le=2**31 - 1,
-                                     description="被检举控告的工作人员（本系统用户）的编号；只填此项时单位取其所在单位")
+    accused_user: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="被检举控告的工作人员（本系统用户）的编号；只填此项时单位取其所在单位"
+    )
     accused_name: str = Field("", max_length=100, description="被检举控告人的姓名或称呼")
 
 
@@ -262,14 +328,29 @@ class CloseIn(Schema):
 
 # action -> the body it reads (None: no body)
 ACTION_BODIES: dict[str, type[Schema] | None] = {
-    "confirm_accused": ConfirmAccusedIn, "accept": None, "decline": DeclineIn, "forward": RouteIn, "assign": AssignIn, "redirect": RedirectIn,
-    "return": ReasonIn, "extend": ExtendIn, "record_step": StepIn, "decide": DecisionIn, "evaluate": EvaluateIn,
-    "request_review": None, "review_decide": DecisionIn, "request_reexamination": None, "hearing_start": None,
-    "hearing_end": None, "reexamine_decide": DecisionIn, "close": CloseIn,
+    "confirm_accused": ConfirmAccusedIn,
+    "accept": None,
+    "decline": DeclineIn,
+    "forward": RouteIn,
+    "assign": AssignIn,
+    "redirect": RedirectIn,
+    "return": ReasonIn,
+    "extend": ExtendIn,
+    "record_step": StepIn,
+    "decide": DecisionIn,
+    "evaluate": EvaluateIn,
+    "request_review": None,
+    "review_decide": DecisionIn,
+    "request_reexamination": None,
+    "hearing_start": None,
+    "hearing_end": None,
+    "reexamine_decide": DecisionIn,
+    "close": CloseIn,
 }
 
 
 # ---------------------------------------------------------------- statistics
+
 
 class StatisticRowOut(Schema):
     key: str | None = Field(description="分组的值：状态、分类编号、行政区划代码或时段第一天")

@@ -1,6 +1,7 @@
 """Reads of the API: the client behind a token, petition pages and statistics. Every petition read
 starts from xinfang.petitions.selectors.petition_list_for (the one visibility rule) for the
 client's service user."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,11 @@ def api_client_for_token(token: str) -> ApiClient | None:
     """The active client whose token this is (one indexed query), or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    return (ApiClient.objects.select_related(*CLIENT_RELATED)
-            .filter(token_hash=token_hash(token), is_active=True, user__is_active=True).first())
+    return (
+        ApiClient.objects.select_related(*CLIENT_RELATED)
+        .filter(token_hash=token_hash(token), is_active=True, user__is_active=True)
+        .first()
+    )
 
 
 class UnknownReference(ValueError):
@@ -42,6 +46,7 @@ class UnknownReference(ValueError):
 
 
 # ---------------------------------------------------------------- places
+
 
 def region_prefix_for_code(code: str) -> str:
     """The tree prefix of a region code, from the cached upper tree (villages: the code itself)."""
@@ -74,6 +79,7 @@ def region_for_registration(user: User, code: str) -> Region:
 
 
 # ---------------------------------------------------------------- petition lists
+
 
 @dataclass(frozen=True)
 class PetitionFilter:
@@ -117,22 +123,43 @@ def petition_filtered_for(user: User, f: PetitionFilter) -> QuerySet[Petition]:
 
 ROW_RELATED = ("category", "region", "owner_unit")
 # what a listed row shows (not the content, which can be long, nor the search terms)
-ROW_FIELDS = ("query_code", "channel", "kind", "title", "received_at", "state", "priority", "headcount", "due_on",
-              "updated_at", "category__name", "category__path", "region__code", "region__name",
-              "region__parent_id", "owner_unit__name")
+ROW_FIELDS = (
+    "query_code",
+    "channel",
+    "kind",
+    "title",
+    "received_at",
+    "state",
+    "priority",
+    "headcount",
+    "due_on",
+    "updated_at",
+    "category__name",
+    "category__path",
+    "region__code",
+    "region__name",
+    "region__parent_id",
+    "owner_unit__name",
+)
 
 
-def petition_page_for(user: User, f: PetitionFilter, *, limit: int,
-                      cursor: int | None) -> tuple[list[Petition], int | None]:
+def petition_page_for(
+    user: User, f: PetitionFilter, *, limit: int, cursor: int | None
+) -> tuple[list[Petition], int | None]:
     """One page, newest first, after `cursor` (the last id of the page before), and the cursor of the
     next page (None at the end). Keyset paging, no count and no offset: two queries on any page of any
     table, the page's rows (with their category, place and owner) and their petitioners."""
     limit = max(1, min(limit, PAGE_MAX))
-    qs = (petition_filtered_for(user, f).select_related(*ROW_RELATED).only(*ROW_FIELDS).order_by("-pk")
-          .prefetch_related(Prefetch("parties", PetitionParty.objects.select_related("petitioner"))))
+    qs = (
+        petition_filtered_for(user, f)
+        .select_related(*ROW_RELATED)
+        .only(*ROW_FIELDS)
+        .order_by("-pk")
+        .prefetch_related(Prefetch("parties", PetitionParty.objects.select_related("petitioner")))
+    )
     if cursor is not None:
         qs = qs.filter(pk__lt=cursor)
-    rows = list(qs[:limit + 1])
+    rows = list(qs[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].pk if more else None)
@@ -159,11 +186,20 @@ def _category_at(level: int):
     return Case(
         When(category__level__lte=level, then=F("category_id")),
         When(category__level=level + 1, then=F("category__parent_id")),
-        default=F("category__parent__parent_id"), output_field=IntegerField())
+        default=F("category__parent__parent_id"),
+        output_field=IntegerField(),
+    )
 
 
-def petition_statistics_for(user: User, f: PetitionFilter, *, group_by: str, category_level: int = 1,
-                            region_level: int = RegionLevel.TOWNSHIP, period: str = "month") -> list[StatisticRow]:
+def petition_statistics_for(
+    user: User,
+    f: PetitionFilter,
+    *,
+    group_by: str,
+    category_level: int = 1,
+    region_level: int = RegionLevel.TOWNSHIP,
+    period: str = "month",
+) -> list[StatisticRow]:
     """How many petitions `user` may see per group: one aggregate query in the database (and one for
     the names of regions), never a loop over petitions."""
     qs = petition_filtered_for(user, f).order_by()
@@ -175,8 +211,9 @@ def petition_statistics_for(user: User, f: PetitionFilter, *, group_by: str, cat
         key = Substr("region__code", 1, REGION_CODE_LENGTH[RegionLevel(region_level)])
     else:
         key = PERIODS[period]("received_at", tzinfo=timezone.get_current_timezone())
-    counts = list(qs.annotate(group=key).values("group").annotate(n=Count("pk")).order_by("group")
-                  .values_list("group", "n"))
+    counts = list(
+        qs.annotate(group=key).values("group").annotate(n=Count("pk")).order_by("group").values_list("group", "n")
+    )
     labels = _labels(group_by, [group for group, _ in counts])
     return [StatisticRow(key, label, n) for (key, label), (_, n) in zip(labels, counts, strict=True)]
 
@@ -207,8 +244,15 @@ OPEN311_MAX = 1000  # requests per answer, as the GeoReport v2 spec allows
 OPEN311_DEFAULT_DAYS = 90  # without dates (or ids), the most recent 90 days
 
 
-def open311_requests_for(user: User, *, ids: list[int], service_codes: list[int], start: dt.datetime | None,
-                         end: dt.datetime | None, statuses: set[str]) -> list[Petition]:
+def open311_requests_for(
+    user: User,
+    *,
+    ids: list[int],
+    service_codes: list[int],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    statuses: set[str],
+) -> list[Petition]:
     """GET requests: by id (the other filters then do not apply), else by service (category), time
     received and open/closed; newest first, at most OPEN311_MAX. One query."""
     from xinfang.petitions.workflow import TERMINAL
@@ -239,10 +283,16 @@ def region_from_address(user: User, *, address_id: str, address_string: str) -> 
         return region_for_registration(user, address_id)
     home = home_region(user)
     if address_string and home is not None:
-        named = [r for r in Region.objects.filter(prefix__startswith=home.prefix).only(
-                 "pk", "code", "name", "level", "parent_id", "prefix") if r.name in address_string]
+        named = [
+            r
+            for r in Region.objects.filter(prefix__startswith=home.prefix).only(
+                "pk", "code", "name", "level", "parent_id", "prefix"
+            )
+            if r.name in address_string
+        ]
         ids = {r.pk for r in named}
         if named:
             return max(named, key=lambda r: (r.level, r.parent_id in ids, len(r.name), -r.pk))
-    raise UnknownReference("请提供 address_id（行政区划代码），或写明乡镇、村（社区）名称的 address_string；"
-                           "暂不支持仅凭经纬度确定地点。")
+    raise UnknownReference(
+        "请提供 address_id（行政区划代码），或写明乡镇、村（社区）名称的 address_string；暂不支持仅凭经纬度确定地点。"
+    )

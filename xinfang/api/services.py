@@ -1,5 +1,6 @@
 """Writes of the API app: clients and their tokens, and the idempotency of writes. Every change to
 a petition still goes through xinfang.petitions.services."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,9 @@ def _scopes_clean(scopes: Iterable[str]) -> str:
     chosen = set(scopes)
     unknown = chosen - set(Scope.values)
     if unknown or not chosen:
-        raise ApiClientError(f"请从以下权限中选择：{'、'.join(Scope.values)}（未知：{'、'.join(sorted(unknown)) or '无'}）。")
+        raise ApiClientError(
+            f"请从以下权限中选择：{'、'.join(Scope.values)}（未知：{'、'.join(sorted(unknown)) or '无'}）。"
+        )
     return " ".join(sorted(chosen))
 
 
@@ -56,8 +59,9 @@ def api_client_create(*, name: str, unit: Unit, role: str, scopes: Iterable[str]
     user.set_unusable_password()
     user.save()
     token = _token_new()
-    client = ApiClient.objects.create(name=name, user=user, token_hash=token_hash(token),
-                                      token_prefix=token[:8], scopes=scope_text)
+    client = ApiClient.objects.create(
+        name=name, user=user, token_hash=token_hash(token), token_prefix=token[:8], scopes=scope_text
+    )
     return client, token
 
 
@@ -70,6 +74,7 @@ def api_client_token_rotate(client: ApiClient) -> str:
 
 
 # ---------------------------------------------------------------- idempotency
+
 
 def idempotency_ttl() -> dt.timedelta:
     """How long a key is kept: settings.API_IDEMPOTENCY_HOURS (default 24)."""

@@ -5,8 +5,9 @@ with the client's service user as the actor.
 No `from __future__ import annotations` here: Django Ninja reads the endpoints' annotations, and
 the action endpoints are made in a loop with the body schema of each action.
 """
+
 import datetime as dt
-from typing import Literal, Optional
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -19,11 +20,25 @@ from xinfang.api.http import IDEMPOTENCY_HEADER, IDEMPOTENCY_HELP, aware, json_t
 from xinfang.api.models import ApiClient, Scope
 from xinfang.api.personal import personal_answer
 from xinfang.api.schemas import (
-    ACTION_BODIES, ERRORS, LIMITED, READ_ERRORS, PetitionDetailOut, PetitionIn, PetitionPage, StatisticsOut,
-    petition_detail, petition_row,
+    ACTION_BODIES,
+    ERRORS,
+    LIMITED,
+    READ_ERRORS,
+    PetitionDetailOut,
+    PetitionIn,
+    PetitionPage,
+    StatisticsOut,
+    petition_detail,
+    petition_row,
 )
 from xinfang.api.selectors import (
-    GROUPS, PERIODS, ROW_RELATED, PetitionFilter, UnknownReference, petition_page_for, petition_statistics_for,
+    GROUPS,
+    PERIODS,
+    ROW_RELATED,
+    PetitionFilter,
+    UnknownReference,
+    petition_page_for,
+    petition_statistics_for,
     region_for_registration,
 )
 from xinfang.api.services import Answer
@@ -47,25 +62,33 @@ def error_json(status: int, message: str) -> str:
 
 # ---------------------------------------------------------------- reads
 
-class FilterQuery(Schema):
-    state: Optional[State] = None
-    kind: Optional[Kind] = None
-    channel: Optional[Channel] = None
-    category: Optional[int] = Field(None, ge=1, le=ID_MAX, description="内容分类编号（含其下级分类）")
-    region: Optional[str] = Field(None, pattern=r"^[0-9]{6,12}$", description="行政区划代码（含其下级）")
-    received_from: Optional[dt.date] = Field(None, description="收到日期起（含）")
-    received_to: Optional[dt.date] = Field(None, description="收到日期止（含）")
 
-    def to_filter(self, updated_since: Optional[dt.datetime] = None) -> PetitionFilter:
-        return PetitionFilter(state=self.state or "", kind=self.kind or "", channel=self.channel or "",
-                              category=self.category, region=self.region or "", received_from=self.received_from,
-                              received_to=self.received_to, updated_since=aware(updated_since))
+class FilterQuery(Schema):
+    state: State | None = None
+    kind: Kind | None = None
+    channel: Channel | None = None
+    category: int | None = Field(None, ge=1, le=ID_MAX, description="内容分类编号（含其下级分类）")
+    region: str | None = Field(None, pattern=r"^[0-9]{6,12}$", description="行政区划代码（含其下级）")
+    received_from: dt.date | None = Field(None, description="收到日期起（含）")
+    received_to: dt.date | None = Field(None, description="收到日期止（含）")
+
+    def to_filter(self, updated_since: dt.datetime | None = None) -> PetitionFilter:
+        return PetitionFilter(
+            state=self.state or "",
+            kind=self.kind or "",
+            channel=self.channel or "",
+            category=self.category,
+            region=self.region or "",
+            received_from=self.received_from,
+            received_to=self.received_to,
+            updated_since=aware(updated_since),
+        )
 
 
 class ListQuery(FilterQuery):
-    updated_since: Optional[dt.datetime] = Field(None, description="只列出此时刻以后有变化的事项")
+    updated_since: dt.datetime | None = Field(None, description="只列出此时刻以后有变化的事项")
     limit: int = Field(50, ge=1, le=200, description="每页条数（最多200）")
-    cursor: Optional[int] = Field(None, ge=1, le=ID_MAX, description="上一页返回的 next_cursor")
+    cursor: int | None = Field(None, ge=1, le=ID_MAX, description="上一页返回的 next_cursor")
 
 
 class StatisticsQuery(FilterQuery):
@@ -84,7 +107,7 @@ def _detail(client: ApiClient, petition: Petition, *, visible: bool = True) -> d
     return petition_detail(petition, personal=_personal(client), actions=actions)
 
 
-def _visible(client: ApiClient, pk: int) -> Optional[Petition]:
+def _visible(client: ApiClient, pk: int) -> Petition | None:
     return petition_list_for(client.user).select_related(*ROW_RELATED).filter(pk=pk).first()
 
 
@@ -93,8 +116,7 @@ def petition_list(request: HttpRequest, q: Query[ListQuery]) -> dict:
     """The petitions this client may see, newest first, a page at a time (follow `next_cursor`)."""
     client = client_with(request, Scope.PETITIONS_READ)
     try:
-        rows, next_cursor = petition_page_for(client.user, q.to_filter(q.updated_since), limit=q.limit,
-                                              cursor=q.cursor)
+        rows, next_cursor = petition_page_for(client.user, q.to_filter(q.updated_since), limit=q.limit, cursor=q.cursor)
     except UnknownReference as e:
         raise HttpError(400, str(e)) from None
     personal = _personal(client)
@@ -103,8 +125,9 @@ def petition_list(request: HttpRequest, q: Query[ListQuery]) -> dict:
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/petitions/{petition_id}", response={200: PetitionDetailOut, **READ_ERRORS, **LIMITED},
-            summary="Read a petition")
+@router.get(
+    "/petitions/{petition_id}", response={200: PetitionDetailOut, **READ_ERRORS, **LIMITED}, summary="Read a petition"
+)
 def petition_read(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID_MAX)) -> dict:
     """One petition with its content, deadlines, decisions, history and the actions this client may take."""
     client = client_with(request, Scope.PETITIONS_READ)
@@ -117,22 +140,35 @@ def petition_read(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID
     return detail
 
 
-@router.get("/statistics/petitions", response={200: StatisticsOut, **READ_ERRORS}, tags=["statistics"],
-            summary="Count petitions by group")
+@router.get(
+    "/statistics/petitions",
+    response={200: StatisticsOut, **READ_ERRORS},
+    tags=["statistics"],
+    summary="Count petitions by group",
+)
 def statistics(request: HttpRequest, q: Query[StatisticsQuery]) -> dict:
     """How many petitions this client may see, per state, kind, channel, category, region or period."""
     client = client_with(request, Scope.STATISTICS_READ)
     try:
-        rows = petition_statistics_for(client.user, q.to_filter(), group_by=q.group_by,
-                                       category_level=q.category_level, region_level=q.region_level,
-                                       period=q.period)
+        rows = petition_statistics_for(
+            client.user,
+            q.to_filter(),
+            group_by=q.group_by,
+            category_level=q.category_level,
+            region_level=q.region_level,
+            period=q.period,
+        )
     except UnknownReference as e:
         raise HttpError(400, str(e)) from None
-    return {"group_by": q.group_by, "total": sum(r.count for r in rows),
-            "rows": [{"key": r.key, "label": r.label, "count": r.count} for r in rows]}
+    return {
+        "group_by": q.group_by,
+        "total": sum(r.count for r in rows),
+        "rows": [{"key": r.key, "label": r.label, "count": r.count} for r in rows],
+    }
 
 
 # ---------------------------------------------------------------- register
+
 
 def _petitioners(body: PetitionIn) -> tuple[list[Petitioner], list[Petitioner]]:
     people, representatives = [], []
@@ -142,9 +178,13 @@ def _petitioners(body: PetitionIn) -> tuple[list[Petitioner], list[Petitioner]]:
                 validate_email(given.email)
             except ValidationError:
                 raise UnknownReference(f"电子邮箱“{given.email}”格式不正确。") from None
-        person = Petitioner(name=given.name.strip(), phone=phone_normalise(given.phone),
-                            id_number=id_number_normalise(given.id_number), address=given.address,
-                            email=given.email)
+        person = Petitioner(
+            name=given.name.strip(),
+            phone=phone_normalise(given.phone),
+            id_number=id_number_normalise(given.id_number),
+            address=given.address,
+            email=given.email,
+        )
         people.append(person)
         if given.is_representative:
             representatives.append(person)
@@ -166,10 +206,21 @@ def petition_register_from(client: ApiClient, body: PetitionIn) -> Petition:
         found = accused_propose(named=body.accused_name, text=f"{body.title}\n{body.content}", region=region)
         accused = {"accused_unit": found.unit, "accused_user": found.user, "accused_confirmed": False}
     return services.petition_register(
-        actor=client.user, channel=body.channel, kind=body.kind, region=region, title=body.title,
-        content=body.content, received_at=aware(body.received_at), category=category, petitioners=people,
-        representatives=representatives, headcount=max(body.headcount, len(people)),
-        priority=body.priority, accused_name=body.accused_name.strip(), **accused)
+        actor=client.user,
+        channel=body.channel,
+        kind=body.kind,
+        region=region,
+        title=body.title,
+        content=body.content,
+        received_at=aware(body.received_at),
+        category=category,
+        petitioners=people,
+        representatives=representatives,
+        headcount=max(body.headcount, len(people)),
+        priority=body.priority,
+        accused_name=body.accused_name.strip(),
+        **accused,
+    )
 
 
 def _register_answer(request: HttpRequest, client: ApiClient, body: PetitionIn) -> Answer:
@@ -193,16 +244,15 @@ def _detail_json(request: HttpRequest, client: ApiClient, pk: int, *, counted: b
 
 
 @router.post("/petitions", response={201: PetitionDetailOut, **ERRORS}, summary="Register a petition")
-def petition_create(request: HttpRequest, body: PetitionIn,
-                    idempotency_key: Optional[str] = IDEMPOTENCY) -> HttpResponse:
+def petition_create(request: HttpRequest, body: PetitionIn, idempotency_key: str | None = IDEMPOTENCY) -> HttpResponse:
     """Register a petition (登记) for the client's unit, which owns it until it is routed. The
     place must lie in the unit's county (or larger area)."""
     client = client_with(request, Scope.PETITIONS_WRITE)
-    return write_answer(request, client, idempotency_key, lambda: _register_answer(request, client, body),
-                        error_json)
+    return write_answer(request, client, idempotency_key, lambda: _register_answer(request, client, body), error_json)
 
 
 # ---------------------------------------------------------------- act
+
 
 def _action_kwargs(data: dict) -> dict:
     """The body with unit and user numbers read as the rows they name."""
@@ -220,8 +270,7 @@ def _action_kwargs(data: dict) -> dict:
     return data
 
 
-def petition_act_answer(request: HttpRequest, client: ApiClient, petition_id: int, action: str,
-                        data: dict) -> Answer:
+def petition_act_answer(request: HttpRequest, client: ApiClient, petition_id: int, action: str, data: dict) -> Answer:
     """Carry out `action` through its service as the client's user: 404 if the client may not see
     the petition, 409 if the workflow does not allow the action now, 400 if its data is refused."""
     petition = petition_list_for(client.user).select_related(*ROW_RELATED).filter(pk=petition_id).first()
@@ -237,28 +286,42 @@ def petition_act_answer(request: HttpRequest, client: ApiClient, petition_id: in
     return 200, _detail_json(request, client, petition.pk)
 
 
-def _action_endpoint(action: str, body_schema: Optional[type[Schema]]):
+def _action_endpoint(action: str, body_schema: type[Schema] | None):
     """POST /petitions/{id}/{action}, reading the action's body schema (if it has one)."""
-    def run(request: HttpRequest, petition_id: int, data: dict, key: Optional[str]) -> HttpResponse:
+
+    def run(request: HttpRequest, petition_id: int, data: dict, key: str | None) -> HttpResponse:
         client = client_with(request, Scope.PETITIONS_WRITE)
-        return write_answer(request, client, key,
-                            lambda: petition_act_answer(request, client, petition_id, action, data), error_json)
+        return write_answer(
+            request, client, key, lambda: petition_act_answer(request, client, petition_id, action, data), error_json
+        )
 
     if body_schema is None:
-        def endpoint(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID_MAX),
-                     idempotency_key: Optional[str] = IDEMPOTENCY) -> HttpResponse:
+
+        def endpoint(
+            request: HttpRequest,
+            petition_id: int = Path(..., ge=1, le=ID_MAX),
+            idempotency_key: str | None = IDEMPOTENCY,
+        ) -> HttpResponse:
             return run(request, petition_id, {}, idempotency_key)
     else:
-        def endpoint(request: HttpRequest, body: body_schema, petition_id: int = Path(..., ge=1, le=ID_MAX),
-                     idempotency_key: Optional[str] = IDEMPOTENCY) -> HttpResponse:
+
+        def endpoint(
+            request: HttpRequest,
+            body: body_schema,
+            petition_id: int = Path(..., ge=1, le=ID_MAX),
+            idempotency_key: str | None = IDEMPOTENCY,
+        ) -> HttpResponse:
             return run(request, petition_id, body.dict(), idempotency_key)
+
     endpoint.__name__ = f"petition_{action}"
     return endpoint
 
 
 for _action, _body in ACTION_BODIES.items():
-    router.post(f"/petitions/{{petition_id}}/{_action}", response={200: PetitionDetailOut, **ERRORS, **LIMITED},
-                summary=f"{TABLE[_action].label} ({_action})",
-                description=f"“{TABLE[_action].label}”：经由与工作台相同的服务办理；"
-                            "工作流不允许时返回 409，数据不符合要求时返回 400，均附中文说明。")(
-        _action_endpoint(_action, _body))
+    router.post(
+        f"/petitions/{{petition_id}}/{_action}",
+        response={200: PetitionDetailOut, **ERRORS, **LIMITED},
+        summary=f"{TABLE[_action].label} ({_action})",
+        description=f"“{TABLE[_action].label}”：经由与工作台相同的服务办理；"
+        "工作流不允许时返回 409，数据不符合要求时返回 400，均附中文说明。",
+    )(_action_endpoint(_action, _body))

@@ -1,8 +1,15 @@
 from django.contrib import admin
 
 from xinfang.assessment.models import (
-    AssessmentSettings, IndicatorWeight, KeyManagement, MonthClose, MonthRank, QualitativeScore,
-    RectificationPlan, RuleFiring, ScheduledRun,
+    AssessmentSettings,
+    IndicatorWeight,
+    KeyManagement,
+    MonthClose,
+    MonthRank,
+    QualitativeScore,
+    RectificationPlan,
+    RuleFiring,
+    ScheduledRun,
 )
 
 

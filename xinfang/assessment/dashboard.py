@@ -15,6 +15,7 @@ received; concluded by the day of the handling decision; satisfaction by the day
 open and overdue as of the latest snapshot in the period's last month (the end of a month, or the day
 the current month was last rebuilt).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,12 +33,22 @@ from xinfang.petitions.categories import category_rows
 from xinfang.petitions.models import Channel, Satisfaction
 
 DASHBOARD_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.BUREAU_STAFF, Role.ADMIN})
-DAILY_SERIES_MAX_DAYS = 92   # a longer period is drawn by month
+DAILY_SERIES_MAX_DAYS = 92  # a longer period is drawn by month
 CUSTOM_MAX_MONTHS = 24
 TOP_CATEGORIES = 15
 HOT_ISSUES = 10
-SUMMED = ("received", "concluded", "handling_on_time", "handling_late", "evaluated", "satisfied", "basically",
-          "dissatisfied", "collective", "repeat")
+SUMMED = (
+    "received",
+    "concluded",
+    "handling_on_time",
+    "handling_late",
+    "evaluated",
+    "satisfied",
+    "basically",
+    "dissatisfied",
+    "collective",
+    "repeat",
+)
 
 
 def dashboard_visible_to(user: User) -> bool:
@@ -46,11 +57,12 @@ def dashboard_visible_to(user: User) -> bool:
 
 # ---------------------------------------------------------------- the period
 
+
 @dataclass(frozen=True)
 class Period:
-    kind: str           # month | quarter | custom
+    kind: str  # month | quarter | custom
     start: dt.date
-    end: dt.date        # inclusive
+    end: dt.date  # inclusive
 
     @property
     def by_month(self) -> bool:
@@ -100,6 +112,7 @@ def period_parse(params, today: dt.date) -> Period:
 
 # ---------------------------------------------------------------- the charts' data
 
+
 @dataclass
 class Chart:
     """One chart: labels and values (one or more series), each point with its drill-down link."""
@@ -114,6 +127,7 @@ class Chart:
     @property
     def table(self) -> list[tuple[str, list[tuple[int, str]]]]:
         """The chart as rows of a table: label, then (value, link) per series."""
+
         def cell(series: dict, i: int) -> tuple[int, str]:
             links = series["links"]
             return series["values"][i], links[i] if i < len(links) else ""
@@ -121,8 +135,7 @@ class Chart:
         return [(label, [cell(s, i) for s in self.series]) for i, label in enumerate(self.labels)]
 
     def as_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "kind": self.kind, "labels": self.labels,
-                "series": self.series}
+        return {"id": self.id, "title": self.title, "kind": self.kind, "labels": self.labels, "series": self.series}
 
 
 @dataclass(frozen=True)
@@ -154,17 +167,27 @@ class _Links:
         self.period = period
 
     def received(self, start: dt.date | None = None, end: dt.date | None = None, **filters: str) -> str:
-        params = {"tab": "all", "area": "True", "sort": "received",
-                  "received_from": (start or self.period.start).isoformat(),
-                  "received_to": (end or self.period.end).isoformat(), **filters}
+        params = {
+            "tab": "all",
+            "area": "True",
+            "sort": "received",
+            "received_from": (start or self.period.start).isoformat(),
+            "received_to": (end or self.period.end).isoformat(),
+            **filters,
+        }
         return f"{self.base}?{urlencode(params)}"
 
     def overdue(self, **filters: str) -> str:
         return f"{self.base}?{urlencode({'tab': 'overdue', 'area': 'True', **filters})}"
 
     def evaluated(self, satisfaction: str) -> str:
-        params = {"tab": "all", "area": "True", "satisfaction": satisfaction,
-                  "evaluated_from": self.period.start.isoformat(), "evaluated_to": self.period.end.isoformat()}
+        params = {
+            "tab": "all",
+            "area": "True",
+            "satisfaction": satisfaction,
+            "evaluated_from": self.period.start.isoformat(),
+            "evaluated_to": self.period.end.isoformat(),
+        }
         return f"{self.base}?{urlencode(params)}"
 
 
@@ -197,12 +220,25 @@ def _sum(rows: list[dict], key: str) -> dict:
 def dashboard_for(user: User, period: Period, today: dt.date) -> Dashboard:
     prefix, area_name, level = _area(user)
     end = period.end + dt.timedelta(days=1)
-    by_kind = place_sums(user, start=period.start, end=end, by_day=False,
-                         group_by=("category", "channel", "region"), region_level=level, measures=SUMMED)
+    by_kind = place_sums(
+        user,
+        start=period.start,
+        end=end,
+        by_day=False,
+        group_by=("category", "channel", "region"),
+        region_level=level,
+        measures=SUMMED,
+    )
     # by day, through the day after the period: its overdue snapshot is the state at the period's end
-    by_day = place_sums(user, start=period.start, end=end + dt.timedelta(days=1), by_day=True,
-                        group_by=("day", "region"), region_level=level,
-                        measures=("received", "concluded", "open_overdue"))
+    by_day = place_sums(
+        user,
+        start=period.start,
+        end=end + dt.timedelta(days=1),
+        by_day=True,
+        group_by=("day", "region"),
+        region_level=level,
+        measures=("received", "concluded", "open_overdue"),
+    )
     links = _Links(period)
     total = dict.fromkeys(SUMMED, 0)
     for row in by_kind:
@@ -233,8 +269,11 @@ def dashboard_for(user: User, period: Period, today: dt.date) -> Dashboard:
         Tile("received", pgettext("statistics", "received"), f"{total['received']:,}", links.received()),
         Tile("concluded", pgettext("statistics", "concluded"), f"{total['concluded']:,}"),
         Tile("on_time", _("on-time conclusion rate"), _rate(total["handling_on_time"], on_time)),
-        Tile("satisfied", _("satisfaction rate (satisfied or basically)"),
-             _rate(total["satisfied"] + total["basically"], total["evaluated"])),
+        Tile(
+            "satisfied",
+            _("satisfaction rate (satisfied or basically)"),
+            _rate(total["satisfied"] + total["basically"], total["evaluated"]),
+        ),
         Tile("overdue", _("open and overdue"), f"{sum(overdue.values()):,}", links.overdue()),
         Tile("collective", _("collective visits"), f"{total['collective']:,}"),
     ]
@@ -243,6 +282,7 @@ def dashboard_for(user: User, period: Period, today: dt.date) -> Dashboard:
 
 def _time_chart(rows: list[dict], period: Period, links: _Links) -> Chart:
     """Received (columns, each a link) and concluded (a line) per day, or per month for a long period."""
+
     def bucket(day: dt.date) -> dt.date:
         return day.replace(day=1) if period.by_month else day
 
@@ -259,30 +299,61 @@ def _time_chart(rows: list[dict], period: Period, links: _Links) -> Chart:
         day = last + dt.timedelta(days=1)
     labels = [f"{b[0]:%Y-%m}" if period.by_month else f"{b[0]:%m-%d}" for b in buckets]
     title = _("received and concluded by month") if period.by_month else _("received and concluded by day")
-    return Chart("time", title, "line", labels, [
-        {"name": pgettext("statistics", "received"), "values": [received.get(b[0], 0) for b in buckets],
-         "links": [links.received(b[1], b[2]) for b in buckets]},
-        {"name": pgettext("statistics", "concluded"), "values": [concluded.get(b[0], 0) for b in buckets], "links": []},
-    ])
+    return Chart(
+        "time",
+        title,
+        "line",
+        labels,
+        [
+            {
+                "name": pgettext("statistics", "received"),
+                "values": [received.get(b[0], 0) for b in buckets],
+                "links": [links.received(b[1], b[2]) for b in buckets],
+            },
+            {
+                "name": pgettext("statistics", "concluded"),
+                "values": [concluded.get(b[0], 0) for b in buckets],
+                "links": [],
+            },
+        ],
+    )
 
 
 def _channel_chart(sums: dict, links: _Links) -> Chart:
     labels = dict(Channel.choices)
     items = sorted(((k, v["received"]) for k, v in sums.items() if v["received"]), key=lambda kv: (-kv[1], str(kv[0])))
-    return Chart("channel", _("received by channel"), "pie", [str(labels.get(k, k)) for k, _v in items], [
-        {"name": pgettext("statistics", "received"), "values": [v for _k, v in items], "links": [links.received(channel=k) for k, _v in items]},
-    ])
+    return Chart(
+        "channel",
+        _("received by channel"),
+        "pie",
+        [str(labels.get(k, k)) for k, _v in items],
+        [
+            {
+                "name": pgettext("statistics", "received"),
+                "values": [v for _k, v in items],
+                "links": [links.received(channel=k) for k, _v in items],
+            },
+        ],
+    )
 
 
 def _category_chart(sums: dict, links: _Links) -> Chart:
     names = {c.pk: c.name for c in category_rows() if c.level == 1}
     items = sorted(((k, v["received"]) for k, v in sums.items() if v["received"]), key=lambda kv: (-kv[1], str(kv[0])))
     items = items[:TOP_CATEGORIES]
-    return Chart("category", _("received by category"), "hbar",
-                 [names.get(k, _("no category")) if k else _("no category") for k, _v in items], [
-        {"name": pgettext("statistics", "received"), "values": [v for _k, v in items],
-         "links": [links.received(category=str(k)) if k else "" for k, _v in items]},
-    ])
+    return Chart(
+        "category",
+        _("received by category"),
+        "hbar",
+        [names.get(k, _("no category")) if k else _("no category") for k, _v in items],
+        [
+            {
+                "name": pgettext("statistics", "received"),
+                "values": [v for _k, v in items],
+                "links": [links.received(category=str(k)) if k else "" for k, _v in items],
+            },
+        ],
+    )
 
 
 def _place_label(p: str, places: dict[str, str], area_prefix: str) -> str:
@@ -299,33 +370,62 @@ def _place_link(p: str, area_prefix: str) -> bool:
 
 def _place_chart(sums: dict, places: dict[str, str], area_prefix: str, links: _Links) -> Chart:
     items = sorted(((k, v["received"]) for k, v in sums.items() if v["received"]), key=lambda kv: (-kv[1], str(kv[0])))
-    return Chart("place", _("received by place"), "hbar", [_place_label(k, places, area_prefix) for k, _v in items], [
-        {"name": pgettext("statistics", "received"), "values": [v for _k, v in items],
-         "links": [links.received(region=k) if _place_link(k, area_prefix) else "" for k, _v in items]},
-    ])
+    return Chart(
+        "place",
+        _("received by place"),
+        "hbar",
+        [_place_label(k, places, area_prefix) for k, _v in items],
+        [
+            {
+                "name": pgettext("statistics", "received"),
+                "values": [v for _k, v in items],
+                "links": [links.received(region=k) if _place_link(k, area_prefix) else "" for k, _v in items],
+            },
+        ],
+    )
 
 
-def _overdue_chart(overdue: dict, places: dict[str, str], area_prefix: str, links: _Links,
-                   as_of: dt.date | None) -> Chart:
+def _overdue_chart(
+    overdue: dict, places: dict[str, str], area_prefix: str, links: _Links, as_of: dt.date | None
+) -> Chart:
     items = sorted(overdue.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    chart = Chart("overdue", _("open and overdue by place"), "hbar",
-                  [_place_label(k, places, area_prefix) for k, _v in items], [
-        {"name": _("open and overdue"), "values": [v for _k, v in items],
-         "links": [links.overdue(region=k) if _place_link(k, area_prefix) else "" for k, _v in items]},
-    ])
+    chart = Chart(
+        "overdue",
+        _("open and overdue by place"),
+        "hbar",
+        [_place_label(k, places, area_prefix) for k, _v in items],
+        [
+            {
+                "name": _("open and overdue"),
+                "values": [v for _k, v in items],
+                "links": [links.overdue(region=k) if _place_link(k, area_prefix) else "" for k, _v in items],
+            },
+        ],
+    )
     if as_of:
         chart.title = _("open and overdue by place, as of %(day)s") % {"day": f"{as_of:%Y-%m-%d}"}
     return chart
 
 
 def _satisfaction_chart(total: dict, links: _Links) -> Chart:
-    keys = [(Satisfaction.SATISFIED, "satisfied"), (Satisfaction.BASICALLY, "basically"),
-            (Satisfaction.DISSATISFIED, "dissatisfied")]
-    return Chart("satisfaction", _("evaluations by the petitioners"), "pie",
-                 [str(s.label) for s, _m in keys], [
-        {"name": pgettext("statistics", "evaluated"), "values": [total[m] for _s, m in keys],
-         "links": [links.evaluated(s.value) for s, _m in keys]},
-    ])
+    keys = [
+        (Satisfaction.SATISFIED, "satisfied"),
+        (Satisfaction.BASICALLY, "basically"),
+        (Satisfaction.DISSATISFIED, "dissatisfied"),
+    ]
+    return Chart(
+        "satisfaction",
+        _("evaluations by the petitioners"),
+        "pie",
+        [str(s.label) for s, _m in keys],
+        [
+            {
+                "name": pgettext("statistics", "evaluated"),
+                "values": [total[m] for _s, m in keys],
+                "links": [links.evaluated(s.value) for s, _m in keys],
+            },
+        ],
+    )
 
 
 def hot_chart(user: User) -> Chart:
@@ -334,9 +434,20 @@ def hot_chart(user: User) -> Chart:
     from xinfang.oversight.hot import hot_issue_list_for
 
     rows = hot_issue_list_for(user, groups=HOT_ISSUES, shown=1)
-    labels = [f"{row.petitions[0].title[:16] if row.petitions else row.issue.region.name}·{row.issue.region.name}"
-              for row in rows]
-    return Chart("hot", _("hot issues (latest)"), "hbar", labels, [
-        {"name": _("petitions you may see"), "values": [row.visible for row in rows],
-         "links": [reverse("oversight:hot_issue", args=[row.issue.pk]) for row in rows]},
-    ])
+    labels = [
+        f"{row.petitions[0].title[:16] if row.petitions else row.issue.region.name}·{row.issue.region.name}"
+        for row in rows
+    ]
+    return Chart(
+        "hot",
+        _("hot issues (latest)"),
+        "hbar",
+        labels,
+        [
+            {
+                "name": _("petitions you may see"),
+                "values": [row.visible for row in rows],
+                "links": [reverse("oversight:hot_issue", args=[row.issue.pk]) for row in rows],
+            },
+        ],
+    )

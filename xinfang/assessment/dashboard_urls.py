@@ -1,4 +1,5 @@
 """The leaders' dashboard (included from xinfang.assessment.urls)."""
+
 from django.urls import path
 
 from xinfang.assessment import dashboard_views

@@ -1,6 +1,7 @@
 """The leaders' dashboard page: a thin view over xinfang.assessment.dashboard. The charts' data goes into
 the page as JSON (json_script: a data block, never run) and static/assessment/dashboard.js draws it with
 the locally served ECharts."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -27,7 +28,14 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     period = dashboard.period_parse(request.GET, today)
     board = dashboard.dashboard_for(user, period, today)
     charts = board.charts + [dashboard.hot_chart(user)]
-    return render(request, "assessment/dashboard.html", _base(request) | {
-        "board": board, "period": period, "charts": charts,
-        "chart_data": {c.id: c.as_json() for c in charts},
-    })
+    return render(
+        request,
+        "assessment/dashboard.html",
+        _base(request)
+        | {
+            "board": board,
+            "period": period,
+            "charts": charts,
+            "chart_data": {c.id: c.as_json() for c in charts},
+        },
+    )

@@ -14,6 +14,7 @@ Low counts are never rewarded (seed 000 (十三): 不简单以信访数量多少
 - incidence per 10,000 residents is reported and explained but weighs 0 by default: a weight on it would
   pay a unit for not registering (a county that wants it sets a weight in the admin, knowingly).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -43,34 +44,129 @@ class Indicator:
 
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("timely_acceptance", _("timely acceptance rate"), RATE, ("accept_on_time",),
-              ("accept_on_time", "accept_late"), weight="15", target="1", floor="0.6",
-              source="《信访工作条例》第二十二、二十三条：15日内转送交办、告知是否受理"),
-    Indicator("on_time_conclusion", _("on-time conclusion rate"), RATE, ("handling_on_time",),
-              ("handling_on_time", "handling_late"), weight="15", target="1", floor="0.6", claim_mix=True,
-              source="《信访工作条例》第三十四条：60日内办结"),
-    Indicator("satisfaction", _("satisfaction rate"), RATE, ("satisfied", "basically"), ("evaluated",),
-              weight="15", target="0.95", floor="0.5", claim_mix=True,
-              source="国信发〔2022〕11号 满意度评价；种子001：三方满意"),
-    Indicator("participation", _("evaluation participation rate"), RATE, ("evaluated",), ("concluded",),
-              weight="10", target="0.8", floor="0.2", source="《信访工作条例》第二十一条：可查询、可评价"),
-    Indicator("resolution", _("resolution rate"), RATE, ("resolved",), ("concluded",),
-              weight="10", target="0.97", floor="0.5", claim_mix=True,
-              source="种子001：化解率达到97%"),
-    Indicator("local_resolution", _("local resolution rate"), RATE, ("resolved_locally",), ("concluded",),
-              weight="10", target="0.9", floor="0.4",
-              source="种子004：把信访问题的发生率、就地化解率和越级上访率作为基层信访工作的根本标准"),
-    Indicator("repeat", _("repeat petition rate"), RATE, ("repeat",), ("received",), Direction.LOWER,
-              weight="5", target="0.05", floor="0.3", source="种子000（十一）：避免重复上访"),
-    Indicator("skip_level", _("skip-level visit rate"), RATE, ("skip_level",), ("received",), Direction.LOWER,
-              weight="5", target="0", floor="0.1", source="种子004：越级上访率；《信访工作条例》第十七条 逐级走访"),
-    Indicator("incidence", _("petitions per 10,000 residents"), INCIDENCE, ("received",), ("population",),
-              Direction.LOWER, weight="0", target="2", floor="10",
-              source="种子004：发生率；种子000（十三）：不简单以信访数量多少为标准进行考评（默认不计分）"),
-    Indicator("superior_review", _("review by superiors"), QUALITATIVE, weight="10", target="1", floor="0",
-              source="种子000（十三）：上级评议和群众评议相结合"),
-    Indicator("public_review", _("review by the public"), QUALITATIVE, weight="5", target="1", floor="0",
-              source="种子000（十三）：群众评议"),
+    Indicator(
+        "timely_acceptance",
+        _("timely acceptance rate"),
+        RATE,
+        ("accept_on_time",),
+        ("accept_on_time", "accept_late"),
+        weight="15",
+        target="1",
+        floor="0.6",
+        source="《信访工作条例》第二十二、二十三条：15日内转送交办、告知是否受理",
+    ),
+    Indicator(
+        "on_time_conclusion",
+        _("on-time conclusion rate"),
+        RATE,
+        ("handling_on_time",),
+        ("handling_on_time", "handling_late"),
+        weight="15",
+        target="1",
+        floor="0.6",
+        claim_mix=True,
+        source="《信访工作条例》第三十四条：60日内办结",
+    ),
+    Indicator(
+        "satisfaction",
+        _("satisfaction rate"),
+        RATE,
+        ("satisfied", "basically"),
+        ("evaluated",),
+        weight="15",
+        target="0.95",
+        floor="0.5",
+        claim_mix=True,
+        source="国信发〔2022〕11号 满意度评价；种子001：三方满意",
+    ),
+    Indicator(
+        "participation",
+        _("evaluation participation rate"),
+        RATE,
+        ("evaluated",),
+        ("concluded",),
+        weight="10",
+        target="0.8",
+        floor="0.2",
+        source="《信访工作条例》第二十一条：可查询、可评价",
+    ),
+    Indicator(
+        "resolution",
+        _("resolution rate"),
+        RATE,
+        ("resolved",),
+        ("concluded",),
+        weight="10",
+        target="0.97",
+        floor="0.5",
+        claim_mix=True,
+        source="种子001：化解率达到97%",
+    ),
+    Indicator(
+        "local_resolution",
+        _("local resolution rate"),
+        RATE,
+        ("resolved_locally",),
+        ("concluded",),
+        weight="10",
+        target="0.9",
+        floor="0.4",
+        source="种子004：把信访问题的发生率、就地化解率和越级上访率作为基层信访工作的根本标准",
+    ),
+    Indicator(
+        "repeat",
+        _("repeat petition rate"),
+        RATE,
+        ("repeat",),
+        ("received",),
+        Direction.LOWER,
+        weight="5",
+        target="0.05",
+        floor="0.3",
+        source="种子000（十一）：避免重复上访",
+    ),
+    Indicator(
+        "skip_level",
+        _("skip-level visit rate"),
+        RATE,
+        ("skip_level",),
+        ("received",),
+        Direction.LOWER,
+        weight="5",
+        target="0",
+        floor="0.1",
+        source="种子004：越级上访率；《信访工作条例》第十七条 逐级走访",
+    ),
+    Indicator(
+        "incidence",
+        _("petitions per 10,000 residents"),
+        INCIDENCE,
+        ("received",),
+        ("population",),
+        Direction.LOWER,
+        weight="0",
+        target="2",
+        floor="10",
+        source="种子004：发生率；种子000（十三）：不简单以信访数量多少为标准进行考评（默认不计分）",
+    ),
+    Indicator(
+        "superior_review",
+        _("review by superiors"),
+        QUALITATIVE,
+        weight="10",
+        target="1",
+        floor="0",
+        source="种子000（十三）：上级评议和群众评议相结合",
+    ),
+    Indicator(
+        "public_review",
+        _("review by the public"),
+        QUALITATIVE,
+        weight="5",
+        target="1",
+        floor="0",
+        source="种子000（十三）：群众评议",
+    ),
 )
 BY_KEY = {i.key: i for i in INDICATORS}
 QUALITATIVE_SOURCE = {"superior_review": "superior", "public_review": "public"}
@@ -96,8 +192,10 @@ class Settings:
 
 
 def default_weights() -> dict[str, Weight]:
-    return {i.key: Weight(Decimal(i.weight), Decimal(i.target), Decimal(i.floor), i.direction, i.claim_mix)
-            for i in INDICATORS}
+    return {
+        i.key: Weight(Decimal(i.weight), Decimal(i.target), Decimal(i.floor), i.direction, i.claim_mix)
+        for i in INDICATORS
+    }
 
 
 @dataclass
@@ -129,9 +227,12 @@ class Score:
     lines: list[Line] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"total": str(self.total), "coverage": str(self.coverage),
-                "expected": None if self.expected is None else str(self.expected),
-                "lines": [line.as_dict() for line in self.lines]}
+        return {
+            "total": str(self.total),
+            "coverage": str(self.coverage),
+            "expected": None if self.expected is None else str(self.expected),
+            "lines": [line.as_dict() for line in self.lines],
+        }
 
 
 def _clamp(x: Decimal) -> Decimal:
@@ -166,8 +267,12 @@ def _q(x: Decimal, places: str = "0.0001") -> Decimal:
     return x.quantize(Decimal(places))
 
 
-def score(sums: Mapping[str, int | None], weights: Mapping[str, Weight], s: Settings,
-          qualitative: Mapping[str, Decimal] | None = None) -> Score:
+def score(
+    sums: Mapping[str, int | None],
+    weights: Mapping[str, Weight],
+    s: Settings,
+    qualitative: Mapping[str, Decimal] | None = None,
+) -> Score:
     """Score one unit's month from its sums (UnitMonth's measures, claims, population) and its
     qualitative scores (source → 0–100)."""
     qualitative = qualitative or {}
@@ -205,10 +310,26 @@ def score(sums: Mapping[str, int | None], weights: Mapping[str, Weight], s: Sett
                 norm = normalise(rate, w, target)
                 points = w.weight * norm * cover
                 if cover < 1:
-                    note = str(_("× coverage %(c)s (fewer petitions than the population leads one to expect)")
-                               % {"c": _q(cover, "0.01")})
-        lines.append(Line(ind.key, str(ind.label), num, den, None if rate is None else _q(rate),
-                          _q(norm), w.weight, _q(points, "0.01"), _q(target), w.floor, w.direction, note))
+                    note = str(
+                        _("× coverage %(c)s (fewer petitions than the population leads one to expect)")
+                        % {"c": _q(cover, "0.01")}
+                    )
+        lines.append(
+            Line(
+                ind.key,
+                str(ind.label),
+                num,
+                den,
+                None if rate is None else _q(rate),
+                _q(norm),
+                w.weight,
+                _q(points, "0.01"),
+                _q(target),
+                w.floor,
+                w.direction,
+                note,
+            )
+        )
     total = sum((line.points for line in lines), Decimal(0))
     return Score(_q(total, "0.01"), _q(cover), None if expected is None else _q(expected, "0.01"), lines)
 

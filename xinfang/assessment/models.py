@@ -5,6 +5,7 @@ aggregates_rebuild`); every statistic, dashboard and report reads them, never th
 The rest is configuration (weights, settings, key management, qualitative scores) and history
 (published monthly ranks, the rules that fired, the units' rectification plans).
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -57,10 +58,18 @@ class Accused(models.Model):
     but an accusation's. The statistics a user sees leave out the accusations against them
     (selectors.facts_scope_for, place_scope_for), as the petitions' visibility rule does."""
 
-    accused_unit = models.ForeignKey(Unit, models.CASCADE, null=True, blank=True, related_name="+",
-                                     verbose_name=_("accused unit"), db_index=False)
-    accused_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True,
-                                     related_name="+", verbose_name=_("accused official (user)"), db_index=False)
+    accused_unit = models.ForeignKey(
+        Unit, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("accused unit"), db_index=False
+    )
+    accused_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accused official (user)"),
+        db_index=False,
+    )
 
     class Meta:
         abstract = True
@@ -73,16 +82,19 @@ class DailyFact(Measures, Accused):
     day = models.DateField(_("day"))
     unit = models.ForeignKey(Unit, models.CASCADE, related_name="+", verbose_name=_("unit"), db_index=False)
     region = models.ForeignKey(Region, models.CASCADE, related_name="+", verbose_name=_("place"), db_index=False)
-    category = models.ForeignKey(Category, models.CASCADE, null=True, blank=True, related_name="+",
-                                 verbose_name=_("category"), db_index=False)
+    category = models.ForeignKey(
+        Category, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("category"), db_index=False
+    )
     channel = models.CharField(_("channel"), max_length=10)
     kind = models.CharField(_("kind"), max_length=10)
 
     class Meta:
         verbose_name = _("daily statistics row")
         verbose_name_plural = _("daily statistics")
-        indexes = [models.Index(fields=["day", "unit"], name="dailyfact_day_unit_idx"),
-                   models.Index(fields=["unit", "day"], name="dailyfact_unit_day_idx")]
+        indexes = [
+            models.Index(fields=["day", "unit"], name="dailyfact_day_unit_idx"),
+            models.Index(fields=["unit", "day"], name="dailyfact_unit_day_idx"),
+        ]
 
 
 class PlaceMonth(Measures, Accused):
@@ -92,8 +104,9 @@ class PlaceMonth(Measures, Accused):
 
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     region = models.ForeignKey(Region, models.CASCADE, related_name="+", verbose_name=_("place"), db_index=False)
-    category = models.ForeignKey(Category, models.CASCADE, null=True, blank=True, related_name="+",
-                                 verbose_name=_("category"), db_index=False)
+    category = models.ForeignKey(
+        Category, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("category"), db_index=False
+    )
     channel = models.CharField(_("channel"), max_length=10)
 
     class Meta:
@@ -154,8 +167,11 @@ class IndicatorWeight(models.Model):
     target = models.DecimalField(_("full points at"), max_digits=7, decimal_places=4, default=1)
     floor = models.DecimalField(_("no points at"), max_digits=7, decimal_places=4, default=0)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.HIGHER)
-    claim_mix = models.BooleanField(_("adjust for the claim mix"), default=False, help_text=_(
-        "Lower the target by the claim-mix allowance times the unit's share of claims (申诉求决类)."))
+    claim_mix = models.BooleanField(
+        _("adjust for the claim mix"),
+        default=False,
+        help_text=_("Lower the target by the claim-mix allowance times the unit's share of claims (申诉求决类)."),
+    )
     source = models.CharField(_("source"), max_length=200, blank=True)
 
     class Meta:
@@ -170,38 +186,64 @@ class IndicatorWeight(models.Model):
 class AssessmentSettings(models.Model):
     """The county's assessment settings (one row, pk=1)."""
 
-    population_floor = models.BooleanField(_("population floor"), default=True, help_text=_(
-        "A unit with a population (township, village, government) is measured against at least the "
-        "number of petitions its population leads one to expect, so that registering fewer never helps."))
-    expected_per_10k = models.DecimalField(_("expected petitions per 10,000 residents a month"),
-                                           max_digits=7, decimal_places=3, default=2)
-    claim_mix_allowance = models.DecimalField(_("claim-mix allowance"), max_digits=5, decimal_places=4,
-                                              default="0.10", help_text=_(
-        "How much lower a target is for a unit whose petitions are all claims (0.10 = 10 points)."))
-    ranked_kinds = models.CharField(_("kinds of unit ranked"), max_length=200, default="township,department,stationed",
-                                    help_text=_("Comma-separated unit kinds (township, department, stationed, village, "
-                                                "bureau, government, discipline, legal). Villages are usually ranked "
-                                                "by their township, not by the county."))
+    population_floor = models.BooleanField(
+        _("population floor"),
+        default=True,
+        help_text=_(
+            "A unit with a population (township, village, government) is measured against at least the "
+            "number of petitions its population leads one to expect, so that registering fewer never helps."
+        ),
+    )
+    expected_per_10k = models.DecimalField(
+        _("expected petitions per 10,000 residents a month"), max_digits=7, decimal_places=3, default=2
+    )
+    claim_mix_allowance = models.DecimalField(
+        _("claim-mix allowance"),
+        max_digits=5,
+        decimal_places=4,
+        default="0.10",
+        help_text=_("How much lower a target is for a unit whose petitions are all claims (0.10 = 10 points)."),
+    )
+    ranked_kinds = models.CharField(
+        _("kinds of unit ranked"),
+        max_length=200,
+        default="township,department,stationed",
+        help_text=_(
+            "Comma-separated unit kinds (township, department, stationed, village, "
+            "bureau, government, discipline, legal). Villages are usually ranked "
+            "by their township, not by the county."
+        ),
+    )
     top_n = models.PositiveSmallIntegerField(_("rewarded at the top"), default=3)
     bottom_n = models.PositiveSmallIntegerField(_("named at the bottom"), default=3)
-    rectification_months = models.PositiveSmallIntegerField(_("months at the bottom for a rectification notice"),
-                                                            default=2)
+    rectification_months = models.PositiveSmallIntegerField(
+        _("months at the bottom for a rectification notice"), default=2
+    )
     self_examination_months = models.PositiveSmallIntegerField(
-        _("months at the bottom for a self-examination and deduction"), default=3)
-    deduction_points = models.DecimalField(_("deduction in the annual assessment"), max_digits=5,
-                                           decimal_places=2, default=5)
+        _("months at the bottom for a self-examination and deduction"), default=3
+    )
+    deduction_points = models.DecimalField(
+        _("deduction in the annual assessment"), max_digits=5, decimal_places=2, default=5
+    )
     issuer = models.CharField(_("issuer of the notices"), max_length=100, default="县委、县政府督查室")
-    notice_title = models.CharField(_("title of the rectification notice"), max_length=100,
-                                    default="限期整改督查通知书")
-    notice_body = models.TextField(_("text of the rectification notice"), default=(
-        "{{ unit.name }}：\n"
-        "根据{{ months_text }}信访工作通报，你单位连续{{ streak }}个月排名后{{ bottom_n }}名"
-        "（{{ ranks_text }}）。\n"
-        "请你单位于{{ due_on }}前写出书面整改意见，提出整改措施，报主管领导审定；"
-        "整改方案经审定后抓好落实。\n"
-        "{{ extra }}"
-    ), help_text=_("One paragraph per line; placeholders: {{ unit.name }}, {{ months_text }}, {{ streak }}, "
-                   "{{ bottom_n }}, {{ ranks_text }}, {{ due_on }}, {{ extra }}."))
+    notice_title = models.CharField(
+        _("title of the rectification notice"), max_length=100, default="限期整改督查通知书"
+    )
+    notice_body = models.TextField(
+        _("text of the rectification notice"),
+        default=(
+            "{{ unit.name }}：\n"
+            "根据{{ months_text }}信访工作通报，你单位连续{{ streak }}个月排名后{{ bottom_n }}名"
+            "（{{ ranks_text }}）。\n"
+            "请你单位于{{ due_on }}前写出书面整改意见，提出整改措施，报主管领导审定；"
+            "整改方案经审定后抓好落实。\n"
+            "{{ extra }}"
+        ),
+        help_text=_(
+            "One paragraph per line; placeholders: {{ unit.name }}, {{ months_text }}, {{ streak }}, "
+            "{{ bottom_n }}, {{ ranks_text }}, {{ due_on }}, {{ extra }}."
+        ),
+    )
     plan_days = models.PositiveSmallIntegerField(_("days to submit the plan"), default=10)
 
     class Meta:
@@ -225,8 +267,9 @@ class QualitativeScore(models.Model):
     source = models.CharField(_("source"), max_length=10, choices=QualitativeSource.choices)
     score = models.DecimalField(_("score (0–100)"), max_digits=5, decimal_places=2)
     note = models.CharField(_("note"), max_length=200, blank=True)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name=_("entered by"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("entered by")
+    )
     entered_at = models.DateTimeField(_("entered at"), auto_now=True)
 
     class Meta:
@@ -329,11 +372,13 @@ class RectificationPlan(models.Model):
     firing = models.ForeignKey(RuleFiring, models.CASCADE, related_name="plans", verbose_name=_("rule fired"))
     text = models.TextField(_("plan"))
     state = models.CharField(_("state"), max_length=10, choices=PlanState.choices, default=PlanState.SUBMITTED)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
-                                     verbose_name=_("submitted by"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("submitted by")
+    )
     submitted_at = models.DateTimeField(_("submitted at"))
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name=_("decided by"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("leader's note"), max_length=500, blank=True)
 

@@ -5,6 +5,7 @@ conditional UPDATE of its ScheduledRun row), so several schedulers may run; a fa
 
 The jobs are settings.SCHEDULED_JOBS when set, else DEFAULT_JOBS: (name, command, arguments, every seconds).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,8 +44,11 @@ def job_claim(name: str, every: int, now: dt.datetime) -> bool:
     return ScheduledRun.objects.filter(due, job=name).update(last_started=now) == 1
 
 
-def jobs_run_due(now: dt.datetime | None = None, run: Callable[..., object] = call_command,
-                 say: Callable[[str], object] = lambda text: None) -> list[str]:
+def jobs_run_due(
+    now: dt.datetime | None = None,
+    run: Callable[..., object] = call_command,
+    say: Callable[[str], object] = lambda text: None,
+) -> list[str]:
     """Run every job that is due once; returns the names run."""
     done = []
     for name, command, args, every in jobs():

@@ -1,6 +1,7 @@
 """Reads of the assessment tables: statistics for dashboards and reports (fact_sums), the monthly
 ranking and each score's explanation. Nothing here reads petitions: only DailyFact, UnitMonth and the
 published MonthRank rows."""
+
 from __future__ import annotations
 
 import bisect
@@ -15,8 +16,18 @@ from django.db.models.functions import Coalesce, Substr, TruncMonth
 from xinfang.assessment import indicators
 from xinfang.assessment.aggregates import month_next, month_start
 from xinfang.assessment.models import (
-    MEASURES, AssessmentSettings, DailyFact, IndicatorWeight, KeyManagement, MonthClose, MonthRank, PlaceDay,
-    PlaceMonth, QualitativeScore, RuleFiring, UnitMonth,
+    MEASURES,
+    AssessmentSettings,
+    DailyFact,
+    IndicatorWeight,
+    KeyManagement,
+    MonthClose,
+    MonthRank,
+    PlaceDay,
+    PlaceMonth,
+    QualitativeScore,
+    RuleFiring,
+    UnitMonth,
 )
 from xinfang.org.models import PREFIX_LENGTH, Region, RegionLevel, Role, Unit, User
 from xinfang.petitions.selectors import REGION_ROLES, accusation_against, accused_of
@@ -32,6 +43,7 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
 
 
 # ---------------------------------------------------------------- statistics (dashboards, reports)
+
 
 def facts_scope_for(user: User) -> Q:
     """The DailyFact rows a user may see, as petitions.selectors.petition_visibility draws it: an
@@ -69,8 +81,14 @@ def place_scope_for(user: User) -> Q:
 GROUPS = ("day", "month", "unit", "region", "category", "channel", "kind")
 
 
-def _grouped_sums(qs: QuerySet, group_by: Sequence[str], region_level: int | None, measures: Sequence[str],
-                  filters: dict | None, date_field: str = "day") -> list[dict]:
+def _grouped_sums(
+    qs: QuerySet,
+    group_by: Sequence[str],
+    region_level: int | None,
+    measures: Sequence[str],
+    filters: dict | None,
+    date_field: str = "day",
+) -> list[dict]:
     """The measures of `qs` summed per group, in one query (fact_sums, place_sums); "month" truncates
     `date_field`."""
     f = filters or {}
@@ -96,9 +114,16 @@ def _grouped_sums(qs: QuerySet, group_by: Sequence[str], region_level: int | Non
     return [{(k[2:] if k.startswith("g_") else k): v for k, v in row.items()} for row in rows]
 
 
-def fact_sums(user: User, *, start: dt.date, end: dt.date, group_by: Sequence[str] = (),
-              region_level: int | None = None, filters: dict | None = None,
-              measures: Sequence[str] = MEASURES) -> list[dict]:
+def fact_sums(
+    user: User,
+    *,
+    start: dt.date,
+    end: dt.date,
+    group_by: Sequence[str] = (),
+    region_level: int | None = None,
+    filters: dict | None = None,
+    measures: Sequence[str] = MEASURES,
+) -> list[dict]:
     """The measures summed over [start, end) per group, in one query, within what the user may see.
 
     group_by: any of GROUPS; "region" with region_level (e.g. RegionLevel.TOWNSHIP) rolls the places up
@@ -109,8 +134,16 @@ def fact_sums(user: User, *, start: dt.date, end: dt.date, group_by: Sequence[st
     return _grouped_sums(qs, group_by, region_level, measures, filters)
 
 
-def place_sums(user: User, *, start: dt.date, end: dt.date, by_day: bool, group_by: Sequence[str] = (),
-               region_level: int | None = None, measures: Sequence[str] = MEASURES) -> list[dict]:
+def place_sums(
+    user: User,
+    *,
+    start: dt.date,
+    end: dt.date,
+    by_day: bool,
+    group_by: Sequence[str] = (),
+    region_level: int | None = None,
+    measures: Sequence[str] = MEASURES,
+) -> list[dict]:
     """fact_sums from the dashboard's roll-ups, within place_scope_for(user): PlaceMonth for the whole
     months in [start, end) (groups: month, region, category, channel), or PlaceDay for the days
     (by_day; groups: day, month, region; measures: received, concluded, open_overdue)."""
@@ -122,6 +155,7 @@ def place_sums(user: User, *, start: dt.date, end: dt.date, by_day: bool, group_
 
 
 # ---------------------------------------------------------------- configuration as plain values
+
 
 def weights_load() -> dict[str, indicators.Weight]:
     """The indicators' weights as the admin set them (the defaults for any not in the table)."""
@@ -142,8 +176,11 @@ def scoring_settings(s: AssessmentSettings) -> indicators.Settings:
 
 def key_managed_units(month: dt.date) -> set[int]:
     month = month_start(month)
-    return set(KeyManagement.objects.filter(Q(to_month__isnull=True) | Q(to_month__gte=month),
-                                            from_month__lte=month).values_list("unit_id", flat=True))
+    return set(
+        KeyManagement.objects.filter(
+            Q(to_month__isnull=True) | Q(to_month__gte=month), from_month__lte=month
+        ).values_list("unit_id", flat=True)
+    )
 
 
 def qualitative_for(month: dt.date, unit_id: int | None = None) -> dict[int, dict[str, Decimal]]:
@@ -166,6 +203,7 @@ def sums_of(row: UnitMonth) -> dict[str, int | None]:
 
 
 # ---------------------------------------------------------------- ranking
+
 
 @dataclass
 class RankRow:
@@ -222,9 +260,12 @@ def ranking_compute(month: dt.date) -> Ranking:
     s = settings_load()
     kinds = [k.strip() for k in s.ranked_kinds.split(",") if k.strip()]
     key_managed = key_managed_units(month)
-    rows = [RankRow(unit_id, name, score or Decimal(0), rates=rates or {})
-            for unit_id, name, score, rates in UnitMonth.objects.filter(month=month, ranked=True, unit__kind__in=kinds)
-            .values_list("unit_id", "unit__name", "score", "rates")]
+    rows = [
+        RankRow(unit_id, name, score or Decimal(0), rates=rates or {})
+        for unit_id, name, score, rates in UnitMonth.objects.filter(
+            month=month, ranked=True, unit__kind__in=kinds
+        ).values_list("unit_id", "unit__name", "score", "rates")
+    ]
     return Ranking(month, False, places_assign(rows, key_managed, s.top_n, s.bottom_n), s.top_n, s.bottom_n)
 
 
@@ -237,10 +278,23 @@ def ranking_for(month: dt.date) -> Ranking:
         ranking = ranking_compute(month)
     else:
         s = settings_load()
-        rows = [RankRow(*values[:-1], rates=values[-1])
-                for values in MonthRank.objects.filter(month=month).order_by("rank", "unit__name").values_list(
-                    "unit_id", "unit__name", "score", "rank", "bottom_rank", "top", "excellent", "bottom",
-                    "key_management", "rates")]
+        rows = [
+            RankRow(*values[:-1], rates=values[-1])
+            for values in MonthRank.objects.filter(month=month)
+            .order_by("rank", "unit__name")
+            .values_list(
+                "unit_id",
+                "unit__name",
+                "score",
+                "rank",
+                "bottom_rank",
+                "top",
+                "excellent",
+                "bottom",
+                "key_management",
+                "rates",
+            )
+        ]
         ranking = Ranking(month, True, rows, s.top_n, s.bottom_n)
     fired: dict[int, list[str]] = {}
     for unit_id, rule in RuleFiring.objects.filter(month=month).values_list("unit_id", "rule"):
@@ -280,8 +334,10 @@ def explanations_for(month: dt.date, unit_ids: Sequence[int]) -> dict[int, dict]
     weights, scoring = weights_load(), scoring_settings(settings_load())
     qualitative = qualitative_for(month)
     sums = {um.unit_id: sums_of(um) for um in UnitMonth.objects.filter(month=month, unit_id__in=unit_ids)}
-    return {u: indicators.score(sums.get(u, {"population": None}), weights, scoring, qualitative.get(u, {})).as_dict()
-            for u in unit_ids}
+    return {
+        u: indicators.score(sums.get(u, {"population": None}), weights, scoring, qualitative.get(u, {})).as_dict()
+        for u in unit_ids
+    }
 
 
 def ranking_visible_to(user: User) -> bool:
@@ -293,6 +349,7 @@ def explanation_visible_to(user: User, unit: Unit) -> bool:
 
 
 # ---------------------------------------------------------------- indicators per region
+
 
 @dataclass
 class RegionIndicators:
@@ -308,8 +365,9 @@ def region_indicators(user: User, month: dt.date, parent: Region) -> list[Region
     two queries. Points are shown with the weights in force; regions are not ranked."""
     start, end = month_bounds(month)
     level = min(parent.level + 1, RegionLevel.VILLAGE)
-    rows = fact_sums(user, start=start, end=end, group_by=("region",), region_level=level,
-                     filters={"region_prefix": parent.prefix})
+    rows = fact_sums(
+        user, start=start, end=end, group_by=("region",), region_level=level, filters={"region_prefix": parent.prefix}
+    )
     children = {r.prefix: r for r in Region.objects.filter(parent=parent)}
     weights, scoring = weights_load(), scoring_settings(settings_load())
     out = []
@@ -318,6 +376,7 @@ def region_indicators(user: User, month: dt.date, parent: Region) -> list[Region
         if child is None:
             continue
         sums = {**row, "population": child.population}
-        out.append(RegionIndicators(child.prefix, child.name, child.population, sums,
-                                    indicators.score(sums, weights, scoring)))
+        out.append(
+            RegionIndicators(child.prefix, child.name, child.population, sums, indicators.score(sums, weights, scoring))
+        )
     return out

@@ -1,6 +1,7 @@
 """Writes: closing a month (publish the ranking, fire the bulletin's rules, keep their history), the
 rectification notice, and the units' rectification plans and self-examinations with the leader's
 approval."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,12 @@ from django.utils.translation import override
 from xinfang.assessment import aggregates
 from xinfang.assessment.aggregates import month_next, month_start, unit_months_score
 from xinfang.assessment.models import (
-    MonthClose, MonthRank, PlanState, RectificationPlan, Rule, RuleFiring,
+    MonthClose,
+    MonthRank,
+    PlanState,
+    RectificationPlan,
+    Rule,
+    RuleFiring,
 )
 from xinfang.assessment.selectors import Ranking, explanations_for, ranking_compute, settings_load
 from xinfang.documents import layout
@@ -47,8 +53,11 @@ def _streaks(month: dt.date, bottom_units: set[int], longest: int) -> dict[int, 
     months = [month]
     for _ in range(longest - 1):
         months.append(month_previous(months[-1]))
-    named = set(MonthRank.objects.filter(month__in=months[1:], unit_id__in=bottom_units, bottom=True)
-                .values_list("unit_id", "month"))
+    named = set(
+        MonthRank.objects.filter(month__in=months[1:], unit_id__in=bottom_units, bottom=True).values_list(
+            "unit_id", "month"
+        )
+    )
     out = {}
     for unit in bottom_units:
         n = 1
@@ -76,11 +85,23 @@ def rules_fire(ranking: Ranking, *, today: dt.date) -> dict[str, list[int]]:
     for unit, streak in streaks.items():
         detail = {"rank": ranks[unit].rank, "bottom_rank": ranks[unit].bottom_rank, "score": str(ranks[unit].score)}
         if streak >= s.self_examination_months:
-            firings.append(RuleFiring(month=month, unit_id=unit, rule=Rule.SELF_EXAMINATION, streak=streak,
-                                      deduction=s.deduction_points, detail=detail, due_on=due_on))
+            firings.append(
+                RuleFiring(
+                    month=month,
+                    unit_id=unit,
+                    rule=Rule.SELF_EXAMINATION,
+                    streak=streak,
+                    deduction=s.deduction_points,
+                    detail=detail,
+                    due_on=due_on,
+                )
+            )
         elif streak == s.rectification_months:
-            firings.append(RuleFiring(month=month, unit_id=unit, rule=Rule.RECTIFICATION, streak=streak,
-                                      detail=detail, due_on=due_on))
+            firings.append(
+                RuleFiring(
+                    month=month, unit_id=unit, rule=Rule.RECTIFICATION, streak=streak, detail=detail, due_on=due_on
+                )
+            )
     for r in ranking.rows:
         detail = {"rank": r.rank, "score": str(r.score)}
         if r.excellent:
@@ -113,10 +134,21 @@ def month_close(month: dt.date, *, today: dt.date | None = None, rebuild: bool =
         ranking = ranking_compute(month)
         details = explanations_for(month, [r.unit_id for r in ranking.rows])
         MonthRank.objects.bulk_create(
-            MonthRank(month=month, unit_id=r.unit_id, score=r.score, rank=r.rank, bottom_rank=r.bottom_rank,
-                      top=r.top, excellent=r.excellent, bottom=r.bottom, key_management=r.key_management,
-                      rates=r.rates, detail=details[r.unit_id])
-            for r in ranking.rows)
+            MonthRank(
+                month=month,
+                unit_id=r.unit_id,
+                score=r.score,
+                rank=r.rank,
+                bottom_rank=r.bottom_rank,
+                top=r.top,
+                excellent=r.excellent,
+                bottom=r.bottom,
+                key_management=r.key_management,
+                rates=r.rates,
+                detail=details[r.unit_id],
+            )
+            for r in ranking.rows
+        )
         ranking.published = True
         fired = rules_fire(ranking, today=today)
         close.units = len(ranking.rows)
@@ -125,6 +157,7 @@ def month_close(month: dt.date, *, today: dt.date | None = None, rebuild: bool =
 
 
 # ---------------------------------------------------------------- the rectification notice
+
 
 def _ranks_text(firing: RuleFiring) -> str:
     months = [firing.month]
@@ -145,18 +178,30 @@ def notice_for(firing: RuleFiring) -> layout.Notice:
         first = month_previous(first)
     extra = ""
     if firing.rule == Rule.SELF_EXAMINATION:
-        extra = (f"你单位党政主要领导须向县委、县政府作出书面检查，并在年终信访工作考核时扣{firing.deduction}分。")
-    months_text = (f"{first.year}年{first.month}月至{firing.month.year}年{firing.month.month}月"
-                   if firing.streak > 1 else f"{firing.month.year}年{firing.month.month}月")
+        extra = f"你单位党政主要领导须向县委、县政府作出书面检查，并在年终信访工作考核时扣{firing.deduction}分。"
+    months_text = (
+        f"{first.year}年{first.month}月至{firing.month.year}年{firing.month.month}月"
+        if firing.streak > 1
+        else f"{firing.month.year}年{firing.month.month}月"
+    )
     with override("zh-hans"):
-        ctx = Context({"unit": firing.unit, "months_text": months_text, "streak": firing.streak,
-                       "bottom_n": s.bottom_n, "ranks_text": _ranks_text(firing),
-                       "due_on": calendar.format_date(firing.due_on) if firing.due_on else "",
-                       "extra": extra}, autoescape=False)
+        ctx = Context(
+            {
+                "unit": firing.unit,
+                "months_text": months_text,
+                "streak": firing.streak,
+                "bottom_n": s.bottom_n,
+                "ranks_text": _ranks_text(firing),
+                "due_on": calendar.format_date(firing.due_on) if firing.due_on else "",
+                "extra": extra,
+            },
+            autoescape=False,
+        )
         title = Template(s.notice_title).render(ctx)
         body = Template(s.notice_body).render(ctx)
-    return layout.Notice.from_text(title, body, issuer=s.issuer,
-                                   date=calendar.format_date(timezone.localdate(firing.fired_at)))
+    return layout.Notice.from_text(
+        title, body, issuer=s.issuer, date=calendar.format_date(timezone.localdate(firing.fired_at))
+    )
 
 
 def notice_docx(firing: RuleFiring) -> bytes:
@@ -169,6 +214,7 @@ def notice_pdf(firing: RuleFiring) -> bytes:
 
 # ---------------------------------------------------------------- plans (整改方案, 书面检查)
 
+
 def plan_submit(firing: RuleFiring, *, actor: User, text: str, at: dt.datetime | None = None) -> RectificationPlan:
     """The named unit submits its plan (or self-examination); again after the leader returned it."""
     if firing.rule not in PLAN_RULES:
@@ -180,12 +226,17 @@ def plan_submit(firing: RuleFiring, *, actor: User, text: str, at: dt.datetime |
     with transaction.atomic():
         latest = RectificationPlan.objects.select_for_update().filter(firing=firing).first()
         if latest and latest.state != PlanState.RETURNED:
-            raise AssessmentError("整改方案已提交" + ("并已审定。" if latest.state == PlanState.APPROVED else "，正等待领导审定。"))
-        return RectificationPlan.objects.create(firing=firing, text=text.strip(), submitted_by=actor,
-                                                submitted_at=at or timezone.now())
+            raise AssessmentError(
+                "整改方案已提交" + ("并已审定。" if latest.state == PlanState.APPROVED else "，正等待领导审定。")
+            )
+        return RectificationPlan.objects.create(
+            firing=firing, text=text.strip(), submitted_by=actor, submitted_at=at or timezone.now()
+        )
 
 
-def _plan_decide(plan: RectificationPlan, actor: User, state: str, note: str, at: dt.datetime | None) -> RectificationPlan:
+def _plan_decide(
+    plan: RectificationPlan, actor: User, state: str, note: str, at: dt.datetime | None
+) -> RectificationPlan:
     if actor.role not in PLAN_APPROVERS:
         raise AssessmentError("整改方案须由主管领导审定。")
     unit = plan.firing.unit
@@ -202,7 +253,9 @@ def _plan_decide(plan: RectificationPlan, actor: User, state: str, note: str, at
     return p
 
 
-def plan_approve(plan: RectificationPlan, *, actor: User, note: str = "", at: dt.datetime | None = None) -> RectificationPlan:
+def plan_approve(
+    plan: RectificationPlan, *, actor: User, note: str = "", at: dt.datetime | None = None
+) -> RectificationPlan:
     return _plan_decide(plan, actor, PlanState.APPROVED, note, at)
 
 

@@ -1,5 +1,6 @@
 """Thin views: the monthly ranking (and its Excel export), each score's explanation, the rectification
 notices and plans. Reads through selectors, writes through services."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,8 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -27,8 +28,7 @@ from xinfang.org.models import Region, Role, Unit
 from xinfang.oversight.views import _base
 
 # the rates shown as columns of the ranking (the explanation page has them all)
-COLUMNS = ("timely_acceptance", "on_time_conclusion", "satisfaction", "participation", "resolution",
-           "local_resolution")
+COLUMNS = ("timely_acceptance", "on_time_conclusion", "satisfaction", "participation", "resolution", "local_resolution")
 LABELS = {i.key: i.label for i in INDICATORS}
 RULE_LABELS = dict(Rule.choices)
 
@@ -60,8 +60,13 @@ def ranking(request: HttpRequest) -> HttpResponse:
     _require_ranking(request)
     month = _month(request)
     r = selectors.ranking_for(month)
-    return render(request, "assessment/ranking.html", _base(request) | _month_nav(month) | {
-        "ranking": r, "columns": [LABELS[k] for k in COLUMNS], "tbody": _ranking_rows(r, month)})
+    return render(
+        request,
+        "assessment/ranking.html",
+        _base(request)
+        | _month_nav(month)
+        | {"ranking": r, "columns": [LABELS[k] for k in COLUMNS], "tbody": _ranking_rows(r, month)},
+    )
 
 
 def _marks(row: selectors.RankRow, labels: dict[str, str] | None = None) -> list[str]:
@@ -72,8 +77,12 @@ def _marks(row: selectors.RankRow, labels: dict[str, str] | None = None) -> list
 
 def _mark_labels() -> dict[str, str]:
     """The marks of a ranking row in the current language, looked up once per page."""
-    return {"excellent": _("excellent"), "bottom": _("last places"), "key_management": _("under key management"),
-            **{key: str(label) for key, label in RULE_LABELS.items()}}
+    return {
+        "excellent": _("excellent"),
+        "bottom": _("last places"),
+        "key_management": _("under key management"),
+        **{key: str(label) for key, label in RULE_LABELS.items()},
+    }
 
 
 def _ranking_rows(r: selectors.Ranking, month: dt.date) -> str:
@@ -87,9 +96,11 @@ def _ranking_rows(r: selectors.Ranking, month: dt.date) -> str:
         css = "rank-bottom" if row.bottom else "rank-top" if row.excellent else ""
         cells = "".join(f"<td>{_pct(row.rate(k)) or '–'}</td>" for k in COLUMNS)
         marks = " ".join(f'<span class="tag">{escape(m)}</span>' for m in _marks(row, labels))
-        out.append(f'<tr class="{css}"><td>{int(row.rank)}</td><td><a href="{explain.format(int(row.unit_id))}">'
-                   f"{escape(row.unit_name)}</a></td><td><strong>{escape(row.score)}</strong></td>{cells}"
-                   f"<td>{marks}</td></tr>")
+        out.append(
+            f'<tr class="{css}"><td>{int(row.rank)}</td><td><a href="{explain.format(int(row.unit_id))}">'
+            f"{escape(row.unit_name)}</a></td><td><strong>{escape(row.score)}</strong></td>{cells}"
+            f"<td>{marks}</td></tr>"
+        )
     return mark_safe("\n".join(out))
 
 
@@ -104,8 +115,10 @@ def ranking_export(request: HttpRequest) -> HttpResponse:
     month = _month(request)
     r = selectors.ranking_for(month)
     header = [_("rank"), _("unit"), _("score"), *[str(LABELS[k]) for k in COLUMNS], _("marks")]
-    rows = ([row.rank, row.unit_name, float(row.score), *[_pct(row.rate(k)) for k in COLUMNS], "、".join(_marks(row))]
-            for row in r.rows)
+    rows = (
+        [row.rank, row.unit_name, float(row.score), *[_pct(row.rate(k)) for k in COLUMNS], "、".join(_marks(row))]
+        for row in r.rows
+    )
     body = xlsx_write(f"{month:%Y-%m}", header, rows)
     return xlsx_response(body, f"ranking-{month:%Y-%m}.xlsx")
 
@@ -121,13 +134,22 @@ def explanation(request: HttpRequest, unit_id: int, month: str) -> HttpResponse:
     except ValueError:
         raise Http404 from None
     e = selectors.explanation_for(m, unit)
-    return render(request, "assessment/explanation.html", _base(request) | {
-        "e": e, "lines": e.detail.get("lines", []), "month": m, "rule_labels": RULE_LABELS,
-        "can_rank": selectors.ranking_visible_to(request.user),
-    })
+    return render(
+        request,
+        "assessment/explanation.html",
+        _base(request)
+        | {
+            "e": e,
+            "lines": e.detail.get("lines", []),
+            "month": m,
+            "rule_labels": RULE_LABELS,
+            "can_rank": selectors.ranking_visible_to(request.user),
+        },
+    )
 
 
 # ---------------------------------------------------------------- rectification notices and plans
+
 
 def _firings_for(user) -> Q:
     """The firings a user may see: a leader, supervisor or bureau staff those of units in their region;
@@ -144,8 +166,11 @@ def _firings_for(user) -> Q:
 @login_required
 @require_GET
 def rectification_list(request: HttpRequest) -> HttpResponse:
-    firings = list(RuleFiring.objects.filter(_firings_for(request.user), rule__in=services.PLAN_RULES)
-                   .select_related("unit").order_by("-month", "unit__name")[:200])
+    firings = list(
+        RuleFiring.objects.filter(_firings_for(request.user), rule__in=services.PLAN_RULES)
+        .select_related("unit")
+        .order_by("-month", "unit__name")[:200]
+    )
     latest = {}
     for plan in RectificationPlan.objects.filter(firing__in=firings).order_by("firing_id", "-submitted_at", "-pk"):
         latest.setdefault(plan.firing_id, plan)
@@ -155,8 +180,11 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
 
 def _firing(request: HttpRequest, pk: int) -> RuleFiring:
     try:
-        return (RuleFiring.objects.filter(_firings_for(request.user), rule__in=services.PLAN_RULES)
-                .select_related("unit", "unit__region").get(pk=pk))
+        return (
+            RuleFiring.objects.filter(_firings_for(request.user), rule__in=services.PLAN_RULES)
+            .select_related("unit", "unit__region")
+            .get(pk=pk)
+        )
     except RuleFiring.DoesNotExist:
         raise Http404 from None
 
@@ -168,8 +196,11 @@ def rectification(request: HttpRequest, pk: int) -> HttpResponse:
     plans = list(firing.plans.select_related("submitted_by", "decided_by"))
     latest = plans[0] if plans else None
     user = request.user
-    can_submit = (user.unit_id == firing.unit_id and user.role in services.PLAN_AUTHORS
-                  and (latest is None or latest.state == PlanState.RETURNED))
+    can_submit = (
+        user.unit_id == firing.unit_id
+        and user.role in services.PLAN_AUTHORS
+        and (latest is None or latest.state == PlanState.RETURNED)
+    )
     can_decide = user.role in services.PLAN_APPROVERS and latest is not None and latest.state == PlanState.SUBMITTED
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -180,19 +211,43 @@ def rectification(request: HttpRequest, pk: int) -> HttpResponse:
             elif action in ("approve", "return") and latest is not None:
                 decide = services.plan_approve if action == "approve" else services.plan_return
                 decide(latest, actor=user, note=request.POST.get("note", ""))
-                messages.success(request, _("The plan has been approved.") if action == "approve"
-                                 else _("The plan has been returned for revision."))
+                messages.success(
+                    request,
+                    _("The plan has been approved.")
+                    if action == "approve"
+                    else _("The plan has been returned for revision."),
+                )
             else:
                 raise services.AssessmentError(_("Unknown action."))
         except services.AssessmentError as e:
             messages.error(request, str(e))
-            return render(request, "assessment/rectification.html", _base(request) | {
-                "firing": firing, "plans": plans, "can_submit": can_submit, "can_decide": can_decide,
-                "rule_labels": RULE_LABELS, "text": request.POST.get("text", "")}, status=400)
+            return render(
+                request,
+                "assessment/rectification.html",
+                _base(request)
+                | {
+                    "firing": firing,
+                    "plans": plans,
+                    "can_submit": can_submit,
+                    "can_decide": can_decide,
+                    "rule_labels": RULE_LABELS,
+                    "text": request.POST.get("text", ""),
+                },
+                status=400,
+            )
         return redirect("assessment:rectification", pk=firing.pk)
-    return render(request, "assessment/rectification.html", _base(request) | {
-        "firing": firing, "plans": plans, "can_submit": can_submit, "can_decide": can_decide,
-        "rule_labels": RULE_LABELS})
+    return render(
+        request,
+        "assessment/rectification.html",
+        _base(request)
+        | {
+            "firing": firing,
+            "plans": plans,
+            "can_submit": can_submit,
+            "can_decide": can_decide,
+            "rule_labels": RULE_LABELS,
+        },
+    )
 
 
 @login_required
@@ -200,8 +255,11 @@ def rectification(request: HttpRequest, pk: int) -> HttpResponse:
 def rectification_notice(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     firing = _firing(request, pk)
     body = services.notice_docx(firing) if fmt == "docx" else services.notice_pdf(firing)
-    content_type = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if fmt == "docx"
-                    else "application/pdf")
+    content_type = (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        if fmt == "docx"
+        else "application/pdf"
+    )
     response = HttpResponse(body, content_type=content_type)
     name = f"限期整改督查通知书-{firing.unit.name}-{firing.month:%Y-%m}.{fmt}"
     response["Content-Disposition"] = content_disposition_header(True, name)
@@ -224,5 +282,8 @@ def regions(request: HttpRequest) -> HttpResponse:
     rows = selectors.region_indicators(request.user, month, parent) if parent else []
     keys = [k for k in (*COLUMNS, "repeat", "skip_level", "incidence")]
     table = [(r, [next((line for line in r.score.lines if line.key == k), None) for k in keys]) for r in rows]
-    return render(request, "assessment/regions.html", _base(request) | _month_nav(month) | {
-        "parent": parent, "table": table, "columns": [LABELS[k] for k in keys]})
+    return render(
+        request,
+        "assessment/regions.html",
+        _base(request) | _month_nav(month) | {"parent": parent, "table": table, "columns": [LABELS[k] for k in keys]},
+    )

@@ -2,6 +2,7 @@
 searched by who and what, filtered by action, date and kind of object, exported to Excel. A petition's
 rows: /admin/audit/auditentry/?object_type=petitions.petition&object_id=<id> (the "object" link of
 any row of it, and the link on the petition's admin page)."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,6 @@ from xinfang.audit.models import AuditEntry
 from xinfang.lib.xlsx import Formatted, xlsx_response, xlsx_write
 
 
-
 def object_rows_url(object_type: str, object_id: str) -> str:
     """The admin's list of the audit rows of one object (a petition, a user)."""
     return f"{reverse('admin:audit_auditentry_changelist')}?object_type={object_type}&object_id={object_id}"
@@ -30,9 +30,18 @@ def audit_xlsx(entries: Iterable[AuditEntry]) -> bytes:
     """The rows as an .xlsx workbook (lib.xlsx: inert cells, so a user name typed at a failed sign-in
     stays text), at most EXPORT_MAX_ROWS, then a note that the list was cut."""
     header = [_("at"), _("who"), _("action"), _("object type"), _("object"), _("detail"), _("IP address")]
-    rows = ([Formatted(timezone.localtime(e.at).replace(microsecond=0), "yyyy-mm-dd hh:mm:ss"), e.actor_label,
-             e.get_action_display(), e.object_type, e.object_id,
-             json.dumps(e.detail, ensure_ascii=False) if e.detail else "", e.ip or ""] for e in entries)
+    rows = (
+        [
+            Formatted(timezone.localtime(e.at).replace(microsecond=0), "yyyy-mm-dd hh:mm:ss"),
+            e.actor_label,
+            e.get_action_display(),
+            e.object_type,
+            e.object_id,
+            json.dumps(e.detail, ensure_ascii=False) if e.detail else "",
+            e.ip or "",
+        ]
+        for e in entries
+    )
     return xlsx_write(_("audit log"), header, rows)
 
 

@@ -1,6 +1,7 @@
 """Every export is in the audit log, whichever page makes it: a response that hands over a named file
 (Content-Disposition with a filename: Excel lists, Word and PDF notices, the admin's exports) and that
 its view has not recorded itself (an attachment's download is recorded as such) adds one row."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

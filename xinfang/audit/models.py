@@ -4,6 +4,7 @@ Workflow changes are in the petitions' own event log (xinfang.petitions.eventlog
 what the event log does not: reads of a petition, reveals of masked personal data, exports, sign-ins.
 Rows are only ever added (xinfang.audit.services.audit_record).
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -25,8 +26,9 @@ class AuditAction(models.TextChoices):
 
 class AuditEntry(models.Model):
     at = models.DateTimeField(_("at"), db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                              related_name="+", verbose_name=_("who"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("who")
+    )
     actor_label = models.CharField(_("who (as shown)"), max_length=100, blank=True)
     action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
     # what was seen or changed: "petitions.petition", "petitions.petitioner", a list's name, ...

@@ -11,6 +11,7 @@ parameter (GeoReport v2 says so), so it reaches the request line; these keep it 
 - the audit log's filters of a request (`xinfang.audit.services.request_filters`) keep `api_key` as
   `[已隐去]`.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Writes of the audit log: one row per thing seen, revealed, downloaded, exported or signed in, each
 one INSERT (`audit_record`). Reads for administrators are the admin's (xinfang.audit.admin)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -32,9 +33,16 @@ def _client_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
-def audit_record(*, actor: Any, action: str, object_type: str = "", object_id: object = "",
-                 detail: dict[str, Any] | None = None, request: HttpRequest | None = None,
-                 actor_label: str = "") -> AuditEntry:
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str = "",
+    object_id: object = "",
+    detail: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    actor_label: str = "",
+) -> AuditEntry:
     """Add one row to the audit log (one INSERT). `actor` may be None (the public, a failed sign-in:
     then `actor_label` says who it claimed to be)."""
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -42,28 +50,49 @@ def audit_record(*, actor: Any, action: str, object_type: str = "", object_id: o
     if request is not None:
         setattr(request, RECORDED, True)
     return AuditEntry.objects.create(
-        at=timezone.now(), actor=user, actor_label=label[:100], action=action,
-        object_type=object_type, object_id=str(object_id)[:50], detail=detail or {}, ip=_client_ip(request))
+        at=timezone.now(),
+        actor=user,
+        actor_label=label[:100],
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:50],
+        detail=detail or {},
+        ip=_client_ip(request),
+    )
 
 
 def audit_petition_view(request: HttpRequest, petition: Any, *, actor: Any = None) -> AuditEntry:
     """A member of staff opened the petition's page, or an API client (`actor`: its service user) read it."""
-    return audit_record(actor=actor or request.user, action=AuditAction.VIEW, object_type=PETITION,
-                        object_id=petition.pk, detail={"query_code": petition.query_code}, request=request)
+    return audit_record(
+        actor=actor or request.user,
+        action=AuditAction.VIEW,
+        object_type=PETITION,
+        object_id=petition.pk,
+        detail={"query_code": petition.query_code},
+        request=request,
+    )
 
 
 def audit_attachment_download(request: HttpRequest, attachment: Any) -> AuditEntry:
     """A petition's file was downloaded: recorded against the petition, with the file."""
-    return audit_record(actor=request.user, action=AuditAction.DOWNLOAD, object_type=PETITION,
-                        object_id=attachment.petition_id,
-                        detail={"attachment": attachment.pk, "name": attachment.name}, request=request)
+    return audit_record(
+        actor=request.user,
+        action=AuditAction.DOWNLOAD,
+        object_type=PETITION,
+        object_id=attachment.petition_id,
+        detail={"attachment": attachment.pk, "name": attachment.name},
+        request=request,
+    )
 
 
 def request_filters(request: HttpRequest) -> dict[str, Any]:
     """The query string as filters: one value as itself, several as a list (empty ones left out); a
     token (Open311's api_key) as "[已隐去]", never itself."""
-    return {key: REDACTED if key in SECRET_PARAMS else values[0] if len(values) == 1 else values
-            for key, values in request.GET.lists() if any(v for v in values)}
+    return {
+        key: REDACTED if key in SECRET_PARAMS else values[0] if len(values) == 1 else values
+        for key, values in request.GET.lists()
+        if any(v for v in values)
+    }
 
 
 def _filename(response: HttpResponse) -> str:
@@ -87,7 +116,11 @@ def audit_export(request: HttpRequest, response: HttpResponse) -> AuditEntry:
     view = match.view_name if match else request.path
     pk = match.kwargs.get("pk") if match else None
     on_petition = pk is not None and match is not None and match.route.startswith("p/")
-    return audit_record(actor=request.user, action=AuditAction.EXPORT,
-                        object_type=PETITION if on_petition else view[:50], object_id=pk if on_petition else "",
-                        detail={"view": view, "path": request.path, "filters": request_filters(request),
-                                "file": _filename(response)}, request=request)
+    return audit_record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        object_type=PETITION if on_petition else view[:50],
+        object_id=pk if on_petition else "",
+        detail={"view": view, "path": request.path, "filters": request_filters(request), "file": _filename(response)},
+        request=request,
+    )

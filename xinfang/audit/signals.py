@@ -1,4 +1,5 @@
 """Sign-in, sign-out and failed sign-in, from Django's own signals (connected in AuditConfig.ready)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,5 +26,11 @@ def signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def sign_in_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     """The name given (never the password: Django has already masked it) and the address."""
     name = str(credentials.get("username", ""))[:100]
-    audit_record(actor=None, action=AuditAction.LOGIN_FAILED, object_type=USER, actor_label=name,
-                 detail={"username": name}, request=request)
+    audit_record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        object_type=USER,
+        actor_label=name,
+        detail={"username": name},
+        request=request,
+    )

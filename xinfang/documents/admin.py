@@ -1,4 +1,5 @@
 """The wording of the notices, edited by an administrator."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages

@@ -13,5 +13,6 @@ class DocumentsConfig(AppConfig):
         from xinfang.documents.models import NoticeTemplate
 
         post_save.connect(services.invalidate_cache, sender=NoticeTemplate, dispatch_uid="invalidate-NoticeTemplate")
-        post_delete.connect(services.invalidate_cache, sender=NoticeTemplate,
-                            dispatch_uid="invalidate-del-NoticeTemplate")
+        post_delete.connect(
+            services.invalidate_cache, sender=NoticeTemplate, dispatch_uid="invalidate-del-NoticeTemplate"
+        )

@@ -7,6 +7,7 @@ Word: fonts are named (仿宋 and 宋体, as every Chinese Windows and WPS has t
 East-Asian font set in w:eastAsia. PDF: fpdf2 embeds a subset of a local CJK font (by default
 Noto Serif CJK SC from Debian's fonts-noto-cjk; fpdf2 embeds its CFF outlines as they are).
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,8 +40,9 @@ class Notice:
         """One paragraph per non-empty line; a first line ending with a colon is the addressee."""
         lines = [line.strip().lstrip("\u3000").strip() for line in body.splitlines()]
         lines = [line for line in lines if line]
-        paragraphs = [Paragraph(line, indent=not (i == 0 and line.endswith(("：", ":"))))
-                      for i, line in enumerate(lines)]
+        paragraphs = [
+            Paragraph(line, indent=not (i == 0 and line.endswith(("：", ":")))) for i, line in enumerate(lines)
+        ]
         return cls(" ".join(title.split()), paragraphs, issuer.strip(), date.strip())
 
 
@@ -50,14 +52,14 @@ MM = 72 / 25.4
 PAGE_W, PAGE_H = 210 * MM, 297 * MM
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 37 * MM, 35 * MM, 28 * MM, 26 * MM
 TEXT_W = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT
-BODY_PT = 16       # 3号
-TITLE_PT = 22      # 2号
-PAGE_NO_PT = 14    # 4号
-LINE = 225 * MM / 22   # 22 lines in the 225 mm text block
+BODY_PT = 16  # 3号
+TITLE_PT = 22  # 2号
+PAGE_NO_PT = 14  # 4号
+LINE = 225 * MM / 22  # 22 lines in the 225 mm text block
 TITLE_LINE = 35.0
-DATE_RIGHT_CHARS = 4   # 成文日期右空四字
+DATE_RIGHT_CHARS = 4  # 成文日期右空四字
 ISSUER_MIN_RIGHT_CHARS = 2
-SEAL_SPACE_LINES = 2   # blank lines between the text and the issuer: room for the seal
+SEAL_SPACE_LINES = 2  # blank lines between the text and the issuer: room for the seal
 
 BODY_FONT = "仿宋"
 TITLE_FONT = "宋体"
@@ -176,7 +178,8 @@ def font_paths() -> tuple[Path, Path]:
             raise FontMissing(
                 f"生成 PDF 需要中文字体文件 {path}，但找不到它。请安装 Debian 软件包 fonts-noto-cjk"
                 "（apt-get install fonts-noto-cjk；make install 会自动安装），或者用环境变量 "
-                "XINFANG_NOTICE_FONT、XINFANG_NOTICE_FONT_BOLD 指向本机的中文 TrueType/OpenType 字体。")
+                "XINFANG_NOTICE_FONT、XINFANG_NOTICE_FONT_BOLD 指向本机的中文 TrueType/OpenType 字体。"
+            )
     return regular, bold
 
 
@@ -291,8 +294,9 @@ class PdfDocument:
         self.pdf.set_char_spacing(0)
         self.y += height
 
-    def paragraph(self, text: str, *, size: float, height: float, indent: float = 0.0, align: str = "J",
-                  bold: bool = False) -> None:
+    def paragraph(
+        self, text: str, *, size: float, height: float, indent: float = 0.0, align: str = "J", bold: bool = False
+    ) -> None:
         self.font(size, bold)
         lines = _break_lines(text, self.width, TEXT_W - indent, TEXT_W)
         for i, line in enumerate(lines):
@@ -317,8 +321,9 @@ class PdfDocument:
             pdf.page = n
             self.font(PAGE_NO_PT)
             label = f"— {n} —"
-            pdf.text(MARGIN_LEFT + (TEXT_W - self.width(label)) / 2, PAGE_H - MARGIN_BOTTOM + 7 * MM + PAGE_NO_PT,
-                     label)
+            pdf.text(
+                MARGIN_LEFT + (TEXT_W - self.width(label)) / 2, PAGE_H - MARGIN_BOTTOM + 7 * MM + PAGE_NO_PT, label
+            )
 
 
 def pdf_bytes(notice: Notice) -> bytes:

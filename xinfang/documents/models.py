@@ -1,4 +1,5 @@
 """Notice templates (告知书、意见书) that an administrator edits in the admin."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -29,20 +30,28 @@ class NoticeTemplate(models.Model):
 
     kind = models.CharField(_("kind"), max_length=16, choices=NoticeKind.choices)
     title = models.CharField(_("title"), max_length=100)
-    body = models.TextField(_("body"), help_text=_(
-        "One paragraph per line. The first line, ending with “：”, is the addressee. Placeholders such as "
-        "{{ petition.query_code }}, {{ petitioner_names }}, {{ unit.name }}, {{ decision.text }}, "
-        "{{ due_on }} and {{ today }} are filled in; the list is below."))
-    is_active = models.BooleanField(_("active"), default=True, help_text=_(
-        "Only the active template of a kind is used; without one, that notice is not offered."))
+    body = models.TextField(
+        _("body"),
+        help_text=_(
+            "One paragraph per line. The first line, ending with “：”, is the addressee. Placeholders such as "
+            "{{ petition.query_code }}, {{ petitioner_names }}, {{ unit.name }}, {{ decision.text }}, "
+            "{{ due_on }} and {{ today }} are filled in; the list is below."
+        ),
+    )
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Only the active template of a kind is used; without one, that notice is not offered."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("notice template")
         verbose_name_plural = _("notice templates")
         ordering = ["kind", "-is_active", "pk"]
-        constraints = [models.UniqueConstraint(fields=["kind"], condition=Q(is_active=True),
-                                               name="notice_template_one_active")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind"], condition=Q(is_active=True), name="notice_template_one_active")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}：{self.title}"
@@ -56,5 +65,8 @@ class NoticeTemplate(models.Model):
                 errors[field] = _("The placeholders cannot be read: %(error)s") % {"error": e}
         if errors:
             raise ValidationError(errors)
-        if self.is_active and NoticeTemplate.objects.filter(kind=self.kind, is_active=True).exclude(pk=self.pk).exists():
+        if (
+            self.is_active
+            and NoticeTemplate.objects.filter(kind=self.kind, is_active=True).exclude(pk=self.pk).exists()
+        ):
             raise ValidationError({"is_active": _("Another template of this kind is active; deactivate it first.")})

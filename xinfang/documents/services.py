@@ -4,6 +4,7 @@
 what a template needs (a fixed number of queries), `notice_text` fills the template in, and
 `notice_docx` / `notice_pdf` lay it out (xinfang.documents.layout).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,11 +18,18 @@ from xinfang.documents import layout
 from xinfang.documents.models import NoticeKind, NoticeTemplate
 from xinfang.org import calendar
 from xinfang.org.models import Unit
+from xinfang.org.tablecache import TableCache
 from xinfang.petitions import rules
 from xinfang.petitions.models import (
-    Deadline, DeadlineKind, Decision, DecisionStage, Event, Petition, PetitionParty, State,
+    Deadline,
+    DeadlineKind,
+    Decision,
+    DecisionStage,
+    Event,
+    Petition,
+    PetitionParty,
+    State,
 )
-from xinfang.org.tablecache import TableCache
 from xinfang.petitions.services import query_code_display
 
 _d = calendar.format_date
@@ -29,14 +37,21 @@ _d = calendar.format_date
 # What the petitioner reads about a decision's outcome (the stored labels are for staff).
 OUTCOME_WORDS = {"support": "予以支持", "explain": "作出解释说明", "not_support": "不予支持"}
 
-STAGE_OF = {NoticeKind.HANDLING: DecisionStage.HANDLING, NoticeKind.REVIEW: DecisionStage.REVIEW,
-            NoticeKind.REEXAMINATION: DecisionStage.REEXAMINATION}
+STAGE_OF = {
+    NoticeKind.HANDLING: DecisionStage.HANDLING,
+    NoticeKind.REVIEW: DecisionStage.REVIEW,
+    NoticeKind.REEXAMINATION: DecisionStage.REEXAMINATION,
+}
 PREVIOUS_STAGE = {DecisionStage.REVIEW: DecisionStage.HANDLING, DecisionStage.REEXAMINATION: DecisionStage.REVIEW}
 # The petitioner's window after each opinion, and the deadline that counts the answer to the appeal.
-WINDOW_OF = {DecisionStage.HANDLING: DeadlineKind.REVIEW_REQUEST,
-             DecisionStage.REVIEW: DeadlineKind.REEXAMINATION_REQUEST}
-ANSWER_OF = {DecisionStage.REVIEW: DeadlineKind.REVIEW_ANSWER,
-             DecisionStage.REEXAMINATION: DeadlineKind.REEXAMINATION_ANSWER}
+WINDOW_OF = {
+    DecisionStage.HANDLING: DeadlineKind.REVIEW_REQUEST,
+    DecisionStage.REVIEW: DeadlineKind.REEXAMINATION_REQUEST,
+}
+ANSWER_OF = {
+    DecisionStage.REVIEW: DeadlineKind.REVIEW_ANSWER,
+    DecisionStage.REEXAMINATION: DeadlineKind.REEXAMINATION_ANSWER,
+}
 
 # Placeholders a template may use, for the admin's help.
 PLACEHOLDERS: dict[str, str] = {
@@ -48,7 +63,7 @@ PLACEHOLDERS: dict[str, str] = {
     "issued_on": "成文日期（落款日期）：受理、转送交办、不予受理、延期或出具意见的日期",
     "today": "打印日期",
     "due_on": "本文书所说的期限：受理、延期告知书为办结期限，转送/交办单为告知是否受理的期限，"
-              "处理意见书、复查意见书为请求复查、复核的期限",
+    "处理意见书、复查意见书为请求复查、复核的期限",
     "accepted_on": "受理日期",
     "handling_days": "办理期限（日）",
     "decline_reason": "不予受理的法定理由；decline_reason_key 为其代码，decline_note 为经办人的说明",
@@ -57,14 +72,18 @@ PLACEHOLDERS: dict[str, str] = {
     "acceptance_due_on": "收件单位告知是否受理的期限",
     "report_due_on": "交办事项报告办理结果的期限（转送时为空）",
     "objection_due_on": "收件单位提出异议的期限",
-    "extension_days": "延长的日数", "extension_reason": "延期理由", "due_before": "延期前的办结期限",
+    "extension_days": "延长的日数",
+    "extension_reason": "延期理由",
+    "due_before": "延期前的办结期限",
     "decision": "本意见书的处理意见，如 {{ decision.text }}",
     "decision_outcome": "处理结论：予以支持、作出解释说明或不予支持",
     "decision_measure": "“三到位一处理”中适用的一项（供内部使用）",
     "decided_on": "出具意见的日期",
-    "review_days": "请求复查的期限（日）", "reexamination_days": "请求复核的期限（日）",
+    "review_days": "请求复查的期限（日）",
+    "reexamination_days": "请求复核的期限（日）",
     "higher_unit_name": "受理复查或复核请求的上一级机关",
-    "previous_unit_name": "出具原处理（复查）意见的机关", "previous_decided_on": "原意见的日期",
+    "previous_unit_name": "出具原处理（复查）意见的机关",
+    "previous_decided_on": "原意见的日期",
     "requested_on": "请求复查或复核的日期",
 }
 
@@ -103,10 +122,10 @@ class _Facts:
 def _facts(petition: Petition) -> _Facts:
     """Six queries: the petition with its units, its petitioners, deadlines, decisions, the events
     that carry a notice's date or words, and the active templates."""
-    p = (Petition.objects.select_related("owner_unit", "routed_by_unit", "region")
-         .get(pk=petition.pk))
-    parties = list(PetitionParty.objects.filter(petition=p).select_related("petitioner")
-                   .order_by("-is_representative", "pk"))
+    p = Petition.objects.select_related("owner_unit", "routed_by_unit", "region").get(pk=petition.pk)
+    parties = list(
+        PetitionParty.objects.filter(petition=p).select_related("petitioner").order_by("-is_representative", "pk")
+    )
     deadline_rows = list(Deadline.objects.filter(petition=p).select_related("unit"))
     decisions = list(Decision.objects.filter(petition=p).select_related("unit", "unit__parent"))
     events = {e.action: e for e in Event.objects.filter(petition=p, action__in=EVENT_ACTIONS).order_by("seq")}
@@ -141,8 +160,9 @@ active_kinds = TableCache(_active_kinds)
 invalidate_cache = active_kinds.invalidate
 
 
-def notices_available(petition: Petition, *, deadlines: list[Deadline] | None = None,
-                      decisions: list[Decision] | None = None) -> list[str]:
+def notices_available(
+    petition: Petition, *, deadlines: list[Deadline] | None = None, decisions: list[Decision] | None = None
+) -> list[str]:
     """The kinds of notice `petition` can have now: what its state, deadlines and decisions
     support, and whose template is active. A page that has read the petition's deadlines and
     decisions already passes them and pays no query."""
@@ -176,49 +196,78 @@ def _kind_context(f: _Facts, kind: str) -> dict[str, Any]:
     if kind in (NoticeKind.ACCEPTANCE, NoticeKind.EXTENSION):
         h = f.first(DeadlineKind.HANDLING)
         first_due = calendar.count_forward(h.start_on, h.period_days, h.working_days, h.roll_over).end
-        ctx = {"unit": h.unit or p.owner_unit, "accepted_on": _day(h.start_on), "handling_days": h.period_days,
-               "due_on": _day(first_due if kind == NoticeKind.ACCEPTANCE else h.due_on), "issued_on": h.start_on}
+        ctx = {
+            "unit": h.unit or p.owner_unit,
+            "accepted_on": _day(h.start_on),
+            "handling_days": h.period_days,
+            "due_on": _day(first_due if kind == NoticeKind.ACCEPTANCE else h.due_on),
+            "issued_on": h.start_on,
+        }
         if kind == NoticeKind.EXTENSION:
-            ctx |= {"extension_days": h.extension_days, "extension_reason": h.extension_reason,
-                    "due_before": _day(first_due), "issued_on": _event_day(f, "extend")}
+            ctx |= {
+                "extension_days": h.extension_days,
+                "extension_reason": h.extension_reason,
+                "due_before": _day(first_due),
+                "issued_on": _event_day(f, "extend"),
+            }
         return ctx
     if kind == NoticeKind.DECLINE:
         event = f.events.get("decline")
-        return {"unit": p.owner_unit, "decline_reason_key": p.decline_reason,
-                "decline_reason": rules.DECLINE_REASONS.get(p.decline_reason, p.decline_reason),
-                "decline_note": event.data.get("note", "") if event else "", "due_on": "",
-                "issued_on": _event_day(f, "decline")}
+        return {
+            "unit": p.owner_unit,
+            "decline_reason_key": p.decline_reason,
+            "decline_reason": rules.DECLINE_REASONS.get(p.decline_reason, p.decline_reason),
+            "decline_note": event.data.get("note", "") if event else "",
+            "due_on": "",
+            "issued_on": _event_day(f, "decline"),
+        }
     if kind == NoticeKind.ROUTING:
         acceptance = f.latest(DeadlineKind.ACCEPTANCE)
         same_routing = [d for d in f.deadlines if d.start_on == acceptance.start_on]
         report = next((d for d in same_routing if d.kind == DeadlineKind.ASSIGNMENT_REPORT), None)
         objection = next((d for d in same_routing if d.kind == DeadlineKind.OBJECTION), None)
-        return {"unit": p.routed_by_unit, "to_unit": acceptance.unit or p.owner_unit,
-                "route_verb": "交办" if report else "转送", "routed_on": _day(acceptance.start_on),
-                "due_on": _day(acceptance.due_on), "acceptance_due_on": _day(acceptance.due_on),
-                "report_due_on": _day(report.due_on) if report else "",
-                "objection_due_on": _day(objection.due_on) if objection else "", "issued_on": acceptance.start_on}
+        return {
+            "unit": p.routed_by_unit,
+            "to_unit": acceptance.unit or p.owner_unit,
+            "route_verb": "交办" if report else "转送",
+            "routed_on": _day(acceptance.start_on),
+            "due_on": _day(acceptance.due_on),
+            "acceptance_due_on": _day(acceptance.due_on),
+            "report_due_on": _day(report.due_on) if report else "",
+            "objection_due_on": _day(objection.due_on) if objection else "",
+            "issued_on": acceptance.start_on,
+        }
     stage = STAGE_OF[kind]
     decision = f.decision(stage)
     accepted = f.first(DeadlineKind.HANDLING)
-    ctx = {"unit": decision.unit, "decision": decision, "decided_on": _day(decision.decided_on),
-           "decision_outcome": OUTCOME_WORDS.get(decision.outcome, decision.get_outcome_display()),
-           "decision_measure": decision.get_measure_display(),
-           "accepted_on": _day(accepted.start_on if accepted else None),
-           "higher_unit_name": _unit_name(decision.unit.parent, "上一级机关"), "due_on": "",
-           "issued_on": decision.decided_on}
+    ctx = {
+        "unit": decision.unit,
+        "decision": decision,
+        "decided_on": _day(decision.decided_on),
+        "decision_outcome": OUTCOME_WORDS.get(decision.outcome, decision.get_outcome_display()),
+        "decision_measure": decision.get_measure_display(),
+        "accepted_on": _day(accepted.start_on if accepted else None),
+        "higher_unit_name": _unit_name(decision.unit.parent, "上一级机关"),
+        "due_on": "",
+        "issued_on": decision.decided_on,
+    }
     if stage in WINDOW_OF:
-        window = next((d for d in f.deadlines if d.kind == WINDOW_OF[stage] and d.start_on == decision.decided_on),
-                      None) or f.latest(WINDOW_OF[stage])
+        window = next(
+            (d for d in f.deadlines if d.kind == WINDOW_OF[stage] and d.start_on == decision.decided_on), None
+        ) or f.latest(WINDOW_OF[stage])
         days = window.period_days if window else rules.period(WINDOW_OF[stage]).days
-        ctx |= {"due_on": _day(window.due_on if window else None),
-                "review_days" if stage == DecisionStage.HANDLING else "reexamination_days": days}
+        ctx |= {
+            "due_on": _day(window.due_on if window else None),
+            "review_days" if stage == DecisionStage.HANDLING else "reexamination_days": days,
+        }
     if stage in PREVIOUS_STAGE:
         previous = f.decision(PREVIOUS_STAGE[stage])
         answer = f.latest(ANSWER_OF[stage])
-        ctx |= {"previous_unit_name": _unit_name(previous.unit if previous else None, "原办理机关"),
-                "previous_decided_on": _day(previous.decided_on if previous else None),
-                "requested_on": _day(answer.start_on if answer else None)}
+        ctx |= {
+            "previous_unit_name": _unit_name(previous.unit if previous else None, "原办理机关"),
+            "previous_decided_on": _day(previous.decided_on if previous else None),
+            "requested_on": _day(answer.start_on if answer else None),
+        }
     return ctx
 
 
@@ -231,9 +280,13 @@ def _context(f: _Facts, kind: str, today: dt.date) -> dict[str, Any]:
     p = f.petition
     with translation.override("zh-hans"):
         ctx = {
-            "kind": kind, "petition": p, "query_code": query_code_display(p.query_code),
-            "petitioner_names": _names(f), "petitioners": [party.petitioner for party in f.parties],
-            "received_on": _d(timezone.localdate(p.received_at)), "today": _d(today),
+            "kind": kind,
+            "petition": p,
+            "query_code": query_code_display(p.query_code),
+            "petitioner_names": _names(f),
+            "petitioners": [party.petitioner for party in f.parties],
+            "received_on": _d(timezone.localdate(p.received_at)),
+            "today": _d(today),
         } | _kind_context(f, kind)
     ctx["issued_on"] = _d(ctx["issued_on"] or today)
     return ctx

@@ -1,4 +1,5 @@
 """Notices of a petition as Word or PDF, for a user who may see the petition."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -27,5 +28,6 @@ def notice(request: HttpRequest, pk: int, kind: str, fmt: str) -> HttpResponse:
         raise Http404(str(e)) from e
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = content_disposition_header(
-        fmt == "docx", services.notice_filename(petition, kind, fmt))
+        fmt == "docx", services.notice_filename(petition, kind, fmt)
+    )
     return response

@@ -6,6 +6,7 @@ never from the file name a browser sends: a program renamed to "letter.pdf" is r
 limit is `settings.ATTACHMENT_MAX_BYTES` (default 20 MB per file). Nothing here writes anything:
 `attachment_check` reads the file once (type, size, SHA-256) and says what it is or why not.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -109,8 +110,11 @@ def _office_type(f: IO[bytes]) -> FileType | None:
 def _ole_type(f: IO[bytes]) -> FileType | None:
     """An old Word (.doc, WPS .wps) or Excel (.xls, WPS .et) file by the name of its main stream,
     stored in UTF-16 in the compound file's directory; None for other compound files (installers)."""
-    word, book, book5 = ("WordDocument".encode("utf-16-le"), "Workbook".encode("utf-16-le"),
-                         "Book".encode("utf-16-le") + b"\x00\x00")
+    word, book, book5 = (
+        "WordDocument".encode("utf-16-le"),
+        "Workbook".encode("utf-16-le"),
+        "Book".encode("utf-16-le") + b"\x00\x00",
+    )
     f.seek(0)
     tail = b""
     while chunk := f.read(1024 * 1024):
@@ -175,14 +179,14 @@ def attachment_check(upload: Upload) -> CheckedFile:
     limit = max_bytes()
     size = upload.size or 0
     if size > limit:
-        raise AttachmentRefused(shown, f"大小为 {size_text(size)}，超过每个文件 {size_text(limit)} 的上限，"
-                                       "请压缩或分开扫描后再上传。")
+        raise AttachmentRefused(
+            shown, f"大小为 {size_text(size)}，超过每个文件 {size_text(limit)} 的上限，请压缩或分开扫描后再上传。"
+        )
     if size == 0:
         raise AttachmentRefused(shown, "是空文件，请重新选择。")
     file_type = sniff(upload)  # type: ignore[arg-type]
     if file_type is None:
-        raise AttachmentRefused(shown, f"不是允许的文件类型。只接受{ALLOWED_TEXT}；"
-                                       "系统按文件内容判断，不看扩展名。")
+        raise AttachmentRefused(shown, f"不是允许的文件类型。只接受{ALLOWED_TEXT}；系统按文件内容判断，不看扩展名。")
     digest = hashlib.sha256()
     upload.seek(0)
     read = 0
@@ -192,5 +196,4 @@ def attachment_check(upload: Upload) -> CheckedFile:
     upload.seek(0)
     if read > limit:  # a client that sent a false size
         raise AttachmentRefused(shown, f"超过每个文件 {size_text(limit)} 的上限。")
-    return CheckedFile(name=safe_name(upload.name, file_type), type=file_type, size=read,
-                       sha256=digest.hexdigest())
+    return CheckedFile(name=safe_name(upload.name, file_type), type=file_type, size=read, sha256=digest.hexdigest())

@@ -1,6 +1,7 @@
 """Form pieces of the registration desk: several files in one field, checked by content
 (xinfang.intake.files) so that the form can say which file is refused and why before anything is
 written; the services check again."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,7 +45,8 @@ class MultipleFileField(forms.FileField):
 
 def attachments_help() -> str:
     return _("PDF, JPEG, PNG, TIFF, WebP, HEIC, Word or Excel; at most %(size)s each.") % {
-        "size": size_text(max_bytes())}
+        "size": size_text(max_bytes())
+    }
 
 
 class AttachmentUploadForm(forms.Form):

@@ -2,6 +2,7 @@
 request, or the POST of a form shown again): earlier petitioners found by name, phone or ID number
 (partials/lookup.html) and likely earlier petitions on the same matter (partials/similar.html).
 Both keep the choices already made (the "same person" radio, the ticked "same matter" boxes)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,10 +22,12 @@ def _ticked(params: QueryDict) -> set[str]:
 def lookup_context(user: User, params: QueryDict) -> dict[str, Any]:
     typed = {k: params.get(k, "") for k in ("name", "phone", "id_number")}
     matches = petitioner_lookup_for(user, **typed)
-    asked = (len(typed["name"].strip()) >= 2 or len(phone_normalise(typed["phone"])) >= 7
-             or len(id_number_normalise(typed["id_number"])) >= 15)  # what the lookup looks for
-    return {"matches": matches, "asked": asked, "chosen": params.get("petitioner_id", ""),
-            "ticked": _ticked(params)}
+    asked = (
+        len(typed["name"].strip()) >= 2
+        or len(phone_normalise(typed["phone"])) >= 7
+        or len(id_number_normalise(typed["id_number"])) >= 15
+    )  # what the lookup looks for
+    return {"matches": matches, "asked": asked, "chosen": params.get("petitioner_id", ""), "ticked": _ticked(params)}
 
 
 def similar_context(user: User, params: QueryDict, places: dict[str, Region]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ with a list; precision@5 = listed petitions that are twins / listed petitions. T
 two kinds of repeat: another user's message on the same matter counts against precision, so precision
 is a lower bound.
 """
+
 from __future__ import annotations
 
 import csv
@@ -72,10 +73,17 @@ def district_of(title: str, content: str) -> str:
 def messages_read(path: Path | str) -> list[Message]:
     """附件3's rows (留言编号, 留言用户, 留言主题, 留言时间, 留言详情) in time order."""
     with Path(path).open(encoding="utf-8-sig", newline="") as f:
-        rows = [Message(number=r["留言编号"].strip(), user=r["留言用户"].strip(), title=r["留言主题"].strip(),
-                        content=r["留言详情"].strip(), received_at=_time(r["留言时间"]),
-                        district=district_of(r["留言主题"], r["留言详情"]))
-                for r in csv.DictReader(f)]
+        rows = [
+            Message(
+                number=r["留言编号"].strip(),
+                user=r["留言用户"].strip(),
+                title=r["留言主题"].strip(),
+                content=r["留言详情"].strip(),
+                received_at=_time(r["留言时间"]),
+                district=district_of(r["留言主题"], r["留言详情"]),
+            )
+            for r in csv.DictReader(f)
+        ]
     rows.sort(key=lambda m: (m.received_at, int(m.number) if m.number.isdigit() else 0, m.number))
     return rows
 
@@ -95,6 +103,7 @@ def twins_find(messages: list[Message]) -> list[set[int]]:
 
 
 # ---------------------------------------------------------------- the scratch county
+
 
 @dataclass
 class Scratch:
@@ -120,8 +129,10 @@ def scratch_county(districts: list[str]) -> Scratch:
     city = _region(SCRATCH_CODES[1], "评测市", RegionLevel.CITY, province)
     county = _region(SCRATCH_CODES[2], "评测县", RegionLevel.COUNTY, city)
     bureau = Unit.objects.get_or_create(name="评测县信访局", region=county, defaults={"kind": UnitKind.BUREAU})[0]
-    clerk, viewer = (User.objects.get_or_create(username=name, defaults={"unit": bureau, "role": role})[0]
-                     for name, role in zip(SCRATCH_USERS, (Role.CLERK, Role.BUREAU_STAFF)))
+    clerk, viewer = (
+        User.objects.get_or_create(username=name, defaults={"unit": bureau, "role": role})[0]
+        for name, role in zip(SCRATCH_USERS, (Role.CLERK, Role.BUREAU_STAFF))
+    )
     scratch = Scratch(county, clerk, viewer)
     for n, name in enumerate(["评测镇", *sorted(set(districts) - {""})], start=1):
         scratch.townships[name] = _region(f"{SCRATCH_CODES[2]}{n:03d}", name, RegionLevel.TOWNSHIP, county)
@@ -129,6 +140,7 @@ def scratch_county(districts: list[str]) -> Scratch:
 
 
 # ---------------------------------------------------------------- the replay
+
 
 @dataclass
 class Counts:
@@ -155,11 +167,17 @@ class Counts:
             "recall_at_1": ratio(self.hits1, self.positives),
             "recall_at_5": ratio(self.hits5, self.positives),
             "recall_at_5_same_user": ratio(self.hits5_same_user, self.positives_same_user),
-            "recall_at_5_other_user": ratio(self.hits5 - self.hits5_same_user,
-                                            self.positives - self.positives_same_user),
-            "messages": self.messages, "positives": self.positives,
-            "positives_same_user": self.positives_same_user, "hits_at_1": self.hits1, "hits_at_5": self.hits5,
-            "messages_with_a_list": self.with_list, "listed": self.listed, "listed_twins": self.listed_twins,
+            "recall_at_5_other_user": ratio(
+                self.hits5 - self.hits5_same_user, self.positives - self.positives_same_user
+            ),
+            "messages": self.messages,
+            "positives": self.positives,
+            "positives_same_user": self.positives_same_user,
+            "hits_at_1": self.hits1,
+            "hits_at_5": self.hits5,
+            "messages_with_a_list": self.with_list,
+            "listed": self.listed,
+            "listed_twins": self.listed_twins,
             "listed_for_messages_without_twin": self.false_alarms,
             "lookup_median_ms": round(statistics.median(self.lookup_ms), 2) if self.lookup_ms else None,
         }
@@ -179,9 +197,14 @@ def thresholds(threshold: float | None, same_petitioner: float | None) -> Iterat
         similar.THRESHOLD, similar.THRESHOLD_SAME_PETITIONER = saved
 
 
-def repeats_replay(messages: list[Message], scratch: Scratch, *, mode: str = "townships",
-                   with_petitioner: bool = True,
-                   progress: Callable[[int, Counts], None] | None = None) -> Counts:
+def repeats_replay(
+    messages: list[Message],
+    scratch: Scratch,
+    *,
+    mode: str = "townships",
+    with_petitioner: bool = True,
+    progress: Callable[[int, Counts], None] | None = None,
+) -> Counts:
     """Ask the lookup for each message against the earlier ones, then register it (see the module)."""
     twins = twins_find(messages)
     index_of: dict[int, int] = {}  # petition id -> message index
@@ -191,15 +214,24 @@ def repeats_replay(messages: list[Message], scratch: Scratch, *, mode: str = "to
         region = scratch.place(m, mode)
         known = people.get(m.user) if with_petitioner else None
         started = time.perf_counter()
-        found = similar.similar_petitions_for(scratch.viewer, title=m.title, content=m.content, region=region,
-                                              petitioner=known)
+        found = similar.similar_petitions_for(
+            scratch.viewer, title=m.title, content=m.content, region=region, petitioner=known
+        )
         counts.lookup_ms.append((time.perf_counter() - started) * 1000)
         listed = [index_of[s.petition.pk] for s in found]
         _count(counts, i, messages, twins[i], listed)
         person = people.setdefault(m.user, Petitioner(name=f"评测用户{len(people) + 1}"))
-        p = services.petition_register(actor=scratch.clerk, channel=Channel.WEB, kind=Kind.SUGGESTION,
-                                       region=region, title=m.title[:200], content=m.content or m.title,
-                                       received_at=m.received_at, at=m.received_at, petitioners=[person])
+        p = services.petition_register(
+            actor=scratch.clerk,
+            channel=Channel.WEB,
+            kind=Kind.SUGGESTION,
+            region=region,
+            title=m.title[:200],
+            content=m.content or m.title,
+            received_at=m.received_at,
+            at=m.received_at,
+            petitioners=[person],
+        )
         index_of[p.pk] = i
         if progress:
             progress(i + 1, counts)
@@ -249,5 +281,9 @@ def thresholds_calibrate(path: Path | str, *, pairs: int = 2_000_000, seed: int 
 
     def reached_by(candidates: int) -> float:
         return round(scores[int(len(scores) * (1 - 1 / (FALSE_LISTING_BUDGET * candidates)))], 3)
-    return {"threshold": reached_by(similar.TOWNSHIP_RECENT + similar.PLACE_OWN),
-            "threshold_same_petitioner": reached_by(similar.PETITIONER_RECENT), "pairs": len(scores)}
+
+    return {
+        "threshold": reached_by(similar.TOWNSHIP_RECENT + similar.PLACE_OWN),
+        "threshold_same_petitioner": reached_by(similar.PETITIONER_RECENT),
+        "pairs": len(scores),
+    }

@@ -30,6 +30,7 @@ most recent overall and the `PLACE_OWN` most recent of the chosen place itself; 
 statement; only the kept rows are read, and only the listed ones are read again for the page
 (`bench/repeats.py`: the lookup with 1,000,000 petitions stored).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,7 +43,7 @@ from django.db import connection
 from django.db.models.functions import Substr
 
 from xinfang.org.models import Region, RegionLevel, User
-from xinfang.petitions.models import Petition, PetitionParty, Petitioner
+from xinfang.petitions.models import Petition, Petitioner, PetitionParty
 from xinfang.petitions.selectors import petition_list_for
 
 THRESHOLD = 0.21  # text similarity from which a petition is listed (the rule: see the module)
@@ -59,14 +60,16 @@ BONUS_SAME_PLACE = 0.05
 
 # The 120 bigrams found in most of the 7,142 messages of 附件3 and 附件4 (2020 泰迪杯 problem C),
 # the anonymised place names (西地省, A市 …) left out: words every petition uses.
-COMMON_BIGRAMS = frozenset("""
+COMMON_BIGRAMS = frozenset(
+    """
 没有 问题 部门 我们 政府 领导 一个 希望 现在 小区 相关 严重 什么 可以 解决 关部 居民 业主 情况 工作 影响 投诉
 已经 公司 时间 不能 我是 要求 进行 生活 尊敬 咨询 敬的 安全 但是 作为 百姓 一直 反映 不是 人员 请问 都是 这个
 多次 有关 建设 这样 开发 就是 您好 处理 请求 还是 是否 们的 是一 管理 环境 无法 本人 人民 他们 如果 谢谢
 因为 需要 有一 的问 存在 区的 为什 街道 关于 书记 目前 通过 规划 国家 规定 部分 建议 老百 造成 不知 导致 的一
 任何 发商 很多 自己 时候 大的 社区 回复 怎么 政策 开始 知道 了一 物业 交通 行为 这些 还有 个月 一下 样的 其他
 的人 而且 不到 学校 电话 也不 是不 得到 每天 村民 群众 反应
-""".split())
+""".split()
+)
 # The 150 characters found in most of those messages, digits included (the pre-filter leaves them out).
 COMMON_CHARS = frozenset(
     "0123456789一三上下不业严个中为主么之也了事于交人以们会但位住作全公关出分到前区县发可合后和商在地城处多大天好如"
@@ -77,12 +80,13 @@ PREFILTER = 40  # candidates compared by bigrams: the most alike by their uncomm
 PREFILTER_CHARS = 120  # of the content the pre-filter looks at
 _TITLE = "\x01"  # marks a title bigram's second copy
 _COMMON = COMMON_BIGRAMS | {_TITLE + g for g in COMMON_BIGRAMS}
-_COMMON_WEIGHT2 = 0.3 ** 2
+_COMMON_WEIGHT2 = 0.3**2
 
 
 _NOT_WORD = re.compile(r"[\W_]+")
-_NOT_RARE = COMMON_CHARS | frozenset(string.punctuation + string.whitespace
-                                     + "，。！？、；：“”‘’（）《》【】…—·「」『』\u3000")
+_NOT_RARE = COMMON_CHARS | frozenset(
+    string.punctuation + string.whitespace + "，。！？、；：“”‘’（）《》【】…—·「」『』\u3000"
+)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -133,7 +137,7 @@ def shared_words(text: str, other: set[str], most: int = 4) -> list[str]:
         if inside and start is None:
             start = i
         if not inside and start is not None:
-            run = "".join(chars[start:i + 1])
+            run = "".join(chars[start : i + 1])
             if not _bigrams(run) <= COMMON_BIGRAMS:
                 runs.append(run)
             start = None
@@ -181,18 +185,24 @@ def _candidates_sql(region_ids: list[int], place_id: int, petitioner_id: int | N
     party_petitioner = q(PetitionParty._meta.get_field("petitioner").column)
 
     def recent(alias: str, limit: int) -> str:
-        return (f"SELECT * FROM (SELECT {pk} AS id, {received} AS at FROM {table} WHERE {region} = %s "
-                f"ORDER BY {received} DESC LIMIT {int(limit)}) AS {alias}")
+        return (
+            f"SELECT * FROM (SELECT {pk} AS id, {received} AS at FROM {table} WHERE {region} = %s "
+            f"ORDER BY {received} DESC LIMIT {int(limit)}) AS {alias}"
+        )
 
     places = " UNION ALL ".join(recent(f"r{n}", PLACE_RECENT) for n in range(len(region_ids)))
-    sql = (f"SELECT t.id, 0 AS own FROM (SELECT u.id FROM ({places}) AS u ORDER BY u.at DESC "
-           f"LIMIT {int(TOWNSHIP_RECENT)}) AS t "
-           f"UNION SELECT o.id, 0 AS own FROM ({recent('p', PLACE_OWN)}) AS o")
+    sql = (
+        f"SELECT t.id, 0 AS own FROM (SELECT u.id FROM ({places}) AS u ORDER BY u.at DESC "
+        f"LIMIT {int(TOWNSHIP_RECENT)}) AS t "
+        f"UNION SELECT o.id, 0 AS own FROM ({recent('p', PLACE_OWN)}) AS o"
+    )
     params: list = [*region_ids, place_id]
     if petitioner_id is not None:
-        sql += (f" UNION SELECT m.id, 1 AS own FROM (SELECT {party_petition} AS id FROM {party} "
-                f"WHERE {party_petitioner} = %s ORDER BY {party_petition} DESC "
-                f"LIMIT {int(PETITIONER_RECENT)}) AS m")
+        sql += (
+            f" UNION SELECT m.id, 1 AS own FROM (SELECT {party_petition} AS id FROM {party} "
+            f"WHERE {party_petitioner} = %s ORDER BY {party_petition} DESC "
+            f"LIMIT {int(PETITIONER_RECENT)}) AS m"
+        )
         params.append(petitioner_id)
     return sql, params
 
@@ -202,8 +212,7 @@ def candidate_ids(region: Region, petitioner: Petitioner | None = None) -> tuple
     from the places, and those of the petitioner's own petitions."""
     township = _township(region)
     if township is not None:
-        region_ids = list(Region.objects.filter(prefix__startswith=township.prefix)
-                          .values_list("pk", flat=True))
+        region_ids = list(Region.objects.filter(prefix__startswith=township.prefix).values_list("pk", flat=True))
     else:
         region_ids = [region.pk]
     sql, params = _candidates_sql(region_ids, region.pk, petitioner.pk if petitioner is not None else None)
@@ -213,8 +222,15 @@ def candidate_ids(region: Region, petitioner: Petitioner | None = None) -> tuple
     return {pk for pk, own in rows if not own}, {pk for pk, own in rows if own}
 
 
-def similar_petitions_for(user: User, *, title: str, content: str, region: Region | None,
-                          petitioner: Petitioner | None = None, limit: int = LIMIT) -> list[SimilarPetition]:
+def similar_petitions_for(
+    user: User,
+    *,
+    title: str,
+    content: str,
+    region: Region | None,
+    petitioner: Petitioner | None = None,
+    limit: int = LIMIT,
+) -> list[SimilarPetition]:
     """Up to `limit` earlier petitions the user may see that look like the same matter, most alike
     first, each with why (same petitioner, same place, shared words, similarity)."""
     if region is None or len((title + content).strip()) < MIN_CHARS:
@@ -227,9 +243,12 @@ def similar_petitions_for(user: User, *, title: str, content: str, region: Regio
     if not ids:
         return []
     # plain tuples, and no dates: a model instance or a datetime each would cost more than the comparison
-    rows = list(petition_list_for(user).filter(pk__in=ids)
-                .annotate(excerpt=Substr("content", 1, TEXT_CHARS))
-                .values_list("pk", "title", "excerpt", "region_id"))
+    rows = list(
+        petition_list_for(user)
+        .filter(pk__in=ids)
+        .annotate(excerpt=Substr("content", 1, TEXT_CHARS))
+        .values_list("pk", "title", "excerpt", "region_id")
+    )
     # a bigram set costs ~0.1 ms in Python: only for the candidates most alike by their rare
     # characters, and the petitioner's own
     chars = rare_chars(title, content)
@@ -248,9 +267,14 @@ def similar_petitions_for(user: User, *, title: str, content: str, region: Regio
     found = found[:limit]
     if not found:
         return []
-    shown = {p.pk: p for p in Petition.objects.filter(pk__in=[f[1] for f in found])
-             .only("pk", "title", "region_id", "query_code", "received_at", "state")}
+    shown = {
+        p.pk: p
+        for p in Petition.objects.filter(pk__in=[f[1] for f in found]).only(
+            "pk", "title", "region_id", "query_code", "received_at", "state"
+        )
+    }
     text = f"{title} {content[:TEXT_CHARS]}"
-    return [SimilarPetition(shown[pk], sim, score, pk in mine, region_id == region.pk,
-                            shared_words(text, p_features))
-            for score, pk, sim, region_id, p_features in found]
+    return [
+        SimilarPetition(shown[pk], sim, score, pk in mine, region_id == region.pk, shared_words(text, p_features))
+        for score, pk, sim, region_id, p_features in found
+    ]

@@ -5,6 +5,7 @@ that reason. Here the row is read and rewritten in one transaction, locked (SELE
 PostgreSQL; on SQLite the IMMEDIATE transaction takes the write lock), and keeps its expiry. `add` is
 two statements (expired rows deleted, then INSERT ... ON CONFLICT DO NOTHING) instead of Django's five
 with a count of the whole table, and `incr` two: a rate-limited request costs at most four queries."""
+
 from __future__ import annotations
 
 import base64
@@ -25,15 +26,18 @@ class AtomicDatabaseCache(DatabaseCache):
         q, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
         now = timezone.now().replace(microsecond=0)
         seconds = self.get_backend_timeout(timeout)
-        expires = (dt.datetime.max.replace(tzinfo=dt.timezone.utc) if seconds is None
-                   else dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)).replace(microsecond=0)
+        expires = (
+            dt.datetime.max.replace(tzinfo=dt.UTC) if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+        ).replace(microsecond=0)
         stored = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
         table = q(self._table)
         with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE {q('expires')} <= %s", [adapt(now)])
-            cursor.execute(f"INSERT INTO {table} ({q('cache_key')}, {q('value')}, {q('expires')}) "
-                           f"VALUES (%s, %s, %s) ON CONFLICT ({q('cache_key')}) DO NOTHING",
-                           [key, stored, adapt(expires)])
+            cursor.execute(
+                f"INSERT INTO {table} ({q('cache_key')}, {q('value')}, {q('expires')}) "
+                f"VALUES (%s, %s, %s) ON CONFLICT ({q('cache_key')}) DO NOTHING",
+                [key, stored, adapt(expires)],
+            )
             return cursor.rowcount == 1
 
     def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
@@ -44,14 +48,17 @@ class AtomicDatabaseCache(DatabaseCache):
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
         with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
-            cursor.execute(f"SELECT {q('value')} FROM {q(self._table)} WHERE {q('cache_key')} = %s "
-                           f"AND {q('expires')} > %s{lock}", [key, now])
+            cursor.execute(
+                f"SELECT {q('value')} FROM {q(self._table)} WHERE {q('cache_key')} = %s AND {q('expires')} > %s{lock}",
+                [key, now],
+            )
             row = cursor.fetchone()
             if row is not None:
                 value = pickle.loads(base64.b64decode(row[0].encode())) + delta
                 stored = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
-                cursor.execute(f"UPDATE {q(self._table)} SET {q('value')} = %s WHERE {q('cache_key')} = %s",
-                               [stored, key])
+                cursor.execute(
+                    f"UPDATE {q(self._table)} SET {q('value')} = %s WHERE {q('cache_key')} = %s", [stored, key]
+                )
         if row is None:  # raised outside the transaction, which stays usable for the caller
             raise ValueError(f"Key '{key}' not found")
         return value

@@ -2,6 +2,7 @@
 wait, the next; stops on SIGTERM, Ctrl+C or after --passes. A database error in a pass (the server
 restarted, the connection dropped) is reported and the connection closed, so the next pass connects
 again: the worker lives through a database restart instead of dying with it."""
+
 from __future__ import annotations
 
 import signal
@@ -11,8 +12,14 @@ from collections.abc import Callable
 from django.db import DatabaseError, InterfaceError, close_old_connections, connection
 
 
-def passes_run(one_pass: Callable[[], object], *, loop: bool, interval: float, passes: int = 0,
-               say: Callable[[str], object] = lambda text: None) -> int:
+def passes_run(
+    one_pass: Callable[[], object],
+    *,
+    loop: bool,
+    interval: float,
+    passes: int = 0,
+    say: Callable[[str], object] = lambda text: None,
+) -> int:
     """Run `one_pass` once, or with `loop` every `interval` seconds (at most `passes` times when > 0);
     the number of passes that ended without a database error."""
     stop = threading.Event()

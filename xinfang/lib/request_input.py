@@ -17,6 +17,7 @@ answers 400 with a Chinese reason when it carries:
 The API gets `{"detail": reason}` as JSON, Open311 its `[{"code": 400, "description": reason}]`, everything
 else a small page.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,13 @@ class BadInput(Exception):
 def _check_texts(texts: Iterable[str], where: str) -> None:
     for text in texts:
         if BAD_CHARACTERS.search(text):
-            raise BadInput(_("The %(where)s contains a NUL character or an unpaired surrogate, which no "
-                             "text may hold: remove it and send again.") % {"where": where})
+            raise BadInput(
+                _(
+                    "The %(where)s contains a NUL character or an unpaired surrogate, which no "
+                    "text may hold: remove it and send again."
+                )
+                % {"where": where}
+            )
 
 
 def _check_utf8(raw: bytes, where: str) -> None:
@@ -94,15 +100,16 @@ def _too_big(limit: int) -> BadInput:
 
 def _check_multipart(request: HttpRequest, length: int, limit: int | None) -> None:
     if limit is None or length <= limit:
-        request.body  # read into memory first: a view that hashes the raw body (the API's idempotency) still can
+        _ = request.body  # read into memory first: a view that hashes the raw body (the API's idempotency) still can
     elif request.path.startswith("/api/"):
         raise _too_big(limit)  # the API takes no uploads; only the web forms' files stream to disk
     try:
         fields = list(request.POST.lists())
         names = [f.name or "" for files in request.FILES.lists() for f in files[1]]
     except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation):
-        raise BadInput(_("The form could not be read (a multipart body without its boundary, a broken "
-                         "part or too many fields).")) from None
+        raise BadInput(
+            _("The form could not be read (a multipart body without its boundary, a broken part or too many fields).")
+        ) from None
     _check_texts((t for k, vs in fields for t in (k, *vs)), _("form"))
     _check_texts(names, _("file name"))
 
@@ -131,8 +138,13 @@ def _check_body(request: HttpRequest) -> None:
             return  # not JSON: the view answers that itself, as a 4xx
         _check_texts(_json_strings(data), _("JSON body"))
     elif request.body:
-        raise BadInput(_("A request body must be JSON, a form (application/x-www-form-urlencoded) or a "
-                         "multipart upload, not %(type)s.") % {"type": content_type or "?"})
+        raise BadInput(
+            _(
+                "A request body must be JSON, a form (application/x-www-form-urlencoded) or a "
+                "multipart upload, not %(type)s."
+            )
+            % {"type": content_type or "?"}
+        )
 
 
 def request_input_problem(request: HttpRequest) -> str | None:
@@ -148,14 +160,17 @@ def request_input_problem(request: HttpRequest) -> str | None:
 
 def bad_input_response(request: HttpRequest, reason: str) -> HttpResponse:
     if request.path.startswith("/api/open311/"):  # GeoReport v2's own error shape
-        return JsonResponse([{"code": 400, "description": reason}], status=400, safe=False,
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            [{"code": 400, "description": reason}], status=400, safe=False, json_dumps_params={"ensure_ascii": False}
+        )
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": reason}, status=400, json_dumps_params={"ensure_ascii": False})
     title = _("The request could not be accepted")
     return HttpResponseBadRequest(
         f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>{escape(title)}</title>'
-        f"<h1>{escape(title)}</h1><p>{escape(reason)}</p>", content_type="text/html; charset=utf-8")
+        f"<h1>{escape(title)}</h1><p>{escape(reason)}</p>",
+        content_type="text/html; charset=utf-8",
+    )
 
 
 class RequestInputMiddleware:

@@ -1,6 +1,7 @@
 """The SECRET_KEY of a server started without one (`make run`): made once at random and kept in the
 data folder (`secret_key`, mode 0600), read again on every later start. Imported by settings, so it
 uses nothing of Django."""
+
 from __future__ import annotations
 
 import os

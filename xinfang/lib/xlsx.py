@@ -6,6 +6,7 @@ is stored as a string, never as a formula, so a petitioner's title "=HYPERLINK(.
 typed at the sign-in form shows as the text it is. Characters XML cannot carry (NUL and the other
 control characters) are dropped instead of failing the export.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,6 +28,7 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 @dataclass(frozen=True)
 class Formatted:
     """A value with its own number format (e.g. a timestamp to the second)."""
+
     value: object
     number_format: str
 
@@ -60,8 +62,9 @@ def _cell(ws, value: object):
     return c
 
 
-def xlsx_write(sheet: str, header: Sequence[str], rows: Iterable[Sequence[object]],
-               max_rows: int | None = None) -> bytes:
+def xlsx_write(
+    sheet: str, header: Sequence[str], rows: Iterable[Sequence[object]], max_rows: int | None = None
+) -> bytes:
     """A write-only workbook (memory does not grow with the rows) of `rows` under `header`, at most
     `max_rows` (EXPORT_MAX_ROWS) rows, then a note that the list was cut."""
     from openpyxl import Workbook
@@ -72,8 +75,12 @@ def xlsx_write(sheet: str, header: Sequence[str], rows: Iterable[Sequence[object
     ws.append([_cell(ws, h) for h in header])
     for n, row in enumerate(rows):
         if n == limit:
-            ws.append([_("Only the first %(n)s rows are exported: narrow the filters to export the rest.")
-                       % {"n": f"{limit:,}"}])
+            ws.append(
+                [
+                    _("Only the first %(n)s rows are exported: narrow the filters to export the rest.")
+                    % {"n": f"{limit:,}"}
+                ]
+            )
             break
         ws.append([_cell(ws, v) for v in row])
     out = io.BytesIO()

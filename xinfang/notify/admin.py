@@ -1,4 +1,5 @@
 """The outbox in the admin: read-only, phone numbers and addresses masked, "retry now"."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -13,13 +14,35 @@ from xinfang.petitions.selectors import petition_list_for
 
 @admin.register(Notice)
 class NoticeAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "petition", "stage", "channel", "masked_recipient", "state", "attempts",
-                    "next_attempt_at", "last_error", "sent_at")
+    list_display = (
+        "created_at",
+        "petition",
+        "stage",
+        "channel",
+        "masked_recipient",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+    )
     list_filter = ("state", "channel", "stage")
     list_select_related = ("petition",)
     search_fields = ("petition__query_code",)
-    fields = ("petition", "stage", "channel", "masked_recipient", "subject", "text", "state", "attempts",
-              "next_attempt_at", "last_error", "created_at", "sent_at")
+    fields = (
+        "petition",
+        "stage",
+        "channel",
+        "masked_recipient",
+        "subject",
+        "text",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
     readonly_fields = ("masked_recipient",)
     show_full_result_count = False
     actions = ["retry_now"]
@@ -37,5 +60,6 @@ class NoticeAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry_now(self, request, queryset) -> None:
         count = notices_retry_now(list(queryset.values_list("pk", flat=True)))
-        messages.success(request, _("Notices to send again at the next pass of the worker: %(count)d.")
-                         % {"count": count})
+        messages.success(
+            request, _("Notices to send again at the next pass of the worker: %(count)d.") % {"count": count}
+        )

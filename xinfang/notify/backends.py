@@ -6,6 +6,7 @@ has taken the message and raises DeliveryError (or any exception) when it has no
 (posts JSON to SMS_GATEWAY_URL). E-mail goes through Django's e-mail framework (the default mailer of
 settings.MAILERS, set from EMAIL_HOST, ...: see settings.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -88,8 +89,9 @@ class Mailer:
         if self.connection is None:
             self.connection = mail.mailers.default
             self.connection.open()
-        message = mail.EmailMessage(subject, text, settings.DEFAULT_FROM_EMAIL, [address],
-                                    headers={"X-Xinfang-Notice": key})
+        message = mail.EmailMessage(
+            subject, text, settings.DEFAULT_FROM_EMAIL, [address], headers={"X-Xinfang-Notice": key}
+        )
         try:
             self.connection.send_messages([message])
         except Exception:

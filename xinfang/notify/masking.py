@@ -1,5 +1,6 @@
 """Which phone numbers can get an SMS, and a notice's recipient as lists and logs show it (masked by
 the one set of rules, xinfang.petitions.masking: 138****5678, a***@example.org)."""
+
 from __future__ import annotations
 
 import re

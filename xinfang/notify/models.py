@@ -4,6 +4,7 @@ A row is written in the same transaction as the petition's change (xinfang.notif
 notice is never lost and never sent for a change that was rolled back; the worker
 (`manage.py notices_send`) sends it later, out of every request, and retries it with backoff.
 """
+
 from __future__ import annotations
 
 from django.db import models
@@ -36,8 +37,9 @@ class Notice(models.Model):
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="notices", verbose_name=_("petition"))
     # indexed by notice_unique (event, channel, recipient_digest). Events are never deleted; if one were (the
     # event log's tampering checks do), the notice stays, as the record that it was sent.
-    event = models.ForeignKey(Event, models.SET_NULL, null=True, related_name="+", verbose_name=_("event"),
-                              db_index=False)
+    event = models.ForeignKey(
+        Event, models.SET_NULL, null=True, related_name="+", verbose_name=_("event"), db_index=False
+    )
     stage = models.CharField(_("stage"), max_length=32, choices=STAGE_CHOICES)
     channel = models.CharField(_("channel"), max_length=8, choices=NoticeChannel.choices)
     # the mobile number or e-mail address, encrypted at rest (xinfang.petitions.crypto); its keyed hash

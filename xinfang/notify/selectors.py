@@ -1,4 +1,5 @@
 """Reads of the notices to petitioners."""
+
 from __future__ import annotations
 
 from xinfang.notify.models import Notice, NoticeState
@@ -13,9 +14,11 @@ def notice_list_for_petitioner(petition: Petition) -> list[Notice]:
     and channel (every petitioner of a petition gets the same words), with `created_at`, `channel`
     ("sms"/"email"), `text`, `state` and `sent_at`. One query. The recipient is not read: a page
     that showed it would pay a query per notice, and should not show it."""
-    rows = (Notice.objects.filter(petition=petition)
-            .only("petition_id", "event_id", "channel", "subject", "text", "state", "created_at", "sent_at")
-            .order_by("created_at", "event_id", "channel", "pk"))
+    rows = (
+        Notice.objects.filter(petition=petition)
+        .only("petition_id", "event_id", "channel", "subject", "text", "state", "created_at", "sent_at")
+        .order_by("created_at", "event_id", "channel", "pk")
+    )
     best: dict[tuple[int, str], Notice] = {}
     for notice in rows:
         key = (notice.event_id, notice.channel)

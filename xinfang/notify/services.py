@@ -6,6 +6,7 @@ petitioner and channel), so the change and its notices commit or roll back toget
 ever called from a request. `notices_send_due` (the `notices_send` command, once or in a loop) claims
 the due rows, sends them, and retries failures with exponential backoff until NOTIFY_MAX_ATTEMPTS.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,10 @@ MAX_BACKOFF = dt.timedelta(hours=6)
 
 # ---------------------------------------------------------------- enqueue (in the change's transaction)
 
-def notices_enqueue_for_events(petition: Petition, events: Sequence[Event], *,
-                               parties: Sequence[PetitionParty] | None = None) -> list[Notice]:
+
+def notices_enqueue_for_events(
+    petition: Petition, events: Sequence[Event], *, parties: Sequence[PetitionParty] | None = None
+) -> list[Notice]:
     """Queue the notices of `events` (just written for `petition`) to its petitioners: the
     representatives if it has any, else every petitioner; an SMS to each mobile number, an e-mail
     to each address. A petitioner without either gets nothing on that channel; a petition without
@@ -58,10 +61,20 @@ def notices_enqueue_for_events(petition: Petition, events: Sequence[Event], *,
     rows = []
     for event in events:
         wording = wording_for(event.action, _context(petition, event))
-        rows += [Notice(petition=petition, event=event, stage=event.action, channel=channel, recipient=recipient,
-                        subject=wording.subject if channel == NoticeChannel.EMAIL else "",
-                        text=_text(wording, channel), created_at=now, next_attempt_at=now)
-                 for channel, recipient in addressees]
+        rows += [
+            Notice(
+                petition=petition,
+                event=event,
+                stage=event.action,
+                channel=channel,
+                recipient=recipient,
+                subject=wording.subject if channel == NoticeChannel.EMAIL else "",
+                text=_text(wording, channel),
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for channel, recipient in addressees
+        ]
     return Notice.objects.bulk_create(rows)
 
 
@@ -89,8 +102,11 @@ def _day(value: dt.date | str | None) -> str:
 
 
 def _handling_due_on(petition: Petition) -> str:
-    due = (Deadline.objects.filter(petition=petition, kind=DeadlineKind.HANDLING, is_open=True)
-           .values_list("due_on", flat=True).first())
+    due = (
+        Deadline.objects.filter(petition=petition, kind=DeadlineKind.HANDLING, is_open=True)
+        .values_list("due_on", flat=True)
+        .first()
+    )
     return _day(due)
 
 
@@ -117,13 +133,20 @@ def _context(petition: Petition, event: Event) -> dict[str, Any]:
     }
 
 
-def on_workflow_events_written(sender: type, *, petition: Petition, events: Sequence[Event],
-                               parties: Sequence[PetitionParty] | None = None, **_: Any) -> None:
+def on_workflow_events_written(
+    sender: type,
+    *,
+    petition: Petition,
+    events: Sequence[Event],
+    parties: Sequence[PetitionParty] | None = None,
+    **_: Any,
+) -> None:
     """The receiver of xinfang.petitions.eventlog.workflow_events_written (connected in apps.py)."""
     notices_enqueue_for_events(petition, events, parties=parties)
 
 
 # ---------------------------------------------------------------- send (out of every request)
+
 
 @dataclass
 class SendResult:
@@ -152,8 +175,9 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def _due(now: dt.datetime) -> Q:
-    return (Q(state=NoticeState.PENDING, next_attempt_at__lte=now)
-            | Q(state=NoticeState.SENDING, claimed_at__lt=now - LEASE))
+    return Q(state=NoticeState.PENDING, next_attempt_at__lte=now) | Q(
+        state=NoticeState.SENDING, claimed_at__lt=now - LEASE
+    )
 
 
 def notices_due_count(now: dt.datetime | None = None) -> int:
@@ -169,8 +193,9 @@ def notices_claim(*, limit: int = 50, now: dt.datetime | None = None) -> list[No
     due = Notice.objects.filter(_due(now)).order_by("next_attempt_at", "pk")
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
-            return notices_claim_ids(list(due.select_for_update(skip_locked=True)
-                                          .values_list("pk", flat=True)[:limit]), now)
+            return notices_claim_ids(
+                list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]), now
+            )
     return notices_claim_ids(list(due.values_list("pk", flat=True)[:limit]), now)
 
 
@@ -183,7 +208,8 @@ def notices_claim_ids(ids: list[int], now: dt.datetime) -> list[Notice]:
         return []
     token = secrets.token_hex(16)
     Notice.objects.filter(_due(now), pk__in=ids).update(
-        state=NoticeState.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1)
+        state=NoticeState.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+    )
     return list(Notice.objects.filter(claim=token).order_by("pk"))
 
 
@@ -203,15 +229,18 @@ def notice_record(notice: Notice, error: Exception | None, now: dt.datetime) -> 
         changes = {"state": NoticeState.SENT, "sent_at": now, "last_error": ""}
     else:
         gave_up = notice.attempts >= max_attempts()
-        changes = {"state": NoticeState.FAILED if gave_up else NoticeState.PENDING,
-                   "next_attempt_at": now + backoff(notice.attempts),
-                   "last_error": (f"{type(error).__name__}: {error}")[:500]}
+        changes = {
+            "state": NoticeState.FAILED if gave_up else NoticeState.PENDING,
+            "next_attempt_at": now + backoff(notice.attempts),
+            "last_error": (f"{type(error).__name__}: {error}")[:500],
+        }
     Notice.objects.filter(pk=notice.pk, claim=notice.claim).update(claim="", **changes)
     return changes["state"]
 
 
-def notices_send_due(*, now: dt.datetime | None = None, batch: int = 50,
-                     progress: Callable[[Notice, str], object] | None = None) -> SendResult:
+def notices_send_due(
+    *, now: dt.datetime | None = None, batch: int = 50, progress: Callable[[Notice, str], object] | None = None
+) -> SendResult:
     """One pass of the worker: claim and send due notices, batch by batch, until none is due.
     A failing or slow gateway costs at most its timeout per notice and is retried later."""
     result = SendResult()
@@ -243,5 +272,6 @@ def notices_send_due(*, now: dt.datetime | None = None, batch: int = 50,
 def notices_retry_now(ids: Iterable[int], now: dt.datetime | None = None) -> int:
     """The admin's "retry now": waiting or given-up notices become due at once (a given-up notice
     gets one more attempt). Returns how many."""
-    return (Notice.objects.filter(pk__in=ids, state__in=[NoticeState.PENDING, NoticeState.FAILED])
-            .update(state=NoticeState.PENDING, next_attempt_at=now or timezone.now()))
+    return Notice.objects.filter(pk__in=ids, state__in=[NoticeState.PENDING, NoticeState.FAILED]).update(
+        state=NoticeState.PENDING, next_attempt_at=now or timezone.now()
+    )

@@ -49,13 +49,22 @@ class UserAdmin(BaseUserAdmin):
         for user in queryset:
             if signin.totp_devices_remove(user):
                 _account_audit(request, user, "totp_devices_remove")
-        self.message_user(request, _("Devices removed: %(names)s. They set up a new one at their next sign-in.")
-                          % {"names": "、".join(map(str, queryset))})
+        self.message_user(
+            request,
+            _("Devices removed: %(names)s. They set up a new one at their next sign-in.")
+            % {"names": "、".join(map(str, queryset))},
+        )
 
 
 def _account_audit(request, user: User, what: str) -> None:
-    audit_record(actor=request.user, action=AuditAction.CHANGE, object_type="org.user", object_id=user.pk,
-                 detail={"what": what, "username": user.get_username()}, request=request)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.CHANGE,
+        object_type="org.user",
+        object_id=user.pk,
+        detail={"what": what, "username": user.get_username()},
+        request=request,
+    )
 
 
 @admin.register(Holiday)

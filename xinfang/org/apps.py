@@ -20,5 +20,6 @@ class OrgConfig(AppConfig):
 
         for model in (Region, Unit):
             post_save.connect(selectors.invalidate_cache, sender=model, dispatch_uid=f"org-cache-{model.__name__}")
-            post_delete.connect(selectors.invalidate_cache, sender=model,
-                                dispatch_uid=f"org-cache-del-{model.__name__}")
+            post_delete.connect(
+                selectors.invalidate_cache, sender=model, dispatch_uid=f"org-cache-del-{model.__name__}"
+            )

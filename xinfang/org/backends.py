@@ -1,4 +1,5 @@
 """The login backend: Django's ModelBackend, loading the user's unit and region with the user."""
+
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend

@@ -5,6 +5,7 @@ years it ships (up to 2026 in 1.11). For a date the Holiday table lists, the tab
 dates in a year chinesecalendar does not know, Monday to Friday are working days and the
 explanation says so: a deadline is never refused and never crashes for want of a calendar.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,9 +61,7 @@ def format_date(day: dt.date) -> str:
 
 def _unknown_years_note(start: dt.date, end: dt.date) -> list[str]:
     listed_years = {day.year for day in holidays.get()}
-    missing = [
-        y for y in range(start.year, end.year + 1) if not year_is_known(y) and y not in listed_years
-    ]
+    missing = [y for y in range(start.year, end.year + 1) if not year_is_known(y) and y not in listed_years]
     if not missing:
         return []
     listed = "、".join(str(y) for y in missing)

@@ -3,12 +3,12 @@
 Every name and code here is invented (province code 99 is not assigned in GB/T 2260); the users'
 names are role titles, not people.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.db import transaction
-
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
@@ -21,19 +21,49 @@ DEMO_TOTP_KEY = b"Xinfang demo only!!!".hex()
 DEMO_TOTP_NAME = "演示身份验证器"
 
 TOWNSHIPS = [
-    ("青石镇", "镇"), ("柳河镇", "镇"), ("东山乡", "乡"), ("白杨镇", "镇"), ("清溪乡", "乡"),
-    ("南岭镇", "镇"), ("桃源街道", "街道"), ("城关街道", "街道"), ("双桥镇", "镇"), ("石门乡", "乡"),
+    ("青石镇", "镇"),
+    ("柳河镇", "镇"),
+    ("东山乡", "乡"),
+    ("白杨镇", "镇"),
+    ("清溪乡", "乡"),
+    ("南岭镇", "镇"),
+    ("桃源街道", "街道"),
+    ("城关街道", "街道"),
+    ("双桥镇", "镇"),
+    ("石门乡", "乡"),
 ]
 VILLAGE_STEMS = ["丰收", "新民", "红旗", "光明", "和平", "长岭", "杨柳"]
 
 DEPARTMENTS = [
-    "县公安局", "县人力资源和社会保障局", "县自然资源局", "县住房和城乡建设局", "县教育局", "县卫生健康局",
-    "县民政局", "县农业农村局", "县交通运输局", "县生态环境局", "县市场监督管理局", "县财政局", "县司法局",
-    "县退役军人事务局", "县水利局", "县城市管理局", "县医疗保障局", "县应急管理局", "县商务局",
-    "县文化旅游广电局", "县林业局", "县信访联席会议办公室",
+    "县公安局",
+    "县人力资源和社会保障局",
+    "县自然资源局",
+    "县住房和城乡建设局",
+    "县教育局",
+    "县卫生健康局",
+    "县民政局",
+    "县农业农村局",
+    "县交通运输局",
+    "县生态环境局",
+    "县市场监督管理局",
+    "县财政局",
+    "县司法局",
+    "县退役军人事务局",
+    "县水利局",
+    "县城市管理局",
+    "县医疗保障局",
+    "县应急管理局",
+    "县商务局",
+    "县文化旅游广电局",
+    "县林业局",
+    "县信访联席会议办公室",
 ]
-STATIONED = ["县人社局驻信访接待中心窗口", "县自然资源局驻信访接待中心窗口", "县住建局驻信访接待中心窗口",
-             "县司法局驻信访接待中心法律服务窗口"]
+STATIONED = [
+    "县人社局驻信访接待中心窗口",
+    "县自然资源局驻信访接待中心窗口",
+    "县住建局驻信访接待中心窗口",
+    "县司法局驻信访接待中心法律服务窗口",
+]
 
 
 @dataclass(frozen=True)
@@ -45,13 +75,13 @@ class DemoLogin:
 
 def _region(code: str, name: str, level: RegionLevel, parent: Region | None, population: int) -> Region:
     region, _ = Region.objects.get_or_create(
-        code=code, defaults={"name": name, "level": level, "parent": parent, "population": population})
+        code=code, defaults={"name": name, "level": level, "parent": parent, "population": population}
+    )
     return region
 
 
 def _unit(name: str, kind: str, region: Region, parent: Unit | None) -> Unit:
-    unit, _ = Unit.objects.get_or_create(name=name, region=region,
-                                         defaults={"kind": kind, "parent": parent})
+    unit, _ = Unit.objects.get_or_create(name=name, region=region, defaults={"kind": kind, "parent": parent})
     return unit
 
 
@@ -105,8 +135,14 @@ def demo_county_load() -> list[DemoLogin]:
     for username, role, unit, display in logins:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"role": role, "unit": unit, "display_name": display, "is_staff": role == Role.ADMIN,
-                      "is_superuser": role == Role.ADMIN})
+            defaults={
+                "role": role,
+                "unit": unit,
+                "display_name": display,
+                "is_staff": role == Role.ADMIN,
+                "is_superuser": role == Role.ADMIN,
+            },
+        )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
@@ -114,13 +150,15 @@ def demo_county_load() -> list[DemoLogin]:
             User.objects.filter(pk=user.pk).update(is_staff=False, is_superuser=False)
             user.user_permissions.clear()
         if role in SECOND_FACTOR_ROLES:
-            TOTPDevice.objects.get_or_create(user=user, name=DEMO_TOTP_NAME,
-                                             defaults={"key": DEMO_TOTP_KEY, "confirmed": True})
+            TOTPDevice.objects.get_or_create(
+                user=user, name=DEMO_TOTP_NAME, defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
+            )
         result.append(DemoLogin(username, str(role.label), unit.name))
     return result
 
 
 def demo_totp_device(username: str) -> TOTPDevice | None:
     """The demo authenticator of a demo user (None for anyone else: real users' codes are never printed)."""
-    return TOTPDevice.objects.filter(user__username=username, name=DEMO_TOTP_NAME, key=DEMO_TOTP_KEY,
-                                     confirmed=True).first()
+    return TOTPDevice.objects.filter(
+        user__username=username, name=DEMO_TOTP_NAME, key=DEMO_TOTP_KEY, confirmed=True
+    ).first()

@@ -9,6 +9,7 @@ django_otp's OTPMiddleware and the messages middleware):
 
 The public portal and the API (which authenticates by token, not by session) are outside both.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,10 +21,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.cache import cache as shared_cache
-from django_otp.middleware import OTPMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp.middleware import OTPMiddleware
 
 from xinfang.org import signin
 
@@ -38,8 +39,13 @@ def _outside() -> tuple[str, ...]:
 @cache
 def _sign_in_steps() -> tuple[str, ...]:
     """The pages a session that owes its code may still open."""
-    return (reverse("workbench:login"), reverse("workbench:logout"), reverse("admin:logout"),
-            reverse("org:second_factor"), reverse("org:enrol"))
+    return (
+        reverse("workbench:login"),
+        reverse("workbench:logout"),
+        reverse("admin:logout"),
+        reverse("org:second_factor"),
+        reverse("org:enrol"),
+    )
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:
@@ -109,11 +115,13 @@ class SessionLimitMiddleware:
             return None
         if now - signed_in > settings.SESSION_COOKIE_AGE:
             return _("You were signed in for %(hours)s hours. Please sign in again.") % {
-                "hours": settings.SESSION_COOKIE_AGE // 3600}
+                "hours": settings.SESSION_COOKIE_AGE // 3600
+            }
         idle = settings.SESSION_IDLE_SECONDS
         if idle and now - seen > idle:
             return _("Nothing happened for %(minutes)s minutes, so you were signed out. Please sign in again.") % {
-                "minutes": idle // 60}
+                "minutes": idle // 60
+            }
         if now - seen >= max(60, idle // 10):
             session[signin.SEEN_AT_KEY] = now
         return None
@@ -125,8 +133,12 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (user.is_authenticated and signin.second_factor_due(user, request.session)
-                and not request.path.startswith(_outside() + _sign_in_steps()) and not user.is_verified()):
+        if (
+            user.is_authenticated
+            and signin.second_factor_due(user, request.session)
+            and not request.path.startswith(_outside() + _sign_in_steps())
+            and not user.is_verified()
+        ):
             step = "org:second_factor" if signin.totp_device_for(user) is not None else "org:enrol"
             return _go(request, _with_next(step, request))
         return self.get_response(request)

@@ -1,4 +1,5 @@
 """Regions (行政区划), units (责任单位), people and their roles, and the holiday table."""
+
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
@@ -31,12 +32,17 @@ def region_prefix(code: str, level: int) -> str:
 
 
 class Region(models.Model):
-    code = models.CharField(_("code"), max_length=12, unique=True,
-                            help_text=_("GB/T 2260 style: 6 digits to county, 9 for township, 12 for village"))
+    code = models.CharField(
+        _("code"),
+        max_length=12,
+        unique=True,
+        help_text=_("GB/T 2260 style: 6 digits to county, 9 for township, 12 for village"),
+    )
     name = models.CharField(_("name"), max_length=100)
     level = models.PositiveSmallIntegerField(_("level"), choices=RegionLevel.choices)
-    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
-                               related_name="children", verbose_name=_("parent"))
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
     prefix = models.CharField(_("tree prefix"), max_length=12, db_index=True, editable=False)
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
 
@@ -77,9 +83,15 @@ class Unit(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
     region = models.ForeignKey(Region, models.PROTECT, related_name="units", verbose_name=_("region"))
-    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children",
-                               verbose_name=_("next-higher unit"),
-                               help_text=_("Receives requests for review (复查) of this unit's decisions."))
+    parent = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("next-higher unit"),
+        help_text=_("Receives requests for review (复查) of this unit's decisions."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -104,8 +116,9 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     """A member of staff: one unit, one role. Every action is attributed to a user."""
 
-    unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="members",
-                             verbose_name=_("unit"))
+    unit = models.ForeignKey(
+        Unit, models.PROTECT, null=True, blank=True, related_name="members", verbose_name=_("unit")
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.HANDLER)
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
 
@@ -121,8 +134,9 @@ class Holiday(models.Model):
     """An entry of the editable calendar: overrides chinesecalendar, and fills in years it does not know."""
 
     date = models.DateField(_("date"), unique=True)
-    is_workday = models.BooleanField(_("is a working day"), default=False,
-                                     help_text=_("Tick for a make-up working day on a weekend (调休上班)."))
+    is_workday = models.BooleanField(
+        _("is a working day"), default=False, help_text=_("Tick for a make-up working day on a weekend (调休上班).")
+    )
     name = models.CharField(_("name"), max_length=50, blank=True)
 
     class Meta:

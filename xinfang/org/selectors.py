@@ -1,6 +1,7 @@
 """Reads of the organisation: the region tree above villages and the active units, held in memory
 (xinfang.org.tablecache: reloaded within a minute of an admin change, at once in the process that
 made it), so that pages offering unit and place pickers pay no query for them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,11 @@ class RegionRow:
 
 
 def _upper_regions() -> dict[int, RegionRow]:
-    rows = (Region.objects.filter(level__lte=RegionLevel.TOWNSHIP).order_by("code")
-            .values_list("pk", "code", "prefix", "name", "level", "parent_id"))
+    rows = (
+        Region.objects.filter(level__lte=RegionLevel.TOWNSHIP)
+        .order_by("code")
+        .values_list("pk", "code", "prefix", "name", "level", "parent_id")
+    )
     return {r[0]: RegionRow(*r) for r in rows}
 
 
@@ -44,8 +48,11 @@ def invalidate_cache(**_: object) -> None:
 
 def townships_of(county_prefix: str) -> list[RegionRow]:
     """The townships (乡镇、街道) under a county (or any larger area), in code order."""
-    return [r for r in upper_regions.get().values()
-            if r.level == RegionLevel.TOWNSHIP and r.prefix.startswith(county_prefix)]
+    return [
+        r
+        for r in upper_regions.get().values()
+        if r.level == RegionLevel.TOWNSHIP and r.prefix.startswith(county_prefix)
+    ]
 
 
 def unit_list_active() -> list[Unit]:

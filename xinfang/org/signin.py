@@ -13,6 +13,7 @@ Selectors (reads): `second_factor_required`, `second_factor_due`, `totp_device_f
 `totp_qr_svg`, `totp_secret_text`. Services (writes): `totp_enrol_start`, `totp_enrol_confirm`,
 `totp_verify`, `session_signed_in`, `signin_unlock`, `totp_devices_remove`.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,7 +29,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django_otp import DEVICE_ID_SESSION_KEY, login as otp_login, verify_token
+from django_otp import DEVICE_ID_SESSION_KEY, verify_token
+from django_otp import login as otp_login
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -70,7 +72,7 @@ def totp_code(device: TOTPDevice, at: float | None = None) -> str:
 def totp_secret_text(device: TOTPDevice) -> str:
     """The secret in base32, in groups of four, for typing into an app that cannot scan."""
     secret = b32encode(device.bin_key).decode().rstrip("=")
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def totp_qr_svg(device: TOTPDevice) -> SafeString:

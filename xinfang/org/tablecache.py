@@ -4,17 +4,18 @@ A process reloads its copy `ttl` seconds after loading it, and at once when it s
 itself (post_save/post_delete call `invalidate`): a change made in the admin reaches every worker
 within a minute, and no request pays a query for it.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
 
-class TableCache(Generic[T]):
+class TableCache[T]:
     def __init__(self, load: Callable[[], T], ttl: float = 60.0) -> None:
         self._load, self.ttl = load, ttl
         self._value: T | None = None

@@ -1,5 +1,6 @@
 """The sign-in's second step (the 6-digit code) and the enrolment of an authenticator app. Thin: the
 rules are in xinfang.org.signin."""
+
 from __future__ import annotations
 
 import math
@@ -19,15 +20,17 @@ from xinfang.org import signin
 
 
 class CodeForm(forms.Form):
-    code = forms.RegexField(label=gettext_lazy("6-digit code"), regex=r"^\s*\d{3}\s?\d{3}\s*$",
-                            error_messages={"invalid": gettext_lazy("Type the 6 digits your authenticator app shows.")})
+    code = forms.RegexField(
+        label=gettext_lazy("6-digit code"),
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        error_messages={"invalid": gettext_lazy("Type the 6 digits your authenticator app shows.")},
+    )
 
 
 def _next_url(request: HttpRequest) -> str:
     """Where to go after the step: the `next` the gate gave, if it is on this site; else the home page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return "/"
 
@@ -44,10 +47,15 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         if signin.totp_verify(request, form.cleaned_data["code"]):
             return redirect(_next_url(request))
         wait = signin.totp_wait_seconds(request.user)
-        form.add_error("code", _("Wrong code. Try again in %(seconds)s seconds.") % {"seconds": wait} if wait
-                       else _("Wrong code."))
-    return render(request, "org/second_factor.html", {"form": form, "next": _next_url(request)},
-                  status=400 if form.errors else 200)
+        form.add_error(
+            "code", _("Wrong code. Try again in %(seconds)s seconds.") % {"seconds": wait} if wait else _("Wrong code.")
+        )
+    return render(
+        request,
+        "org/second_factor.html",
+        {"form": form, "next": _next_url(request)},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -67,19 +75,26 @@ def enrol(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Two-step sign-in is on: from now on, sign in with your password and a code."))
             return redirect(_next_url(request))
         form.add_error("code", _("Wrong code. Check the time on the phone and type the code it shows now."))
-    context = {"form": form, "next": _next_url(request), "qr": signin.totp_qr_svg(pending),
-               "secret": signin.totp_secret_text(pending),
-               "required": signin.second_factor_required(request.user)}
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "qr": signin.totp_qr_svg(pending),
+        "secret": signin.totp_secret_text(pending),
+        "required": signin.second_factor_required(request.user),
+    }
     return render(request, "org/enrol.html", context, status=400 if form.errors else 200)
 
 
-def locked_out(request: HttpRequest, original_response: HttpResponse | None = None,
-               credentials: dict | None = None) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
     """django-axes' answer to a sign-in with a locked user name (AXES_LOCKOUT_CALLABLE), right password
     or not: a page in Chinese, 429."""
     cool_off = get_cool_off(request)
-    context = {"failure_limit": get_failure_limit(request, credentials),
-               "cooloff_minutes": math.ceil(cool_off.total_seconds() / 60) if cool_off else None}
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "cooloff_minutes": math.ceil(cool_off.total_seconds() / 60) if cool_off else None,
+    }
     return render(request, "org/locked.html", context, status=429)
 
 

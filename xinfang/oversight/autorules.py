@@ -8,6 +8,7 @@ petitions under supervision now, and petitions this rule has put on the list bef
 ended the item is not overruled by the rule) — so running it twice changes nothing. Only the matches are
 read one by one, each opened in its own transaction with its event (`services.supervision_auto_open`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,14 +27,22 @@ from xinfang.petitions.workflow import OPEN_STATES
 
 def _same_matter_count() -> Subquery:
     through = Petition.related.through
-    return Subquery(through.objects.filter(from_petition=OuterRef("pk")).values("from_petition")
-                    .annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField())
+    return Subquery(
+        through.objects.filter(from_petition=OuterRef("pk"))
+        .values("from_petition")
+        .annotate(n=Count("pk"))
+        .values("n")[:1],
+        output_field=IntegerField(),
+    )
 
 
 def _latest_hot_title() -> Subquery:
     latest = HotIssue.objects.order_by("-built_at").values("built_at")[:1]
-    return Subquery(HotIssueMember.objects.filter(petition=OuterRef("pk"), hot_issue__built_at=Subquery(latest))
-                    .values("hot_issue__title")[:1])
+    return Subquery(
+        HotIssueMember.objects.filter(petition=OuterRef("pk"), hot_issue__built_at=Subquery(latest)).values(
+            "hot_issue__title"
+        )[:1]
+    )
 
 
 def _scope(rule: SupervisionRule) -> Q:
@@ -43,9 +52,11 @@ def _scope(rule: SupervisionRule) -> Q:
 
 def rule_matches(rule: SupervisionRule, now: dt.datetime) -> QuerySet[Petition]:
     """The open petitions `rule` puts on the supervision list now (one SQL select)."""
-    qs = (Petition.objects.filter(_scope(rule), state__in=sorted(OPEN_STATES))
-          .exclude(Exists(Supervision.objects.filter(petition=OuterRef("pk"), is_open=True)))
-          .exclude(Exists(Supervision.objects.filter(petition=OuterRef("pk"), rule=rule))))
+    qs = (
+        Petition.objects.filter(_scope(rule), state__in=sorted(OPEN_STATES))
+        .exclude(Exists(Supervision.objects.filter(petition=OuterRef("pk"), is_open=True)))
+        .exclude(Exists(Supervision.objects.filter(petition=OuterRef("pk"), rule=rule)))
+    )
     n = rule.threshold
     if rule.kind == RuleKind.OPEN_DAYS:
         qs = qs.filter(received_at__lt=now - dt.timedelta(days=n))
@@ -55,7 +66,8 @@ def rule_matches(rule: SupervisionRule, now: dt.datetime) -> QuerySet[Petition]:
         qs = qs.annotate(same_matter=Coalesce(_same_matter_count(), 0) + 1).filter(same_matter__gte=n)
     elif rule.kind == RuleKind.ATTENTION:
         qs = qs.annotate(hot_title=_latest_hot_title()).filter(
-            Q(priority__gte=Priority.URGENT) | Q(hot_title__isnull=False))
+            Q(priority__gte=Priority.URGENT) | Q(hot_title__isnull=False)
+        )
     else:
         return Petition.objects.none()
     return qs.annotate(region_prefix=F("region__prefix")).order_by("pk")
@@ -89,8 +101,11 @@ def _bureau_for(prefix: str, bureaus: list[tuple[str, Unit]]) -> Unit | None:
 def rules_apply(now: dt.datetime | None = None, rules: Iterable[SupervisionRule] | None = None) -> dict[str, int]:
     """Apply the active rules (or `rules`) once: {rule name: petitions put on the list}."""
     now = now or timezone.now()
-    rules = list(rules if rules is not None else SupervisionRule.objects.filter(is_active=True)
-                 .select_related("unit", "unit__region", "region"))
+    rules = list(
+        rules
+        if rules is not None
+        else SupervisionRule.objects.filter(is_active=True).select_related("unit", "unit__region", "region")
+    )
     bureaus = _bureaus() if any(r.unit_id is None for r in rules) else []
     done: dict[str, int] = {}
     for rule in rules:

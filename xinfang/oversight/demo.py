@@ -7,6 +7,7 @@ It needs petitions, and adds nothing when the demo supervisor has already superv
 followed up anything: running it again changes nothing. No person's name appears in it; the petitions
 are the generator's synthetic ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,12 @@ from xinfang.org import calendar
 from xinfang.org.models import Unit, User
 from xinfang.oversight import services
 from xinfang.oversight.models import (
-    FollowUp, FollowUpMethod, Recommendation, RecommendationKind, Supervision, SupervisionMode,
+    FollowUp,
+    FollowUpMethod,
+    Recommendation,
+    RecommendationKind,
+    Supervision,
+    SupervisionMode,
 )
 from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision, unit_reach
 from xinfang.petitions.models import Measure, Petition, State
@@ -46,9 +52,11 @@ def _answerers(unit_ref: OuterRef | Unit) -> QuerySet[User]:
 
 
 def _already_loaded(supervisor: User) -> bool:
-    return (Supervision.objects.filter(opened_by=supervisor).exists()
-            or Recommendation.objects.filter(made_by=supervisor).exists()
-            or FollowUp.objects.filter(by=supervisor).exists())
+    return (
+        Supervision.objects.filter(opened_by=supervisor).exists()
+        or Recommendation.objects.filter(made_by=supervisor).exists()
+        or FollowUp.objects.filter(by=supervisor).exists()
+    )
 
 
 def _units_overseen(supervisor: User) -> QuerySet[Unit]:
@@ -59,12 +67,16 @@ def _units_overseen(supervisor: User) -> QuerySet[Unit]:
 def _open_petitions(supervisor: User) -> list[Petition]:
     """Petitions still being handled by units in the supervisor's reach (not the supervisor's own) that
     someone can answer for, those of the demo logins' units first, at most one per unit."""
-    qs = (petition_list_for(supervisor).filter(state__in=HANDLING)
-          .filter(owner_unit__in=_units_overseen(supervisor), owner_unit__is_active=True)
-          .filter(Exists(_answerers(OuterRef("owner_unit"))))
-          .exclude(Exists(Supervision.objects.filter(petition=OuterRef("pk"), is_open=True)))
-          .annotate(demo=Exists(_answerers(OuterRef("owner_unit")).filter(username__in=DEMO_ANSWERERS)))
-          .select_related("owner_unit").order_by("-demo", "pk"))
+    qs = (
+        petition_list_for(supervisor)
+        .filter(state__in=HANDLING)
+        .filter(owner_unit__in=_units_overseen(supervisor), owner_unit__is_active=True)
+        .filter(Exists(_answerers(OuterRef("owner_unit"))))
+        .exclude(Exists(Supervision.objects.filter(petition=OuterRef("pk"), is_open=True)))
+        .annotate(demo=Exists(_answerers(OuterRef("owner_unit")).filter(username__in=DEMO_ANSWERERS)))
+        .select_related("owner_unit")
+        .order_by("-demo", "pk")
+    )
     chosen: dict[int, Petition] = {}
     for p in qs[:CANDIDATES]:
         chosen.setdefault(p.owner_unit_id, p)
@@ -76,13 +88,19 @@ def _resolved_petitions(supervisor: User, count: int) -> list[Petition]:
     (resolved), not yet followed up, that the supervisor may follow up (outside their handling units),
     the most recently concluded first."""
     latest = latest_decision(OuterRef("pk"))
-    qs = (petition_list_for(supervisor).filter(state__in=FOLLOW_UP_STATES)
-          .annotate(concluded_on=Subquery(latest.values("decided_on")[:1]),
-                    concluded_measure=Subquery(latest.values("measure")[:1]))
-          .filter(concluded_measure=Measure.RESOLVED)
-          .filter(owner_unit__in=_units_overseen(supervisor))
-          .exclude(Exists(FollowUp.objects.filter(petition=OuterRef("pk"))))
-          .select_related("owner_unit").order_by("-concluded_on", "-pk"))
+    qs = (
+        petition_list_for(supervisor)
+        .filter(state__in=FOLLOW_UP_STATES)
+        .annotate(
+            concluded_on=Subquery(latest.values("decided_on")[:1]),
+            concluded_measure=Subquery(latest.values("measure")[:1]),
+        )
+        .filter(concluded_measure=Measure.RESOLVED)
+        .filter(owner_unit__in=_units_overseen(supervisor))
+        .exclude(Exists(FollowUp.objects.filter(petition=OuterRef("pk"))))
+        .select_related("owner_unit")
+        .order_by("-concluded_on", "-pk")
+    )
     chosen: list[Petition] = []
     for p in qs[:CANDIDATES]:
         if len(chosen) < count and services.follow_up_refusal(p, supervisor) is None:
@@ -96,22 +114,30 @@ def _supervise(open_petitions: list[Petition], supervisor: User) -> int:
     made = 0
     if open_petitions:
         services.supervision_open(
-            open_petitions[0], actor=supervisor, mode=SupervisionMode.ONLINE,
+            open_petitions[0],
+            actor=supervisor,
+            mode=SupervisionMode.ONLINE,
             reason="信访人多次来电反映办理进度缓慢，群众关注度较高。",
             requirement="请于期限内核实办理进度，明确办结时间，并书面报告办理情况。",
-            answer_due_on=calendar.add_working_days(today, 5))
+            answer_due_on=calendar.add_working_days(today, 5),
+        )
         made += 1
     if len(open_petitions) > 1:
         p = open_petitions[1]
         s = services.supervision_open(
-            p, actor=supervisor, mode=SupervisionMode.ON_SITE,
+            p,
+            actor=supervisor,
+            mode=SupervisionMode.ON_SITE,
             reason="涉及多户群众切身利益，已超过一般办理期限的一半，需实地督促。",
             requirement="请主要负责人牵头，入户核实情况，提出化解方案，报告办理结果。",
-            answer_due_on=calendar.add_working_days(today, 10))
+            answer_due_on=calendar.add_working_days(today, 10),
+        )
         answerer = _answerers(p.owner_unit).order_by("pk").first()
         services.supervision_answer(
-            s, actor=answerer,
-            answer="已由单位负责人带队入户核实，制定化解方案并与信访人当面沟通，预计十个工作日内办结。")
+            s,
+            actor=answerer,
+            answer="已由单位负责人带队入户核实，制定化解方案并与信访人当面沟通，预计十个工作日内办结。",
+        )
         made += 1
     return made
 
@@ -122,10 +148,14 @@ def _recommend(open_petitions: list[Petition], supervisor: User) -> int:
         return 0
     unit = open_petitions[0].owner_unit
     services.recommendation_make(
-        actor=supervisor, kind=RecommendationKind.WORK, about_unit=unit, to_unit=unit,
+        actor=supervisor,
+        kind=RecommendationKind.WORK,
+        about_unit=unit,
+        to_unit=unit,
         text="近期该单位信访事项办理进度偏慢、群众催办较多。建议建立办理台账，逐件明确责任人和办结时限，"
-             "每周调度一次，并在答复前与信访人充分沟通。",
-        due_on=calendar.add_working_days(timezone.localdate(), 15))
+        "每周调度一次，并在答复前与信访人充分沟通。",
+        due_on=calendar.add_working_days(timezone.localdate(), 15),
+    )
     return 1
 
 

@@ -1,4 +1,5 @@
 """Forms of the oversight pages: hot issues, supervision, recommendations, follow-up."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,6 +33,7 @@ class HotIssueSuperviseForm(SuperviseForm):
 
 # ---------------------------------------------------------------- supervision of a unit, checking answers
 
+
 class UnitSuperviseForm(SuperviseForm):
     """Supervision of a whole unit: the unit (those in the supervisor's reach) and the usual fields."""
 
@@ -52,8 +54,11 @@ class SupervisionAcceptForm(forms.Form):
 
 class SupervisionReturnForm(forms.Form):
     note = forms.CharField(label=_("why the answer is sent back"), widget=forms.Textarea(attrs={"rows": 2}))
-    answer_due_on = forms.DateField(label=_("new answer date (optional)"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    answer_due_on = forms.DateField(
+        label=_("new answer date (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="supervision_return", **kwargs)
@@ -64,20 +69,36 @@ CHECK_FORMS: dict[str, type[forms.Form]] = {"accept": SupervisionAcceptForm, "re
 
 
 class SupervisionFilterForm(forms.Form):
-    subject = forms.ChoiceField(label=_("supervision of"), required=False, choices=[
-        ("", _("petitions and units")), ("petition", _("a petition")), ("unit", _("a whole unit"))])
-    state = forms.ChoiceField(label=_("state"), required=False, choices=[
-        ("", _("any state")), ("open", _("in progress")), ("overdue", _("answer overdue")),
-        *SupervisionState.choices])
-    mode = forms.ChoiceField(label=_("form of supervision"), required=False,
-                             choices=[("", _("any form")), *SupervisionMode.choices])
-    source = forms.ChoiceField(label=_("put on the list by"), required=False, choices=[
-        ("", _("anyone")), ("manual", _("a supervisor")), ("rule", _("an automatic rule"))])
+    subject = forms.ChoiceField(
+        label=_("supervision of"),
+        required=False,
+        choices=[("", _("petitions and units")), ("petition", _("a petition")), ("unit", _("a whole unit"))],
+    )
+    state = forms.ChoiceField(
+        label=_("state"),
+        required=False,
+        choices=[
+            ("", _("any state")),
+            ("open", _("in progress")),
+            ("overdue", _("answer overdue")),
+            *SupervisionState.choices,
+        ],
+    )
+    mode = forms.ChoiceField(
+        label=_("form of supervision"), required=False, choices=[("", _("any form")), *SupervisionMode.choices]
+    )
+    source = forms.ChoiceField(
+        label=_("put on the list by"),
+        required=False,
+        choices=[("", _("anyone")), ("manual", _("a supervisor")), ("rule", _("an automatic rule"))],
+    )
     unit = forms.TypedChoiceField(label=_("supervised unit"), required=False, coerce=int, empty_value=None)
-    opened_from = forms.DateField(label=_("opened from"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    opened_to = forms.DateField(label=_("opened to"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    opened_from = forms.DateField(
+        label=_("opened from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    opened_to = forms.DateField(
+        label=_("opened to"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args: Any, units: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,14 +107,16 @@ class SupervisionFilterForm(forms.Form):
 
 # ---------------------------------------------------------------- recommendations (督查建议)
 
+
 class RecommendationForm(forms.Form):
     kind = forms.ChoiceField(label=_("kind of recommendation"), choices=RecommendationKind.choices)
     query_code = forms.CharField(label=_("about the petition (query code)"), required=False, max_length=20)
     about_unit = forms.ModelChoiceField(label=_("or about the unit"), required=False, queryset=Unit.objects.none())
     to_unit = forms.ModelChoiceField(label=_("addressed to"), queryset=Unit.objects.none())
     text = forms.CharField(label=_("recommendation"), widget=forms.Textarea(attrs={"rows": 3}))
-    due_on = forms.DateField(label=_("answer due on"),
-                             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    due_on = forms.DateField(
+        label=_("answer due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
         super().__init__(*args, prefix="recommendation", **kwargs)
@@ -111,10 +134,14 @@ class AnswerForm(forms.Form):
 
 
 class RecommendationCheckForm(forms.Form):
-    note = forms.CharField(label=_("note (the reason when sending back)"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
-    due_on = forms.DateField(label=_("new answer date (optional)"), required=False,
-                             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    note = forms.CharField(
+        label=_("note (the reason when sending back)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    due_on = forms.DateField(
+        label=_("new answer date (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="check", **kwargs)
@@ -127,11 +154,19 @@ SETTLED_CHOICES = [("yes", _("yes, really settled")), ("no", _("no, not settled"
 
 class FollowUpForm(forms.Form):
     method = forms.ChoiceField(label=_("how"), choices=FollowUpMethod.choices, initial=FollowUpMethod.PHONE)
-    reached = forms.TypedChoiceField(label=_("petitioner reached"), coerce=lambda v: v == "yes",
-                                     choices=[("yes", _("yes")), ("no", _("no"))], widget=forms.RadioSelect,
-                                     initial="yes")
-    settled = forms.ChoiceField(label=_("the petitioner says the matter is really settled"), required=False,
-                                choices=SETTLED_CHOICES, widget=forms.RadioSelect)
+    reached = forms.TypedChoiceField(
+        label=_("petitioner reached"),
+        coerce=lambda v: v == "yes",
+        choices=[("yes", _("yes")), ("no", _("no"))],
+        widget=forms.RadioSelect,
+        initial="yes",
+    )
+    settled = forms.ChoiceField(
+        label=_("the petitioner says the matter is really settled"),
+        required=False,
+        choices=SETTLED_CHOICES,
+        widget=forms.RadioSelect,
+    )
     notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -26,6 +26,7 @@ half of the period than in the earlier half ½.
 Pre-computed: `manage.py hot_issues_build` (run it daily, e.g. by cron) reads the period's petitions once
 and stores the `KEEP` highest groups (HotIssue, HotIssueMember); pages read those tables only.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -93,8 +94,10 @@ class Group:
 
 def words(title: str, content: str) -> list[str]:
     """The words a petition is compared by: the title's twice, then the content's."""
+
     def cut(text: str) -> list[str]:
         return [w for w in segment(text) if len(w) > 1 and w not in STOPWORDS]
+
     head = cut(title)
     return head + head + cut(content[:TEXT_CHARS])
 
@@ -108,8 +111,7 @@ def vectors(docs: Sequence[list[str]]):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     max_df = max(int(COMMON_SHARE * len(docs)), COMMON_MIN)
-    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True,
-                                 max_df=max_df if len(docs) > max_df else 1.0)
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, max_df=max_df if len(docs) > max_df else 1.0)
     try:
         matrix = vectorizer.fit_transform(docs)
     except ValueError:  # no word at all
@@ -125,7 +127,7 @@ def _links(matrix, threshold: float):
     rows, cols = [], []
     transposed = matrix.T.tocsc()
     for start in range(0, n, CHUNK):
-        block = (matrix[start:start + CHUNK] @ transposed).tocoo()
+        block = (matrix[start : start + CHUNK] @ transposed).tocoo()
         keep = block.data >= threshold
         rows.append(block.row[keep] + start)
         cols.append(block.col[keep])
@@ -133,8 +135,9 @@ def _links(matrix, threshold: float):
     return coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n)).tocsr()
 
 
-def hot_groups(items: Sequence[Item], *, period: tuple[dt.datetime, dt.datetime],
-               threshold: float | None = None) -> list[Group]:
+def hot_groups(
+    items: Sequence[Item], *, period: tuple[dt.datetime, dt.datetime], threshold: float | None = None
+) -> list[Group]:
     """The groups of `items` (all received within `period`), highest score first (see the module)."""
     from scipy.sparse.csgraph import connected_components
 
@@ -173,8 +176,11 @@ def _group(items: Sequence[Item], members: list[int], rows, vocabulary, middle: 
     closeness = np.asarray(rows @ (centroid / norm)).ravel()
     order = np.argsort(-closeness, kind="stable")
     top = np.argsort(-centroid, kind="stable")[:KEYWORDS]
-    g = Group(members=[members[i] for i in order], closeness=[round(float(closeness[i]), 3) for i in order],
-              keywords=[str(vocabulary[i]) for i in top if centroid[i] > 0])
+    g = Group(
+        members=[members[i] for i in order],
+        closeness=[round(float(closeness[i]), 3) for i in order],
+        keywords=[str(vocabulary[i]) for i in top if centroid[i] > 0],
+    )
     chosen = [items[i] for i in g.members]
     people: set[Hashable] = set()
     for item in chosen:
@@ -203,6 +209,7 @@ def threshold_calibrate(texts: Sequence[tuple[str, str, str]], *, pairs: int = 2
 
 # ---------------------------------------------------------------- the build (manage.py hot_issues_build)
 
+
 @dataclass
 class BuildResult:
     built_at: dt.datetime
@@ -226,8 +233,7 @@ def _county_of() -> Callable[[int], int]:
     """region id -> the id of its county (the region itself above county level)."""
     regions = list(Region.objects.values_list("pk", "prefix", "level"))
     counties = {prefix: pk for pk, prefix, level in regions if level == RegionLevel.COUNTY}
-    county = {pk: counties.get(prefix[:6], pk) if level >= RegionLevel.COUNTY else pk
-              for pk, prefix, level in regions}
+    county = {pk: counties.get(prefix[:6], pk) if level >= RegionLevel.COUNTY else pk for pk, prefix, level in regions}
     return lambda region_id: county.get(region_id, region_id)
 
 
@@ -235,22 +241,34 @@ def petition_items(start: dt.datetime, end: dt.datetime) -> list[Item]:
     """The petitions received in [start, end), as items bucketed by county: two queries. Accusations are
     left out: a group's figures and title are shown to every unit with a petition in it, and an
     accusation is never counted in anything its accused may see (Art. 30)."""
-    rows = list(Petition.objects.filter(received_at__gte=start, received_at__lt=end).exclude(kind=Kind.ACCUSATION)
-                .annotate(excerpt=Substr("content", 1, TEXT_CHARS))
-                .values_list("pk", "title", "excerpt", "received_at", "region_id").order_by("pk"))
+    rows = list(
+        Petition.objects.filter(received_at__gte=start, received_at__lt=end)
+        .exclude(kind=Kind.ACCUSATION)
+        .annotate(excerpt=Substr("content", 1, TEXT_CHARS))
+        .values_list("pk", "title", "excerpt", "received_at", "region_id")
+        .order_by("pk")
+    )
     people: dict[int, list[int]] = {}
-    for petition_id, petitioner_id in (PetitionParty.objects.filter(petition__received_at__gte=start,
-                                                                     petition__received_at__lt=end)
-                                       .exclude(petition__kind=Kind.ACCUSATION)
-                                       .values_list("petition_id", "petitioner_id")):
+    for petition_id, petitioner_id in (
+        PetitionParty.objects.filter(petition__received_at__gte=start, petition__received_at__lt=end)
+        .exclude(petition__kind=Kind.ACCUSATION)
+        .values_list("petition_id", "petitioner_id")
+    ):
         people.setdefault(petition_id, []).append(petitioner_id)
     county = _county_of()
-    return [Item(pk, title, excerpt, received_at, region_id, tuple(people.get(pk, ())), county(region_id))
-            for pk, title, excerpt, received_at, region_id in rows]
+    return [
+        Item(pk, title, excerpt, received_at, region_id, tuple(people.get(pk, ())), county(region_id))
+        for pk, title, excerpt, received_at, region_id in rows
+    ]
 
 
-def hot_issues_build(*, until: dt.date | None = None, days: int = PERIOD_DAYS, at: dt.datetime | None = None,
-                     threshold: float | None = None) -> BuildResult:
+def hot_issues_build(
+    *,
+    until: dt.date | None = None,
+    days: int = PERIOD_DAYS,
+    at: dt.datetime | None = None,
+    threshold: float | None = None,
+) -> BuildResult:
     """Find the hot issues of the `days` days ending with `until` (default today) and store the KEEP
     highest as one build; delete the builds older than KEEP_DAYS but for groups under supervision."""
     import time
@@ -264,21 +282,41 @@ def hot_issues_build(*, until: dt.date | None = None, days: int = PERIOD_DAYS, a
     kept = groups[:KEEP]
     with transaction.atomic():
         issues = HotIssue.objects.bulk_create(
-            HotIssue(built_at=at, period_start=start.date(), period_end=until, region_id=g.bucket,
-                     title=items[g.members[0]].title[:200], keywords=" ".join(g.keywords)[:200], size=g.size,
-                     petitioners=g.petitioners, places=g.places, growth=g.growth, score=g.score,
-                     first_received_at=g.first, last_received_at=g.last)
-            for g in kept)
+            HotIssue(
+                built_at=at,
+                period_start=start.date(),
+                period_end=until,
+                region_id=g.bucket,
+                title=items[g.members[0]].title[:200],
+                keywords=" ".join(g.keywords)[:200],
+                size=g.size,
+                petitioners=g.petitioners,
+                places=g.places,
+                growth=g.growth,
+                score=g.score,
+                first_received_at=g.first,
+                last_received_at=g.last,
+            )
+            for g in kept
+        )
         HotIssueMember.objects.bulk_create(
-            (HotIssueMember(hot_issue=issue, petition_id=items[i].key, closeness=c)
-             for issue, g in zip(issues, kept) for i, c in zip(g.members, g.closeness)), batch_size=2000)
-        deleted, _per_model = (HotIssue.objects.filter(built_at__lt=at - dt.timedelta(days=KEEP_DAYS),
-                                                       supervision__isnull=True).delete())
-    return BuildResult(at, (start.date(), until), len(items), len(groups), len(kept), deleted,
-                       time.perf_counter() - started, issues)
+            (
+                HotIssueMember(hot_issue=issue, petition_id=items[i].key, closeness=c)
+                for issue, g in zip(issues, kept)
+                for i, c in zip(g.members, g.closeness)
+            ),
+            batch_size=2000,
+        )
+        deleted, _per_model = HotIssue.objects.filter(
+            built_at__lt=at - dt.timedelta(days=KEEP_DAYS), supervision__isnull=True
+        ).delete()
+    return BuildResult(
+        at, (start.date(), until), len(items), len(groups), len(kept), deleted, time.perf_counter() - started, issues
+    )
 
 
 # ---------------------------------------------------------------- reads for the page
+
 
 @dataclass
 class HotIssueRow:
@@ -290,9 +328,11 @@ class HotIssueRow:
 
 def _visible_members(user: User, issue_ids: list[int]):
     """The user's visible petitions of these groups (petition_list_for), each with its group and closeness."""
-    return (petition_list_for(user).filter(hot_issue_memberships__hot_issue_id__in=issue_ids)
-            .annotate(issue_id=F("hot_issue_memberships__hot_issue_id"),
-                      closeness=F("hot_issue_memberships__closeness")))
+    return (
+        petition_list_for(user)
+        .filter(hot_issue_memberships__hot_issue_id__in=issue_ids)
+        .annotate(issue_id=F("hot_issue_memberships__hot_issue_id"), closeness=F("hot_issue_memberships__closeness"))
+    )
 
 
 def hot_issue_list_for(user: User, *, groups: int = LIST_GROUPS, shown: int = SHOWN) -> list[HotIssueRow]:
@@ -300,18 +340,26 @@ def hot_issue_list_for(user: User, *, groups: int = LIST_GROUPS, shown: int = SH
     highest score first, each with its first `shown` visible petitions and how many the user may see:
     three queries (the build's members are checked against the visibility rule once, reading ids only)."""
     latest = HotIssue.objects.order_by("-built_at").values("built_at")[:1]
-    issues = list(HotIssue.objects.filter(built_at=Subquery(latest)).select_related("region", "supervision")
-                  .order_by("-score", "pk"))
+    issues = list(
+        HotIssue.objects.filter(built_at=Subquery(latest))
+        .select_related("region", "supervision")
+        .order_by("-score", "pk")
+    )
     if not issues:
         return []
     members: dict[int, list[tuple[float, int]]] = {}
     for pk, issue_id, closeness in _visible_members(user, [i.pk for i in issues]).values_list(
-            "pk", "issue_id", "closeness"):
+        "pk", "issue_id", "closeness"
+    ):
         members.setdefault(issue_id, []).append((-closeness, pk))
     rows = [HotIssueRow(i, len(members[i.pk]), []) for i in issues if i.pk in members][:groups]
     first = {row.issue.pk: [pk for _c, pk in sorted(members[row.issue.pk])[:shown]] for row in rows}
-    petitions = petition_list_for(user).filter(pk__in=[pk for pks in first.values() for pk in pks]).only(
-        "pk", "query_code", "title", "received_at", "state", "region_id").in_bulk()
+    petitions = (
+        petition_list_for(user)
+        .filter(pk__in=[pk for pks in first.values() for pk in pks])
+        .only("pk", "query_code", "title", "received_at", "state", "region_id")
+        .in_bulk()
+    )
     for row in rows:
         row.petitions = [petitions[pk] for pk in first[row.issue.pk] if pk in petitions]
     return rows
@@ -323,9 +371,12 @@ def hot_issue_get_for(user: User, pk: int, *, page: int = 1) -> HotIssueRow:
     that does not exist). Two queries."""
     issue = HotIssue.objects.select_related("region", "supervision").get(pk=pk)
     start = (max(1, page) - 1) * DETAIL_SHOWN
-    petitions = list(_visible_members(user, [issue.pk]).select_related("region", "owner_unit")
-                     .annotate(visible=Window(Count("pk")))
-                     .order_by("-closeness", "pk")[start:start + DETAIL_SHOWN])
+    petitions = list(
+        _visible_members(user, [issue.pk])
+        .select_related("region", "owner_unit")
+        .annotate(visible=Window(Count("pk")))
+        .order_by("-closeness", "pk")[start : start + DETAIL_SHOWN]
+    )
     if not petitions:
         raise HotIssue.DoesNotExist
     through = issue.supervision.petition_id if issue.supervision else None
@@ -334,6 +385,7 @@ def hot_issue_get_for(user: User, pk: int, *, page: int = 1) -> HotIssueRow:
 
 
 # ---------------------------------------------------------------- a group under supervision
+
 
 def hot_issue_supervise_refusal(issue: HotIssue, actor: User) -> str | None:
     if actor.role not in SUPERVISING_ROLES:
@@ -346,14 +398,25 @@ def hot_issue_supervise_refusal(issue: HotIssue, actor: User) -> str | None:
 def hot_issue_reason(issue: HotIssue, petition: Petition, note: str = "") -> str:
     """The reason written on the supervision: the group in figures (never another petition's words: the
     supervised unit may not see them), and where its petitions are listed."""
-    text = (f"热点问题（第{issue.pk}号）：{petition.title}等。{issue.period_start:%Y年%m月%d日}至"
-            f"{issue.period_end:%Y年%m月%d日}，{issue.region.name}同一问题共{issue.size}件，{issue.petitioners}人，"
-            f"{issue.places}个地点，详见热点问题页面。")
+    text = (
+        f"热点问题（第{issue.pk}号）：{petition.title}等。{issue.period_start:%Y年%m月%d日}至"
+        f"{issue.period_end:%Y年%m月%d日}，{issue.region.name}同一问题共{issue.size}件，{issue.petitioners}人，"
+        f"{issue.places}个地点，详见热点问题页面。"
+    )
     return f"{text}{note.strip()}" if note.strip() else text
 
 
-def hot_issue_supervise(issue: HotIssue, *, actor: User, petition: Petition, mode: str, requirement: str,
-                        answer_due_on: dt.date, note: str = "", at: dt.datetime | None = None) -> Supervision:
+def hot_issue_supervise(
+    issue: HotIssue,
+    *,
+    actor: User,
+    petition: Petition,
+    mode: str,
+    requirement: str,
+    answer_due_on: dt.date,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Supervision:
     """Put a group under supervision: one supervision (supervision_open) on the petition of the group that
     the supervisor chose to stand for it (its owning unit answers for the underlying problem), its reason
     naming the group, and the group linked to it. The other petitions keep their own handling."""
@@ -367,11 +430,16 @@ def hot_issue_supervise(issue: HotIssue, *, actor: User, petition: Petition, mod
         current = locked.supervision_id
         if current and Supervision.objects.filter(pk=current, is_open=True).exists():
             raise WorkflowError("该热点问题已在督办中，请在原督办上跟进。")
-        supervision = supervision_open(petition, actor=actor, mode=mode, requirement=requirement,
-                                       reason=hot_issue_reason(issue, petition, note),
-                                       answer_due_on=answer_due_on, at=at)
+        supervision = supervision_open(
+            petition,
+            actor=actor,
+            mode=mode,
+            requirement=requirement,
+            reason=hot_issue_reason(issue, petition, note),
+            answer_due_on=answer_due_on,
+            at=at,
+        )
         locked.supervision = supervision
         locked.save(update_fields=["supervision"])
     issue.supervision = supervision
     return supervision
-

@@ -2,6 +2,7 @@
 or an automatic rule), how, by when the supervised unit must answer, its answer, and whether the
 supervisor accepted it or sent it back; recommendations (督查建议) tracked to an answer; follow-up
 visits (回访) of concluded petitions and the findings of fake resolution (假化解) they bring out."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -46,16 +47,34 @@ class SupervisionRule(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind of rule"), max_length=12, choices=RuleKind.choices)
-    threshold = models.PositiveIntegerField(_("N"), default=0, help_text=_(
-        "Days open, people, or petitions on the same matter (this one included); not used by high attention."))
-    unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                             verbose_name=_("supervising unit"),
-                             help_text=_("Empty: the petition bureau nearest above the petition's place."))
-    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+",
-                               verbose_name=_("only petitions placed in"),
-                               help_text=_("Empty: the supervising unit's region (every place without a unit)."))
-    mode = models.CharField(_("form of supervision"), max_length=12, choices=SupervisionMode.choices,
-                            default=SupervisionMode.ONLINE)
+    threshold = models.PositiveIntegerField(
+        _("N"),
+        default=0,
+        help_text=_(
+            "Days open, people, or petitions on the same matter (this one included); not used by high attention."
+        ),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("supervising unit"),
+        help_text=_("Empty: the petition bureau nearest above the petition's place."),
+    )
+    region = models.ForeignKey(
+        Region,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("only petitions placed in"),
+        help_text=_("Empty: the supervising unit's region (every place without a unit)."),
+    )
+    mode = models.CharField(
+        _("form of supervision"), max_length=12, choices=SupervisionMode.choices, default=SupervisionMode.ONLINE
+    )
     requirement = models.TextField(_("what the unit must do and answer"))
     answer_days = models.PositiveSmallIntegerField(_("days to answer"), default=7)
     is_active = models.BooleanField(_("active"), default=True)
@@ -76,40 +95,55 @@ class SupervisionRule(models.Model):
 class Supervision(models.Model):
     """One supervision: of a petition (its owning unit answers) or, without a petition, of a whole unit."""
 
-    petition = models.ForeignKey(Petition, models.PROTECT, null=True, blank=True, related_name="supervisions",
-                                 verbose_name=_("petition"))
+    petition = models.ForeignKey(
+        Petition, models.PROTECT, null=True, blank=True, related_name="supervisions", verbose_name=_("petition")
+    )
     unit = models.ForeignKey(Unit, models.PROTECT, related_name="+", verbose_name=_("supervised unit"))
-    supervising_unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                                         verbose_name=_("supervising unit"))
+    supervising_unit = models.ForeignKey(
+        Unit, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("supervising unit")
+    )
     mode = models.CharField(_("form of supervision"), max_length=12, choices=SupervisionMode.choices)
     reason = models.TextField(_("reason for supervision"))
     requirement = models.TextField(_("what the unit must do and answer"))
     answer_due_on = models.DateField(_("answer due on"))
     opened_at = models.DateTimeField(_("opened at"))
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                  related_name="+", verbose_name=_("opened by"))
-    rule = models.ForeignKey(SupervisionRule, models.PROTECT, null=True, blank=True, related_name="supervisions",
-                             verbose_name=_("put on the list by rule"))
-    state = models.CharField(_("state"), max_length=10, choices=SupervisionState.choices,
-                             default=SupervisionState.WAITING)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("opened by")
+    )
+    rule = models.ForeignKey(
+        SupervisionRule,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supervisions",
+        verbose_name=_("put on the list by rule"),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=SupervisionState.choices, default=SupervisionState.WAITING
+    )
     answer = models.TextField(_("answer"), blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name=_("answered by"))
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("answered by")
+    )
     is_open = models.BooleanField(_("open"), default=True)
     closed_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                  related_name="+", verbose_name=_("ended by"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("ended by")
+    )
     closing_note = models.TextField(_("note on ending"), blank=True)
 
     class Meta:
         verbose_name = _("supervision")
         verbose_name_plural = _("supervisions")
-        indexes = [models.Index(fields=["petition", "is_open"], name="supervision_petition_idx"),
-                   models.Index(fields=["is_open", "answer_due_on"], name="supervision_due_idx"),
-                   models.Index(fields=["unit", "is_open"], name="supervision_unit_idx")]
-        constraints = [models.UniqueConstraint(fields=["petition"], condition=models.Q(is_open=True),
-                                               name="supervision_one_open")]
+        indexes = [
+            models.Index(fields=["petition", "is_open"], name="supervision_petition_idx"),
+            models.Index(fields=["is_open", "answer_due_on"], name="supervision_due_idx"),
+            models.Index(fields=["unit", "is_open"], name="supervision_unit_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["petition"], condition=models.Q(is_open=True), name="supervision_one_open")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} {self.number}"
@@ -159,27 +193,37 @@ class Recommendation(models.Model):
     must answer by `due_on`; the supervisor accepts the answer or sends it back."""
 
     kind = models.CharField(_("kind of recommendation"), max_length=16, choices=RecommendationKind.choices)
-    petition = models.ForeignKey(Petition, models.PROTECT, null=True, blank=True, related_name="recommendations",
-                                 verbose_name=_("petition"))
-    about_unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                                   verbose_name=_("about the unit"))
-    supervision = models.ForeignKey(Supervision, models.SET_NULL, null=True, blank=True,
-                                    related_name="recommendations", verbose_name=_("supervision"))
+    petition = models.ForeignKey(
+        Petition, models.PROTECT, null=True, blank=True, related_name="recommendations", verbose_name=_("petition")
+    )
+    about_unit = models.ForeignKey(
+        Unit, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("about the unit")
+    )
+    supervision = models.ForeignKey(
+        Supervision,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recommendations",
+        verbose_name=_("supervision"),
+    )
     to_unit = models.ForeignKey(Unit, models.PROTECT, related_name="+", verbose_name=_("addressed to"))
     text = models.TextField(_("recommendation"))
     due_on = models.DateField(_("answer due on"))
     made_at = models.DateTimeField(_("made at"))
-    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
-                                verbose_name=_("made by"))
-    state = models.CharField(_("state"), max_length=10, choices=RecommendationState.choices,
-                             default=RecommendationState.WAITING)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("made by"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=RecommendationState.choices, default=RecommendationState.WAITING
+    )
     answer = models.TextField(_("answer"), blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name=_("answered by"))
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("answered by")
+    )
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name=_("checked by"))
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("checked by")
+    )
     check_note = models.TextField(_("note on the answer"), blank=True)
 
     class Meta:
@@ -222,21 +266,25 @@ class FindingKind(models.TextChoices):
 class Finding(models.Model):
     """A finding against a unit (假化解、弄虚作假): kept as a row for the assessment of units."""
 
-    kind = models.CharField(_("kind of finding"), max_length=20, choices=FindingKind.choices,
-                            default=FindingKind.FAKE_RESOLUTION)
+    kind = models.CharField(
+        _("kind of finding"), max_length=20, choices=FindingKind.choices, default=FindingKind.FAKE_RESOLUTION
+    )
     unit = models.ForeignKey(Unit, models.PROTECT, related_name="+", verbose_name=_("unit"))
     petition = models.ForeignKey(Petition, models.PROTECT, related_name="findings", verbose_name=_("petition"))
     follow_up = models.OneToOneField(FollowUp, models.PROTECT, related_name="finding", verbose_name=_("follow-up"))
-    supervision = models.ForeignKey(Supervision, models.SET_NULL, null=True, blank=True, related_name="+",
-                                    verbose_name=_("supervision reopened"))
+    supervision = models.ForeignKey(
+        Supervision, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("supervision reopened")
+    )
     found_on = models.DateField(_("found on"))
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
         verbose_name = _("finding")
         verbose_name_plural = _("findings")
-        indexes = [models.Index(fields=["unit", "found_on"], name="finding_unit_idx"),
-                   models.Index(fields=["found_on"], name="finding_month_idx")]
+        indexes = [
+            models.Index(fields=["unit", "found_on"], name="finding_unit_idx"),
+            models.Index(fields=["found_on"], name="finding_month_idx"),
+        ]
 
 
 class FollowUpRule(models.Model):
@@ -245,8 +293,11 @@ class FollowUpRule(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     resolved_only = models.BooleanField(_("only petitions concluded as resolved"), default=True)
-    percent = models.PositiveSmallIntegerField(_("sample (%)"), default=100, help_text=_(
-        "100: every one; 10: one in ten, chosen by the petition's number (the same ones each time)."))
+    percent = models.PositiveSmallIntegerField(
+        _("sample (%)"),
+        default=100,
+        help_text=_("100: every one; 10: one in ten, chosen by the petition's number (the same ones each time)."),
+    )
     within_days = models.PositiveSmallIntegerField(_("decided within the last N days"), default=90)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -277,8 +328,9 @@ class HotIssue(models.Model):
     score = models.FloatField(_("score"))
     first_received_at = models.DateTimeField(_("first received"))
     last_received_at = models.DateTimeField(_("last received"))
-    supervision = models.ForeignKey(Supervision, models.SET_NULL, null=True, blank=True, related_name="+",
-                                    verbose_name=_("supervision"))
+    supervision = models.ForeignKey(
+        Supervision, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("supervision")
+    )
 
     class Meta:
         verbose_name = _("hot issue")
@@ -299,5 +351,4 @@ class HotIssueMember(models.Model):
     class Meta:
         verbose_name = _("petition of a hot issue")
         verbose_name_plural = _("petitions of a hot issue")
-        constraints = [models.UniqueConstraint(fields=["hot_issue", "petition"],
-                                               name="hot_issue_member_unique")]
+        constraints = [models.UniqueConstraint(fields=["hot_issue", "petition"], name="hot_issue_member_unique")]

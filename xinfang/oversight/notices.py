@@ -7,6 +7,7 @@ subject ("信访事项“…”" or "你单位的信访工作"), mode (督办方
 opened_on, number (督〔2026〕12号), today, and for a petition: petition, query_code, petitioner_names,
 received_on.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,11 @@ KIND = NoticeKind.SUPERVISION
 
 
 def _names(s: Supervision) -> str:
-    parties = PetitionParty.objects.filter(petition_id=s.petition_id).select_related("petitioner").order_by(
-        "-is_representative", "pk")
+    parties = (
+        PetitionParty.objects.filter(petition_id=s.petition_id)
+        .select_related("petitioner")
+        .order_by("-is_representative", "pk")
+    )
     names = [party.petitioner.name for party in parties]
     if not names:
         return "信访人"
@@ -43,15 +47,26 @@ def supervision_notice_context(s: Supervision, *, today: dt.date | None = None) 
     today = today or timezone.localdate()
     with translation.override("zh-hans"):
         ctx: dict[str, Any] = {
-            "supervision": s, "to_unit": s.unit, "unit": s.supervising_unit, "mode": str(s.get_mode_display()),
-            "reason": s.reason.rstrip("。；;，, "), "requirement": s.requirement, "number": s.number,
-            "answer_due_on": _d(s.answer_due_on), "opened_on": _d(timezone.localdate(s.opened_at)),
-            "today": _d(today), "petition": s.petition,
+            "supervision": s,
+            "to_unit": s.unit,
+            "unit": s.supervising_unit,
+            "mode": str(s.get_mode_display()),
+            "reason": s.reason.rstrip("。；;，, "),
+            "requirement": s.requirement,
+            "number": s.number,
+            "answer_due_on": _d(s.answer_due_on),
+            "opened_on": _d(timezone.localdate(s.opened_at)),
+            "today": _d(today),
+            "petition": s.petition,
         }
     if s.petition_id:
         p = s.petition
-        ctx |= {"query_code": query_code_display(p.query_code), "petitioner_names": _names(s),
-                "received_on": _d(timezone.localdate(p.received_at)), "subject": f"信访事项“{p.title}”"}
+        ctx |= {
+            "query_code": query_code_display(p.query_code),
+            "petitioner_names": _names(s),
+            "received_on": _d(timezone.localdate(p.received_at)),
+            "subject": f"信访事项“{p.title}”",
+        }
     else:
         ctx["subject"] = "你单位的信访工作"
     return ctx

@@ -5,6 +5,7 @@ supervision of a whole unit is seen by the supervising roles of any region above
 unit's own staff (`unit_supervision_visibility`). The assessment work reads findings per unit and month
 through `findings_per_unit_month`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,13 @@ from django.utils import timezone
 
 from xinfang.org.models import Role, Unit, User
 from xinfang.oversight.models import (
-    AWAITING_ANSWER, Finding, FollowUp, FollowUpRule, Recommendation, RecommendationState, Supervision,
+    AWAITING_ANSWER,
+    Finding,
+    FollowUp,
+    FollowUpRule,
+    Recommendation,
+    RecommendationState,
+    Supervision,
 )
 from xinfang.petitions.models import Decision, Measure, Petition, State
 from xinfang.petitions.selectors import REGION_ROLES, petition_list_for
@@ -66,10 +73,13 @@ def supervision_list_for(user: User) -> QuerySet[Supervision]:
 
 def supervision_get_for(user: User, pk: int) -> Supervision:
     """The supervision if `user` may see it; Supervision.DoesNotExist otherwise."""
-    return (supervision_list_for(user)
-            .select_related("petition", "unit", "unit__region", "supervising_unit", "opened_by", "answered_by",
-                            "closed_by", "rule")
-            .get(pk=pk))
+    return (
+        supervision_list_for(user)
+        .select_related(
+            "petition", "unit", "unit__region", "supervising_unit", "opened_by", "answered_by", "closed_by", "rule"
+        )
+        .get(pk=pk)
+    )
 
 
 def overdue_q(today: dt.date) -> Q:
@@ -88,8 +98,7 @@ class SupervisionQuery:
     opened_to: dt.date | None = None
 
 
-def supervision_search_for(user: User, query: SupervisionQuery, today: dt.date | None = None
-                           ) -> QuerySet[Supervision]:
+def supervision_search_for(user: User, query: SupervisionQuery, today: dt.date | None = None) -> QuerySet[Supervision]:
     """The supervision list (督办台账) of `user`, filtered, most urgent first; rows carry what the page
     and the export show (one query)."""
     today = today or timezone.localdate()
@@ -116,8 +125,9 @@ def supervision_search_for(user: User, query: SupervisionQuery, today: dt.date |
         qs = qs.filter(opened_at__date__gte=query.opened_from)
     if query.opened_to:
         qs = qs.filter(opened_at__date__lte=query.opened_to)
-    return (qs.select_related("petition", "unit", "supervising_unit", "rule")
-            .order_by("-is_open", "answer_due_on", "-pk"))
+    return qs.select_related("petition", "unit", "supervising_unit", "rule").order_by(
+        "-is_open", "answer_due_on", "-pk"
+    )
 
 
 def supervision_counts_for(user: User, today: dt.date | None = None) -> dict[str, int]:
@@ -132,6 +142,7 @@ def supervision_counts_for(user: User, today: dt.date | None = None) -> dict[str
 
 # ---------------------------------------------------------------- recommendations
 
+
 def recommendation_visibility(user: User) -> Q:
     """Recommendations about a petition the user may see or a unit in the user's reach, and those
     addressed to the user's unit."""
@@ -144,8 +155,9 @@ def recommendation_visibility(user: User) -> Q:
 def recommendation_list_for(user: User, *, state: str = "", kind: str = "") -> QuerySet[Recommendation]:
     qs = Recommendation.objects.filter(recommendation_visibility(user))
     if state == "overdue":
-        qs = qs.filter(state__in=(RecommendationState.WAITING, RecommendationState.RETURNED),
-                       due_on__lt=timezone.localdate())
+        qs = qs.filter(
+            state__in=(RecommendationState.WAITING, RecommendationState.RETURNED), due_on__lt=timezone.localdate()
+        )
     elif state:
         qs = qs.filter(state=state)
     if kind:
@@ -158,6 +170,7 @@ def recommendation_get_for(user: User, pk: int) -> Recommendation:
 
 
 # ---------------------------------------------------------------- follow-up (回访)
+
 
 def latest_decision(petition_ref: OuterRef | int):
     """The latest decision of a petition (the one its conclusion rests on), as a subquery base."""
@@ -172,20 +185,24 @@ def follow_up_due_for(user: User, today: dt.date | None = None) -> QuerySet[Peti
     if not rules:
         return Petition.objects.none()
     latest = latest_decision(OuterRef("pk"))
-    qs = (petition_list_for(user).filter(state__in=FOLLOW_UP_STATES)
-          .annotate(concluded_on=Subquery(latest.values("decided_on")[:1]),
-                    concluded_measure=Subquery(latest.values("measure")[:1]),
-                    sample=Mod(F("pk") * SAMPLE_SPREAD, Value(100), output_field=IntegerField()))
-          .filter(concluded_on__isnull=False)
-          .exclude(Exists(FollowUp.objects.filter(petition=OuterRef("pk")))))
+    qs = (
+        petition_list_for(user)
+        .filter(state__in=FOLLOW_UP_STATES)
+        .annotate(
+            concluded_on=Subquery(latest.values("decided_on")[:1]),
+            concluded_measure=Subquery(latest.values("measure")[:1]),
+            sample=Mod(F("pk") * SAMPLE_SPREAD, Value(100), output_field=IntegerField()),
+        )
+        .filter(concluded_on__isnull=False)
+        .exclude(Exists(FollowUp.objects.filter(petition=OuterRef("pk"))))
+    )
     chosen = Q(pk__in=[])
     for rule in rules:
         q = Q(concluded_on__gte=today - dt.timedelta(days=rule.within_days), sample__lt=rule.percent)
         if rule.resolved_only:
             q &= Q(concluded_measure=Measure.RESOLVED)
         chosen |= q
-    return (qs.filter(chosen).select_related("owner_unit", "region", "category")
-            .order_by("concluded_on", "pk"))
+    return qs.filter(chosen).select_related("owner_unit", "region", "category").order_by("concluded_on", "pk")
 
 
 def follow_up_list_for(user: User, petition: Petition) -> list[FollowUp]:
@@ -193,30 +210,47 @@ def follow_up_list_for(user: User, petition: Petition) -> list[FollowUp]:
 
 
 def finding_list_for(user: User) -> QuerySet[Finding]:
-    return (Finding.objects.filter(petition__in=petition_list_for(user).values("pk"))
-            .select_related("unit", "petition", "follow_up", "supervision").order_by("-found_on", "-pk"))
+    return (
+        Finding.objects.filter(petition__in=petition_list_for(user).values("pk"))
+        .select_related("unit", "petition", "follow_up", "supervision")
+        .order_by("-found_on", "-pk")
+    )
 
 
-def findings_per_unit_month(start: dt.date, end: dt.date, *, units: list[int] | None = None
-                            ) -> list[tuple[int, dt.date, int]]:
+def findings_per_unit_month(
+    start: dt.date, end: dt.date, *, units: list[int] | None = None
+) -> list[tuple[int, dt.date, int]]:
     """Findings of fake resolution (假化解) per unit and month, found from `start` to `end` inclusive:
     (unit id, first day of the month, count), ordered by unit and month. One query; for the assessment
     of units (the deduction they bring is decided there)."""
     qs = Finding.objects.filter(found_on__gte=start, found_on__lte=end)
     if units is not None:
         qs = qs.filter(unit_id__in=units)
-    rows = (qs.annotate(month=TruncMonth("found_on")).values("unit_id", "month")
-            .annotate(n=Count("pk")).order_by("unit_id", "month"))
-    return [(r["unit_id"], r["month"] if isinstance(r["month"], dt.date) else r["month"].date(), r["n"])
-            for r in rows]
+    rows = (
+        qs.annotate(month=TruncMonth("found_on"))
+        .values("unit_id", "month")
+        .annotate(n=Count("pk"))
+        .order_by("unit_id", "month")
+    )
+    return [(r["unit_id"], r["month"] if isinstance(r["month"], dt.date) else r["month"].date(), r["n"]) for r in rows]
 
 
 def follow_up_counts_per_unit_month(start: dt.date, end: dt.date) -> list[tuple[int, dt.date, int, int]]:
     """Follow-ups per handling unit and month: (unit id, month, follow-ups that reached the petitioner,
     of which the petitioner said the matter is really settled). One query."""
-    rows = (FollowUp.objects.filter(at__date__gte=start, at__date__lte=end, reached=True)
-            .annotate(month=TruncMonth("at"), unit=F("petition__owner_unit_id")).values("unit", "month")
-            .annotate(n=Count("pk"), settled=Count("pk", filter=Q(settled=True))).order_by("unit", "month"))
-    return [(r["unit"], timezone.localtime(r["month"]).date() if isinstance(r["month"], dt.datetime) else r["month"],
-             r["n"], r["settled"]) for r in rows]
-
+    rows = (
+        FollowUp.objects.filter(at__date__gte=start, at__date__lte=end, reached=True)
+        .annotate(month=TruncMonth("at"), unit=F("petition__owner_unit_id"))
+        .values("unit", "month")
+        .annotate(n=Count("pk"), settled=Count("pk", filter=Q(settled=True)))
+        .order_by("unit", "month")
+    )
+    return [
+        (
+            r["unit"],
+            timezone.localtime(r["month"]).date() if isinstance(r["month"], dt.datetime) else r["month"],
+            r["n"],
+            r["settled"],
+        )
+        for r in rows
+    ]

@@ -6,6 +6,7 @@ the supervised unit → accepted, or sent back for a new answer; a supervisor ma
 is a SupervisionStep row and, for a petition, one event in its hash-chained log written in the same
 transaction (the petition's state never changes). Refusals are `WorkflowError`s in plain Chinese.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,12 +18,22 @@ from django.utils import timezone
 from xinfang.org import calendar
 from xinfang.org.models import Role, Unit, User
 from xinfang.oversight.models import (
-    Finding, FindingKind, FollowUp, FollowUpMethod, Recommendation, RecommendationKind,
-    RecommendationState, Supervision, SupervisionMode, SupervisionRule, SupervisionState, SupervisionStep,
+    Finding,
+    FindingKind,
+    FollowUp,
+    FollowUpMethod,
+    Recommendation,
+    RecommendationKind,
+    RecommendationState,
+    Supervision,
+    SupervisionMode,
+    SupervisionRule,
+    SupervisionState,
+    SupervisionStep,
 )
 from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision, unit_in_reach
 from xinfang.petitions.eventlog import build_event
-from xinfang.petitions.models import Kind, Measure, Petition
+from xinfang.petitions.models import Measure, Petition
 from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_is_visible
 from xinfang.petitions.services import WorkflowError, accusation_accuses, actor_label
 from xinfang.petitions.workflow import TERMINAL
@@ -42,12 +53,21 @@ _d = calendar.format_date
 
 # ---------------------------------------------------------------- helpers
 
-def _log(p: Petition, *, action: str, actor: User | None, at: dt.datetime, data: dict[str, Any],
-         label: str = "") -> None:
+
+def _log(
+    p: Petition, *, action: str, actor: User | None, at: dt.datetime, data: dict[str, Any], label: str = ""
+) -> None:
     """Append one event to the locked petition `p` (its state does not change)."""
-    event = build_event(p, action=action, actor_id=actor.pk if actor else None,
-                        actor_label=label or actor_label(actor), at=at,
-                        from_state=p.state, to_state=p.state, data=data)
+    event = build_event(
+        p,
+        action=action,
+        actor_id=actor.pk if actor else None,
+        actor_label=label or actor_label(actor),
+        at=at,
+        from_state=p.state,
+        to_state=p.state,
+        data=data,
+    )
     p.save(update_fields=["log_seq", "log_head", "updated_at"])
     event.save()
 
@@ -58,10 +78,10 @@ def _refuse(message: str | None) -> None:
         raise WorkflowError(message)
 
 
-def _step(s: Supervision, action: str, *, actor: User | None, at: dt.datetime, text: str = "",
-          label: str = "") -> None:
-    SupervisionStep.objects.create(supervision=s, action=action, at=at, actor=actor,
-                                   actor_label=label or actor_label(actor), text=text)
+def _step(s: Supervision, action: str, *, actor: User | None, at: dt.datetime, text: str = "", label: str = "") -> None:
+    SupervisionStep.objects.create(
+        supervision=s, action=action, at=at, actor=actor, actor_label=label or actor_label(actor), text=text
+    )
 
 
 def _locked(s: Supervision) -> tuple[Supervision, Petition | None]:
@@ -90,6 +110,7 @@ def _subject_visible(s: Supervision, actor: User) -> bool:
 
 
 # ---------------------------------------------------------------- refusals (also used to offer the forms)
+
 
 def supervise_refusal(petition: Petition, actor: User, *, visible: bool | None = None) -> str | None:
     """Why `actor` may not put `petition` under supervision now; None if they may. `visible`: whether
@@ -152,25 +173,66 @@ def end_refusal(supervision: Supervision, actor: User, *, visible: bool | None =
 
 # ---------------------------------------------------------------- supervision
 
-def _create(p: Petition | None, *, unit: Unit, actor: User | None, mode: str, reason: str, requirement: str,
-            answer_due_on: dt.date, at: dt.datetime, rule: SupervisionRule | None = None,
-            supervising_unit: Unit | None = None, label: str = "", extra: dict[str, Any] | None = None
-            ) -> Supervision:
+
+def _create(
+    p: Petition | None,
+    *,
+    unit: Unit,
+    actor: User | None,
+    mode: str,
+    reason: str,
+    requirement: str,
+    answer_due_on: dt.date,
+    at: dt.datetime,
+    rule: SupervisionRule | None = None,
+    supervising_unit: Unit | None = None,
+    label: str = "",
+    extra: dict[str, Any] | None = None,
+) -> Supervision:
     """A new supervision with its first step and, for a petition (locked by the caller), its event."""
     s = Supervision.objects.create(
-        petition=p, unit=unit, mode=mode, reason=reason, requirement=requirement, answer_due_on=answer_due_on,
-        opened_at=at, opened_by=actor, rule=rule,
-        supervising_unit=supervising_unit or (actor.unit if actor else None))
+        petition=p,
+        unit=unit,
+        mode=mode,
+        reason=reason,
+        requirement=requirement,
+        answer_due_on=answer_due_on,
+        opened_at=at,
+        opened_by=actor,
+        rule=rule,
+        supervising_unit=supervising_unit or (actor.unit if actor else None),
+    )
     _step(s, "open", actor=actor, at=at, text=reason, label=label)
     if p is not None:
-        _log(p, action="supervise", actor=actor, at=at, label=label,
-             data={"supervision": s.pk, "mode": mode, "unit": unit.pk, "answer_due_on": answer_due_on.isoformat(),
-                   "reason": reason} | ({"rule": rule.pk} if rule else {}) | (extra or {}))
+        _log(
+            p,
+            action="supervise",
+            actor=actor,
+            at=at,
+            label=label,
+            data={
+                "supervision": s.pk,
+                "mode": mode,
+                "unit": unit.pk,
+                "answer_due_on": answer_due_on.isoformat(),
+                "reason": reason,
+            }
+            | ({"rule": rule.pk} if rule else {})
+            | (extra or {}),
+        )
     return s
 
 
-def supervision_open(petition: Petition, *, actor: User, mode: str, reason: str, requirement: str,
-                     answer_due_on: dt.date, at: dt.datetime | None = None) -> Supervision:
+def supervision_open(
+    petition: Petition,
+    *,
+    actor: User,
+    mode: str,
+    reason: str,
+    requirement: str,
+    answer_due_on: dt.date,
+    at: dt.datetime | None = None,
+) -> Supervision:
     """督办 of a petition: the owning unit must do what `requirement` says and answer by `answer_due_on`."""
     at = at or timezone.now()
     with transaction.atomic():
@@ -182,12 +244,28 @@ def supervision_open(petition: Petition, *, actor: User, mode: str, reason: str,
         _check_due(answer_due_on, at)
         if Supervision.objects.filter(petition=p, is_open=True).exists():
             raise WorkflowError("该事项已在督办中，请在原督办上跟进或先结束原督办。")
-        return _create(p, unit=p.owner_unit, actor=actor, mode=mode, reason=reason.strip(),
-                       requirement=requirement.strip(), answer_due_on=answer_due_on, at=at)
+        return _create(
+            p,
+            unit=p.owner_unit,
+            actor=actor,
+            mode=mode,
+            reason=reason.strip(),
+            requirement=requirement.strip(),
+            answer_due_on=answer_due_on,
+            at=at,
+        )
 
 
-def unit_supervision_open(unit: Unit, *, actor: User, mode: str, reason: str, requirement: str,
-                          answer_due_on: dt.date, at: dt.datetime | None = None) -> Supervision:
+def unit_supervision_open(
+    unit: Unit,
+    *,
+    actor: User,
+    mode: str,
+    reason: str,
+    requirement: str,
+    answer_due_on: dt.date,
+    at: dt.datetime | None = None,
+) -> Supervision:
     """督办 of a whole unit (its petition work as a whole, e.g. many overdue matters): the unit answers."""
     at = at or timezone.now()
     _refuse(unit_supervise_refusal(unit, actor))
@@ -196,12 +274,21 @@ def unit_supervision_open(unit: Unit, *, actor: User, mode: str, reason: str, re
         raise WorkflowError("请写明督办理由和督办要求。")
     _check_due(answer_due_on, at)
     with transaction.atomic():
-        return _create(None, unit=unit, actor=actor, mode=mode, reason=reason.strip(),
-                       requirement=requirement.strip(), answer_due_on=answer_due_on, at=at)
+        return _create(
+            None,
+            unit=unit,
+            actor=actor,
+            mode=mode,
+            reason=reason.strip(),
+            requirement=requirement.strip(),
+            answer_due_on=answer_due_on,
+            at=at,
+        )
 
 
-def supervision_auto_open(petition_id: int, *, rule: SupervisionRule, reason: str, supervising_unit: Unit | None,
-                          at: dt.datetime) -> Supervision | None:
+def supervision_auto_open(
+    petition_id: int, *, rule: SupervisionRule, reason: str, supervising_unit: Unit | None, at: dt.datetime
+) -> Supervision | None:
     """A rule puts a petition on the supervision list (called by xinfang.oversight.rules for each match).
     None, changing nothing, if the petition was concluded or put under supervision in the meantime."""
     with transaction.atomic():
@@ -209,13 +296,24 @@ def supervision_auto_open(petition_id: int, *, rule: SupervisionRule, reason: st
         if p.state in TERMINAL or Supervision.objects.filter(petition=p, is_open=True).exists():
             return None
         due = timezone.localdate(at) + dt.timedelta(days=rule.answer_days)
-        return _create(p, unit=p.owner_unit, actor=None, mode=rule.mode, reason=reason,
-                       requirement=rule.requirement, answer_due_on=due, at=at, rule=rule,
-                       supervising_unit=supervising_unit or rule.unit, label=rule.actor_label)
+        return _create(
+            p,
+            unit=p.owner_unit,
+            actor=None,
+            mode=rule.mode,
+            reason=reason,
+            requirement=rule.requirement,
+            answer_due_on=due,
+            at=at,
+            rule=rule,
+            supervising_unit=supervising_unit or rule.unit,
+            label=rule.actor_label,
+        )
 
 
-def supervision_answer(supervision: Supervision, *, actor: User, answer: str,
-                       at: dt.datetime | None = None) -> Supervision:
+def supervision_answer(
+    supervision: Supervision, *, actor: User, answer: str, at: dt.datetime | None = None
+) -> Supervision:
     """The supervised unit answers (办理情况报告); the supervisor then accepts it or sends it back."""
     at = at or timezone.now()
     with transaction.atomic():
@@ -229,13 +327,19 @@ def supervision_answer(supervision: Supervision, *, actor: User, answer: str,
         late = timezone.localdate(at) > s.answer_due_on
         _step(s, "answer", actor=actor, at=at, text=s.answer)
         if p is not None:
-            _log(p, action="supervision_answer", actor=actor, at=at,
-                 data={"supervision": s.pk, "note": s.answer, "late": late})
+            _log(
+                p,
+                action="supervision_answer",
+                actor=actor,
+                at=at,
+                data={"supervision": s.pk, "note": s.answer, "late": late},
+            )
     return s
 
 
-def _close(s: Supervision, p: Petition | None, *, state: str, action: str, actor: User, note: str,
-           at: dt.datetime) -> None:
+def _close(
+    s: Supervision, p: Petition | None, *, state: str, action: str, actor: User, note: str, at: dt.datetime
+) -> None:
     s.is_open, s.state, s.closed_at, s.closed_by, s.closing_note = False, state, at, actor, note
     s.save(update_fields=["is_open", "state", "closed_at", "closed_by", "closing_note"])
     _step(s, action, actor=actor, at=at, text=note)
@@ -243,8 +347,9 @@ def _close(s: Supervision, p: Petition | None, *, state: str, action: str, actor
         _log(p, action=f"supervision_{action}", actor=actor, at=at, data={"supervision": s.pk, "note": note})
 
 
-def supervision_accept(supervision: Supervision, *, actor: User, note: str = "",
-                       at: dt.datetime | None = None) -> Supervision:
+def supervision_accept(
+    supervision: Supervision, *, actor: User, note: str = "", at: dt.datetime | None = None
+) -> Supervision:
     """The supervisor accepts the unit's answer: the supervision ends (办结)."""
     at = at or timezone.now()
     with transaction.atomic():
@@ -254,8 +359,14 @@ def supervision_accept(supervision: Supervision, *, actor: User, note: str = "",
     return s
 
 
-def supervision_return(supervision: Supervision, *, actor: User, note: str, answer_due_on: dt.date | None = None,
-                       at: dt.datetime | None = None) -> Supervision:
+def supervision_return(
+    supervision: Supervision,
+    *,
+    actor: User,
+    note: str,
+    answer_due_on: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> Supervision:
     """The supervisor sends the answer back (退回重报) with the reason, and may set a new answer date."""
     at = at or timezone.now()
     with transaction.atomic():
@@ -270,13 +381,19 @@ def supervision_return(supervision: Supervision, *, actor: User, note: str, answ
         s.save(update_fields=["state", "answer_due_on"])
         _step(s, "return", actor=actor, at=at, text=note.strip())
         if p is not None:
-            _log(p, action="supervision_return", actor=actor, at=at,
-                 data={"supervision": s.pk, "note": note.strip(), "answer_due_on": s.answer_due_on.isoformat()})
+            _log(
+                p,
+                action="supervision_return",
+                actor=actor,
+                at=at,
+                data={"supervision": s.pk, "note": note.strip(), "answer_due_on": s.answer_due_on.isoformat()},
+            )
     return s
 
 
-def supervision_end(supervision: Supervision, *, actor: User, note: str = "",
-                    at: dt.datetime | None = None) -> Supervision:
+def supervision_end(
+    supervision: Supervision, *, actor: User, note: str = "", at: dt.datetime | None = None
+) -> Supervision:
     """A supervisor or leader ends the supervision: after an answer this accepts it; before one, the
     reason must be written (提前结束督办)."""
     at = at or timezone.now()
@@ -286,16 +403,33 @@ def supervision_end(supervision: Supervision, *, actor: User, note: str = "",
         answered = s.state == SupervisionState.ANSWERED
         if not answered and not note.strip():
             raise WorkflowError("责任单位尚未答复；提前结束督办须写明理由。")
-        _close(s, p, state=SupervisionState.ACCEPTED if answered else SupervisionState.ENDED, action="end",
-               actor=actor, note=note.strip(), at=at)
+        _close(
+            s,
+            p,
+            state=SupervisionState.ACCEPTED if answered else SupervisionState.ENDED,
+            action="end",
+            actor=actor,
+            note=note.strip(),
+            at=at,
+        )
     return s
 
 
 # ---------------------------------------------------------------- recommendations (督查建议)
 
-def recommendation_make(*, actor: User, kind: str, text: str, to_unit: Unit, due_on: dt.date,
-                        petition: Petition | None = None, about_unit: Unit | None = None,
-                        supervision: Supervision | None = None, at: dt.datetime | None = None) -> Recommendation:
+
+def recommendation_make(
+    *,
+    actor: User,
+    kind: str,
+    text: str,
+    to_unit: Unit,
+    due_on: dt.date,
+    petition: Petition | None = None,
+    about_unit: Unit | None = None,
+    supervision: Supervision | None = None,
+    at: dt.datetime | None = None,
+) -> Recommendation:
     """A recommendation to improve work, to improve policy or to hold people accountable, about a petition
     or a unit, addressed to `to_unit`, which must answer by `due_on`."""
     at = at or timezone.now()
@@ -319,12 +453,30 @@ def recommendation_make(*, actor: User, kind: str, text: str, to_unit: Unit, due
         elif not unit_in_reach(actor, about_unit):
             raise WorkflowError(f"{about_unit.name}不在您所在单位的督办范围内。")
         r = Recommendation.objects.create(
-            kind=kind, petition=p, about_unit=about_unit, supervision=supervision, to_unit=to_unit,
-            text=text.strip(), due_on=due_on, made_at=at, made_by=actor)
+            kind=kind,
+            petition=p,
+            about_unit=about_unit,
+            supervision=supervision,
+            to_unit=to_unit,
+            text=text.strip(),
+            due_on=due_on,
+            made_at=at,
+            made_by=actor,
+        )
         if p is not None:
-            _log(p, action="recommend", actor=actor, at=at,
-                 data={"recommendation": r.pk, "kind": kind, "to_unit": to_unit.pk, "reason": r.text,
-                       "due_on": due_on.isoformat()})
+            _log(
+                p,
+                action="recommend",
+                actor=actor,
+                at=at,
+                data={
+                    "recommendation": r.pk,
+                    "kind": kind,
+                    "to_unit": to_unit.pk,
+                    "reason": r.text,
+                    "due_on": due_on.isoformat(),
+                },
+            )
     return r
 
 
@@ -351,8 +503,9 @@ def recommendation_check_refusal(r: Recommendation, actor: User) -> str | None:
     return None
 
 
-def recommendation_answer(recommendation: Recommendation, *, actor: User, answer: str,
-                          at: dt.datetime | None = None) -> Recommendation:
+def recommendation_answer(
+    recommendation: Recommendation, *, actor: User, answer: str, at: dt.datetime | None = None
+) -> Recommendation:
     at = at or timezone.now()
     with transaction.atomic():
         r, p = _locked_recommendation(recommendation)
@@ -362,13 +515,25 @@ def recommendation_answer(recommendation: Recommendation, *, actor: User, answer
         r.answer, r.answered_at, r.answered_by, r.state = answer.strip(), at, actor, RecommendationState.ANSWERED
         r.save(update_fields=["answer", "answered_at", "answered_by", "state"])
         if p is not None:
-            _log(p, action="recommendation_answer", actor=actor, at=at,
-                 data={"recommendation": r.pk, "note": r.answer, "late": timezone.localdate(at) > r.due_on})
+            _log(
+                p,
+                action="recommendation_answer",
+                actor=actor,
+                at=at,
+                data={"recommendation": r.pk, "note": r.answer, "late": timezone.localdate(at) > r.due_on},
+            )
     return r
 
 
-def recommendation_check(recommendation: Recommendation, *, actor: User, accept: bool, note: str = "",
-                         due_on: dt.date | None = None, at: dt.datetime | None = None) -> Recommendation:
+def recommendation_check(
+    recommendation: Recommendation,
+    *,
+    actor: User,
+    accept: bool,
+    note: str = "",
+    due_on: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> Recommendation:
     """Accept the answer (the recommendation is done) or send it back with the reason (and a new date)."""
     at = at or timezone.now()
     with transaction.atomic():
@@ -383,20 +548,27 @@ def recommendation_check(recommendation: Recommendation, *, actor: User, accept:
         r.checked_at, r.checked_by, r.check_note = at, actor, note.strip()
         r.save(update_fields=["state", "checked_at", "checked_by", "check_note", "due_on"])
         if p is not None:
-            _log(p, action="recommendation_accept" if accept else "recommendation_return", actor=actor, at=at,
-                 data={"recommendation": r.pk, "note": r.check_note})
+            _log(
+                p,
+                action="recommendation_accept" if accept else "recommendation_return",
+                actor=actor,
+                at=at,
+                data={"recommendation": r.pk, "note": r.check_note},
+            )
     return r
 
 
 # ---------------------------------------------------------------- follow-up (回访) and findings (假化解)
+
 
 def handling_unit_ids(petition: Petition) -> set[int]:
     """The units that handled the petition: its owning unit and every unit that gave a decision."""
     return {petition.owner_unit_id, *petition.decisions.values_list("unit_id", flat=True)}
 
 
-def follow_up_refusal(petition: Petition, actor: User, *, handling: set[int] | None = None,
-                      visible: bool | None = None) -> str | None:
+def follow_up_refusal(
+    petition: Petition, actor: User, *, handling: set[int] | None = None, visible: bool | None = None
+) -> str | None:
     """Why `actor` may not follow `petition` up; None if they may."""
     if actor.role not in FOLLOW_UP_ROLES:
         return f"您的角色（{actor.get_role_display()}）不能回访。"
@@ -412,8 +584,16 @@ def follow_up_refusal(petition: Petition, actor: User, *, handling: set[int] | N
     return None
 
 
-def follow_up_record(petition: Petition, *, actor: User, method: str, reached: bool, settled: bool | None,
-                     notes: str = "", at: dt.datetime | None = None) -> FollowUp:
+def follow_up_record(
+    petition: Petition,
+    *,
+    actor: User,
+    method: str,
+    reached: bool,
+    settled: bool | None,
+    notes: str = "",
+    at: dt.datetime | None = None,
+) -> FollowUp:
     """Record a follow-up. When the petition was concluded as resolved (化解) and the petitioner, reached,
     says it is not, the unit that concluded it gets a finding of fake resolution (假化解) and the petition
     is put under supervision again, escalated (or the open supervision is linked to the finding)."""
@@ -427,10 +607,23 @@ def follow_up_record(petition: Petition, *, actor: User, method: str, reached: b
     with transaction.atomic():
         p = Petition.objects.select_for_update().select_related("owner_unit").get(pk=petition.pk)
         _refuse(follow_up_refusal(p, actor))
-        f = FollowUp.objects.create(petition=p, method=method, reached=reached, settled=settled,
-                                    notes=notes.strip(), at=at, by=actor, by_unit=actor.unit)
-        _log(p, action="follow_up", actor=actor, at=at,
-             data={"follow_up": f.pk, "method": method, "reached": reached, "settled": settled, "note": f.notes})
+        f = FollowUp.objects.create(
+            petition=p,
+            method=method,
+            reached=reached,
+            settled=settled,
+            notes=notes.strip(),
+            at=at,
+            by=actor,
+            by_unit=actor.unit,
+        )
+        _log(
+            p,
+            action="follow_up",
+            actor=actor,
+            at=at,
+            data={"follow_up": f.pk, "method": method, "reached": reached, "settled": settled, "note": f.notes},
+        )
         decision = latest_decision(p.pk).select_related("unit").first()
         if settled is False and decision is not None and decision.measure == Measure.RESOLVED:
             _finding(p, f, decision.unit, actor=actor, at=at)
@@ -444,15 +637,36 @@ def _finding(p: Petition, f: FollowUp, unit: Unit, *, actor: User, at: dt.dateti
     s = Supervision.objects.filter(petition=p, is_open=True).first()
     if s is None:
         due = timezone.localdate(at) + dt.timedelta(days=REOPEN_ANSWER_DAYS)
-        finding = Finding.objects.create(kind=FindingKind.FAKE_RESOLUTION, unit=unit, petition=p, follow_up=f,
-                                         found_on=timezone.localdate(at), note=f.notes)
-        s = _create(p, unit=p.owner_unit, actor=actor, mode=SupervisionMode.ESCALATED, reason=reason,
-                    requirement=REOPEN_REQUIREMENT, answer_due_on=due, at=at, extra={"finding": finding.pk})
+        finding = Finding.objects.create(
+            kind=FindingKind.FAKE_RESOLUTION,
+            unit=unit,
+            petition=p,
+            follow_up=f,
+            found_on=timezone.localdate(at),
+            note=f.notes,
+        )
+        s = _create(
+            p,
+            unit=p.owner_unit,
+            actor=actor,
+            mode=SupervisionMode.ESCALATED,
+            reason=reason,
+            requirement=REOPEN_REQUIREMENT,
+            answer_due_on=due,
+            at=at,
+            extra={"finding": finding.pk},
+        )
         finding.supervision = s
         finding.save(update_fields=["supervision"])
     else:
-        finding = Finding.objects.create(kind=FindingKind.FAKE_RESOLUTION, unit=unit, petition=p, follow_up=f,
-                                         found_on=timezone.localdate(at), note=f.notes, supervision=s)
+        finding = Finding.objects.create(
+            kind=FindingKind.FAKE_RESOLUTION,
+            unit=unit,
+            petition=p,
+            follow_up=f,
+            found_on=timezone.localdate(at),
+            note=f.notes,
+            supervision=s,
+        )
         _step(s, "finding", actor=actor, at=at, text=reason)
     return finding
-

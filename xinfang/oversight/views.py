@@ -1,5 +1,6 @@
 """Thin views of the hot-issue pages (热点问题): read the stored groups through hot.py's selectors (only
 the petitions the user may see), write through its service."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -40,17 +41,29 @@ def _row(request: HttpRequest, pk: int) -> hot.HotIssueRow:
         raise Http404 from None
 
 
-def _detail(request: HttpRequest, row: hot.HotIssueRow, form: HotIssueSuperviseForm | None = None,
-            status: int = 200) -> HttpResponse:
+def _detail(
+    request: HttpRequest, row: hot.HotIssueRow, form: HotIssueSuperviseForm | None = None, status: int = 200
+) -> HttpResponse:
     open_petitions = [p for p in row.petitions if p.state not in TERMINAL]
     allowed = open_petitions and hot.hot_issue_supervise_refusal(row.issue, request.user) is None
     if form is None and allowed:
         form = HotIssueSuperviseForm(petitions=open_petitions)
     page, pages = _page(request), -(-row.visible // hot.DETAIL_SHOWN)
-    return render(request, "oversight/hot_detail.html", _base(request) | {
-        "row": row, "issue": row.issue, "form": form if allowed else None, "page": page, "pages": pages,
-        "previous": page - 1 if page > 1 else None, "next": page + 1 if page < pages else None,
-    }, status=status)
+    return render(
+        request,
+        "oversight/hot_detail.html",
+        _base(request)
+        | {
+            "row": row,
+            "issue": row.issue,
+            "form": form if allowed else None,
+            "page": page,
+            "pages": pages,
+            "previous": page - 1 if page > 1 else None,
+            "next": page + 1 if page < pages else None,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -69,9 +82,15 @@ def hot_issue_supervise(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            hot.hot_issue_supervise(row.issue, actor=request.user, petition=chosen[data["petition"]],
-                                    mode=data["mode"], requirement=data["requirement"],
-                                    answer_due_on=data["answer_due_on"], note=data["reason"])
+            hot.hot_issue_supervise(
+                row.issue,
+                actor=request.user,
+                petition=chosen[data["petition"]],
+                mode=data["mode"],
+                requirement=data["requirement"],
+                answer_due_on=data["answer_due_on"],
+                note=data["reason"],
+            )
         except WorkflowError as e:
             messages.error(request, str(e))
         else:

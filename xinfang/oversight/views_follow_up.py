@@ -1,5 +1,6 @@
 """Thin views of follow-up (回访): the list of concluded petitions due for one, a petition's follow-up
 form, and the findings of fake resolution (假化解)."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -34,9 +35,17 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     _can_follow_up(request)
     qs = selectors.follow_up_due_for(request.user)
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "oversight/follow_up_list.html", _base(request) | {
-        "page": page, "rows": list(page.object_list), "resolved": Measure.RESOLVED,
-        "measures": dict(Measure.choices)})
+    return render(
+        request,
+        "oversight/follow_up_list.html",
+        _base(request)
+        | {
+            "page": page,
+            "rows": list(page.object_list),
+            "resolved": Measure.RESOLVED,
+            "measures": dict(Measure.choices),
+        },
+    )
 
 
 @login_required
@@ -45,9 +54,17 @@ def follow_up_export(request: HttpRequest) -> HttpResponse:
     _can_follow_up(request)
     today = timezone.localdate()
     measures = dict(Measure.choices)
-    rows = ([query_code_display(p.query_code), p.title, p.owner_unit.name, p.region.name, p.concluded_on,
-             str(measures.get(p.concluded_measure, p.concluded_measure or ""))]
-            for p in selectors.follow_up_due_for(request.user, today).iterator(chunk_size=2000))
+    rows = (
+        [
+            query_code_display(p.query_code),
+            p.title,
+            p.owner_unit.name,
+            p.region.name,
+            p.concluded_on,
+            str(measures.get(p.concluded_measure, p.concluded_measure or "")),
+        ]
+        for p in selectors.follow_up_due_for(request.user, today).iterator(chunk_size=2000)
+    )
     header = [_("query code"), _("title"), _("handling unit"), _("place"), _("concluded on"), _("三到位一处理")]
     return xlsx_response(xlsx_write(_("follow-up"), header, rows), f"follow-up-{today.isoformat()}.xlsx")
 
@@ -70,11 +87,20 @@ def follow_up_petition(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Done: %(action)s.") % {"action": _("follow-up recorded")})
                 return redirect("oversight:follow_up_petition", pk=petition.pk)
     decision = selectors.latest_decision(petition.pk).select_related("unit").first()
-    return render(request, "oversight/follow_up_petition.html", _base(request) | {
-        "petition": petition, "decision": decision, "refusal": refusal, "form": form,
-        "follow_ups": selectors.follow_up_list_for(request.user, petition),
-        "findings": list(petition.findings.select_related("unit", "supervision")),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/follow_up_petition.html",
+        _base(request)
+        | {
+            "petition": petition,
+            "decision": decision,
+            "refusal": refusal,
+            "form": form,
+            "follow_ups": selectors.follow_up_list_for(request.user, petition),
+            "findings": list(petition.findings.select_related("unit", "supervision")),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -82,4 +108,6 @@ def follow_up_petition(request: HttpRequest, pk: int) -> HttpResponse:
 def finding_list(request: HttpRequest) -> HttpResponse:
     """Findings of fake resolution (假化解) on petitions the user may see, the newest first."""
     page = Paginator(selectors.finding_list_for(request.user), PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "oversight/finding_list.html", _base(request) | {"page": page, "rows": list(page.object_list)})
+    return render(
+        request, "oversight/finding_list.html", _base(request) | {"page": page, "rows": list(page.object_list)}
+    )

@@ -1,5 +1,6 @@
 """Thin views of supervision (督办台账, a supervision's page, its notice) and recommendations (督查建议):
 read through xinfang.oversight.selectors, write through xinfang.oversight.services."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,10 +24,19 @@ from xinfang.org.models import Unit
 from xinfang.oversight import notices, selectors
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import (
-    CHECK_FORMS, AnswerForm, RecommendationCheckForm, RecommendationForm, SupervisionFilterForm, UnitSuperviseForm,
+    CHECK_FORMS,
+    AnswerForm,
+    RecommendationCheckForm,
+    RecommendationForm,
+    SupervisionFilterForm,
+    UnitSuperviseForm,
 )
 from xinfang.oversight.models import (
-    AWAITING_ANSWER, Recommendation, RecommendationKind, RecommendationState, Supervision,
+    AWAITING_ANSWER,
+    Recommendation,
+    RecommendationKind,
+    RecommendationState,
+    Supervision,
 )
 from xinfang.oversight.views import _base
 from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_list_for
@@ -42,9 +52,12 @@ STEP_LABELS = {
     "end": gettext_lazy("end the supervision"),
 }
 STEP_NAMES = {
-    "open": gettext_lazy("put under supervision"), "answer": gettext_lazy("supervision answered"),
-    "accept": gettext_lazy("answer accepted"), "return": gettext_lazy("answer sent back"),
-    "end": gettext_lazy("supervision ended"), "finding": gettext_lazy("fake resolution found by a follow-up"),
+    "open": gettext_lazy("put under supervision"),
+    "answer": gettext_lazy("supervision answered"),
+    "accept": gettext_lazy("answer accepted"),
+    "return": gettext_lazy("answer sent back"),
+    "end": gettext_lazy("supervision ended"),
+    "finding": gettext_lazy("fake resolution found by a follow-up"),
 }
 
 
@@ -64,8 +77,11 @@ def form_run(request: HttpRequest, form: Any, label: str, run: Callable[[], obje
 
 
 def _units_in_reach(request: HttpRequest):
-    return (Unit.objects.filter(selectors.unit_reach(request.user), is_active=True)
-            .exclude(pk=request.user.unit_id).select_related("region"))
+    return (
+        Unit.objects.filter(selectors.unit_reach(request.user), is_active=True)
+        .exclude(pk=request.user.unit_id)
+        .select_related("region")
+    )
 
 
 def is_late(s: Supervision, today: dt.date) -> bool:
@@ -76,8 +92,15 @@ def _query(form: SupervisionFilterForm) -> selectors.SupervisionQuery:
     if not form.is_valid():
         return selectors.SupervisionQuery()
     d = form.cleaned_data
-    return selectors.SupervisionQuery(subject=d["subject"], mode=d["mode"], state=d["state"], source=d["source"],
-                                      unit=d["unit"], opened_from=d["opened_from"], opened_to=d["opened_to"])
+    return selectors.SupervisionQuery(
+        subject=d["subject"],
+        mode=d["mode"],
+        state=d["state"],
+        source=d["source"],
+        unit=d["unit"],
+        opened_from=d["opened_from"],
+        opened_to=d["opened_to"],
+    )
 
 
 def _filter_form(request: HttpRequest) -> SupervisionFilterForm:
@@ -96,10 +119,18 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     for s in rows:
         s.late = is_late(s, today)
-    return render(request, "oversight/supervision_list.html", _base(request) | {
-        "form": form, "page": page, "rows": rows, "counts": selectors.supervision_counts_for(request.user, today),
-        "can_open": request.user.role in SUPERVISING_ROLES,
-    })
+    return render(
+        request,
+        "oversight/supervision_list.html",
+        _base(request)
+        | {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "counts": selectors.supervision_counts_for(request.user, today),
+            "can_open": request.user.role in SUPERVISING_ROLES,
+        },
+    )
 
 
 @login_required
@@ -110,15 +141,39 @@ def supervision_export(request: HttpRequest) -> HttpResponse:
 
     def rows():
         for s in qs.iterator(chunk_size=2000):
-            yield [s.number, _("a petition") if s.petition_id else _("a whole unit"),
-                   query_code_display(s.petition.query_code) if s.petition_id else "",
-                   s.petition.title if s.petition_id else "", s.unit.name, s.get_mode_display(),
-                   s.reason, s.requirement, s.rule.name if s.rule_id else "",
-                   timezone.localdate(s.opened_at), s.answer_due_on, s.get_state_display(),
-                   _("yes") if is_late(s, today) else "", s.answer]
-    header = [_("number"), _("supervision of"), _("query code"), _("title"), _("supervised unit"),
-              _("form of supervision"), _("reason for supervision"), _("what the unit must do and answer"),
-              _("automatic rule"), _("opened on"), _("answer due on"), _("state"), _("answer overdue"), _("answer")]
+            yield [
+                s.number,
+                _("a petition") if s.petition_id else _("a whole unit"),
+                query_code_display(s.petition.query_code) if s.petition_id else "",
+                s.petition.title if s.petition_id else "",
+                s.unit.name,
+                s.get_mode_display(),
+                s.reason,
+                s.requirement,
+                s.rule.name if s.rule_id else "",
+                timezone.localdate(s.opened_at),
+                s.answer_due_on,
+                s.get_state_display(),
+                _("yes") if is_late(s, today) else "",
+                s.answer,
+            ]
+
+    header = [
+        _("number"),
+        _("supervision of"),
+        _("query code"),
+        _("title"),
+        _("supervised unit"),
+        _("form of supervision"),
+        _("reason for supervision"),
+        _("what the unit must do and answer"),
+        _("automatic rule"),
+        _("opened on"),
+        _("answer due on"),
+        _("state"),
+        _("answer overdue"),
+        _("answer"),
+    ]
     return xlsx_response(xlsx_write(_("supervision"), header, rows()), f"supervision-{today.isoformat()}.xlsx")
 
 
@@ -132,8 +187,14 @@ def unit_supervision_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
-                s = oversight.unit_supervision_open(d["unit"], actor=request.user, mode=d["mode"], reason=d["reason"],
-                                                    requirement=d["requirement"], answer_due_on=d["answer_due_on"])
+                s = oversight.unit_supervision_open(
+                    d["unit"],
+                    actor=request.user,
+                    mode=d["mode"],
+                    reason=d["reason"],
+                    requirement=d["requirement"],
+                    answer_due_on=d["answer_due_on"],
+                )
             except WorkflowError as e:
                 form.add_error(None, str(e))
             else:
@@ -161,8 +222,9 @@ def _allowed_steps(s: Supervision, user) -> list[str]:
     return allowed
 
 
-def _detail(request: HttpRequest, s: Supervision, bound: dict[str, Any] | None = None,
-            status: int = 200) -> HttpResponse:
+def _detail(
+    request: HttpRequest, s: Supervision, bound: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
     bound = bound or {}
     today = timezone.localdate()
     s.late = is_late(s, today)
@@ -171,14 +233,26 @@ def _detail(request: HttpRequest, s: Supervision, bound: dict[str, Any] | None =
     recommendation_form = None
     if request.user.role in SUPERVISING_ROLES:
         recommendation_form = bound.get("recommendation") or RecommendationForm(
-            units=_units_in_reach(request), initial={
+            units=_units_in_reach(request),
+            initial={
                 "query_code": s.petition.query_code if s.petition_id else "",
-                "about_unit": None if s.petition_id else s.unit_id, "to_unit": s.unit_id})
-    return render(request, "oversight/supervision_detail.html", _base(request) | {
-        "s": s, "steps": steps, "forms": forms, "recommendations": list(
-            selectors.recommendation_list_for(request.user).filter(supervision=s)),
-        "recommendation_form": recommendation_form,
-    }, status=status)
+                "about_unit": None if s.petition_id else s.unit_id,
+                "to_unit": s.unit_id,
+            },
+        )
+    return render(
+        request,
+        "oversight/supervision_detail.html",
+        _base(request)
+        | {
+            "s": s,
+            "steps": steps,
+            "forms": forms,
+            "recommendations": list(selectors.recommendation_list_for(request.user).filter(supervision=s)),
+            "recommendation_form": recommendation_form,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -216,15 +290,20 @@ def supervision_notice(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         body = render_notice(s)
     except NoticeUnavailable as e:
         raise Http404(str(e)) from e
-    content_type = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if fmt == "docx"
-                    else "application/pdf")
+    content_type = (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        if fmt == "docx"
+        else "application/pdf"
+    )
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
-        fmt == "docx", notices.supervision_notice_filename(s, fmt))
+        fmt == "docx", notices.supervision_notice_filename(s, fmt)
+    )
     return response
 
 
 # ---------------------------------------------------------------- recommendations
+
 
 @login_required
 @require_GET
@@ -236,10 +315,21 @@ def recommendation_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.recommendation_list_for(request.user, state=state, kind=kind)
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     form = RecommendationForm(units=_units_in_reach(request)) if request.user.role in SUPERVISING_ROLES else None
-    return render(request, "oversight/recommendation_list.html", _base(request) | {
-        "page": page, "rows": list(page.object_list), "state": state, "kind": kind, "form": form,
-        "states": RecommendationState.choices, "kinds": RecommendationKind.choices, "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "oversight/recommendation_list.html",
+        _base(request)
+        | {
+            "page": page,
+            "rows": list(page.object_list),
+            "state": state,
+            "kind": kind,
+            "form": form,
+            "states": RecommendationState.choices,
+            "kinds": RecommendationKind.choices,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -261,9 +351,15 @@ def recommendation_new(request: HttpRequest) -> HttpResponse:
         if not form.errors:
             try:
                 r = oversight.recommendation_make(
-                    actor=request.user, kind=d["kind"], text=d["text"], to_unit=d["to_unit"], due_on=d["due_on"],
-                    petition=petition, about_unit=d["about_unit"] if petition is None else None,
-                    supervision=supervision)
+                    actor=request.user,
+                    kind=d["kind"],
+                    text=d["text"],
+                    to_unit=d["to_unit"],
+                    due_on=d["due_on"],
+                    petition=petition,
+                    about_unit=d["about_unit"] if petition is None else None,
+                    supervision=supervision,
+                )
             except WorkflowError as e:
                 form.add_error(None, str(e))
             else:
@@ -272,10 +368,22 @@ def recommendation_new(request: HttpRequest) -> HttpResponse:
     if supervision is not None:
         return _detail(request, supervision, bound={"recommendation": form}, status=400)
     page = Paginator(selectors.recommendation_list_for(request.user), PER_PAGE).get_page(1)
-    return render(request, "oversight/recommendation_list.html", _base(request) | {
-        "page": page, "rows": list(page.object_list), "form": form, "state": "", "kind": "",
-        "states": RecommendationState.choices, "kinds": RecommendationKind.choices, "today": timezone.localdate(),
-    }, status=400)
+    return render(
+        request,
+        "oversight/recommendation_list.html",
+        _base(request)
+        | {
+            "page": page,
+            "rows": list(page.object_list),
+            "form": form,
+            "state": "",
+            "kind": "",
+            "states": RecommendationState.choices,
+            "kinds": RecommendationKind.choices,
+            "today": timezone.localdate(),
+        },
+        status=400,
+    )
 
 
 def _recommendation(request: HttpRequest, pk: int) -> Recommendation:
@@ -285,8 +393,9 @@ def _recommendation(request: HttpRequest, pk: int) -> Recommendation:
         raise Http404 from None
 
 
-def _recommendation_page(request: HttpRequest, r: Recommendation, bound: dict[str, Any] | None = None,
-                         status: int = 200) -> HttpResponse:
+def _recommendation_page(
+    request: HttpRequest, r: Recommendation, bound: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
     bound = bound or {}
     forms = []
     if oversight.recommendation_answer_refusal(r, request.user) is None:
@@ -294,10 +403,19 @@ def _recommendation_page(request: HttpRequest, r: Recommendation, bound: dict[st
     if oversight.recommendation_check_refusal(r, request.user) is None:
         forms.append(("check", _("accept the answer or send it back"), bound.get("check") or RecommendationCheckForm()))
     petition_visible = bool(r.petition_id) and petition_list_for(request.user).filter(pk=r.petition_id).exists()
-    return render(request, "oversight/recommendation_detail.html", _base(request) | {
-        "r": r, "forms": forms, "petition_visible": petition_visible,
-        "late": r.state in (RecommendationState.WAITING, RecommendationState.RETURNED) and r.due_on < timezone.localdate(),
-    }, status=status)
+    return render(
+        request,
+        "oversight/recommendation_detail.html",
+        _base(request)
+        | {
+            "r": r,
+            "forms": forms,
+            "petition_visible": petition_visible,
+            "late": r.state in (RecommendationState.WAITING, RecommendationState.RETURNED)
+            and r.due_on < timezone.localdate(),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -315,11 +433,13 @@ def recommendation_step(request: HttpRequest, pk: int, action: str) -> HttpRespo
         run = lambda: oversight.recommendation_answer(r, actor=request.user, **form.cleaned_data)  # noqa: E731
     elif action in ("accept", "return"):
         form = RecommendationCheckForm(request.POST)
-        run = lambda: oversight.recommendation_check(r, actor=request.user, accept=action == "accept",  # noqa: E731
-                                                     **form.cleaned_data)
+        run = lambda: oversight.recommendation_check(  # noqa: E731
+            r, actor=request.user, accept=action == "accept", **form.cleaned_data
+        )
     else:
         raise Http404
     if form_run(request, form, _("recommendation"), run):
         return redirect("oversight:recommendation", pk=r.pk)
-    return _recommendation_page(request, _recommendation(request, pk),
-                                bound={"answer" if action == "answer" else "check": form}, status=400)
+    return _recommendation_page(
+        request, _recommendation(request, pk), bound={"answer" if action == "answer" else "check": form}, status=400
+    )

@@ -1,7 +1,7 @@
 """Configuration in the admin: categories and legal periods. Petitions are read-only here: they
 change only through the workflow services, so that every change is in the event log."""
-from django.contrib import admin
 
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.petitions import deadlines

@@ -14,7 +14,10 @@ class PetitionsConfig(AppConfig):
         from xinfang.petitions import categories, crypto, rules  # noqa: F401 (crypto: its system check)
         from xinfang.petitions.models import Category, LegalPeriod
 
-        for model, handler in ((Holiday, calendar.invalidate_cache), (LegalPeriod, rules.invalidate_cache),
-                               (Category, categories.invalidate_cache)):
+        for model, handler in (
+            (Holiday, calendar.invalidate_cache),
+            (LegalPeriod, rules.invalidate_cache),
+            (Category, categories.invalidate_cache),
+        ):
             post_save.connect(handler, sender=model, dispatch_uid=f"invalidate-{model.__name__}")
             post_delete.connect(handler, sender=model, dispatch_uid=f"invalidate-del-{model.__name__}")

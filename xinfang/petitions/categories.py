@@ -1,4 +1,5 @@
 """The default category tree: the 附件1 label system of the 2020 泰迪杯 problem C (15/103/390)."""
+
 from __future__ import annotations
 
 import csv
@@ -44,8 +45,10 @@ class CategoryRow:
 def _category_table() -> list[CategoryRow]:
     from xinfang.petitions.models import Category
 
-    return [CategoryRow(*row) for row in
-            Category.objects.order_by("path").values_list("pk", "name", "path", "level", "parent_id")]
+    return [
+        CategoryRow(*row)
+        for row in Category.objects.order_by("path").values_list("pk", "name", "path", "level", "parent_id")
+    ]
 
 
 categories = TableCache(_category_table)

@@ -14,6 +14,7 @@ keyed hash (blind index) instead of by their text.
   a system check warns when DEBUG is off (`petitions.W010`, `petitions.W011`) and refuses a malformed
   key (`petitions.E010`).
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,6 +37,7 @@ class PersonalDataKeyError(ImproperlyConfigured):
 
 # ---------------------------------------------------------------- normalised as stored and matched
 
+
 def phone_normalise(text: str) -> str:
     """A phone number as stored and matched: digits only, without the country code 86."""
     digits = "".join(ch for ch in text if ch.isdigit())
@@ -55,6 +57,7 @@ NORMALISERS: dict[str, Callable[[str], str]] = {
 
 
 # ---------------------------------------------------------------- keys
+
 
 def _derived(purpose: str) -> bytes:
     """32 bytes derived from SECRET_KEY for one purpose: the development keys."""
@@ -91,6 +94,7 @@ def fernet() -> MultiFernet:
 
 # ---------------------------------------------------------------- values
 
+
 def encrypt(value: str) -> str:
     """The value encrypted with the newest key (a Fernet token, ASCII); "" stays "" (nothing to hide,
     and "is it empty" stays a plain comparison)."""
@@ -119,6 +123,7 @@ def lookup_digest(kind: str, value: str) -> str:
 
 # ---------------------------------------------------------------- model fields
 
+
 class EncryptedTextField(models.TextField):
     """Text kept encrypted in its column (see the module). Read and assigned as plain text; written
     encrypted with the newest key. Not comparable in SQL: only `field=""` / `field__isnull` filters work."""
@@ -137,8 +142,10 @@ class EncryptedTextField(models.TextField):
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if value:
-            raise FieldError(f"{self.model.__name__}.{self.name} is encrypted at rest and cannot be compared in "
-                             "SQL: filter on its digest (crypto.lookup_digest).")
+            raise FieldError(
+                f"{self.model.__name__}.{self.name} is encrypted at rest and cannot be compared in "
+                "SQL: filter on its digest (crypto.lookup_digest)."
+            )
         return value
 
 
@@ -172,6 +179,7 @@ class DigestField(models.CharField):
 
 # ---------------------------------------------------------------- key rotation
 
+
 def encrypted_models() -> list[tuple[type[models.Model], list[str]]]:
     """Every model with encrypted fields, with the names of those fields and of their digests."""
     from django.apps import apps
@@ -200,18 +208,29 @@ def personal_data_rekey(*, batch: int = 1000, progress: Callable[[int], object] 
     for model, names in encrypted_models():
         fields = [model._meta.get_field(n) for n in names]
         columns = tuple(f.column for f in fields if isinstance(f, EncryptedTextField))
-        digests = {f.column: (f.kind, model._meta.get_field(f.source).column)
-                   for f in fields if isinstance(f, DigestField)}
-        done += rows_encrypt(connection, model._meta.db_table, columns, digests, batch=batch, strict=True,
-                             progress=progress)
+        digests = {
+            f.column: (f.kind, model._meta.get_field(f.source).column) for f in fields if isinstance(f, DigestField)
+        }
+        done += rows_encrypt(
+            connection, model._meta.db_table, columns, digests, batch=batch, strict=True, progress=progress
+        )
     return done
 
 
 # ---------------------------------------------------------------- migrations of stored rows
 
-def rows_encrypt(connection: Any, table: str, columns: tuple[str, ...], digests: dict[str, tuple[str, str]],
-                 *, reverse: bool = False, strict: bool = False, batch: int = 2000,
-                 progress: Callable[[int], object] | None = None) -> int:
+
+def rows_encrypt(
+    connection: Any,
+    table: str,
+    columns: tuple[str, ...],
+    digests: dict[str, tuple[str, str]],
+    *,
+    reverse: bool = False,
+    strict: bool = False,
+    batch: int = 2000,
+    progress: Callable[[int], object] | None = None,
+) -> int:
     """Encrypt `columns` of every row of `table` with the newest key and fill each digest column from its
     (kind, source column), as raw columns (a data migration's historical model would try to decrypt plain
     text), `batch` rows per transaction, the rows locked where the database can. A value is decrypted with
@@ -227,8 +246,11 @@ def rows_encrypt(connection: Any, table: str, columns: tuple[str, ...], digests:
     while True:
         with transaction.atomic(using=connection.alias), connection.cursor() as cur:
             where, params = ("WHERE id > %s", [last]) if last is not None else ("", [])
-            cur.execute(f"SELECT id, {', '.join(qn(c) for c in columns)} FROM {qn(table)} {where} "
-                        f"ORDER BY id LIMIT {int(batch)}{lock}", params)
+            cur.execute(
+                f"SELECT id, {', '.join(qn(c) for c in columns)} FROM {qn(table)} {where} "
+                f"ORDER BY id LIMIT {int(batch)}{lock}",
+                params,
+            )
             rows = cur.fetchall()
             if not rows:
                 return done
@@ -238,16 +260,22 @@ def rows_encrypt(connection: Any, table: str, columns: tuple[str, ...], digests:
                 if reverse:
                     out.append((*plain.values(), *("" for _ in digests), pk))
                 else:
-                    out.append((*(encrypt(v) for v in plain.values()),
-                                *(lookup_digest(kind, plain[source]) for kind, source in digests.values()), pk))
+                    out.append(
+                        (
+                            *(encrypt(v) for v in plain.values()),
+                            *(lookup_digest(kind, plain[source]) for kind, source in digests.values()),
+                            pk,
+                        )
+                    )
             cur.executemany(update, out)
         last, done = rows[-1][0], done + len(rows)
         if progress:
             progress(len(rows))
 
 
-def rows_encrypt_operation(app_label: str, model_name: str, columns: tuple[str, ...],
-                           digests: dict[str, tuple[str, str]] | None = None) -> Any:
+def rows_encrypt_operation(
+    app_label: str, model_name: str, columns: tuple[str, ...], digests: dict[str, tuple[str, str]] | None = None
+) -> Any:
     """A data migration's operation: `rows_encrypt` on the model's table, reversible."""
     from django.db import migrations
 
@@ -270,6 +298,7 @@ def _plain(value: str) -> str:
 
 # ---------------------------------------------------------------- system check
 
+
 @checks.register(checks.Tags.security, deploy=False)
 def keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
@@ -277,17 +306,29 @@ def keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
         try:
             Fernet(key)
         except (ValueError, TypeError):
-            messages.append(checks.Error(
-                "XINFANG_DATA_KEYS holds a value that is not a Fernet key (32 bytes, urlsafe base64).",
-                hint="Make one with: python -c 'from cryptography.fernet import Fernet; "
-                     "print(Fernet.generate_key().decode())'", id="petitions.E010"))
+            messages.append(
+                checks.Error(
+                    "XINFANG_DATA_KEYS holds a value that is not a Fernet key (32 bytes, urlsafe base64).",
+                    hint="Make one with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'",
+                    id="petitions.E010",
+                )
+            )
     if not settings.DEBUG:
         if not getattr(settings, "DATA_KEYS", None):
-            messages.append(checks.Warning(
-                "Personal data is encrypted with a key derived from SECRET_KEY: set XINFANG_DATA_KEYS.",
-                hint="See docs/security.md, “What an operator must do”.", id="petitions.W010"))
+            messages.append(
+                checks.Warning(
+                    "Personal data is encrypted with a key derived from SECRET_KEY: set XINFANG_DATA_KEYS.",
+                    hint="See docs/security.md, “What an operator must do”.",
+                    id="petitions.W010",
+                )
+            )
         if not getattr(settings, "LOOKUP_KEY", ""):
-            messages.append(checks.Warning(
-                "The lookup digests of phone and ID numbers use a key derived from SECRET_KEY: set XINFANG_LOOKUP_KEY.",
-                hint="See docs/security.md, “What an operator must do”.", id="petitions.W011"))
+            messages.append(
+                checks.Warning(
+                    "The lookup digests of phone and ID numbers use a key derived from SECRET_KEY: set XINFANG_LOOKUP_KEY.",
+                    hint="See docs/security.md, “What an operator must do”.",
+                    id="petitions.W011",
+                )
+            )
     return messages

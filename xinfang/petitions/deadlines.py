@@ -4,6 +4,7 @@ A deadline counts `period_days` (calendar or working days, per rules.period) aft
 plus an approved extension and the days of any pause (a hearing), in the same unit. A calendar
 period whose last day is not a working day moves to the next working day when `roll_over` is set.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,13 +18,23 @@ from xinfang.petitions import rules
 from xinfang.petitions.models import Deadline, DeadlineKind, Petition
 
 # Deadlines a unit must meet; the others are the petitioner's windows (they lapse, nobody is late).
-OBLIGATIONS = frozenset({
-    DeadlineKind.INTAKE, DeadlineKind.ACCEPTANCE, DeadlineKind.ASSIGNMENT_REPORT, DeadlineKind.HANDLING,
-    DeadlineKind.REVIEW_ANSWER, DeadlineKind.REEXAMINATION_ANSWER,
-})
-WINDOWS = frozenset({
-    DeadlineKind.OBJECTION, DeadlineKind.REVIEW_REQUEST, DeadlineKind.REEXAMINATION_REQUEST,
-})
+OBLIGATIONS = frozenset(
+    {
+        DeadlineKind.INTAKE,
+        DeadlineKind.ACCEPTANCE,
+        DeadlineKind.ASSIGNMENT_REPORT,
+        DeadlineKind.HANDLING,
+        DeadlineKind.REVIEW_ANSWER,
+        DeadlineKind.REEXAMINATION_ANSWER,
+    }
+)
+WINDOWS = frozenset(
+    {
+        DeadlineKind.OBJECTION,
+        DeadlineKind.REVIEW_REQUEST,
+        DeadlineKind.REEXAMINATION_REQUEST,
+    }
+)
 # Deadlines that bind the owning unit when they open; the others are the petitioner's windows.
 UNIT_DEADLINES = OBLIGATIONS | {DeadlineKind.OBJECTION}
 
@@ -33,8 +44,15 @@ def compute_due(d: Deadline) -> calendar.DayCount:
     return calendar.count_forward(d.start_on, total, d.working_days, d.roll_over)
 
 
-def deadline_new(petition: Petition, kind: str, start_on: dt.date, unit: Unit | None, *,
-                 period_key: str | None = None, days: int | None = None) -> Deadline:
+def deadline_new(
+    petition: Petition,
+    kind: str,
+    start_on: dt.date,
+    unit: Unit | None,
+    *,
+    period_key: str | None = None,
+    days: int | None = None,
+) -> Deadline:
     """A new, unsaved deadline from the configured period `period_key` (default: the kind), or
     from `days` calendar days given by whoever set it (an assignment's report date)."""
     if days is None:
@@ -42,8 +60,16 @@ def deadline_new(petition: Petition, kind: str, start_on: dt.date, unit: Unit | 
         days, working, roll_over, article = p.days, p.working_days, p.roll_over, p.article
     else:
         working, roll_over, article = False, False, "交办单确定的报告期限"
-    d = Deadline(petition=petition, kind=kind, unit=unit, start_on=start_on, period_days=days,
-                 working_days=working, roll_over=roll_over, article=article)
+    d = Deadline(
+        petition=petition,
+        kind=kind,
+        unit=unit,
+        start_on=start_on,
+        period_days=days,
+        working_days=working,
+        roll_over=roll_over,
+        article=article,
+    )
     d.due_on = compute_due(d).end
     return d
 
@@ -78,8 +104,9 @@ def deadline_meet(d: Deadline, on: dt.date) -> None:
 
 def petition_due_on(petition: Petition) -> dt.date | None:
     """The earliest open obligation: what a unit's work queue sorts by."""
-    return (Deadline.objects.filter(petition=petition, is_open=True, kind__in=OBLIGATIONS)
-            .aggregate(m=Min("due_on"))["m"])
+    return Deadline.objects.filter(petition=petition, is_open=True, kind__in=OBLIGATIONS).aggregate(m=Min("due_on"))[
+        "m"
+    ]
 
 
 def queue_due(open_deadlines: Iterable[tuple[str, dt.date]]) -> dt.date | None:

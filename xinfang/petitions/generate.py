@@ -22,6 +22,7 @@ and the phone's lookup digest computed as crypto.py does for any row. Staff acti
 a unit that has no handler or unit head gets a synthetic one (username gen-<unit id>-handler /
 -head, no usable password).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -50,21 +51,50 @@ from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
 from xinfang.petitions import deadlines, rules
 from xinfang.petitions.crypto import encrypt, lookup_digest
 from xinfang.petitions.eventlog import GENESIS
-from xinfang.petitions.replay import text_digest
 from xinfang.petitions.models import (
-    Category, Channel, Decision, DecisionStage, Deadline, DeadlineKind as DK, Evaluation, Event, Kind, Measure,
-    Outcome, Petition, Petitioner, PetitionParty, Priority, Satisfaction, State as S,
+    Category,
+    Channel,
+    Deadline,
+    Decision,
+    DecisionStage,
+    Evaluation,
+    Event,
+    Kind,
+    Measure,
+    Outcome,
+    Petition,
+    Petitioner,
+    PetitionParty,
+    Priority,
+    Satisfaction,
+)
+from xinfang.petitions.models import (
+    DeadlineKind as DK,
+)
+from xinfang.petitions.models import (
+    State as S,
+)
+from xinfang.petitions.replay import text_digest
+from xinfang.petitions.search import (
+    COLUMN as SEARCH_COLUMN,
 )
 from xinfang.petitions.search import (
-    COLUMN as SEARCH_COLUMN, search_body, search_bulk_end, search_bulk_start, search_clear, search_insert_select,
-    search_vector_text, search_write_rows,
+    search_body,
+    search_bulk_end,
+    search_bulk_start,
+    search_clear,
+    search_insert_select,
+    search_vector_text,
+    search_write_rows,
 )
 from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE
 
 log = logging.getLogger(__name__)
 
-NO_ORG_MESSAGE = ("没有行政区划和责任单位，无法生成信访事项：请先运行 manage.py load_demo。"
-                  " (No regions or units to place petitions in: run manage.py load_demo first.)")
+NO_ORG_MESSAGE = (
+    "没有行政区划和责任单位，无法生成信访事项：请先运行 manage.py load_demo。"
+    " (No regions or units to place petitions in: run manage.py load_demo first.)"
+)
 
 
 class GenerateError(Exception):
@@ -74,14 +104,46 @@ class GenerateError(Exception):
 # ---------------------------------------------------------------- texts
 
 FALLBACK_TEXTS = [
-    ("反映村道路面破损影响出行", "本村通组公路去年修建后不到一年路面多处开裂塌陷，雨天积水严重，学生和老人出行困难，请有关部门核查施工质量并尽快维修。", "城乡建设"),
-    ("拖欠农民工工资问题", "我们在县城某建筑工地务工，包工头拖欠三个月工资共计四万余元，多次讨要未果，请求劳动监察部门督促支付。", "劳动和社会保障"),
-    ("小区噪音扰民", "小区旁边的夜市每天营业到凌晨两点，音响声音很大，严重影响周边居民休息，希望城管部门加强管理。", "环境保护"),
-    ("宅基地审批迟迟没有结果", "本人于今年三月提交建房宅基地申请，材料齐全，至今没有答复，请求乡镇政府说明审批进度。", "城乡建设"),
-    ("学校周边交通安全隐患", "县第二小学门口上下学时段车辆乱停乱放，没有交通协管员，存在很大安全隐患，建议设置减速带和隔离栏。", "交通运输"),
-    ("低保资格认定有异议", "我家两位老人均患慢性病，无劳动能力，今年低保复核被取消，认为认定不公，请求重新核查。", "劳动和社会保障"),
-    ("建议增开城乡公交班次", "镇上到县城的公交每天只有四班，村民看病、办事很不方便，建议增加班次并延长末班时间。", "交通运输"),
-    ("养殖场污水直排河道", "村东头一家养猪场长期将污水直接排入小河，河水发黑发臭，下游农田灌溉受到影响，请环保部门查处。", "环境保护"),
+    (
+        "反映村道路面破损影响出行",
+        "本村通组公路去年修建后不到一年路面多处开裂塌陷，雨天积水严重，学生和老人出行困难，请有关部门核查施工质量并尽快维修。",
+        "城乡建设",
+    ),
+    (
+        "拖欠农民工工资问题",
+        "我们在县城某建筑工地务工，包工头拖欠三个月工资共计四万余元，多次讨要未果，请求劳动监察部门督促支付。",
+        "劳动和社会保障",
+    ),
+    (
+        "小区噪音扰民",
+        "小区旁边的夜市每天营业到凌晨两点，音响声音很大，严重影响周边居民休息，希望城管部门加强管理。",
+        "环境保护",
+    ),
+    (
+        "宅基地审批迟迟没有结果",
+        "本人于今年三月提交建房宅基地申请，材料齐全，至今没有答复，请求乡镇政府说明审批进度。",
+        "城乡建设",
+    ),
+    (
+        "学校周边交通安全隐患",
+        "县第二小学门口上下学时段车辆乱停乱放，没有交通协管员，存在很大安全隐患，建议设置减速带和隔离栏。",
+        "交通运输",
+    ),
+    (
+        "低保资格认定有异议",
+        "我家两位老人均患慢性病，无劳动能力，今年低保复核被取消，认为认定不公，请求重新核查。",
+        "劳动和社会保障",
+    ),
+    (
+        "建议增开城乡公交班次",
+        "镇上到县城的公交每天只有四班，村民看病、办事很不方便，建议增加班次并延长末班时间。",
+        "交通运输",
+    ),
+    (
+        "养殖场污水直排河道",
+        "村东头一家养猪场长期将污水直接排入小河，河水发黑发臭，下游农田灌溉受到影响，请环保部门查处。",
+        "环境保护",
+    ),
 ]
 FALLBACK_REPLIES = [
     "经调查核实，您反映的问题属实，相关部门已责成责任单位限期整改，整改情况将及时告知您。感谢您对我们工作的关心和支持。",
@@ -130,14 +192,31 @@ def texts_load(folder: Path | None = None) -> Texts:
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 STEMS = "甲乙丙丁戊己庚辛壬癸"
-STEP_NOTES = ["已约谈信访人，了解诉求和有关情况", "已到现场调查核实", "已召开协调会，相关单位参加", "已调取有关档案材料",
-              "已征求相关部门意见", "已与被反映单位沟通，要求其说明情况", "已组织听取群众意见"]
-EXTEND_REASONS = ["案情复杂，需要多部门会商", "需要补充调查取证", "涉及历史遗留问题，需调阅档案核实", "需要等待鉴定结论"]
-RETURN_REASONS = ["该事项不属于本单位职权范围，请转有关主管部门办理", "该事项应由属地乡镇人民政府办理",
-                  "该事项涉及的事权在上级部门，本单位无权处理"]
-EVAL_REASONS = {Satisfaction.SATISFIED: ["问题已解决", "答复及时，态度好", ""],
-                Satisfaction.BASICALLY: ["问题基本解决", "处理较慢", ""],
-                Satisfaction.DISSATISFIED: ["问题没有解决", "对处理意见不认可", "办理时间太长"]}
+STEP_NOTES = [
+    "已约谈信访人，了解诉求和有关情况",
+    "已到现场调查核实",
+    "已召开协调会，相关单位参加",
+    "已调取有关档案材料",
+    "已征求相关部门意见",
+    "已与被反映单位沟通，要求其说明情况",
+    "已组织听取群众意见",
+]
+EXTEND_REASONS = [
+    "案情复杂，需要多部门会商",
+    "需要补充调查取证",
+    "涉及历史遗留问题，需调阅档案核实",
+    "需要等待鉴定结论",
+]
+RETURN_REASONS = [
+    "该事项不属于本单位职权范围，请转有关主管部门办理",
+    "该事项应由属地乡镇人民政府办理",
+    "该事项涉及的事权在上级部门，本单位无权处理",
+]
+EVAL_REASONS = {
+    Satisfaction.SATISFIED: ["问题已解决", "答复及时，态度好", ""],
+    Satisfaction.BASICALLY: ["问题基本解决", "处理较慢", ""],
+    Satisfaction.DISSATISFIED: ["问题没有解决", "对处理意见不认可", "办理时间太长"],
+}
 
 
 def _weighted(pairs):
@@ -154,15 +233,22 @@ def _pick(rng: random.Random, table) -> object:
     return values[bisect.bisect_right(cum, rng.random() * total)]
 
 
-CHANNELS = _weighted([(Channel.VISIT, 30), (Channel.LETTER, 12), (Channel.PHONE, 18), (Channel.WEB, 22),
-                      (Channel.WECHAT, 10), (Channel.MAILBOX, 6), (Channel.FAX, 2)])
+CHANNELS = _weighted(
+    [
+        (Channel.VISIT, 30),
+        (Channel.LETTER, 12),
+        (Channel.PHONE, 18),
+        (Channel.WEB, 22),
+        (Channel.WECHAT, 10),
+        (Channel.MAILBOX, 6),
+        (Channel.FAX, 2),
+    ]
+)
 KINDS = _weighted([(Kind.CLAIM, 72), (Kind.SUGGESTION, 16), (Kind.ACCUSATION, 12)])
 PRIORITIES = _weighted([(Priority.ORDINARY, 80), (Priority.IMPORTANT, 13), (Priority.URGENT, 5), (Priority.SPECIAL, 2)])
 OUTCOMES = _weighted([(Outcome.SUPPORT, 45), (Outcome.EXPLAIN, 40), (Outcome.NOT_SUPPORT, 15)])
-MEASURE_FOR = {Outcome.SUPPORT: Measure.RESOLVED, Outcome.EXPLAIN: Measure.EXPLAINED,
-               Outcome.NOT_SUPPORT: Measure.LAW}
-SATISFACTIONS = _weighted([(Satisfaction.SATISFIED, 62), (Satisfaction.BASICALLY, 26),
-                           (Satisfaction.DISSATISFIED, 12)])
+MEASURE_FOR = {Outcome.SUPPORT: Measure.RESOLVED, Outcome.EXPLAIN: Measure.EXPLAINED, Outcome.NOT_SUPPORT: Measure.LAW}
+SATISFACTIONS = _weighted([(Satisfaction.SATISFIED, 62), (Satisfaction.BASICALLY, 26), (Satisfaction.DISSATISFIED, 12)])
 DECLINE_KEYS = list(rules.DECLINE_REASONS)
 CHANNEL_KEYS = list(rules.LEGAL_CHANNELS)
 
@@ -171,14 +257,16 @@ QUEUE_WINDOWS = frozenset(str(k) for k in deadlines.WINDOWS) - {str(DK.OBJECTION
 UNIT_DEADLINES = OBLIGATIONS | {str(DK.OBJECTION)}
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # as services.QUERY_CODE_ALPHABET
-_CODE_SPACE = 31 ** 10
+_CODE_SPACE = 31**10
 _CODE_MUL = 0x2F1B_5A3D_9C7  # odd and not a multiple of 31: id -> code is a bijection mod 31**10
 _CODE_FAR = _CODE_SPACE // 2  # fallback codes come from ids no real petition reaches
 
 
 # three base-31 digits at a time, lowest first: the same code as ten divmods by 31, a third of the work
-_CODE_3 = [QUERY_CODE_ALPHABET[r % 31] + QUERY_CODE_ALPHABET[r // 31 % 31] + QUERY_CODE_ALPHABET[r // 961]
-           for r in range(31 ** 3)]
+_CODE_3 = [
+    QUERY_CODE_ALPHABET[r % 31] + QUERY_CODE_ALPHABET[r // 31 % 31] + QUERY_CODE_ALPHABET[r // 961]
+    for r in range(31**3)
+]
 
 
 def query_code_for(n: int, salt: int) -> str:
@@ -191,19 +279,20 @@ def query_code_for(n: int, salt: int) -> str:
 
 # ---------------------------------------------------------------- the org tree as plain data
 
+
 @dataclass
 class Org:
-    places: list[int]                       # region ids petitions are placed in
+    places: list[int]  # region ids petitions are placed in
     place_weights: list[float]
     region_code: dict[int, str]
     region_name: dict[int, str]
-    registrars: dict[int, list[int]]        # place -> units that register there (bureau first)
-    township_office: dict[int, int]         # place -> township office unit (if any)
-    village_committee: dict[int, int]       # place -> village committee unit (if any)
-    departments: dict[int, list[int]]       # place -> county departments that may receive it
+    registrars: dict[int, list[int]]  # place -> units that register there (bureau first)
+    township_office: dict[int, int]  # place -> township office unit (if any)
+    village_committee: dict[int, int]  # place -> village committee unit (if any)
+    departments: dict[int, list[int]]  # place -> county departments that may receive it
     unit_kind: dict[int, str]
     unit_parent: dict[int, int | None]
-    handler: dict[int, tuple[int, str]]     # unit -> (user id, actor label)
+    handler: dict[int, tuple[int, str]]  # unit -> (user id, actor label)
     head: dict[int, tuple[int, str]]
     router: dict[int, tuple[int, str]]
     categories: list[tuple[int, list[int]]]  # (level-1 id, level-2 ids)
@@ -253,7 +342,9 @@ def org_load() -> Org:
         gov = first(county, (UnitKind.GOVERNMENT,))
         depts = sorted(u.pk for u in by_region.get(county, []) if u.kind in (UnitKind.DEPARTMENT, UnitKind.STATIONED))
         regs = [bureau.pk] if bureau else ([gov.pk] if gov else [])
-        town = next((first(a, (UnitKind.TOWNSHIP_OFFICE,)) for a in chain if regions[a].level == RegionLevel.TOWNSHIP), None)
+        town = next(
+            (first(a, (UnitKind.TOWNSHIP_OFFICE,)) for a in chain if regions[a].level == RegionLevel.TOWNSHIP), None
+        )
         village = first(rid, (UnitKind.VILLAGE_COMMITTEE,)) if r.level == RegionLevel.VILLAGE else None
         if town:
             township_office[rid] = town.pk
@@ -277,20 +368,27 @@ def org_load() -> Org:
     handler, head, router = _actors(units)
     cats: dict[int, list[int]] = {}
     by_name: dict[str, int] = {}
-    for pk, level, parent_id, name in Category.objects.filter(level__lte=2).values_list("pk", "level", "parent_id", "name"):
-        if level == 1:
-            cats.setdefault(pk, [])
-            by_name[name] = pk
-    for pk, level, parent_id, name in Category.objects.filter(level=2).values_list("pk", "level", "parent_id", "name"):
+    for pk, name in Category.objects.filter(level=1).values_list("pk", "name"):
+        cats.setdefault(pk, [])
+        by_name[name] = pk
+    for pk, parent_id in Category.objects.filter(level=2).values_list("pk", "parent_id"):
         cats.setdefault(parent_id, []).append(pk)
     return Org(
-        places=places, place_weights=weights,
+        places=places,
+        place_weights=weights,
         region_code={rid: r.code for rid, r in regions.items()},
         region_name={rid: r.name for rid, r in regions.items()},
-        registrars=registrars, township_office=township_office, village_committee=village_committee,
-        departments=departments, unit_kind={u.pk: u.kind for u in units}, unit_parent=unit_parent,
-        handler=handler, head=head, router=router,
-        categories=sorted((k, sorted(v)) for k, v in cats.items()), category_by_name=by_name,
+        registrars=registrars,
+        township_office=township_office,
+        village_committee=village_committee,
+        departments=departments,
+        unit_kind={u.pk: u.kind for u in units},
+        unit_parent=unit_parent,
+        handler=handler,
+        head=head,
+        router=router,
+        categories=sorted((k, sorted(v)) for k, v in cats.items()),
+        category_by_name=by_name,
     )
 
 
@@ -304,8 +402,9 @@ def _actors(units: list[Unit]):
     for u in units:
         for role, suffix, title in ((Role.HANDLER, "handler", "经办人"), (Role.UNIT_HEAD, "head", "负责人")):
             if (u.pk, role) not in existing:
-                user = User(username=f"gen-{u.pk}-{suffix}", unit=u, role=role, display_name=f"{u.name}{title}",
-                            is_active=True)
+                user = User(
+                    username=f"gen-{u.pk}-{suffix}", unit=u, role=role, display_name=f"{u.name}{title}", is_active=True
+                )
                 user.set_unusable_password()
                 new.append(user)
     if new:
@@ -366,7 +465,7 @@ class Clock:
         if off is None:  # a DST change that day: do it exactly
             d = dt.date.fromordinal(day + self.epoch_ord)
             local = dt.datetime(d.year, d.month, d.day, tzinfo=self.tz) + dt.timedelta(seconds=t % DAY)
-            u = local.astimezone(dt.timezone.utc)
+            u = local.astimezone(dt.UTC)
             ut = (u.date().toordinal() - self.epoch_ord) * DAY + u.hour * 3600 + u.minute * 60 + u.second
         else:
             ut = t - off
@@ -382,6 +481,7 @@ _S = [f":{s:02d}" for s in range(60)]
 
 # ---------------------------------------------------------------- the generator
 
+
 @dataclass
 class Result:
     count: int = 0
@@ -390,7 +490,7 @@ class Result:
     last_id: int | None = None
     states: Counter = field(default_factory=Counter)
     rows: Counter = field(default_factory=Counter)
-    wait_seconds: float = 0.0   # waiting for the generator (its share of the time, where it runs apart)
+    wait_seconds: float = 0.0  # waiting for the generator (its share of the time, where it runs apart)
     write_seconds: float = 0.0  # writing the rows, commits included
 
     @property
@@ -407,8 +507,22 @@ KIND, UNIT, START, PERIOD, WORKING, ROLL, ARTICLE, EXT, EXT_REASON, PAUSED, PAUS
 
 
 class _Case:
-    __slots__ = ("pid", "seq", "prev", "state", "owner", "routed_by", "open", "deadlines", "t", "place",
-                 "kind", "accused_unit", "decline_reason", "redirect_channel")
+    __slots__ = (
+        "pid",
+        "seq",
+        "prev",
+        "state",
+        "owner",
+        "routed_by",
+        "open",
+        "deadlines",
+        "t",
+        "place",
+        "kind",
+        "accused_unit",
+        "decline_reason",
+        "redirect_channel",
+    )
 
 
 class Stop(Exception):
@@ -416,8 +530,9 @@ class Stop(Exception):
 
 
 class Generator:
-    def __init__(self, org: Org, texts: Texts, *, seed: int | None, years: float, now: dt.datetime,
-                 postgres: bool = False) -> None:
+    def __init__(
+        self, org: Org, texts: Texts, *, seed: int | None, years: float, now: dt.datetime, postgres: bool = False
+    ) -> None:
         self.org, self.texts = org, texts
         self.rng = random.Random(seed)
         self.clock = Clock(settings.TIME_ZONE)
@@ -460,8 +575,9 @@ class Generator:
         items = self.texts.items
         self.new_bodies += [(ti, search_body(items[ti][0], items[ti][1])) for ti in indexes]
 
-    def registered(self, ti: int, kind: str, category: int | None, priority: int, accused_unit: int | None,
-                   accused_name: str) -> dict:
+    def registered(
+        self, ti: int, kind: str, category: int | None, priority: int, accused_unit: int | None, accused_name: str
+    ) -> dict:
         """What services.petition_register's event records besides the facts: the texts' digests, the
         co-handling units (none here), category, priority, and an accusation's accused (confirmed)."""
         digests = self._digests.get(ti)
@@ -470,8 +586,12 @@ class Generator:
             digests = self._digests[ti] = {"title_sha256": text_digest(title), "content_sha256": text_digest(content)}
         data = {**digests, "co_units": [], "category": category, "priority": priority}
         if kind == Kind.ACCUSATION:
-            data |= {"accused_unit": accused_unit, "accused_user": None, "accused_name": accused_name,
-                     "accused_confirmed": True}
+            data |= {
+                "accused_unit": accused_unit,
+                "accused_user": None,
+                "accused_name": accused_name,
+                "accused_confirmed": True,
+            }
         return data
 
     # -- the pieces of services._apply
@@ -483,27 +603,66 @@ class Generator:
         if lj is None:
             lj = self.label_json[lab] = json.dumps(lab, ensure_ascii=False)
         dj = _dumps(data)
-        body = (f'{{"action":"{action}","actor":{uid},"actor_label":{lj},"at":"{iso}","data":{dj},'
-                f'"from":"{frm}","petition":{c.pid},"prev":"{c.prev}","seq":{c.seq},"to":"{c.state}"}}')
+        body = (
+            f'{{"action":"{action}","actor":{uid},"actor_label":{lj},"at":"{iso}","data":{dj},'
+            f'"from":"{frm}","petition":{c.pid},"prev":"{c.prev}","seq":{c.seq},"to":"{c.state}"}}'
+        )
         h = hashlib.sha256(body.encode()).hexdigest()
-        self.out_e.append((c.pid, c.seq, store + "+00:00" if self.postgres else store, uid, lab, action, frm,
-                           c.state, dj, c.prev, h))
+        self.out_e.append(
+            (c.pid, c.seq, store + "+00:00" if self.postgres else store, uid, lab, action, frm, c.state, dj, c.prev, h)
+        )
         c.prev = h
         c.t = at
 
     def _deadline(self, c: _Case, kind: str, start: int, unit: int | None, days: int | None = None) -> list:
         if days is None:
             p = self.periods[kind]
-            d = [kind, unit, start, p.days, p.working_days, p.roll_over, p.article, 0, "", 0, None,
-                 self.due(start, p.days, p.working_days, p.roll_over), True, None]
+            d = [
+                kind,
+                unit,
+                start,
+                p.days,
+                p.working_days,
+                p.roll_over,
+                p.article,
+                0,
+                "",
+                0,
+                None,
+                self.due(start, p.days, p.working_days, p.roll_over),
+                True,
+                None,
+            ]
         else:
-            d = [kind, unit, start, days, False, False, _REPORT, 0, "", 0, None,
-                 self.due(start, days, False, False), True, None]
+            d = [
+                kind,
+                unit,
+                start,
+                days,
+                False,
+                False,
+                _REPORT,
+                0,
+                "",
+                0,
+                None,
+                self.due(start, days, False, False),
+                True,
+                None,
+            ]
         c.deadlines.append(d)
         return d
 
-    def _apply(self, c: _Case, action: str, actor: tuple[int, str], at: int, data: dict,
-               new_owner: int | None = None, report_days: int | None = None) -> None:
+    def _apply(
+        self,
+        c: _Case,
+        action: str,
+        actor: tuple[int, str],
+        at: int,
+        data: dict,
+        new_owner: int | None = None,
+        report_days: int | None = None,
+    ) -> None:
         tr = TABLE[action]
         if c.state not in tr.sources:
             raise AssertionError(f"{action} from {c.state}")
@@ -517,8 +676,13 @@ class Generator:
             if d is not None:
                 d[OPEN], d[MET] = False, today
         for k in tr.opens:
-            c.open[k] = self._deadline(c, k, today, c.owner if k in UNIT_DEADLINES else None,
-                                       report_days if k == DK.ASSIGNMENT_REPORT else None)
+            c.open[k] = self._deadline(
+                c,
+                k,
+                today,
+                c.owner if k in UNIT_DEADLINES else None,
+                report_days if k == DK.ASSIGNMENT_REPORT else None,
+            )
         if tr.opens:  # as services._apply: the due dates it opened (replay.py checks the rows)
             data["opened"] = {k: self.clock.date_iso(c.open[k][DUE]) for k in tr.opens}
         target = EVALUATE_TARGET.get(c.state) if action == "evaluate" else tr.target
@@ -553,8 +717,18 @@ class Generator:
         outcome = _pick(self.rng, OUTCOMES)
         measure = MEASURE_FOR[outcome] if self.rng.random() < 0.85 else Measure.ASSISTED
         replies = self.texts.replies
-        self.out_dec.append((c.pid, stage, c.owner, outcome, measure, replies[int(self.rng.random() * len(replies))],
-                             self.clock.date_iso(at // DAY + self.epoch_ord), actor[0]))
+        self.out_dec.append(
+            (
+                c.pid,
+                stage,
+                c.owner,
+                outcome,
+                measure,
+                replies[int(self.rng.random() * len(replies))],
+                self.clock.date_iso(at // DAY + self.epoch_ord),
+                actor[0],
+            )
+        )
         self._apply(c, action, actor, at, {"stage": stage, "outcome": outcome, "measure": measure})
 
     def _evaluate(self, c: _Case, at: int) -> None:
@@ -606,8 +780,15 @@ class Generator:
                     if town and town != owner and r < 0.42:
                         days = (30, 45, 60)[int(rnd() * 3)]
                         c.routed_by = owner
-                        self._apply(c, "assign", act, at, {"to_unit": town, "report_days": days, "note": ""},
-                                    new_owner=town, report_days=days)
+                        self._apply(
+                            c,
+                            "assign",
+                            act,
+                            at,
+                            {"to_unit": town, "report_days": days, "note": ""},
+                            new_owner=town,
+                            report_days=days,
+                        )
                     elif depts and r < 0.93:
                         to = depts[int(rnd() * len(depts))]
                         c.routed_by = owner
@@ -618,8 +799,15 @@ class Generator:
                     if village and village != owner and r < 0.38:
                         days = (20, 30, 45)[int(rnd() * 3)]
                         c.routed_by = owner
-                        self._apply(c, "assign", act, at, {"to_unit": village, "report_days": days, "note": ""},
-                                    new_owner=village, report_days=days)
+                        self._apply(
+                            c,
+                            "assign",
+                            act,
+                            at,
+                            {"to_unit": village, "report_days": days, "note": ""},
+                            new_owner=village,
+                            report_days=days,
+                        )
                     elif depts:
                         to = depts[int(rnd() * len(depts))]
                         c.routed_by = owner
@@ -635,8 +823,14 @@ class Generator:
                     if at // DAY + self.epoch_ord <= objection[DUE]:
                         returned_by = owner
                         back, c.routed_by = c.routed_by, None
-                        self._apply(c, "return", org.handler[owner], at,
-                                    {"reason": RETURN_REASONS[int(rnd() * len(RETURN_REASONS))]}, new_owner=back)
+                        self._apply(
+                            c,
+                            "return",
+                            org.handler[owner],
+                            at,
+                            {"reason": RETURN_REASONS[int(rnd() * len(RETURN_REASONS))]},
+                            new_owner=back,
+                        )
                         continue
                 at = self._later(c, 0, 12) if rnd() < 0.95 else self._later(c, 13, 22)
                 act = org.router[owner]
@@ -655,8 +849,13 @@ class Generator:
         accepted_day = c.t // DAY + self.epoch_ord
         handling = c.open[DK.HANDLING]
         for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
-            self._apply(c, "record_step", org.handler[c.owner], self._later(c, 1, 15),
-                        {"note": STEP_NOTES[int(rnd() * len(STEP_NOTES))]})
+            self._apply(
+                c,
+                "record_step",
+                org.handler[c.owner],
+                self._later(c, 1, 15),
+                {"note": STEP_NOTES[int(rnd() * len(STEP_NOTES))]},
+            )
         if rnd() < 0.08:
             at = self._later(c, 1, 20)
             if at // DAY + self.epoch_ord <= handling[DUE]:
@@ -666,9 +865,19 @@ class Generator:
                 handling[EXT], handling[EXT_REASON] = days, reason
                 handling[DUE] = self.due(handling[START], handling[PERIOD] + days, handling[WORKING], handling[ROLL])
                 head = org.head[c.owner]
-                self._apply(c, "extend", head, at, {
-                    "days": days, "reason": reason, "approved_by": head[0],
-                    "due_before": self.clock.date_iso(before), "due_after": self.clock.date_iso(handling[DUE])})
+                self._apply(
+                    c,
+                    "extend",
+                    head,
+                    at,
+                    {
+                        "days": days,
+                        "reason": reason,
+                        "approved_by": head[0],
+                        "due_before": self.clock.date_iso(before),
+                        "due_after": self.clock.date_iso(handling[DUE]),
+                    },
+                )
         if rnd() < 0.05:
             decide_day = handling[DUE] + rng.randint(1, 20)  # late
         else:
@@ -681,12 +890,18 @@ class Generator:
         higher = org.unit_parent.get(c.owner)
         if higher is None or rnd() >= 0.12:
             return self._close(c, DK.REVIEW_REQUEST)
-        self._apply(c, "request_review", org.handler[c.owner], self._later(c, 1, 15), {"to_unit": higher},
-                    new_owner=higher)
+        self._apply(
+            c, "request_review", org.handler[c.owner], self._later(c, 1, 15), {"to_unit": higher}, new_owner=higher
+        )
         c.routed_by = None
         if rnd() < 0.4:
-            self._apply(c, "record_step", org.handler[c.owner], self._later(c, 1, 12),
-                        {"note": STEP_NOTES[int(rnd() * len(STEP_NOTES))]})
+            self._apply(
+                c,
+                "record_step",
+                org.handler[c.owner],
+                self._later(c, 1, 12),
+                {"note": STEP_NOTES[int(rnd() * len(STEP_NOTES))]},
+            )
         answer = c.open[DK.REVIEW_ANSWER]
         day = answer[DUE] + rng.randint(1, 10) if rnd() < 0.05 else answer[START] + rng.randint(5, 29)
         self._decide(c, "review_decide", DecisionStage.REVIEW, org.handler[c.owner], self._on_day(c, day))
@@ -695,28 +910,49 @@ class Generator:
         higher = org.unit_parent.get(c.owner)
         if higher is None or rnd() >= 0.25:
             return self._close(c, DK.REEXAMINATION_REQUEST)
-        self._apply(c, "request_reexamination", org.handler[c.owner], self._later(c, 1, 14), {"to_unit": higher},
-                    new_owner=higher)
+        self._apply(
+            c,
+            "request_reexamination",
+            org.handler[c.owner],
+            self._later(c, 1, 14),
+            {"to_unit": higher},
+            new_owner=higher,
+        )
         answer = c.open[DK.REEXAMINATION_ANSWER]
         if rnd() < 0.3:
             start = self._later(c, 2, 10)
-            self._apply(c, "hearing_start", org.handler[c.owner], start,
-                        {"paused_on": self.clock.date_iso(start // DAY + self.epoch_ord)})
+            self._apply(
+                c,
+                "hearing_start",
+                org.handler[c.owner],
+                start,
+                {"paused_on": self.clock.date_iso(start // DAY + self.epoch_ord)},
+            )
             answer[PAUSED_SINCE] = start // DAY + self.epoch_ord
             end = self._later(c, 0, 5)
             end_day = end // DAY + self.epoch_ord
             if answer[WORKING]:
-                added = calendar.working_days_between(dt.date.fromordinal(answer[PAUSED_SINCE]),
-                                                      dt.date.fromordinal(end_day))
+                added = calendar.working_days_between(
+                    dt.date.fromordinal(answer[PAUSED_SINCE]), dt.date.fromordinal(end_day)
+                )
             else:
                 added = end_day - answer[PAUSED_SINCE] + 1
             answer[PAUSED] += added
             answer[PAUSED_SINCE] = None
-            answer[DUE] = self.due(answer[START], answer[PERIOD] + answer[EXT] + answer[PAUSED], answer[WORKING],
-                                   answer[ROLL])
-            self._apply(c, "hearing_end", org.handler[c.owner], end, {
-                "resumed_on": self.clock.date_iso(end_day), "days_not_counted": added,
-                "due_after": self.clock.date_iso(answer[DUE])})
+            answer[DUE] = self.due(
+                answer[START], answer[PERIOD] + answer[EXT] + answer[PAUSED], answer[WORKING], answer[ROLL]
+            )
+            self._apply(
+                c,
+                "hearing_end",
+                org.handler[c.owner],
+                end,
+                {
+                    "resumed_on": self.clock.date_iso(end_day),
+                    "days_not_counted": added,
+                    "due_after": self.clock.date_iso(answer[DUE]),
+                },
+            )
         day = max(c.t // DAY + self.epoch_ord + 1, answer[START] + rng.randint(8, 29))
         self._decide(c, "reexamine_decide", DecisionStage.REEXAMINATION, org.handler[c.owner], self._on_day(c, day))
         if rnd() < 0.3:
@@ -791,8 +1027,14 @@ class Generator:
                         name = SURNAMES[int(rnd() * len(SURNAMES))] + "某" + STEMS[int(rnd() * 10)]
                         if rnd() < 0.3:
                             name += STEMS[int(rnd() * 10)]
-                        out_pr.append(_petitioner_row(who, name, f"100{int(rnd() * 100000000):08d}",
-                                                      f"{org.region_name[place]}{1 + int(rnd() * 12)}组"))
+                        out_pr.append(
+                            _petitioner_row(
+                                who,
+                                name,
+                                f"100{int(rnd() * 100000000):08d}",
+                                f"{org.region_name[place]}{1 + int(rnd() * 12)}组",
+                            )
+                        )
                         if len(recent) < 5000:
                             recent.append(who)
                         else:
@@ -820,11 +1062,23 @@ class Generator:
             c.decline_reason = c.redirect_channel = ""
             c.open[DK.INTAKE] = self._deadline(c, DK.INTAKE, recv_day, registrar)
             actor = org.router[registrar]
-            self._emit(c, "register", actor, at, "", {
-                "channel": channel, "kind": kind, "region": org.region_code[place], "headcount": headcount,
-                "unit": registrar, "received_on": date_iso(recv_day),
-                **self.registered(ti, kind, category, priority, accused_unit, accused_name),
-                "opened": {DK.INTAKE: date_iso(c.open[DK.INTAKE][DUE])}})
+            self._emit(
+                c,
+                "register",
+                actor,
+                at,
+                "",
+                {
+                    "channel": channel,
+                    "kind": kind,
+                    "region": org.region_code[place],
+                    "headcount": headcount,
+                    "unit": registrar,
+                    "received_on": date_iso(recv_day),
+                    **self.registered(ti, kind, category, priority, accused_unit, accused_name),
+                    "opened": {DK.INTAKE: date_iso(c.open[DK.INTAKE][DUE])},
+                },
+            )
             try:
                 self._history(c)
             except Stop:
@@ -835,31 +1089,80 @@ class Generator:
             windows = [d[DUE] for d in c.open.values() if d[KIND] in QUEUE_WINDOWS]
             due_on = min(obligations or windows or [None], key=lambda x: x or 10**9)
             last_store = self.out_e[-1][2]
-            out_p.append((
-                pid, self.query_code(pid), channel, kind, category, place, title, content,
-                recv_store + "+00:00" if pg else recv_store, actor[0], registrar, priority, headcount,
-                accused_unit, accused_name, c.state, c.owner, c.routed_by,
-                date_iso(due_on) if due_on else None, c.redirect_channel, c.decline_reason, c.seq, c.prev,
-                last_store))
+            out_p.append(
+                (
+                    pid,
+                    self.query_code(pid),
+                    channel,
+                    kind,
+                    category,
+                    place,
+                    title,
+                    content,
+                    recv_store + "+00:00" if pg else recv_store,
+                    actor[0],
+                    registrar,
+                    priority,
+                    headcount,
+                    accused_unit,
+                    accused_name,
+                    c.state,
+                    c.owner,
+                    c.routed_by,
+                    date_iso(due_on) if due_on else None,
+                    c.redirect_channel,
+                    c.decline_reason,
+                    c.seq,
+                    c.prev,
+                    last_store,
+                )
+            )
             out_s.append((pid, ti))
-            for d in (c.deadlines if met else c.open.values()):
-                out_d.append((pid, d[KIND], d[UNIT], date_iso(d[START]), d[PERIOD], d[WORKING], d[ROLL], d[ARTICLE],
-                              d[EXT], d[EXT_REASON], d[PAUSED], date_iso(d[PAUSED_SINCE]) if d[PAUSED_SINCE] else None,
-                              date_iso(d[DUE]), d[OPEN], date_iso(d[MET]) if d[MET] else None))
+            for d in c.deadlines if met else c.open.values():
+                out_d.append(
+                    (
+                        pid,
+                        d[KIND],
+                        d[UNIT],
+                        date_iso(d[START]),
+                        d[PERIOD],
+                        d[WORKING],
+                        d[ROLL],
+                        d[ARTICLE],
+                        d[EXT],
+                        d[EXT_REASON],
+                        d[PAUSED],
+                        date_iso(d[PAUSED_SINCE]) if d[PAUSED_SINCE] else None,
+                        date_iso(d[DUE]),
+                        d[OPEN],
+                        date_iso(d[MET]) if d[MET] else None,
+                    )
+                )
         self.next_petitioner = pr_id
         new_bodies, self.new_bodies = self.new_bodies, []
-        return {"petition": out_p, "petitioner": out_pr, "party": out_pp, "event": self.out_e,
-                "deadline": out_d, "decision": self.out_dec, "evaluation": self.out_ev, "search": out_s,
-                "search_text": new_bodies}
+        return {
+            "petition": out_p,
+            "petitioner": out_pr,
+            "party": out_pp,
+            "event": self.out_e,
+            "deadline": out_d,
+            "decision": self.out_dec,
+            "evaluation": self.out_ev,
+            "search": out_s,
+            "search_text": new_bodies,
+        }
 
 
 # ---------------------------------------------------------------- the ledger import (台账导入, B6)
 
 _ST = {s: str(s.value) for s in S}
-_REGISTERED, _FORWARDED, _ASSIGNED, _ACCEPTED = (_ST[S.REGISTERED], _ST[S.FORWARDED], _ST[S.ASSIGNED],
-                                                 _ST[S.ACCEPTED])
-_DECIDED, _EVALUATED, _REVIEW_REQUESTED, _REVIEWED = (_ST[S.DECIDED], _ST[S.EVALUATED], _ST[S.REVIEW_REQUESTED],
-                                                      _ST[S.REVIEWED])
+_REGISTERED, _FORWARDED, _ASSIGNED, _ACCEPTED = (_ST[S.REGISTERED], _ST[S.FORWARDED], _ST[S.ASSIGNED], _ST[S.ACCEPTED])
+_DECIDED, _EVALUATED, _REVIEW_REQUESTED, _REVIEWED = (
+    _ST[S.DECIDED],
+    _ST[S.EVALUATED],
+    _ST[S.REVIEW_REQUESTED],
+    _ST[S.REVIEWED],
+)
 _REEXAM_REQUESTED, _REEXAMINED = _ST[S.REEXAMINATION_REQUESTED], _ST[S.REEXAMINED]
 _DECLINED, _REDIRECTED, _CLOSED = _ST[S.DECLINED], _ST[S.REDIRECTED], _ST[S.CLOSED]
 _CLAIM, _ACCUSATION = str(Kind.CLAIM.value), str(Kind.ACCUSATION.value)
@@ -868,8 +1171,8 @@ MEASURE_STR = {str(o.value): str(m.value) for o, m in MEASURE_FOR.items()}
 ASSISTED = str(Measure.ASSISTED.value)
 EVAL_STR = {str(k.value): v for k, v in EVAL_REASONS.items()}
 IMPORT_ACTION = "import"
-PETITIONER_REUSE = 0.68   # chance that a party is someone who petitioned before (about 1 new person in 3 petitions)
-PETITIONER_POOL = 400     # people per place who may petition again
+PETITIONER_REUSE = 0.68  # chance that a party is someone who petitioned before (about 1 new person in 3 petitions)
+PETITIONER_POOL = 400  # people per place who may petition again
 
 
 class ImportGenerator(Generator):
@@ -888,8 +1191,11 @@ class ImportGenerator(Generator):
         self.pools: dict[int, list[int]] = {}
         self.children = dict(org.categories)
         # deadline kind -> (period days, working days, roll over, article)
-        self.dk = {str(k): (p.days, p.working_days, p.roll_over, p.article)
-                   for k, p in self.periods.items() if k in {str(x) for x in DK}}
+        self.dk = {
+            str(k): (p.days, p.working_days, p.roll_over, p.article)
+            for k, p in self.periods.items()
+            if k in {str(x) for x in DK}
+        }
         self.place_values, self.place_cum, self.place_total = self.place_table
         self.run_first, self.run_count = 1, 0  # the ids this run makes (set by petitions_generate)
         self._workday: dict[int, bool] = {}
@@ -897,17 +1203,25 @@ class ImportGenerator(Generator):
         # the text, to be joined with SPOOL_TEXTS when spooled batches are copied in
         self.text_refs = False
         # the same weights as the full generator, with plain values (cheaper to compare and to format)
-        self.tables = [([v.value for v in values], cum, total)
-                       for values, cum, total in (CHANNELS, KINDS, PRIORITIES, OUTCOMES, SATISFACTIONS)]
+        self.tables = [
+            ([v.value for v in values], cum, total)
+            for values, cum, total in (CHANNELS, KINDS, PRIORITIES, OUTCOMES, SATISFACTIONS)
+        ]
         self.place_info = {}
         for place in org.places:
             regs = org.registrars[place]
             depts = org.departments[place]
             # the departments a unit of this place may forward to (itself left out)
             without = {u: [d for d in depts if d != u] for u in set(regs) | set(depts)}
-            self.place_info[place] = (regs, depts, without, org.township_office.get(place),
-                                      org.village_committee.get(place), org.region_name[place],
-                                      org.region_code[place])
+            self.place_info[place] = (
+                regs,
+                depts,
+                without,
+                org.township_office.get(place),
+                org.village_committee.get(place),
+                org.region_name[place],
+                org.region_code[place],
+            )
 
     def due(self, start: int, days: int, working: bool, roll: bool) -> int:
         """calendar.count_forward(start, days, working, roll).end as an ordinal, by the same rule from a
@@ -936,8 +1250,17 @@ class ImportGenerator(Generator):
             self._due[key] = d
         return d
 
-    def _dl(self, out: list, pid: int, kind: str, unit: int | None, start: int, days: int | None = None,
-            ext: int = 0, ext_reason: str = "") -> int:
+    def _dl(
+        self,
+        out: list,
+        pid: int,
+        kind: str,
+        unit: int | None,
+        start: int,
+        days: int | None = None,
+        ext: int = 0,
+        ext_reason: str = "",
+    ) -> int:
         """Append an open deadline row; return its due date (ordinal)."""
         date_iso = self.clock.date_iso
         if days is None:
@@ -945,8 +1268,25 @@ class ImportGenerator(Generator):
         else:
             period, working, roll, article = days, False, False, _REPORT
         due = self.due(start, period + ext, working, roll)
-        out.append((pid, kind, unit, date_iso(start), period, working, roll, article, ext, ext_reason, 0, None,
-                    date_iso(due), True, None))
+        out.append(
+            (
+                pid,
+                kind,
+                unit,
+                date_iso(start),
+                period,
+                working,
+                roll,
+                article,
+                ext,
+                ext_reason,
+                0,
+                None,
+                date_iso(due),
+                True,
+                None,
+            )
+        )
         return due
 
     def batch(self, first_id: int, n: int, first_petitioner: int) -> dict[str, list[tuple]]:
@@ -982,8 +1322,13 @@ class ImportGenerator(Generator):
         place_info = self.place_info
         unit_kind, unit_parent = org.unit_kind, org.unit_parent
         router, handler = org.router, org.handler
-        (ch_values, ch_cum, ch_total), (k_values, k_cum, k_total), (pr_values, pr_cum, pr_total), \
-            (o_values, o_cum, o_total), (s_values, s_cum, s_total) = self.tables
+        (
+            (ch_values, ch_cum, ch_total),
+            (k_values, k_cum, k_total),
+            (pr_values, pr_cum, pr_total),
+            (o_values, o_cum, o_total),
+            (s_values, s_cum, s_total),
+        ) = self.tables
         bisect_right = bisect.bisect_right
         label_json = self.label_json
         sha256 = hashlib.sha256
@@ -998,12 +1343,22 @@ class ImportGenerator(Generator):
         visit, phone = str(Channel.VISIT.value), str(Channel.PHONE.value)
         bureau_kinds = (str(UnitKind.BUREAU.value), str(UnitKind.GOVERNMENT.value))
         township_kind = str(UnitKind.TOWNSHIP_OFFICE.value)
-        s_handling, s_review, s_reexam = (_STAGE[DecisionStage.HANDLING], _STAGE[DecisionStage.REVIEW],
-                                          _STAGE[DecisionStage.REEXAMINATION])
-        k_intake, k_acceptance, k_objection, k_report = (str(DK.INTAKE.value), str(DK.ACCEPTANCE.value),
-                                                        str(DK.OBJECTION.value), str(DK.ASSIGNMENT_REPORT.value))
-        k_handling, k_review_request, k_review_answer = (str(DK.HANDLING.value), str(DK.REVIEW_REQUEST.value),
-                                                         str(DK.REVIEW_ANSWER.value))
+        s_handling, s_review, s_reexam = (
+            _STAGE[DecisionStage.HANDLING],
+            _STAGE[DecisionStage.REVIEW],
+            _STAGE[DecisionStage.REEXAMINATION],
+        )
+        k_intake, k_acceptance, k_objection, k_report = (
+            str(DK.INTAKE.value),
+            str(DK.ACCEPTANCE.value),
+            str(DK.OBJECTION.value),
+            str(DK.ASSIGNMENT_REPORT.value),
+        )
+        k_handling, k_review_request, k_review_answer = (
+            str(DK.HANDLING.value),
+            str(DK.REVIEW_REQUEST.value),
+            str(DK.REVIEW_ANSWER.value),
+        )
         k_reexam_request, k_reexam_answer = str(DK.REEXAMINATION_REQUEST.value), str(DK.REEXAMINATION_ANSWER.value)
 
         def later(t: int, lo: int, hi: int) -> int:
@@ -1022,13 +1377,22 @@ class ImportGenerator(Generator):
                 nt = t + 60 + int(rnd() * 7140)
             return nt if nt <= now_t else 0
 
-
         def decision(pid: int, stage: str, owner: int, day: int) -> tuple[str, str]:
             outcome = o_values[bisect_right(o_cum, rnd() * o_total)]
             measure = MEASURE_STR[outcome] if rnd() < 0.85 else ASSISTED
             ri = int(rnd() * n_replies)
-            out_dec.append((pid, stage, owner, outcome, measure, ri if text_refs else replies[ri], date_iso(day),
-                            handler[owner][0]))
+            out_dec.append(
+                (
+                    pid,
+                    stage,
+                    owner,
+                    outcome,
+                    measure,
+                    ri if text_refs else replies[ri],
+                    date_iso(day),
+                    handler[owner][0],
+                )
+            )
             return outcome, measure
 
         def evaluation(pid: int, t: int) -> None:
@@ -1036,9 +1400,18 @@ class ImportGenerator(Generator):
             reasons = EVAL_STR[sat]
             out_ev.append((pid, sat, reasons[int(rnd() * len(reasons))], date_iso(t // DAY + epoch_ord)))
 
-        def fate(pid: int, t: int, registrar: int, kind: str, recv_day: int, accused_unit: int | None,
-                 depts_all: list[int], depts_without: dict[int, list[int]], town: int | None,
-                 village: int | None) -> tuple:
+        def fate(
+            pid: int,
+            t: int,
+            registrar: int,
+            kind: str,
+            recv_day: int,
+            accused_unit: int | None,
+            depts_all: list[int],
+            depts_without: dict[int, list[int]],
+            town: int | None,
+            village: int | None,
+        ) -> tuple:
             """Walk the petition as Generator._history does, with the same odds and pace, keeping only
             its state now, the open deadlines, decisions and evaluations."""
             owner, routed_by = registrar, None
@@ -1122,7 +1495,7 @@ class ImportGenerator(Generator):
             handling_due = due(accepted_day, h_days, h_working, h_roll)
             ext, ext_reason = 0, ""
             steps = (0, 0, 0, 1, 1, 2)[int(rnd() * 6)]
-            stalled = steps and rnd() < 1 - 0.98 ** steps
+            stalled = steps and rnd() < 1 - 0.98**steps
             if rnd() < 0.08:
                 et = later(t, 1, 20)
                 if not et:
@@ -1211,8 +1584,17 @@ class ImportGenerator(Generator):
                 return _REEXAMINED, owner, None, t, outcome, measure, "", ""
             return _CLOSED, owner, None, nt, outcome, measure, "", ""
 
-        def close(pid: int, state: str, owner: int, routed_by: int | None, t: int, outcome: str, measure: str,
-                  window_kind: str, window_day: int) -> tuple:
+        def close(
+            pid: int,
+            state: str,
+            owner: int,
+            routed_by: int | None,
+            t: int,
+            outcome: str,
+            measure: str,
+            window_kind: str,
+            window_day: int,
+        ) -> tuple:
             """结案: usually once the petitioner's window has passed, else when they waive it."""
             w_days, w_working, w_roll, _ = dk[window_kind]
             window_due = due(window_day, w_days, w_working, w_roll)
@@ -1282,8 +1664,11 @@ class ImportGenerator(Generator):
                         name = SURNAMES[int(rnd() * n_surnames)] + "某" + STEMS[int(rnd() * 10)]
                         if rnd() < 0.3:
                             name += STEMS[int(rnd() * 10)]
-                        out_pr.append(_petitioner_row(who, name, f"100{int(rnd() * 100000000):08d}",
-                                                      f"{place_name}{1 + int(rnd() * 12)}组"))
+                        out_pr.append(
+                            _petitioner_row(
+                                who, name, f"100{int(rnd() * 100000000):08d}", f"{place_name}{1 + int(rnd() * 12)}组"
+                            )
+                        )
                         if len(pool) < PETITIONER_POOL:
                             pool.append(who)
                         else:
@@ -1309,9 +1694,9 @@ class ImportGenerator(Generator):
 
             # where the ledger has it now: the full generator's route, at its pace, without the events
             first_open = len(out_d)
-            (state, owner, routed_by, t, outcome, measure, decline_reason,
-             redirect_channel) = fate(pid, at, registrar, kind, recv_day, accused_unit, depts_all, depts_without,
-                                      town, village)
+            (state, owner, routed_by, t, outcome, measure, decline_reason, redirect_channel) = fate(
+                pid, at, registrar, kind, recv_day, accused_unit, depts_all, depts_without, town, village
+            )
 
             # Petition.due_on as services._queue_due: earliest open obligation, else earliest window
             # (ISO dates compare as dates)
@@ -1328,11 +1713,18 @@ class ImportGenerator(Generator):
             if lj is None:
                 lj = label_json[lab] = json.dumps(lab, ensure_ascii=False)
             store, iso = utc(t, 1 + int(rnd() * 999998))
-            data = {"channel": channel, "kind": kind, "owner_unit": owner, "received_on": date_iso(recv_day),
-                    "region": region_code, "state": state, "headcount": headcount,
-                    **registered(ti, kind, category, priority, accused_unit, accused_name),
-                    # what replay.py needs to check the row: its open deadlines (kind, unit, from, due)
-                    "open_deadlines": [[d[1], d[2], d[3], d[12]] for d in out_d[first_open:]]}
+            data = {
+                "channel": channel,
+                "kind": kind,
+                "owner_unit": owner,
+                "received_on": date_iso(recv_day),
+                "region": region_code,
+                "state": state,
+                "headcount": headcount,
+                **registered(ti, kind, category, priority, accused_unit, accused_name),
+                # what replay.py needs to check the row: its open deadlines (kind, unit, from, due)
+                "open_deadlines": [[d[1], d[2], d[3], d[12]] for d in out_d[first_open:]],
+            }
             if outcome:
                 data["outcome"], data["measure"] = outcome, measure
             if decline_reason:
@@ -1340,23 +1732,59 @@ class ImportGenerator(Generator):
             if redirect_channel:
                 data["redirect_channel"] = redirect_channel
             dj = dumps(data)
-            body = (f'{{"action":"import","actor":{actor_id},"actor_label":{lj},"at":"{iso}","data":{dj},'
-                    f'"from":"","petition":{pid},"prev":"{GENESIS}","seq":1,"to":"{state}"}}')
+            body = (
+                f'{{"action":"import","actor":{actor_id},"actor_label":{lj},"at":"{iso}","data":{dj},'
+                f'"from":"","petition":{pid},"prev":"{GENESIS}","seq":1,"to":"{state}"}}'
+            )
             h = sha256(body.encode()).hexdigest()
             store += tz_suffix
             out_e.append((pid, 1, store, actor_id, lab, IMPORT_ACTION, "", state, dj, GENESIS, h))
-            out_p.append((
-                pid, code(pid), channel, kind, category, place, title, content, recv_store + tz_suffix,
-                actor_id, registrar, priority, headcount, accused_unit, accused_name, state, owner, routed_by,
-                due_on, redirect_channel, decline_reason, 1, h, store))
+            out_p.append(
+                (
+                    pid,
+                    code(pid),
+                    channel,
+                    kind,
+                    category,
+                    place,
+                    title,
+                    content,
+                    recv_store + tz_suffix,
+                    actor_id,
+                    registrar,
+                    priority,
+                    headcount,
+                    accused_unit,
+                    accused_name,
+                    state,
+                    owner,
+                    routed_by,
+                    due_on,
+                    redirect_channel,
+                    decline_reason,
+                    1,
+                    h,
+                    store,
+                )
+            )
             out_s.append((pid, ti))
         self.next_petitioner = pr_id
         new_bodies, self.new_bodies = self.new_bodies, []
-        return {"petition": out_p, "petitioner": out_pr, "party": out_pp, "event": out_e,
-                "deadline": out_d, "decision": out_dec, "evaluation": out_ev, "search": out_s,
-                "search_text": new_bodies}
+        return {
+            "petition": out_p,
+            "petitioner": out_pr,
+            "party": out_pp,
+            "event": out_e,
+            "deadline": out_d,
+            "decision": out_dec,
+            "evaluation": out_ev,
+            "search": out_s,
+            "search_text": new_bodies,
+        }
+
 
 # ---------------------------------------------------------------- writing
+
 
 def _cols(model, names: list[str]) -> tuple[str, list[str]]:
     return model._meta.db_table, [model._meta.get_field(n).column for n in names]
@@ -1369,21 +1797,78 @@ def _petitioner_row(pk: int, name: str, phone: str, address: str) -> tuple:
 
 
 TABLES = {
-    "petitioner": _cols(Petitioner, ["id", "name", "id_number", "phone", "address", "id_number_digest",
-                                     "phone_digest"]),
-    "petition": _cols(Petition, [
-        "id", "query_code", "channel", "kind", "category", "region", "title", "content", "received_at",
-        "registered_by", "registering_unit", "priority", "headcount", "accused_unit", "accused_name", "state",
-        "owner_unit", "routed_by_unit", "due_on", "redirect_channel", "decline_reason", "log_seq", "log_head",
-        "updated_at"]),
+    "petitioner": _cols(
+        Petitioner, ["id", "name", "id_number", "phone", "address", "id_number_digest", "phone_digest"]
+    ),
+    "petition": _cols(
+        Petition,
+        [
+            "id",
+            "query_code",
+            "channel",
+            "kind",
+            "category",
+            "region",
+            "title",
+            "content",
+            "received_at",
+            "registered_by",
+            "registering_unit",
+            "priority",
+            "headcount",
+            "accused_unit",
+            "accused_name",
+            "state",
+            "owner_unit",
+            "routed_by_unit",
+            "due_on",
+            "redirect_channel",
+            "decline_reason",
+            "log_seq",
+            "log_head",
+            "updated_at",
+        ],
+    ),
     "party": _cols(PetitionParty, ["petition", "petitioner", "is_representative"]),
-    "event": _cols(Event, ["petition", "seq", "at", "actor", "actor_label", "action", "from_state", "to_state",
-                           "data", "prev_hash", "hash"]),
-    "deadline": _cols(Deadline, [
-        "petition", "kind", "unit", "start_on", "period_days", "working_days", "roll_over", "article",
-        "extension_days", "extension_reason", "paused_days", "paused_since", "due_on", "is_open", "met_on"]),
-    "decision": _cols(Decision, ["petition", "stage", "unit", "outcome", "measure", "text", "decided_on",
-                                 "decided_by"]),
+    "event": _cols(
+        Event,
+        [
+            "petition",
+            "seq",
+            "at",
+            "actor",
+            "actor_label",
+            "action",
+            "from_state",
+            "to_state",
+            "data",
+            "prev_hash",
+            "hash",
+        ],
+    ),
+    "deadline": _cols(
+        Deadline,
+        [
+            "petition",
+            "kind",
+            "unit",
+            "start_on",
+            "period_days",
+            "working_days",
+            "roll_over",
+            "article",
+            "extension_days",
+            "extension_reason",
+            "paused_days",
+            "paused_since",
+            "due_on",
+            "is_open",
+            "met_on",
+        ],
+    ),
+    "decision": _cols(
+        Decision, ["petition", "stage", "unit", "outcome", "measure", "text", "decided_on", "decided_by"]
+    ),
     "evaluation": _cols(Evaluation, ["petition", "satisfaction", "reason", "evaluated_on"]),
 }
 HISTORIES = ("import", "full")
@@ -1446,6 +1931,7 @@ class SearchBodies:
 @dataclass
 class Batch:
     """One batch's rows, or (spooled) where they wait: a file of plain tables written by the worker."""
+
     rows: dict[str, list[tuple]] | None
     counts: dict[str, int]
     states: Counter
@@ -1455,15 +1941,22 @@ class Batch:
 
     @classmethod
     def of(cls, rows: dict[str, list[tuple]], path: str | None = None, text_refs: bool = False) -> Batch:
-        return cls(None if path else rows, {k: len(v) for k, v in rows.items() if k != "search_text"},
-                   Counter(p[15] for p in rows["petition"]),
-                   rows["petitioner"][0][0] if rows["petitioner"] else None, path, text_refs)
+        return cls(
+            None if path else rows,
+            {k: len(v) for k, v in rows.items() if k != "search_text"},
+            Counter(p[15] for p in rows["petition"]),
+            rows["petitioner"][0][0] if rows["petitioner"] else None,
+            path,
+            text_refs,
+        )
 
 
 # Spooled rows of an ImportGenerator with text_refs carry text indexes; these columns are filled from
 # temporary tables of the texts while copying: table -> (column index, temp table, {column index: text column})
-SPOOL_TEXTS = {"petition": (6, "xinfang_generate_text", {6: "title", 7: "content"}),
-               "decision": (5, "xinfang_generate_reply", {5: "text"})}
+SPOOL_TEXTS = {
+    "petition": (6, "xinfang_generate_text", {6: "title", 7: "content"}),
+    "decision": (5, "xinfang_generate_reply", {5: "text"}),
+}
 
 
 def _spool_texts(raw, texts: Texts | None) -> None:
@@ -1474,8 +1967,10 @@ def _spool_texts(raw, texts: Texts | None) -> None:
         return
     raw.execute("CREATE TEMP TABLE xinfang_generate_text (id INTEGER PRIMARY KEY, title TEXT, content TEXT)")
     raw.execute("CREATE TEMP TABLE xinfang_generate_reply (id INTEGER PRIMARY KEY, text TEXT)")
-    raw.executemany("INSERT INTO temp.xinfang_generate_text VALUES (?, ?, ?)",
-                    [(i, title, content) for i, (title, content, _) in enumerate(texts.items)])
+    raw.executemany(
+        "INSERT INTO temp.xinfang_generate_text VALUES (?, ?, ?)",
+        [(i, title, content) for i, (title, content, _) in enumerate(texts.items)],
+    )
     raw.executemany("INSERT INTO temp.xinfang_generate_reply VALUES (?, ?)", list(enumerate(texts.replies)))
 
 
@@ -1521,14 +2016,19 @@ def _write(raw, postgres: bool, batch: Batch, bodies: SearchBodies) -> None:
                     for i, column in filled.items():
                         values[i] = f"t.{column}"
                     join = f" JOIN temp.{texts} AS t ON t.id = s.c{key}"
-                raw.execute(f"INSERT INTO main.{qn(table)} ({', '.join(qn(c) for c in cols)}) "
-                            f"SELECT {', '.join(values)} FROM spool.\"{name}\" AS s{join} ORDER BY s.rowid")
+                raw.execute(
+                    f"INSERT INTO main.{qn(table)} ({', '.join(qn(c) for c in cols)}) "
+                    f'SELECT {", ".join(values)} FROM spool."{name}" AS s{join} ORDER BY s.rowid'
+                )
         # the full-text index: the bodies of this batch's texts into the temporary table, then joined
         bodies.add(raw.execute("SELECT c0, c1 FROM spool.search_text").fetchall())
         bodies.make(bodies.missing(r[0] for r in raw.execute("SELECT DISTINCT c1 FROM spool.search")))
         raw.executemany("INSERT OR IGNORE INTO temp.xinfang_generate_search_text VALUES (?, ?)", bodies.take())
-        search_insert_select(raw, "SELECT s.c0, t.body FROM spool.search AS s "
-                                  "JOIN temp.xinfang_generate_search_text AS t ON t.id = s.c1 ORDER BY s.rowid")
+        search_insert_select(
+            raw,
+            "SELECT s.c0, t.body FROM spool.search AS s "
+            "JOIN temp.xinfang_generate_search_text AS t ON t.id = s.c1 ORDER BY s.rowid",
+        )
         return
     rows = batch.rows
     bodies.add(rows["search_text"])
@@ -1560,13 +2060,14 @@ def _write(raw, postgres: bool, batch: Batch, bodies: SearchBodies) -> None:
 def _with_search_vectors(petitions: list[tuple], vectors: list[tuple[int, str]]) -> list[tuple]:
     """PostgreSQL: each petition row with its search_vector (tsvector text) appended."""
     if len(petitions) != len(vectors) or any(p[0] != pid for p, (pid, _) in zip(petitions, vectors)):
-        raise GenerateError("全文检索词与信访事项不对应（生成器错误）。"
-                            " (The search rows do not match the petition rows: a generator bug.)")
+        raise GenerateError(
+            "全文检索词与信访事项不对应（生成器错误）。"
+            " (The search rows do not match the petition rows: a generator bug.)"
+        )
     return [p + (v,) for p, (_, v) in zip(petitions, vectors)]
 
 
-def _produce(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: int, out,
-             spool_dir: str | None) -> None:
+def _produce(gen: Generator, plan: list[tuple[int, int]], first_petitioner: int, out, spool_dir: str | None) -> None:
     """In the worker process: generate each planned batch, in order, and hand it over (spooled to a
     file in spool_dir, if given)."""
     try:
@@ -1595,8 +2096,14 @@ def _produce(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: in
         out.put(exc)
 
 
-def _batches(gen: "Generator", plan: list[tuple[int, int]], first_petitioner: int, workers: int,
-             spool_dir: str | None = None, started: Callable[[], object] | None = None):
+def _batches(
+    gen: Generator,
+    plan: list[tuple[int, int]],
+    first_petitioner: int,
+    workers: int,
+    spool_dir: str | None = None,
+    started: Callable[[], object] | None = None,
+):
     """The planned batches: made in a forked worker process while the caller writes the previous
     batch (two cores: one generates, one writes), or in this process if workers=0 or fork is unavailable.
     `started` runs here once the worker has started (the writer's half of the texts' segmentation)."""
@@ -1654,10 +2161,20 @@ def _plan(first: int, count: int, batch: int, smallest: int = 2000) -> list[tupl
     return plan
 
 
-def petitions_generate(count: int, *, seed: int | None = None, years: float = 2, batch: int = 20000,
-                       now: dt.datetime | None = None, texts: Texts | None = None, org: Org | None = None,
-                       met_deadlines: bool = True, workers: int = 1, history: str = "import",
-                       progress: Callable[[int], object] | None = None) -> Result:
+def petitions_generate(
+    count: int,
+    *,
+    seed: int | None = None,
+    years: float = 2,
+    batch: int = 20000,
+    now: dt.datetime | None = None,
+    texts: Texts | None = None,
+    org: Org | None = None,
+    met_deadlines: bool = True,
+    workers: int = 1,
+    history: str = "import",
+    progress: Callable[[int], object] | None = None,
+) -> Result:
     """Make `count` petitions. Needs regions and units (manage.py load_demo).
 
     history="import" (default, fast): each petition as migrated from a ledger (台账导入), one "import"
@@ -1738,8 +2255,10 @@ def petitions_generate(count: int, *, seed: int | None = None, years: float = 2,
                         cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {pr_table}")
                         top_pr = cur.fetchone()[0]
                     if top >= start or (item.first_petitioner and top_pr >= item.first_petitioner):
-                        raise GenerateError("生成期间有其他程序写入了信访事项，已停止。"
-                                            " (Someone else wrote petitions meanwhile: stopped.)")
+                        raise GenerateError(
+                            "生成期间有其他程序写入了信访事项，已停止。"
+                            " (Someone else wrote petitions meanwhile: stopped.)"
+                        )
                     _write(raw, postgres, item, bodies)
             finally:
                 if item.path:
@@ -1757,15 +2276,17 @@ def petitions_generate(count: int, *, seed: int | None = None, years: float = 2,
                 progress(n)
         if postgres:
             with connection.cursor() as cur:
-                for sql in connection.ops.sequence_reset_sql(no_style(), [Petition, Petitioner, Event, Deadline,
-                                                                          PetitionParty, Decision, Evaluation]):
+                for sql in connection.ops.sequence_reset_sql(
+                    no_style(), [Petition, Petitioner, Event, Deadline, PetitionParty, Decision, Evaluation]
+                ):
                     cur.execute(sql)
                 if not connection.in_atomic_block:  # fresh statistics, or the planner ignores the queue index
                     # (the petition table's includes its search terms: search.search_optimize); VACUUM
                     # marks the new pages all-visible, which index-only scans (the queue's counts and
                     # page ids) need; autovacuum would, but only some time later
-                    cur.execute("VACUUM (ANALYZE) " + ", ".join(connection.ops.quote_name(t)
-                                                                for t, _ in TABLES.values()))
+                    cur.execute(
+                        "VACUUM (ANALYZE) " + ", ".join(connection.ops.quote_name(t) for t, _ in TABLES.values())
+                    )
     finally:
         if batches is not None:
             batches.close()  # stops the worker, if it is still running

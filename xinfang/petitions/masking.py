@@ -10,6 +10,7 @@ the one set of masking rules.
 The full value is shown only where the rule of selectors.may_reveal_personal_data allows, after an
 explicit "显示完整信息" (each reveal in the audit log), and to API clients with the personal:read scope.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,9 @@ STARS = "****"
 # The administrative part of a Chinese address: up to the last province, city, county, district,
 # township, street office, village or community named before the first digit (小区/园区 are not
 # districts: they name the building, which is masked).
-_REGION_PART = re.compile(r"^[^\d０-９]*?(?:省|自治区|市(?!场)|自治州|州|盟|县|旗|(?<![小园校厂])区|镇|乡|街道|村|社区|嘎查)")
+_REGION_PART = re.compile(
+    r"^[^\d０-９]*?(?:省|自治区|市(?!场)|自治州|州|盟|县|旗|(?<![小园校厂])区|镇|乡|街道|村|社区|嘎查)"
+)
 
 
 def mask_phone(phone: str) -> str:
@@ -50,7 +53,7 @@ def mask_address(address: str) -> str:
     rest = address
     while match := _REGION_PART.match(rest):  # the last region word of the leading run, not the first
         region += match.group(0)
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
     if not rest:
         return address
     return f"{region}{STARS}"

@@ -1,4 +1,5 @@
 """The petition (信访事项), its petitioners, deadlines and append-only event log."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -56,8 +57,9 @@ class Category(models.Model):
     """A node of the configurable subject tree (内容分类)."""
 
     name = models.CharField(_("name"), max_length=50)
-    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children",
-                               verbose_name=_("parent"))
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
     level = models.PositiveSmallIntegerField(_("level"), default=1)
     path = models.CharField(_("full name"), max_length=200, unique=True)
 
@@ -122,21 +124,35 @@ class Petition(models.Model):
     title = models.CharField(_("title"), max_length=200)
     content = models.TextField(_("content"))
     received_at = models.DateTimeField(_("received at"))
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                      related_name="+", verbose_name=_("registered by"))
-    registering_unit = models.ForeignKey(Unit, models.PROTECT, related_name="+",
-                                         verbose_name=_("registering unit"))
-    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices,
-                                                default=Priority.ORDINARY)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    registering_unit = models.ForeignKey(Unit, models.PROTECT, related_name="+", verbose_name=_("registering unit"))
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.ORDINARY)
     headcount = models.PositiveIntegerField(_("number of people"), default=1)
-    petitioners = models.ManyToManyField(Petitioner, through="PetitionParty", related_name="petitions",
-                                         verbose_name=_("petitioners"))
-    related = models.ManyToManyField("self", blank=True, symmetrical=True,
-                                     verbose_name=_("earlier petitions on the same matter"))
-    accused_unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                                     verbose_name=_("accused unit"), db_index=False)
-    accused_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name=_("accused official (user)"), db_index=False)
+    petitioners = models.ManyToManyField(
+        Petitioner, through="PetitionParty", related_name="petitions", verbose_name=_("petitioners")
+    )
+    related = models.ManyToManyField(
+        "self", blank=True, symmetrical=True, verbose_name=_("earlier petitions on the same matter")
+    )
+    accused_unit = models.ForeignKey(
+        Unit, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("accused unit"), db_index=False
+    )
+    accused_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accused official (user)"),
+        db_index=False,
+    )
     accused_name = models.CharField(_("accused person"), max_length=100, blank=True)
     # False while the accused unit and person are only proposed from the text (portal, API, Open311):
     # until the bureau confirms them, only the staff who handle accusations see it (Art. 30)
@@ -144,10 +160,18 @@ class Petition(models.Model):
 
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.REGISTERED)
     # covered by petition_queue_idx (owner_unit, due_on, …)
-    owner_unit = models.ForeignKey(Unit, models.PROTECT, related_name="owned_petitions",
-                                   verbose_name=_("owning (lead) unit"), db_index=False)
-    routed_by_unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                                       verbose_name=_("forwarded or assigned by"), db_index=False)
+    owner_unit = models.ForeignKey(
+        Unit, models.PROTECT, related_name="owned_petitions", verbose_name=_("owning (lead) unit"), db_index=False
+    )
+    routed_by_unit = models.ForeignKey(
+        Unit,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("forwarded or assigned by"),
+        db_index=False,
+    )
     due_on = models.DateField(_("next due date"), null=True, blank=True)
     redirect_channel = models.CharField(_("legal channel"), max_length=20, blank=True)
     decline_reason = models.CharField(_("reason for declining"), max_length=40, blank=True)
@@ -164,27 +188,58 @@ class Petition(models.Model):
         indexes = [
             # a unit's queue by due date, in the order the page shows it: the first page is read from
             # the index's start and the scan stops after one page (PostgreSQL: without the rows)
-            models.Index(fields=["owner_unit", "due_on", "-priority", "id"],
-                         include=["state", "kind", "accused_unit", "accused_user", "accused_confirmed"],
-                         name="petition_queue_idx"),
+            models.Index(
+                fields=["owner_unit", "due_on", "-priority", "id"],
+                include=["state", "kind", "accused_unit", "accused_user", "accused_confirmed"],
+                name="petition_queue_idx",
+            ),
             # a unit's queue: counted per tab, filtered and sorted to the ids of one page without
             # reading the rows (selectors.queue_tab_counts, selectors.queue_page)
-            models.Index(fields=["owner_unit", "state", "due_on", "priority", "received_at", "kind", "channel",
-                                 "region", "category", "accused_unit", "accused_user", "accused_confirmed"],
-                         include=["id"],  # PostgreSQL: counts and page ids by index-only scans (SQLite has the rowid)
-                         name="petition_unit_state_idx"),
+            models.Index(
+                fields=[
+                    "owner_unit",
+                    "state",
+                    "due_on",
+                    "priority",
+                    "received_at",
+                    "kind",
+                    "channel",
+                    "region",
+                    "category",
+                    "accused_unit",
+                    "accused_user",
+                    "accused_confirmed",
+                ],
+                include=["id"],  # PostgreSQL: counts and page ids by index-only scans (SQLite has the rowid)
+                name="petition_unit_state_idx",
+            ),
             models.Index(fields=["owner_unit", "received_at"], name="petition_unit_received_idx"),
             # the "concluded" tab, newest first: its page read from the index's end (without it,
             # PostgreSQL walked the newest petitions, open ones, until it found fifty concluded)
-            models.Index(fields=["owner_unit", "received_at", "id"], name="petition_unit_concluded_idx",
-                         condition=models.Q(state__in=CONCLUDED_STATES)),
+            models.Index(
+                fields=["owner_unit", "received_at", "id"],
+                name="petition_unit_concluded_idx",
+                condition=models.Q(state__in=CONCLUDED_STATES),
+            ),
             # a unit's open petitions (the open tabs; a sixth of a large county's unit's rows): a filtered
             # count, a filtered page and a search's second bitmap read only these, from the index alone
             # (PostgreSQL: without it a filter or search read all the unit's petitions, 150,000 at 1M)
-            models.Index(fields=["owner_unit", "due_on", "-priority", "id"], name="petition_open_queue_idx",
-                         include=["state", "channel", "kind", "region", "category", "received_at", "accused_unit",
-                                  "accused_user", "accused_confirmed"],
-                         condition=models.Q(state__in=OPEN_STATES_SORTED)),
+            models.Index(
+                fields=["owner_unit", "due_on", "-priority", "id"],
+                name="petition_open_queue_idx",
+                include=[
+                    "state",
+                    "channel",
+                    "kind",
+                    "region",
+                    "category",
+                    "received_at",
+                    "accused_unit",
+                    "accused_user",
+                    "accused_confirmed",
+                ],
+                condition=models.Q(state__in=OPEN_STATES_SORTED),
+            ),
             models.Index(fields=["state", "due_on"], name="petition_state_due_idx"),
             models.Index(fields=["region", "received_at"], name="petition_region_idx"),
             models.Index(fields=["received_at"], name="petition_received_idx"),
@@ -224,7 +279,7 @@ class CoHandling(models.Model):
         constraints = [models.UniqueConstraint(fields=["petition", "unit"], name="cohandling_unique")]
 
 
-def attachment_path(instance: "Attachment", filename: str) -> str:
+def attachment_path(instance: Attachment, filename: str) -> str:
     return f"petitions/{instance.petition_id}/{filename}"
 
 
@@ -237,8 +292,9 @@ class Attachment(models.Model):
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
     name = models.CharField(_("name"), max_length=200)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name=_("uploaded by"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("uploaded by")
+    )
     size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
     content_type = models.CharField(_("file type"), max_length=100, blank=True)
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
@@ -318,8 +374,9 @@ class Deadline(models.Model):
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="deadlines")
     kind = models.CharField(_("kind"), max_length=24, choices=DeadlineKind.choices)
-    unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                             verbose_name=_("unit that must meet it"))
+    unit = models.ForeignKey(
+        Unit, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("unit that must meet it")
+    )
     start_on = models.DateField(_("counted from"))
     period_days = models.PositiveSmallIntegerField(_("period"))
     working_days = models.BooleanField(_("in working days"), default=False)
@@ -350,8 +407,7 @@ class LegalPeriod(models.Model):
     key = models.CharField(_("period"), max_length=32, unique=True)
     days = models.PositiveSmallIntegerField(_("days"))
     working_days = models.BooleanField(_("in working days"))
-    roll_over = models.BooleanField(_("a period ending on a holiday moves to the next working day"),
-                                    default=True)
+    roll_over = models.BooleanField(_("a period ending on a holiday moves to the next working day"), default=True)
     article = models.CharField(_("legal basis"), max_length=100)
 
     class Meta:

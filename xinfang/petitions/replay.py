@@ -16,6 +16,7 @@ Events written before a field was recorded (a register event without "title_sha2
 without "opened" ...) cannot prove that field: it is reported as not recorded (`RowCheck.unrecorded`),
 never as a difference and never as checked.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,17 @@ TEXTS = {"title": "title_sha256", "content": "content_sha256"}
 NOT_ACCUSED = {"accused_unit": None, "accused_user": None, "accused_name": "", "accused_confirmed": True}
 IMPORT_ACTION = "import"  # generate.ImportGenerator's one event (台账导入)
 # the order differences are reported in
-FIELD_ORDER = ("state", "owner_unit", "co_units", *ACCUSED, *TEXTS, *FACTS, "decline_reason", "redirect_channel",
-               "due_on")
+FIELD_ORDER = (
+    "state",
+    "owner_unit",
+    "co_units",
+    *ACCUSED,
+    *TEXTS,
+    *FACTS,
+    "decline_reason",
+    "redirect_channel",
+    "due_on",
+)
 
 
 def text_digest(text: str) -> str:
@@ -107,6 +117,7 @@ class PetitionRow:
 
 # ---------------------------------------------------------------- the replay
 
+
 def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -148,8 +159,9 @@ def _first(snap: Snapshot, e: LoggedEvent) -> None:
             snap.deadlines.append(DeadlineState(kind, unit, _day(start), _day(due)))
     else:
         due = data.get("opened", {}).get(DeadlineKind.INTAKE)
-        snap.deadlines.append(DeadlineState(DeadlineKind.INTAKE, snap.fields["owner_unit"],
-                                            _day(data.get("received_on")), _day(due)))
+        snap.deadlines.append(
+            DeadlineState(DeadlineKind.INTAKE, snap.fields["owner_unit"], _day(data.get("received_on")), _day(due))
+        )
 
 
 def _open(snap: Snapshot, kind: str) -> DeadlineState | None:
@@ -209,6 +221,7 @@ def petition_replay(events: Iterable[LoggedEvent]) -> Snapshot:
 
 # ---------------------------------------------------------------- the comparison
 
+
 def _show(name: str, value: Any) -> str:
     if name in TEXTS and value:
         return f"sha256 {value[:12]}…"
@@ -228,16 +241,24 @@ def _deadline_differences(rows: Sequence[DeadlineState], replayed: Sequence[Dead
         extra = Counter(d.due_on for d in have) - Counter(d.due_on for d in want if d.due_on is not None)
         unknown = sum(1 for d in want if d.due_on is None)
         if len(have) != len(want) or sum(extra.values()) > unknown:
-            out.append(Difference(f"deadlines.{key[0]}", "；".join(d.describe() for d in have) or "（无）",
-                                  "；".join(d.describe() for d in want) or "（无）"))
+            out.append(
+                Difference(
+                    f"deadlines.{key[0]}",
+                    "；".join(d.describe() for d in have) or "（无）",
+                    "；".join(d.describe() for d in want) or "（无）",
+                )
+            )
     return out
 
 
 def row_differences(row: PetitionRow, snapshot: Snapshot) -> list[Difference]:
     """Every compared field where the row is not what the log says (fields not recorded are skipped)."""
     log = snapshot.fields
-    out = [Difference(name, _show(name, row.fields.get(name)), _show(name, log[name]))
-           for name in FIELD_ORDER if name in log and row.fields.get(name) != log[name]]
+    out = [
+        Difference(name, _show(name, row.fields.get(name)), _show(name, log[name]))
+        for name in FIELD_ORDER
+        if name in log and row.fields.get(name) != log[name]
+    ]
     if "deadlines" not in snapshot.unrecorded:
         out += _deadline_differences(row.deadlines, snapshot.deadlines)
     return out
@@ -245,23 +266,51 @@ def row_differences(row: PetitionRow, snapshot: Snapshot) -> list[Difference]:
 
 # ---------------------------------------------------------------- every petition, in chunks
 
-ROW_COLUMNS = ("pk", "query_code", "state", "owner_unit_id", "accused_unit_id", "accused_user_id",
-               "accused_name", "accused_confirmed", "title", "content", "channel", "kind", "region__code",
-               "headcount", "received_at", "category_id", "priority", "decline_reason", "redirect_channel",
-               "due_on")
+ROW_COLUMNS = (
+    "pk",
+    "query_code",
+    "state",
+    "owner_unit_id",
+    "accused_unit_id",
+    "accused_user_id",
+    "accused_name",
+    "accused_confirmed",
+    "title",
+    "content",
+    "channel",
+    "kind",
+    "region__code",
+    "headcount",
+    "received_at",
+    "category_id",
+    "priority",
+    "decline_reason",
+    "redirect_channel",
+    "due_on",
+)
 DEADLINE_COLUMNS = ("petition_id", "kind", "unit_id", "start_on", "due_on", "is_open", "met_on")
 
 
 def _row(values: dict[str, Any], co_units: list[int], deadlines: list[DeadlineState]) -> PetitionRow:
     f = {
-        "state": values["state"], "owner_unit": values["owner_unit_id"], "co_units": sorted(co_units),
-        "accused_unit": values["accused_unit_id"], "accused_user": values["accused_user_id"],
-        "accused_name": values["accused_name"], "accused_confirmed": values["accused_confirmed"],
-        "title": text_digest(values["title"]), "content": text_digest(values["content"]),
-        "channel": values["channel"], "kind": values["kind"], "region": values["region__code"],
-        "headcount": values["headcount"], "received_on": timezone.localdate(values["received_at"]).isoformat(),
-        "category": values["category_id"], "priority": values["priority"],
-        "decline_reason": values["decline_reason"], "redirect_channel": values["redirect_channel"],
+        "state": values["state"],
+        "owner_unit": values["owner_unit_id"],
+        "co_units": sorted(co_units),
+        "accused_unit": values["accused_unit_id"],
+        "accused_user": values["accused_user_id"],
+        "accused_name": values["accused_name"],
+        "accused_confirmed": values["accused_confirmed"],
+        "title": text_digest(values["title"]),
+        "content": text_digest(values["content"]),
+        "channel": values["channel"],
+        "kind": values["kind"],
+        "region": values["region__code"],
+        "headcount": values["headcount"],
+        "received_on": timezone.localdate(values["received_at"]).isoformat(),
+        "category": values["category_id"],
+        "priority": values["priority"],
+        "decline_reason": values["decline_reason"],
+        "redirect_channel": values["redirect_channel"],
         "due_on": values["due_on"],
     }
     return PetitionRow(values["pk"], values["query_code"], f, deadlines)
@@ -272,18 +321,25 @@ def petition_row(petition: Petition) -> PetitionRow:
     pk = petition.pk
     values = Petition.objects.filter(pk=pk).values(*ROW_COLUMNS).get()
     co = list(CoHandling.objects.filter(petition_id=pk).values_list("unit_id", flat=True))
-    rows = [DeadlineState(k, u, s, d, o, m) for _, k, u, s, d, o, m
-            in Deadline.objects.filter(petition_id=pk).values_list(*DEADLINE_COLUMNS)]
+    rows = [
+        DeadlineState(k, u, s, d, o, m)
+        for _, k, u, s, d, o, m in Deadline.objects.filter(petition_id=pk).values_list(*DEADLINE_COLUMNS)
+    ]
     return _row(values, co, rows)
 
 
 def petition_events(petition_id: int) -> list[LoggedEvent]:
-    return [LoggedEvent(*e) for e in Event.objects.filter(petition_id=petition_id).order_by("seq")
-            .values_list("action", "at", "to_state", "data")]
+    return [
+        LoggedEvent(*e)
+        for e in Event.objects.filter(petition_id=petition_id)
+        .order_by("seq")
+        .values_list("action", "at", "to_state", "data")
+    ]
 
 
-def rows_verify(petition_ids: Sequence[int] | None = None, chunk: int = 1000,
-                progress: Callable[[int], object] | None = None) -> Iterator[RowCheck]:
+def rows_verify(
+    petition_ids: Sequence[int] | None = None, chunk: int = 1000, progress: Callable[[int], object] | None = None
+) -> Iterator[RowCheck]:
     """Replay every petition (or those of `petition_ids`) and compare it with its row; yield a RowCheck
     for each with a difference or a field its log does not record. Four queries per `chunk` petitions
     (rows, events, co-handling units, deadlines); `progress(n)` after each chunk of n petitions."""
@@ -296,11 +352,17 @@ def rows_verify(petition_ids: Sequence[int] | None = None, chunk: int = 1000,
         if not rows:
             return
         last = rows[-1]["pk"]
-        span: dict[str, Any] = ({"petition_id__gte": rows[0]["pk"], "petition_id__lte": last}
-                                if petition_ids is None else {"petition_id__in": [r["pk"] for r in rows]})
+        span: dict[str, Any] = (
+            {"petition_id__gte": rows[0]["pk"], "petition_id__lte": last}
+            if petition_ids is None
+            else {"petition_id__in": [r["pk"] for r in rows]}
+        )
         events: dict[int, list[LoggedEvent]] = defaultdict(list)
-        for pid, *rest in (Event.objects.filter(**span).order_by("petition_id", "seq")
-                           .values_list("petition_id", "action", "at", "to_state", "data")):
+        for pid, *rest in (
+            Event.objects.filter(**span)
+            .order_by("petition_id", "seq")
+            .values_list("petition_id", "action", "at", "to_state", "data")
+        ):
             events[pid].append(LoggedEvent(*rest))
         co: dict[int, list[int]] = defaultdict(list)
         for pid, unit in CoHandling.objects.filter(**span).values_list("petition_id", "unit_id"):

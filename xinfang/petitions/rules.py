@@ -4,6 +4,7 @@ Source: 《信访工作条例》 (2022, in force 2022-05-01). Articles marked (?
 from a primary text; the rule itself is. A county changes a period in the admin (LegalPeriod);
 the values here are the defaults used until it does.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,13 +30,20 @@ DEFAULT_PERIODS: dict[str, Period] = {
     for p in (
         Period("intake", 15, False, "《信访工作条例》第二十二条：登记后15日内转送或交办"),
         Period("acceptance", 15, False, "《信访工作条例》第二十三条：收到转送交办之日起15日内告知是否受理"),
-        Period("objection", 5, True, "《信访工作条例》第二十三条：认为不属于本机关职权的，5个工作日内提出异议并说明理由"),
+        Period(
+            "objection", 5, True, "《信访工作条例》第二十三条：认为不属于本机关职权的，5个工作日内提出异议并说明理由"
+        ),
         Period("handling", 60, False, "《信访工作条例》第三十四条(?)：自受理之日起60日内办结"),
         Period("extension_max", 30, False, "《信访工作条例》第三十四条(?)：经本机关负责人批准可延长，不超过30日"),
         Period("review_request", 30, False, "《信访工作条例》第三十五条(?)：收到处理意见书之日起30日内请求复查"),
         Period("review_answer", 30, False, "《信访工作条例》第三十五条(?)：收到复查请求之日起30日内提出复查意见"),
         Period("reexamination_request", 30, False, "《信访工作条例》第三十六条(?)：收到复查意见书之日起30日内请求复核"),
-        Period("reexamination_answer", 30, False, "《信访工作条例》第三十六条(?)：收到复核请求之日起30日内提出复核意见；听证时间不计入"),
+        Period(
+            "reexamination_answer",
+            30,
+            False,
+            "《信访工作条例》第三十六条(?)：收到复核请求之日起30日内提出复核意见；听证时间不计入",
+        ),
     )
 }
 
@@ -63,11 +71,14 @@ LEGAL_CHANNELS: dict[str, str] = {
     "other": "其他法定途径",
 }
 
+
 def _period_table() -> dict[str, Period]:
     from xinfang.petitions.models import LegalPeriod
 
-    return {row.key: Period(row.key, row.days, row.working_days, row.article, row.roll_over)
-            for row in LegalPeriod.objects.all()}
+    return {
+        row.key: Period(row.key, row.days, row.working_days, row.article, row.roll_over)
+        for row in LegalPeriod.objects.all()
+    }
 
 
 periods = TableCache(_period_table)

@@ -29,6 +29,7 @@ few function words such as 的/了/是, which nearly every petition has) as one 
 
 Every statement that touches the index is in this module (and the migrations that create it).
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,9 +52,9 @@ TABLE = "petitions_search"  # SQLite: the FTS5 table
 PG_TABLE = "petitions_petition"  # PostgreSQL: the petition table (Petition._meta.db_table) ...
 COLUMN = "search_vector"  # ... its tsvector column (Petition.search_vector)
 PG_INDEX = "petition_search_vector_idx"  # ... and the column's GIN index, as the migration names it
-MAX_QUERY_CHARS = 200      # what a search box takes; the rest of a pasted text is ignored
-MAX_QUERY_TERMS = 32       # distinct terms of one query (all must match)
-MAX_TERM_CHARS = 64        # longer runs of letters or digits (pasted codes, base64) are cut
+MAX_QUERY_CHARS = 200  # what a search box takes; the rest of a pasted text is ignored
+MAX_QUERY_TERMS = 32  # distinct terms of one query (all must match)
+MAX_TERM_CHARS = 64  # longer runs of letters or digits (pasted codes, base64) are cut
 MAX_DOCUMENT_TERMS = 20000  # distinct terms of one petition; keeps a PostgreSQL tsvector far below 1 MB
 
 # function words that nearly every petition contains: they would make a query slower and stricter
@@ -129,6 +130,7 @@ def _vendor(using: str | None = None) -> str:
 
 # ---------------------------------------------------------------- the PostgreSQL column
 
+
 class SearchTermsField(models.Field):
     """A petition's search terms as PostgreSQL keeps them: a tsvector column of the petition row
     (text on SQLite, where it stays NULL: SQLite's terms are in its FTS5 table). Written only by
@@ -170,6 +172,7 @@ class Matches(Lookup):
 
 
 # ---------------------------------------------------------------- searching
+
 
 def query_groups(query: str) -> list[list[list[str]]]:
     """What a query asks for: one group for each run of letters and digits in it (the words between
@@ -213,7 +216,7 @@ def _uncovered(terms: list[str]) -> list[str]:
             if len(u) < len(t):
                 at = t.find(u)
                 while at >= 0:
-                    covered[at:at + len(u)] = [True] * len(u)
+                    covered[at : at + len(u)] = [True] * len(u)
                     at = t.find(u, at + 1)
         if not all(covered):
             out.append(t)
@@ -233,8 +236,10 @@ def search_filter(qs: QuerySet[Petition], query: str) -> QuerySet[Petition]:
     if not groups:
         return qs
     if _vendor(qs.db) == "sqlite":  # FTS5 query syntax, every term a quoted string
+
         def alt(terms: list[str]) -> str:
             return "(" + " AND ".join(f'"{t}"' for t in terms) + ")"
+
         sql = f'SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH %s'
         param = " AND ".join("(" + " OR ".join(alt(a) for a in g) + ")" for g in groups)
         # `id + 0`, not `id`: once ANALYZE has run, SQLite would otherwise drive the query from the
@@ -244,11 +249,13 @@ def search_filter(qs: QuerySet[Petition], query: str) -> QuerySet[Petition]:
 
     def lexemes(terms: list[str]) -> str:  # tsquery: lexemes taken as they are, & and |
         return "(" + " & ".join(f"'{t}'" for t in terms) + ")"
+
     tsquery = " & ".join("(" + " | ".join(lexemes(a) for a in g) + ")" for g in groups)
     return qs.filter(search_vector__matches=tsquery)  # the petition row's own column (SearchTermsField)
 
 
 # ---------------------------------------------------------------- writing the index
+
 
 def search_vector_text(body: str) -> str:
     """PostgreSQL: the tsvector input form of a body ('a' 'b' ...), as COPY takes it for the
@@ -295,21 +302,29 @@ def _index(rows: dict[int, str]) -> int:
     ids = sorted(rows)
     with transaction.atomic(savepoint=False), connection.cursor() as cur:
         if _vendor() == "postgresql":  # the petition's own column: set, whatever it held
-            cur.executemany(f'UPDATE "{PG_TABLE}" SET "{COLUMN}" = array_to_tsvector(%s::text[]) WHERE id = %s',
-                            [(rows[pid].split(), pid) for pid in ids])
+            cur.executemany(
+                f'UPDATE "{PG_TABLE}" SET "{COLUMN}" = array_to_tsvector(%s::text[]) WHERE id = %s',
+                [(rows[pid].split(), pid) for pid in ids],
+            )
             return len(ids)
         present = []
         for pid in ids:  # a contentless FTS5 table has no INSERT OR REPLACE
-            cur.execute(f'INSERT INTO "{TABLE}" (rowid, body) SELECT %s, %s '
-                        f'WHERE NOT EXISTS (SELECT 1 FROM "{TABLE}" WHERE rowid = %s)', [pid, rows[pid], pid])
+            cur.execute(
+                f'INSERT INTO "{TABLE}" (rowid, body) SELECT %s, %s '
+                f'WHERE NOT EXISTS (SELECT 1 FROM "{TABLE}" WHERE rowid = %s)',
+                [pid, rows[pid], pid],
+            )
             if cur.rowcount == 0:
                 present.append(pid)
         if present:
             stored = Petition.objects.filter(pk__in=present).values_list("pk", "title", "content")
-            cur.executemany(f'INSERT INTO "{TABLE}" ("{TABLE}", rowid, body) VALUES (\'delete\', %s, %s)',
-                            [(pk, search_body(title, content)) for pk, title, content in stored])
-            cur.executemany(f'INSERT INTO "{TABLE}" (rowid, body) VALUES (%s, %s)',
-                            [(pid, rows[pid]) for pid in present])
+            cur.executemany(
+                f'INSERT INTO "{TABLE}" ("{TABLE}", rowid, body) VALUES (\'delete\', %s, %s)',
+                [(pk, search_body(title, content)) for pk, title, content in stored],
+            )
+            cur.executemany(
+                f'INSERT INTO "{TABLE}" (rowid, body) VALUES (%s, %s)', [(pid, rows[pid]) for pid in present]
+            )
     return len(ids)
 
 
@@ -385,8 +400,7 @@ def _bodies(rows: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
     return [(pk, search_body(title, content)) for pk, title, content in rows]
 
 
-def search_reindex(*, batch: int = 5000, workers: int = 0,
-                   progress: Callable[[int], object] | None = None) -> int:
+def search_reindex(*, batch: int = 5000, workers: int = 0, progress: Callable[[int], object] | None = None) -> int:
     """Rebuild the whole index from the petitions, `batch` petitions a transaction; returns how many.
     `workers` > 0: segment in that many forked processes (jieba is the slow part: ~1.5 ms a petition).
 
@@ -410,13 +424,14 @@ def search_reindex(*, batch: int = 5000, workers: int = 0,
     done, last = 0, 0
     try:
         while True:
-            rows = list(Petition.objects.filter(pk__gt=last).order_by("pk")
-                        .values_list("pk", "title", "content")[:batch])
+            rows = list(
+                Petition.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "title", "content")[:batch]
+            )
             if not rows:
                 break
             if pool:
                 step = -(-len(rows) // (4 * workers))
-                parts = pool.map(_bodies, [rows[k:k + step] for k in range(0, len(rows), step)])
+                parts = pool.map(_bodies, [rows[k : k + step] for k in range(0, len(rows), step)])
                 bodies = [pair for part in parts for pair in part]
             else:
                 bodies = _bodies(rows)

@@ -1,5 +1,6 @@
 """Reads. `petition_visibility` is the one rule that decides which petitions a user may see;
 every list, page, export, statistic and API goes through `petition_list_for`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,7 @@ from django.utils import timezone
 from xinfang.org.models import Role, UnitKind, User
 from xinfang.petitions.crypto import id_number_normalise, lookup_digest, phone_normalise
 from xinfang.petitions.models import OPEN_STATES_SORTED, CoHandling, Kind, Petition, State
-from xinfang.petitions.workflow import ACCUSATION_HANDLERS, OPEN_STATES, TERMINAL
+from xinfang.petitions.workflow import ACCUSATION_HANDLERS, TERMINAL
 
 REGION_ROLES = frozenset({Role.BUREAU_STAFF, Role.LEADER, Role.SUPERVISOR})
 SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER})  # who puts petitions under supervision
@@ -67,8 +68,11 @@ def petition_visibility(user: User) -> Q:
         return ~accused_of(user) & ~unconfirmed_accusation()
     if user.unit_id is None:
         return Q(pk__in=[])
-    own = (Q(owner_unit_id=user.unit_id) | Q(registering_unit_id=user.unit_id)
-           | Q(Exists(CoHandling.objects.filter(petition=OuterRef("pk"), unit_id=user.unit_id))))
+    own = (
+        Q(owner_unit_id=user.unit_id)
+        | Q(registering_unit_id=user.unit_id)
+        | Q(Exists(CoHandling.objects.filter(petition=OuterRef("pk"), unit_id=user.unit_id)))
+    )
     if user.role in REGION_ROLES:
         own |= Q(region__prefix__startswith=user.unit.region.prefix)
     reach = _unconfirmed_reach(user)
@@ -119,8 +123,11 @@ def may_reveal_personal_data(user: User, petition: Petition) -> bool:
         return False
     if user.role == Role.ADMIN or user.is_superuser:
         return True
-    return (user.role in REVEAL_ROLES and user.unit_id is not None
-            and user.unit_id in (petition.owner_unit_id, petition.registering_unit_id))
+    return (
+        user.role in REVEAL_ROLES
+        and user.unit_id is not None
+        and user.unit_id in (petition.owner_unit_id, petition.registering_unit_id)
+    )
 
 
 # ---------------------------------------------------------------- work queues
@@ -196,9 +203,18 @@ class QueueQuery:
     @property
     def filtered(self) -> bool:
         """Whether anything beyond the tab narrows the list (else the tab's count is the list's)."""
-        return bool(self.channel or self.kind or self.state or self.category_ids or self.region_prefix
-                    or self.received_from or self.received_to or self.text.strip() or self.area
-                    or self.satisfaction)
+        return bool(
+            self.channel
+            or self.kind
+            or self.state
+            or self.category_ids
+            or self.region_prefix
+            or self.received_from
+            or self.received_to
+            or self.text.strip()
+            or self.area
+            or self.satisfaction
+        )
 
 
 def _queue_base(user: User, tab: str, area: bool = False) -> QuerySet[Petition]:
@@ -296,8 +312,16 @@ class QueuePage:
         return self.number + 1
 
 
-def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int = 50, *,
-               clamp: bool = False, cap: int | None = None, count: int | None = None) -> QueuePage:
+def queue_page(
+    qs: QuerySet[Petition],
+    sort: str,
+    page: int = 1,
+    per_page: int = 50,
+    *,
+    clamp: bool = False,
+    cap: int | None = None,
+    count: int | None = None,
+) -> QueuePage:
     """One page of `qs` in `sort` order, and how many rows there are (counted up to `cap`, by default
     QUEUE_COUNT_CAP; not counted again when the caller knows it: `count`, e.g. from queue_tab_counts).
     A page past the end is empty, or the last page if `clamp` (what a person paging expects).
@@ -310,7 +334,7 @@ def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int =
     """
     cap = cap or QUEUE_COUNT_CAP
     if count is None:
-        count = qs.order_by().values("pk")[:cap + 1].count()
+        count = qs.order_by().values("pk")[: cap + 1].count()
     capped = count > cap
     count = min(count, cap)
     number = max(1, page)
@@ -328,7 +352,7 @@ def queue_page(qs: QuerySet[Petition], sort: str, page: int = 1, per_page: int =
                 # the undated rows continue where the dated ones ended
                 undated_start = 0 if ids else max(0, start - dated.count())
                 undated = qs.filter(due_on__isnull=True).order_by("-priority", "pk").values_list("pk", flat=True)
-                ids += list(undated[undated_start:undated_start + per_page - len(ids)])
+                ids += list(undated[undated_start : undated_start + per_page - len(ids)])
     found = {p.pk: p for p in qs.filter(pk__in=ids)} if ids else {}
     return QueuePage([found[pk] for pk in ids if pk in found], number, per_page, count, capped)
 
@@ -354,8 +378,7 @@ class PetitionerMatch:
         self.person, self.matched_on, self.petitions = person, matched_on, petitions
 
 
-def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "",
-                          id_number: str = "") -> list[PetitionerMatch]:
+def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "", id_number: str = "") -> list[PetitionerMatch]:
     """Earlier petitioners whose exact name, phone number or ID number is what the clerk typed, each
     with their petitions that `user` may see (people with none are not shown), those matching more
     of the three first. Bounded: LOOKUP_PEOPLE people, LOOKUP_PETITIONS petitions.
@@ -368,11 +391,15 @@ def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "",
     from xinfang.petitions.models import Petitioner
 
     name, phone, id_number = name.strip(), phone_normalise(phone), id_number_normalise(id_number)
-    typed = {"name": name if len(name) >= 2 else "", "phone": phone if len(phone) >= 7 else "",
-             "id_number": id_number if len(id_number) in (15, 18) else ""}
+    typed = {
+        "name": name if len(name) >= 2 else "",
+        "phone": phone if len(phone) >= 7 else "",
+        "id_number": id_number if len(id_number) in (15, 18) else "",
+    }
     # what each typed key is compared with: the name itself, the digests of phone and ID number
-    keys = {k if k == "name" else f"{k}_digest": v if k == "name" else lookup_digest(k, v)
-            for k, v in typed.items() if v}
+    keys = {
+        k if k == "name" else f"{k}_digest": v if k == "name" else lookup_digest(k, v) for k, v in typed.items() if v
+    }
     if not keys:
         return []
     weight = {"id_number_digest": 4, "phone_digest": 4, "name": 1}
@@ -381,22 +408,35 @@ def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "",
     # index that stops there (a common name does not make every namesake's petitions be read)
     any_key = Q()
     for k, v in keys.items():
-        latest = (Petitioner.objects.filter(**{k: v}).filter(Exists(visible)).order_by("-pk")
-                  .values("pk")[:LOOKUP_PEOPLE])
+        latest = (
+            Petitioner.objects.filter(**{k: v}).filter(Exists(visible)).order_by("-pk").values("pk")[:LOOKUP_PEOPLE]
+        )
         any_key |= Q(pk__in=latest)
-    score = sum((Case(When(**{k: v}, then=Value(weight[k])), default=Value(0), output_field=IntegerField())
-                 for k, v in keys.items()), Value(0))
-    people = list(Petitioner.objects.filter(any_key).annotate(score=score)
-                  .order_by("-score", "-pk")[:LOOKUP_PEOPLE])
+    score = sum(
+        (
+            Case(When(**{k: v}, then=Value(weight[k])), default=Value(0), output_field=IntegerField())
+            for k, v in keys.items()
+        ),
+        Value(0),
+    )
+    people = list(Petitioner.objects.filter(any_key).annotate(score=score).order_by("-score", "-pk")[:LOOKUP_PEOPLE])
     if not people:
         return []
-    rows = list(petition_list_for(user).filter(parties__petitioner_id__in=[p.pk for p in people])
-                .annotate(person_id=F("parties__petitioner_id")).select_related("owner_unit")
-                .only("pk", "query_code", "title", "received_at", "state", "owner_unit__name")
-                .order_by("-received_at", "-pk")[:LOOKUP_PETITIONS])
+    rows = list(
+        petition_list_for(user)
+        .filter(parties__petitioner_id__in=[p.pk for p in people])
+        .annotate(person_id=F("parties__petitioner_id"))
+        .select_related("owner_unit")
+        .only("pk", "query_code", "title", "received_at", "state", "owner_unit__name")
+        .order_by("-received_at", "-pk")[:LOOKUP_PETITIONS]
+    )
     by_person: dict[int, list[Petition]] = {p.pk: [] for p in people}
     for row in rows:
         if len(by_person[row.person_id]) < LOOKUP_PER_PERSON:
             by_person[row.person_id].append(row)
-    return [PetitionerMatch(p, tuple(k.removesuffix("_digest") for k, v in keys.items() if getattr(p, k) == v),
-                            by_person[p.pk]) for p in people]
+    return [
+        PetitionerMatch(
+            p, tuple(k.removesuffix("_digest") for k, v in keys.items() if getattr(p, k) == v), by_person[p.pk]
+        )
+        for p in people
+    ]

@@ -5,6 +5,7 @@ roles that may take it, whether the actor must belong to the owning unit, and th
 meets (closes) and opens. Guards that depend on the action's data live with the service that
 carries the action out (services.py); nothing else changes a petition's state.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,39 +43,122 @@ class Transition:
     opens: tuple[str, ...] = ()
 
 
-TABLE: dict[str, Transition] = {t.action: t for t in (
-    Transition("confirm_accused", "确认被检举控告对象", frozenset({S.REGISTERED}), None, ACCUSATION_HANDLERS),
-    Transition("accept", "受理", INTAKE_STATES, S.ACCEPTED, ROUTERS,
-               closes=(D.INTAKE, D.ACCEPTANCE, D.OBJECTION), opens=(D.HANDLING,)),
-    Transition("decline", "不予受理", INTAKE_STATES, S.DECLINED, ROUTERS, closes=ROUTING),
-    Transition("forward", "转送", frozenset({S.REGISTERED}), S.FORWARDED, ROUTERS,
-               closes=(D.INTAKE,), opens=(D.ACCEPTANCE, D.OBJECTION)),
-    Transition("assign", "交办", frozenset({S.REGISTERED}), S.ASSIGNED, ROUTERS,
-               closes=(D.INTAKE,), opens=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT)),
-    Transition("redirect", "导入法定途径", INTAKE_STATES, S.REDIRECTED, ROUTERS, closes=ROUTING),
-    Transition("return", "退回", frozenset({S.FORWARDED, S.ASSIGNED}), S.REGISTERED, HANDLERS,
-               closes=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT), opens=(D.INTAKE,)),
-    Transition("extend", "延期", frozenset({S.ACCEPTED}), None, frozenset({Role.UNIT_HEAD})),
-    Transition("record_step", "记录办理情况",
-               frozenset({S.ACCEPTED, S.REVIEW_REQUESTED, S.REEXAMINATION_REQUESTED}), None, HANDLERS),
-    Transition("decide", "出具处理意见", frozenset({S.ACCEPTED}), S.DECIDED, HANDLERS,
-               closes=(D.HANDLING, D.ASSIGNMENT_REPORT), opens=(D.REVIEW_REQUEST,)),
-    Transition("evaluate", "记录满意度评价", frozenset({S.DECIDED, S.REVIEWED, S.REEXAMINED}), None, STAFF,
-               owner_only=False),
-    Transition("request_review", "申请复查", frozenset({S.DECIDED, S.EVALUATED}), S.REVIEW_REQUESTED,
-               STAFF, owner_only=False, closes=(D.REVIEW_REQUEST,), opens=(D.REVIEW_ANSWER,)),
-    Transition("review_decide", "出具复查意见", frozenset({S.REVIEW_REQUESTED}), S.REVIEWED, HANDLERS,
-               closes=(D.REVIEW_ANSWER,), opens=(D.REEXAMINATION_REQUEST,)),
-    Transition("request_reexamination", "申请复核", frozenset({S.REVIEWED}), S.REEXAMINATION_REQUESTED,
-               STAFF, owner_only=False, closes=(D.REEXAMINATION_REQUEST,), opens=(D.REEXAMINATION_ANSWER,)),
-    Transition("hearing_start", "举行听证（中止计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, HANDLERS),
-    Transition("hearing_end", "听证结束（恢复计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, HANDLERS),
-    Transition("reexamine_decide", "出具复核意见", frozenset({S.REEXAMINATION_REQUESTED}), S.REEXAMINED,
-               HANDLERS, closes=(D.REEXAMINATION_ANSWER,)),
-    Transition("close", "结案", frozenset({S.DECIDED, S.EVALUATED, S.REVIEWED, S.REEXAMINED}), S.CLOSED,
-               frozenset({Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD}),
-               closes=(D.REVIEW_REQUEST, D.REEXAMINATION_REQUEST)),
-)}
+TABLE: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("confirm_accused", "确认被检举控告对象", frozenset({S.REGISTERED}), None, ACCUSATION_HANDLERS),
+        Transition(
+            "accept",
+            "受理",
+            INTAKE_STATES,
+            S.ACCEPTED,
+            ROUTERS,
+            closes=(D.INTAKE, D.ACCEPTANCE, D.OBJECTION),
+            opens=(D.HANDLING,),
+        ),
+        Transition("decline", "不予受理", INTAKE_STATES, S.DECLINED, ROUTERS, closes=ROUTING),
+        Transition(
+            "forward",
+            "转送",
+            frozenset({S.REGISTERED}),
+            S.FORWARDED,
+            ROUTERS,
+            closes=(D.INTAKE,),
+            opens=(D.ACCEPTANCE, D.OBJECTION),
+        ),
+        Transition(
+            "assign",
+            "交办",
+            frozenset({S.REGISTERED}),
+            S.ASSIGNED,
+            ROUTERS,
+            closes=(D.INTAKE,),
+            opens=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT),
+        ),
+        Transition("redirect", "导入法定途径", INTAKE_STATES, S.REDIRECTED, ROUTERS, closes=ROUTING),
+        Transition(
+            "return",
+            "退回",
+            frozenset({S.FORWARDED, S.ASSIGNED}),
+            S.REGISTERED,
+            HANDLERS,
+            closes=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT),
+            opens=(D.INTAKE,),
+        ),
+        Transition("extend", "延期", frozenset({S.ACCEPTED}), None, frozenset({Role.UNIT_HEAD})),
+        Transition(
+            "record_step",
+            "记录办理情况",
+            frozenset({S.ACCEPTED, S.REVIEW_REQUESTED, S.REEXAMINATION_REQUESTED}),
+            None,
+            HANDLERS,
+        ),
+        Transition(
+            "decide",
+            "出具处理意见",
+            frozenset({S.ACCEPTED}),
+            S.DECIDED,
+            HANDLERS,
+            closes=(D.HANDLING, D.ASSIGNMENT_REPORT),
+            opens=(D.REVIEW_REQUEST,),
+        ),
+        Transition(
+            "evaluate",
+            "记录满意度评价",
+            frozenset({S.DECIDED, S.REVIEWED, S.REEXAMINED}),
+            None,
+            STAFF,
+            owner_only=False,
+        ),
+        Transition(
+            "request_review",
+            "申请复查",
+            frozenset({S.DECIDED, S.EVALUATED}),
+            S.REVIEW_REQUESTED,
+            STAFF,
+            owner_only=False,
+            closes=(D.REVIEW_REQUEST,),
+            opens=(D.REVIEW_ANSWER,),
+        ),
+        Transition(
+            "review_decide",
+            "出具复查意见",
+            frozenset({S.REVIEW_REQUESTED}),
+            S.REVIEWED,
+            HANDLERS,
+            closes=(D.REVIEW_ANSWER,),
+            opens=(D.REEXAMINATION_REQUEST,),
+        ),
+        Transition(
+            "request_reexamination",
+            "申请复核",
+            frozenset({S.REVIEWED}),
+            S.REEXAMINATION_REQUESTED,
+            STAFF,
+            owner_only=False,
+            closes=(D.REEXAMINATION_REQUEST,),
+            opens=(D.REEXAMINATION_ANSWER,),
+        ),
+        Transition("hearing_start", "举行听证（中止计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, HANDLERS),
+        Transition("hearing_end", "听证结束（恢复计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, HANDLERS),
+        Transition(
+            "reexamine_decide",
+            "出具复核意见",
+            frozenset({S.REEXAMINATION_REQUESTED}),
+            S.REEXAMINED,
+            HANDLERS,
+            closes=(D.REEXAMINATION_ANSWER,),
+        ),
+        Transition(
+            "close",
+            "结案",
+            frozenset({S.DECIDED, S.EVALUATED, S.REVIEWED, S.REEXAMINED}),
+            S.CLOSED,
+            frozenset({Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD}),
+            closes=(D.REVIEW_REQUEST, D.REEXAMINATION_REQUEST),
+        ),
+    )
+}
 
 # Evaluating a first decision moves it on to "evaluated"; later evaluations leave the state as it is.
 EVALUATE_TARGET = {S.DECIDED: S.EVALUATED}
@@ -125,8 +209,10 @@ def _accusation_refusal(t: Transition, petition: Petition) -> str | None:
         if not unconfirmed:
             return "该事项的被检举控告对象已经确认。"
     elif unconfirmed and t.action not in BEFORE_CONFIRMATION:
-        return (f"请先确认被检举控告的单位或个人，再{t.label}"
-                "（《信访工作条例》第三十条：不得将检举控告材料转给被检举控告的对象）。")
+        return (
+            f"请先确认被检举控告的单位或个人，再{t.label}"
+            "（《信访工作条例》第三十条：不得将检举控告材料转给被检举控告的对象）。"
+        )
     return None
 
 

@@ -1,4 +1,5 @@
 """The portal's published content, edited by administrators; the hashed tracking phones are not shown."""
+
 from django.contrib import admin
 
 from xinfang.portal.models import PolicyAnswer, ReceptionDay

@@ -14,5 +14,6 @@ class PortalConfig(AppConfig):
         # the portal's places (and their petition bureaus) are held in memory: reload on a change
         for model in (Region, Unit):
             post_save.connect(selectors.invalidate_cache, sender=model, dispatch_uid=f"portal-places-{model.__name__}")
-            post_delete.connect(selectors.invalidate_cache, sender=model,
-                                dispatch_uid=f"portal-places-del-{model.__name__}")
+            post_delete.connect(
+                selectors.invalidate_cache, sender=model, dispatch_uid=f"portal-places-del-{model.__name__}"
+            )

@@ -1,5 +1,6 @@
 """Forms of the public portal. They only read and validate; petitions.services does every write and
 checks everything again (attachments by content, claims need a petitioner, the appeal windows)."""
+
 from __future__ import annotations
 
 import re
@@ -29,18 +30,24 @@ class GroupedSelect(forms.Select):
         chosen = "" if value is None else str(value)
 
         def options(items) -> str:
-            return format_html_join("", '<option value="{}"{}>{}</option>', (
-                (str(v), mark_safe(" selected") if str(v) == chosen else "", label) for v, label in items))
+            return format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((str(v), mark_safe(" selected") if str(v) == chosen else "", label) for v, label in items),
+            )
 
         parts = []
         for value_or_group, label_or_items in self.choices:
             if isinstance(label_or_items, (list, tuple)):
-                parts.append(format_html('<optgroup label="{}">{}</optgroup>', value_or_group,
-                                         options(label_or_items)))
+                parts.append(format_html('<optgroup label="{}">{}</optgroup>', value_or_group, options(label_or_items)))
             else:
                 parts.append(options([(value_or_group, label_or_items)]))
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)),
-                           mark_safe("".join(parts)))
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            mark_safe("".join(parts)),
+        )
 
 
 def category_groups() -> list[tuple[str, list[tuple[int, str]]]]:
@@ -62,8 +69,9 @@ def phone_clean(value: str) -> str:
 
 KIND_HELP = {
     Kind.SUGGESTION: _("Proposals and opinions on the work of government. May be anonymous."),
-    Kind.ACCUSATION: _("Unlawful conduct of an official or a unit. May be anonymous; "
-                       "the accused never sees your materials."),
+    Kind.ACCUSATION: _(
+        "Unlawful conduct of an official or a unit. May be anonymous; the accused never sees your materials."
+    ),
     Kind.CLAIM: _("A request about your own rights and interests. Needs your name and mobile number."),
 }
 
@@ -78,23 +86,38 @@ class SubmitForm(forms.Form):
     submission = forms.CharField(widget=forms.HiddenInput, required=False)
     kind = forms.ChoiceField(label=_("kind"), choices=Kind.choices, widget=forms.RadioSelect)
     place = forms.TypedChoiceField(label=_("where did it happen"), coerce=int, widget=GroupedSelect)
-    category = forms.TypedChoiceField(label=_("subject"), coerce=int, required=False, empty_value=None,
-                                      widget=GroupedSelect)
-    title = forms.CharField(label=_("in one sentence"), max_length=100,
-                            widget=forms.TextInput(attrs={"placeholder": _("e.g. wages unpaid for three months")}))
-    content = forms.CharField(label=_("what happened and what you ask for"), max_length=5000,
-                              widget=forms.Textarea(attrs={"rows": 7}))
-    accused_name = forms.CharField(label=_("unit or person you accuse"), max_length=100, required=False,
-                                   help_text=_("Accusations only."))
+    category = forms.TypedChoiceField(
+        label=_("subject"), coerce=int, required=False, empty_value=None, widget=GroupedSelect
+    )
+    title = forms.CharField(
+        label=_("in one sentence"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. wages unpaid for three months")}),
+    )
+    content = forms.CharField(
+        label=_("what happened and what you ask for"), max_length=5000, widget=forms.Textarea(attrs={"rows": 7})
+    )
+    accused_name = forms.CharField(
+        label=_("unit or person you accuse"), max_length=100, required=False, help_text=_("Accusations only.")
+    )
     attachments = MultipleFileField(label=_("attachments (photos, scanned documents)"))
-    anonymous = forms.BooleanField(label=_("submit anonymously"), required=False,
-                                   help_text=_("Suggestions and accusations only. You will get no notices."))
-    name = forms.CharField(label=_("your name"), max_length=50, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    phone = forms.CharField(label=_("mobile phone"), max_length=20, required=False,
-                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}))
-    email = forms.EmailField(label=_("e-mail (optional)"), required=False,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    anonymous = forms.BooleanField(
+        label=_("submit anonymously"),
+        required=False,
+        help_text=_("Suggestions and accusations only. You will get no notices."),
+    )
+    name = forms.CharField(
+        label=_("your name"), max_length=50, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = forms.CharField(
+        label=_("mobile phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("e-mail (optional)"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     address = forms.CharField(label=_("address (optional)"), max_length=200, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -152,31 +175,48 @@ class SubmitForm(forms.Form):
         """The arguments of portal.services.petition_submit from the cleaned form."""
         d = self.cleaned_data
         place: selectors.Place = d["place"]
-        person = None if d["anonymous"] else Petitioner(
-            name=d["name"].strip(), phone=d["phone"], email=d["email"], address=d["address"].strip())
+        person = (
+            None
+            if d["anonymous"]
+            else Petitioner(name=d["name"].strip(), phone=d["phone"], email=d["email"], address=d["address"].strip())
+        )
         return {
             "channel": Channel.WECHAT if "MicroMessenger" in user_agent else Channel.WEB,
-            "kind": d["kind"], "region": place.region(), "bureau": place.bureau, "category": d["category"],
-            "title": d["title"], "content": d["content"], "petitioner": person,
-            "tracking_phone": d["phone"] if d["anonymous"] else "", "accused_name": d["accused_name"].strip(),
+            "kind": d["kind"],
+            "region": place.region(),
+            "bureau": place.bureau,
+            "category": d["category"],
+            "title": d["title"],
+            "content": d["content"],
+            "petitioner": person,
+            "tracking_phone": d["phone"] if d["anonymous"] else "",
+            "accused_name": d["accused_name"].strip(),
             "attachments": d.get("attachments") or [],
         }
 
 
 class TrackForm(forms.Form):
-    code = forms.CharField(label=_("query code"), max_length=20,
-                           widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
-                                                         "spellcheck": "false"}))
-    phone = forms.CharField(label=_("mobile phone given with the petition"), max_length=20, required=False,
-                            help_text=_("Leave empty only if you gave no phone."),
-                            widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
+    code = forms.CharField(
+        label=_("query code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    phone = forms.CharField(
+        label=_("mobile phone given with the petition"),
+        max_length=20,
+        required=False,
+        help_text=_("Leave empty only if you gave no phone."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
 
 
 class EvaluateForm(forms.Form):
-    satisfaction = forms.ChoiceField(label=_("how satisfied are you with the handling"),
-                                     choices=Satisfaction.choices, widget=forms.RadioSelect)
-    reason = forms.CharField(label=_("reasons"), max_length=1000, required=False,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    satisfaction = forms.ChoiceField(
+        label=_("how satisfied are you with the handling"), choices=Satisfaction.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("reasons"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def clean(self) -> dict[str, Any]:
         d = super().clean()

@@ -1,6 +1,7 @@
 """Rate limits of the public portal (django-ratelimit): POSTs per client IP address, at the rates in
 settings (PORTAL_SUBMIT_RATE, PORTAL_TRACK_RATE), counted in CACHES["limits"] (Redis, or the database: shared by every process). A refused request
 gets a kind page in Chinese with HTTP 429 and Retry-After, never an error page."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,10 +30,13 @@ def post_limited(limit: tuple[str, str]) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            usage = get_usage(request, group=group, key="ip", rate=getattr(settings, setting), method="POST",
-                              increment=True)
+            usage = get_usage(
+                request, group=group, key="ip", rate=getattr(settings, setting), method="POST", increment=True
+            )
             if usage is not None and usage["should_limit"]:
                 return too_many(request, usage["time_left"])
             return view(request, *args, **kwargs)
+
         return wrapped
+
     return decorator

@@ -1,5 +1,6 @@
 """What the public portal publishes (leaders' reception days, policy answers), edited in the admin,
 and the one thing it keeps of an anonymous petitioner: a keyed hash of the phone they track with."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -12,15 +13,18 @@ from xinfang.petitions.models import Category, Petition
 class ReceptionDay(models.Model):
     """A leader's published reception day (领导接访日): who receives petitioners, when and where."""
 
-    leader = models.CharField(_("receiving leader"), max_length=100,
-                              help_text=_("Title and name as published, e.g. 县长 or 副县长（分管住建）."))
-    unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+",
-                             verbose_name=_("unit"))
+    leader = models.CharField(
+        _("receiving leader"),
+        max_length=100,
+        help_text=_("Title and name as published, e.g. 县长 or 副县长（分管住建）."),
+    )
+    unit = models.ForeignKey(Unit, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("unit"))
     on = models.DateField(_("date"))
     hours = models.CharField(_("hours"), max_length=50, default="9:00—12:00")
     place = models.CharField(_("venue"), max_length=200)
-    topics = models.CharField(_("matters received"), max_length=200, blank=True,
-                              help_text=_("Leave empty for any matter."))
+    topics = models.CharField(
+        _("matters received"), max_length=200, blank=True, help_text=_("Leave empty for any matter.")
+    )
     is_published = models.BooleanField(_("published"), default=True)
 
     class Meta:
@@ -39,8 +43,9 @@ class PolicyAnswer(models.Model):
     question = models.CharField(_("question"), max_length=200)
     answer = models.TextField(_("answer"))
     basis = models.CharField(_("legal basis"), max_length=200, blank=True)
-    category = models.ForeignKey(Category, models.PROTECT, null=True, blank=True, related_name="+",
-                                 verbose_name=_("category"))
+    category = models.ForeignKey(
+        Category, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("category")
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_published = models.BooleanField(_("published"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

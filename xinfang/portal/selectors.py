@@ -6,15 +6,16 @@ The one rule of what the public sees: a petition only after its query code and p
 (`petition_find_for_petitioner`), and of it only `petitioner_view` — never a note of staff, a staff
 member's name, the accused unit or person, nor another petitioner's contact details.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
@@ -22,10 +23,17 @@ from xinfang.org.models import Region, RegionLevel, Unit, UnitKind
 from xinfang.org.selectors import RegionRow, unit_list_active
 from xinfang.org.tablecache import TableCache
 from xinfang.petitions import deadlines, rules
-from xinfang.petitions.models import (
-    Deadline, DeadlineKind, Decision, DecisionStage, Event, Outcome, Petition, Satisfaction,
-)
 from xinfang.petitions.crypto import lookup_digest
+from xinfang.petitions.models import (
+    Deadline,
+    DeadlineKind,
+    Decision,
+    DecisionStage,
+    Event,
+    Outcome,
+    Petition,
+    Satisfaction,
+)
 from xinfang.petitions.selectors import phone_normalise
 from xinfang.petitions.services import query_code_normalise
 from xinfang.petitions.workflow import TABLE
@@ -34,11 +42,13 @@ from xinfang.portal.models import PolicyAnswer, ReceptionDay, Submission
 try:  # notices to petitioners (xinfang.notify): none shown where that app is not installed
     from xinfang.notify.selectors import notice_list_for_petitioner
 except ImportError:  # pragma: no cover - depends on the installed apps
+
     def notice_list_for_petitioner(petition: Petition) -> list:
         return []
 
 
 # ---------------------------------------------------------------- places and the receiving bureau
+
 
 @dataclass(frozen=True)
 class Place(RegionRow):
@@ -48,19 +58,26 @@ class Place(RegionRow):
 
     def region(self) -> Region:
         """An unsaved Region carrying the primary key and code: enough to register a petition with."""
-        return Region(pk=self.pk, code=self.code, prefix=self.prefix, name=self.name, level=self.level,
-                      parent_id=self.parent_id)
+        return Region(
+            pk=self.pk, code=self.code, prefix=self.prefix, name=self.name, level=self.level, parent_id=self.parent_id
+        )
 
 
 def _places() -> dict[int, Place]:
     """Every county that has an active petition bureau, with its townships and villages, in code order
     (the locality principle: a petition about a place goes to that county's bureau)."""
-    bureaus = {u.region.prefix: u for u in unit_list_active()
-               if u.kind == UnitKind.BUREAU and u.region.level == RegionLevel.COUNTY}
+    bureaus = {
+        u.region.prefix: u
+        for u in unit_list_active()
+        if u.kind == UnitKind.BUREAU and u.region.level == RegionLevel.COUNTY
+    }
     if not bureaus:
         return {}
-    rows = (Region.objects.filter(level__gte=RegionLevel.COUNTY).order_by("code")
-            .values_list("pk", "code", "prefix", "name", "level", "parent_id"))
+    rows = (
+        Region.objects.filter(level__gte=RegionLevel.COUNTY)
+        .order_by("code")
+        .values_list("pk", "code", "prefix", "name", "level", "parent_id")
+    )
     names: dict[int, str] = {}
     places: dict[int, Place] = {}
     several = len(bureaus) > 1
@@ -101,12 +118,14 @@ def place_get(pk: int) -> Place | None:
 
 # ---------------------------------------------------------------- finding a petition by code and phone
 
+
 def phone_digest(phone: str) -> str:
     """The keyed hash under which an anonymous petitioner's tracking phone is kept (TrackingPhone)."""
     return salted_hmac("xinfang.portal.tracking-phone", phone_normalise(phone), algorithm="sha256").hexdigest()
 
 
 # ---------------------------------------------------------------- one-time tokens and receipts
+
 
 def submission_get(token: str) -> Submission | None:
     """The sending of the form with this one-time token, if it was stored."""
@@ -122,8 +141,9 @@ def receipt_state(submission: Submission, browser: str, now: dt.datetime | None 
     """Whether the receipt of `submission` may be shown to the browser with cookie `browser`: "shown";
     "elsewhere" (another browser: it learns nothing); "expired" (the same browser, more than
     settings.PORTAL_RECEIPT_MINUTES after sending)."""
-    if not browser or not constant_time_compare(submission.browser,
-                                                submission_browser_digest(submission.token, browser)):
+    if not browser or not constant_time_compare(
+        submission.browser, submission_browser_digest(submission.token, browser)
+    ):
         return "elsewhere"
     if (now or timezone.now()) - submission.at > dt.timedelta(minutes=settings.PORTAL_RECEIPT_MINUTES):
         return "expired"
@@ -137,8 +157,11 @@ def petition_find_for_petitioner(code: str, phone: str) -> int | None:
     letter, a petitioner without a phone) is found by its code with the phone left empty."""
     typed = phone_normalise(phone)
     # the petitioners' phones are compared by their keyed hashes (they are encrypted at rest)
-    rows = list(Petition.objects.filter(query_code=query_code_normalise(code))
-                .values_list("pk", "parties__petitioner__phone_digest", "tracking_phone__digest"))
+    rows = list(
+        Petition.objects.filter(query_code=query_code_normalise(code)).values_list(
+            "pk", "parties__petitioner__phone_digest", "tracking_phone__digest"
+        )
+    )
     if not rows:
         return None
     phones = {p for _, p, _ in rows if p}
@@ -153,11 +176,12 @@ def petition_find_for_petitioner(code: str, phone: str) -> int | None:
 # ---------------------------------------------------------------- what the petitioner sees
 
 # Deadlines between units (a unit's objection, an assignment's report date) are not the petitioner's.
-PETITIONER_DEADLINES = (frozenset(DeadlineKind.values)
-                        - {DeadlineKind.OBJECTION, DeadlineKind.ASSIGNMENT_REPORT})
+PETITIONER_DEADLINES = frozenset(DeadlineKind.values) - {DeadlineKind.OBJECTION, DeadlineKind.ASSIGNMENT_REPORT}
 DECISION_ACTIONS = frozenset({"decide", "review_decide", "reexamine_decide"})
-APPEAL_WINDOWS = {"request_review": DeadlineKind.REVIEW_REQUEST,
-                  "request_reexamination": DeadlineKind.REEXAMINATION_REQUEST}
+APPEAL_WINDOWS = {
+    "request_review": DeadlineKind.REVIEW_REQUEST,
+    "request_reexamination": DeadlineKind.REEXAMINATION_REQUEST,
+}
 
 
 def appeal_action(state: str) -> str | None:
@@ -208,10 +232,12 @@ def _event_entry(e: Event, owner: str, units: dict[int, str]) -> Entry | None:
         "accept": (_("Accepted"), owner),
         "return": (_("Sent back to be routed again"), ""),
         "decline": (_("Not accepted"), rules.DECLINE_REASONS.get(d.get("reason", ""), "")),
-        "redirect": (_("To be settled through a legal channel"),
-                     rules.LEGAL_CHANNELS.get(d.get("channel", ""), "")),
-        "extend": (_("Handling period extended"), _("%(days)s days more, until %(due)s. Reason: %(reason)s") % {
-            "days": d.get("days", ""), "due": d.get("due_after", ""), "reason": d.get("reason", "")}),
+        "redirect": (_("To be settled through a legal channel"), rules.LEGAL_CHANNELS.get(d.get("channel", ""), "")),
+        "extend": (
+            _("Handling period extended"),
+            _("%(days)s days more, until %(due)s. Reason: %(reason)s")
+            % {"days": d.get("days", ""), "due": d.get("due_after", ""), "reason": d.get("reason", "")},
+        ),
         "request_review": (_("You asked for a review"), to),
         "request_reexamination": (_("You asked for a reexamination"), to),
         "hearing_start": (_("Hearing held (its days do not count towards the time limit)"), owner),
@@ -237,10 +263,12 @@ def petitioner_view(pk: int) -> PetitionerView:
     """The petition as its petitioner sees it (Petition.DoesNotExist if there is none): the timeline
     of events and notices, the written decisions, the dates the law promises with how each was
     computed, and what they may do now. Six queries, however long the history."""
-    p = (Petition.objects.select_related("category", "region", "owner_unit", "registering_unit")
-         .defer("search_vector").get(pk=pk))
-    events = list(Event.objects.filter(petition_id=pk).order_by("seq")
-                  .only("at", "action", "data", "actor_id", "seq"))
+    p = (
+        Petition.objects.select_related("category", "region", "owner_unit", "registering_unit")
+        .defer("search_vector")
+        .get(pk=pk)
+    )
+    events = list(Event.objects.filter(petition_id=pk).order_by("seq").only("at", "action", "data", "actor_id", "seq"))
     ids = {v for e in events for k, v in e.data.items() if k in ("to_unit", "unit", "owner_unit") and v}
     units = _unit_names(ids)
     timeline: list[Entry] = []
@@ -256,24 +284,42 @@ def petitioner_view(pk: int) -> PetitionerView:
             rated_since_decision = True
         owner = units.get(e.data.get("owner_unit"), owner)  # after a routing or an appeal
     for n in notice_list_for_petitioner(p):
-        what = _("Notice by %(channel)s (%(state)s)") % {"channel": n.get_channel_display(),
-                                                          "state": n.get_state_display()}
+        what = _("Notice by %(channel)s (%(state)s)") % {
+            "channel": n.get_channel_display(),
+            "state": n.get_state_display(),
+        }
         timeline.append(Entry(n.created_at, what, n.text, "notice"))
     timeline.sort(key=lambda x: x.at)
-    decisions = list(Decision.objects.filter(petition_id=pk).select_related("unit").order_by("decided_on", "pk")
-                     .only("stage", "outcome", "measure", "text", "decided_on", "unit__name"))
-    own = list(Deadline.objects.filter(petition_id=pk, kind__in=PETITIONER_DEADLINES)
-               .select_related("unit").order_by("start_on", "pk"))
+    decisions = list(
+        Decision.objects.filter(petition_id=pk)
+        .select_related("unit")
+        .order_by("decided_on", "pk")
+        .only("stage", "outcome", "measure", "text", "decided_on", "unit__name")
+    )
+    own = list(
+        Deadline.objects.filter(petition_id=pk, kind__in=PETITIONER_DEADLINES)
+        .select_related("unit")
+        .order_by("start_on", "pk")
+    )
     appeal = appeal_action(p.state)
     window = next((d for d in own if d.is_open and d.kind == APPEAL_WINDOWS.get(appeal or "")), None)
     may_evaluate = p.state in TABLE["evaluate"].sources
     return PetitionerView(
-        petition=p, timeline=timeline, decisions=decisions,
-        deadlines=[{"deadline": d, "explain": deadlines.explain(d),
-                    "late": d.is_open and d.kind in deadlines.OBLIGATIONS and d.due_on < timezone.localdate()}
-                   for d in own],
-        may_evaluate=may_evaluate and not rated_since_decision, evaluated=rated_since_decision,
-        appeal=appeal, appeal_window=window,
+        petition=p,
+        timeline=timeline,
+        decisions=decisions,
+        deadlines=[
+            {
+                "deadline": d,
+                "explain": deadlines.explain(d),
+                "late": d.is_open and d.kind in deadlines.OBLIGATIONS and d.due_on < timezone.localdate(),
+            }
+            for d in own
+        ],
+        may_evaluate=may_evaluate and not rated_since_decision,
+        evaluated=rated_since_decision,
+        appeal=appeal,
+        appeal_window=window,
     )
 
 
@@ -283,8 +329,11 @@ RECEPTION_DAYS_SHOWN = 60
 
 
 def reception_day_list_upcoming(today: dt.date) -> list[ReceptionDay]:
-    return list(ReceptionDay.objects.filter(is_published=True, on__gte=today).select_related("unit")
-                .order_by("on", "pk")[:RECEPTION_DAYS_SHOWN])
+    return list(
+        ReceptionDay.objects.filter(is_published=True, on__gte=today)
+        .select_related("unit")
+        .order_by("on", "pk")[:RECEPTION_DAYS_SHOWN]
+    )
 
 
 def policy_answer_list(text: str = "") -> list[PolicyAnswer]:

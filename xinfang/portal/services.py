@@ -1,6 +1,7 @@
 """Writes of the public portal. The petition itself is registered by petitions.services (actor None:
 the petitioner, online); the portal adds only the hashed tracking phone of an anonymous petitioner,
 and the one-time token of the form that sent it (`petition_submit_once`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,16 +19,39 @@ from xinfang.portal.selectors import phone_digest, submission_browser_digest, su
 from xinfang.routing.accused import accused_propose
 
 
-def petition_submit(*, channel: str, kind: str, region: Region, bureau: Unit, title: str, content: str,
-                    category: Category | None = None, petitioner: Petitioner | None = None,
-                    tracking_phone: str = "", accused_name: str = "", attachments: Sequence[Upload] = (),
-                    at: dt.datetime | None = None, also: Callable[[Petition], object] | None = None) -> Petition:
+def petition_submit(
+    *,
+    channel: str,
+    kind: str,
+    region: Region,
+    bureau: Unit,
+    title: str,
+    content: str,
+    category: Category | None = None,
+    petitioner: Petitioner | None = None,
+    tracking_phone: str = "",
+    accused_name: str = "",
+    attachments: Sequence[Upload] = (),
+    at: dt.datetime | None = None,
+    also: Callable[[Petition], object] | None = None,
+) -> Petition:
     """A petition the public submits online, registered in the county petition bureau `bureau`.
     Anonymous (no `petitioner`), it may carry a `tracking_phone`, kept only as a keyed hash.
     `also(petition)`: the caller's own write in the same transaction."""
-    kwargs = dict(actor=None, registering_unit=bureau, channel=channel, kind=kind, region=region, title=title,
-                  content=content, category=category, petitioners=[petitioner] if petitioner else [],
-                  accused_name=accused_name, attachments=attachments, at=at)
+    kwargs = dict(
+        actor=None,
+        registering_unit=bureau,
+        channel=channel,
+        kind=kind,
+        region=region,
+        title=title,
+        content=content,
+        category=category,
+        petitioners=[petitioner] if petitioner else [],
+        accused_name=accused_name,
+        attachments=attachments,
+        at=at,
+    )
     if kind == Kind.ACCUSATION:  # Art. 30: the accused as records, proposed from the text, unconfirmed
         found = accused_propose(named=accused_name, text=f"{title}\n{content}", region=region)
         kwargs |= {"accused_unit": found.unit, "accused_user": found.user, "accused_confirmed": False}
@@ -53,8 +77,11 @@ def petition_submit_once(*, token: str, browser: str, at: dt.datetime | None = N
     at = at or timezone.now()
 
     def record(petition: Petition) -> None:
-        made.append(Submission.objects.create(token=token, petition=petition, at=at,
-                                              browser=submission_browser_digest(token, browser)))
+        made.append(
+            Submission.objects.create(
+                token=token, petition=petition, at=at, browser=submission_browser_digest(token, browser)
+            )
+        )
 
     made: list[Submission] = []
     try:

@@ -5,6 +5,7 @@ A browser sees a petition only after giving its query code and phone (or after s
 session remembers those petitions, and every page and form of a petition checks it; any other id
 gets the same "not found" page as one that does not exist.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,12 +34,19 @@ from xinfang.portal.limits import SUBMIT, TRACK, post_limited
 SESSION_KEY = "portal.petitions"
 SESSION_MAX = 20  # petitions one browser remembers
 BROWSER_COOKIE = "xinfang_portal"  # binds a receipt to the browser that sent the form (_browser)
-APPEAL_LABELS = {"request_review": gettext_lazy("Ask for a review"),
-                 "request_reexamination": gettext_lazy("Ask for a reexamination")}
+APPEAL_LABELS = {
+    "request_review": gettext_lazy("Ask for a review"),
+    "request_reexamination": gettext_lazy("Ask for a reexamination"),
+}
 assert set(APPEAL_LABELS) == set(selectors.APPEAL_WINDOWS)
 # what the home page's "what happens next" says, from the periods in force
-HOME_PERIODS = {"intake_days": "intake", "acceptance_days": "acceptance", "handling_days": "handling",
-                "review_days": "review_request", "reexamination_days": "reexamination_request"}
+HOME_PERIODS = {
+    "intake_days": "intake",
+    "acceptance_days": "acceptance",
+    "handling_days": "handling",
+    "review_days": "review_request",
+    "reexamination_days": "reexamination_request",
+}
 
 
 def _remember(request: HttpRequest, pk: int) -> None:
@@ -80,8 +88,9 @@ def _with_browser(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Give the browser its cookie if `_browser` made it in this request."""
     value = getattr(request, "_portal_browser", "")
     if value:
-        response.set_cookie(BROWSER_COOKIE, value, path="/portal/", secure=settings.SESSION_COOKIE_SECURE,
-                            httponly=True, samesite="Lax")
+        response.set_cookie(
+            BROWSER_COOKIE, value, path="/portal/", secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
+        )
     return response
 
 
@@ -100,8 +109,11 @@ def submit(request: HttpRequest) -> HttpResponse:
     form = SubmitForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            sent = services.petition_submit_once(token=form.cleaned_data["submission"], browser=browser,
-                                                 **form.service_kwargs(request.headers.get("User-Agent", "")))
+            sent = services.petition_submit_once(
+                token=form.cleaned_data["submission"],
+                browser=browser,
+                **form.service_kwargs(request.headers.get("User-Agent", "")),
+            )
         except petition_services.AttachmentError as e:
             form.add_error("attachments", str(e))
         except WorkflowError as e:
@@ -126,14 +138,23 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
     if state != "shown":
         return _unavailable(request, state, 403 if state == "elsewhere" else 410)
     _remember(request, sent.petition_id)
-    petition = (Petition.objects.select_related("registering_unit", "region", "category")
-                .prefetch_related("attachments", "deadlines").get(pk=sent.petition_id))
+    petition = (
+        Petition.objects.select_related("registering_unit", "region", "category")
+        .prefetch_related("attachments", "deadlines")
+        .get(pk=sent.petition_id)
+    )
     intake = next((d for d in petition.deadlines.all() if d.kind == DeadlineKind.INTAKE), None)
-    return render(request, "portal/receipt.html", {
-        "petition": petition, "query_code": query_code_display(petition.query_code), "intake": intake,
-        "attachments": [(a.name, size_text(a.size)) for a in petition.attachments.all()],
-        "anonymous": not petition.parties.exists(),
-    })
+    return render(
+        request,
+        "portal/receipt.html",
+        {
+            "petition": petition,
+            "query_code": query_code_display(petition.query_code),
+            "intake": intake,
+            "attachments": [(a.name, size_text(a.size)) for a in petition.attachments.all()],
+            "anonymous": not petition.parties.exists(),
+        },
+    )
 
 
 @never_cache
@@ -154,16 +175,24 @@ def track(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/track.html", {"form": form, "not_found": not_found}, status=status)
 
 
-def _petition_page(request: HttpRequest, pk: int, bound: dict[str, Any] | None = None,
-                   status: int = 200) -> HttpResponse:
+def _petition_page(
+    request: HttpRequest, pk: int, bound: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
     view = selectors.petitioner_view(pk)
     bound = bound or {}
-    return render(request, "portal/petition.html", {
-        "view": view, "p": view.petition, "query_code": query_code_display(view.petition.query_code),
-        "evaluate_form": bound.get("evaluate") or (EvaluateForm() if view.may_evaluate else None),
-        "appeal_form": bound.get("appeal") or (AppealForm() if view.appeal else None),
-        "appeal_label": APPEAL_LABELS.get(view.appeal or ""),
-    }, status=status)
+    return render(
+        request,
+        "portal/petition.html",
+        {
+            "view": view,
+            "p": view.petition,
+            "query_code": query_code_display(view.petition.query_code),
+            "evaluate_form": bound.get("evaluate") or (EvaluateForm() if view.may_evaluate else None),
+            "appeal_form": bound.get("appeal") or (AppealForm() if view.appeal else None),
+            "appeal_label": APPEAL_LABELS.get(view.appeal or ""),
+        },
+        status=status,
+    )
 
 
 @never_cache
@@ -186,9 +215,14 @@ def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     if selectors.petitioner_view(pk).evaluated:
         messages.error(request, _("You have already evaluated this decision."))
         return redirect("portal:petition", pk=pk)
-    return _act(request, pk, lambda p: petition_services.petition_evaluate(
-        p, actor=None, satisfaction=form.cleaned_data["satisfaction"], reason=form.cleaned_data["reason"].strip()),
-        _("Thank you: your evaluation is recorded."))
+    return _act(
+        request,
+        pk,
+        lambda p: petition_services.petition_evaluate(
+            p, actor=None, satisfaction=form.cleaned_data["satisfaction"], reason=form.cleaned_data["reason"].strip()
+        ),
+        _("Thank you: your evaluation is recorded."),
+    )
 
 
 @require_POST
@@ -203,8 +237,12 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
         return _petition_page(request, pk, {"appeal": form}, status=400)
     state = Petition.objects.values_list("state", flat=True).get(pk=pk)
     action = selectors.appeal_action(state) or "request_review"  # else the service says why not
-    return _act(request, pk, lambda p: petition_services.ACTIONS[action](p, actor=None),
-                _("Your request is recorded: %(what)s.") % {"what": APPEAL_LABELS[action]})
+    return _act(
+        request,
+        pk,
+        lambda p: petition_services.ACTIONS[action](p, actor=None),
+        _("Your request is recorded: %(what)s.") % {"what": APPEAL_LABELS[action]},
+    )
 
 
 def _act(request: HttpRequest, pk: int, run: Callable[[Petition], object], done: str) -> HttpResponse:

@@ -6,6 +6,7 @@ Two kinds, enough for the four reports: horizontal bars (a figure per category, 
 largest first) and columns over days (a series per day, with the days labelled every few columns).
 Drawn at three times the printed size and reduced, so that lines and letters are smooth.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,8 @@ from pathlib import Path
 from django.conf import settings
 
 SCALE = 3
-WIDTH = 640          # px at 1x; the documents scale it to the text width (156 mm): 12 px ≈ 8.5 pt
-BAR_ROW = 26         # height of one bar row
+WIDTH = 640  # px at 1x; the documents scale it to the text width (156 mm): 12 px ≈ 8.5 pt
+BAR_ROW = 26  # height of one bar row
 INK = (40, 40, 40)
 GRID = (215, 215, 215)
 BAR = (196, 61, 52)  # the dashboard's red
@@ -58,8 +59,9 @@ def _fit(draw, text: str, font, width: float) -> str:
     return text + "…"
 
 
-def bar_chart_png(title: str, labels: Sequence[str], values: Sequence[int | float], *,
-                  unit: str = "件", width: int = WIDTH) -> bytes:
+def bar_chart_png(
+    title: str, labels: Sequence[str], values: Sequence[int | float], *, unit: str = "件", width: int = WIDTH
+) -> bytes:
     """Horizontal bars, one row per label in the order given, the value written after each bar."""
     from PIL import Image, ImageDraw
 
@@ -85,8 +87,9 @@ def bar_chart_png(title: str, labels: Sequence[str], values: Sequence[int | floa
         length = (right - left) * value / largest
         if value:
             draw.rectangle([left * s, (y + 5) * s, (left + max(length, 1.5)) * s, (y + BAR_ROW - 5) * s], fill=BAR)
-        draw.text(((left + length + 6) * s, (y + BAR_ROW / 2) * s), f"{value:,}{unit}", font=label_font,
-                  fill=INK, anchor="lm")
+        draw.text(
+            ((left + length + 6) * s, (y + BAR_ROW / 2) * s), f"{value:,}{unit}", font=label_font, fill=INK, anchor="lm"
+        )
     draw.line([left * s, top * s, left * s, (top + rows * BAR_ROW) * s], fill=MUTED, width=s)
     return _png(image)
 
@@ -101,8 +104,15 @@ def _nice_step(largest: float, ticks: int = 4) -> int:
     return 10 * magnitude
 
 
-def column_chart_png(title: str, labels: Sequence[str], values: Sequence[int | float], *,
-                     unit: str = "件", width: int = WIDTH, height: int = 220) -> bytes:
+def column_chart_png(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[int | float],
+    *,
+    unit: str = "件",
+    width: int = WIDTH,
+    height: int = 220,
+) -> bytes:
     """Columns in the order given (days, usually), with a value axis and every few labels shown."""
     from PIL import Image, ImageDraw
 

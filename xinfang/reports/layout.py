@@ -6,6 +6,7 @@ the width of the text.
 PDF: the notices' fpdf2 page (their CJK font, Chinese line breaking and page numbers), with fpdf2's own
 table for the tables. Word: python-docx, fonts named as in the notices.
 """
+
 from __future__ import annotations
 
 import io
@@ -13,13 +14,25 @@ from dataclasses import dataclass, field
 
 from xinfang.documents import layout as notice_layout
 from xinfang.documents.layout import (
-    BODY_FONT, BODY_PT, LINE, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MM, PAGE_H,
-    PAGE_W, TEXT_W, TITLE_FONT, TITLE_LINE, TITLE_PT,
+    BODY_FONT,
+    BODY_PT,
+    LINE,
+    MARGIN_BOTTOM,
+    MARGIN_LEFT,
+    MARGIN_RIGHT,
+    MARGIN_TOP,
+    MM,
+    PAGE_H,
+    PAGE_W,
+    TEXT_W,
+    TITLE_FONT,
+    TITLE_LINE,
+    TITLE_PT,
 )
 
 HEADING_FONT = "黑体"
 HEADING_PT = 16
-TABLE_PT = 12    # 小四
+TABLE_PT = 12  # 小四
 NOTE_PT = 12
 SUBTITLE_PT = 14
 
@@ -61,6 +74,7 @@ class ReportDoc:
 
 # ---------------------------------------------------------------- Word
 
+
 def docx_bytes(doc: ReportDoc) -> bytes:
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -69,9 +83,18 @@ def docx_bytes(doc: ReportDoc) -> bytes:
 
     fonts = notice_layout.docx_fonts
 
-    def paragraph(container, text: str, *, font: str = BODY_FONT, size: float = BODY_PT, bold: bool = False,
-                  align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = False, line: float | None = LINE,
-                  after: float = 0):
+    def paragraph(
+        container,
+        text: str,
+        *,
+        font: str = BODY_FONT,
+        size: float = BODY_PT,
+        bold: bool = False,
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        indent: bool = False,
+        line: float | None = LINE,
+        after: float = 0,
+    ):
         p = container.add_paragraph()
         f = p.paragraph_format
         f.alignment = align
@@ -95,8 +118,7 @@ def docx_bytes(doc: ReportDoc) -> bytes:
     d.core_properties.title = doc.title
     d.core_properties.language = "zh-CN"
 
-    paragraph(d, doc.title, font=TITLE_FONT, size=TITLE_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
-              line=TITLE_LINE)
+    paragraph(d, doc.title, font=TITLE_FONT, size=TITLE_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, line=TITLE_LINE)
     if doc.subtitle:
         paragraph(d, doc.subtitle, size=SUBTITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, after=LINE / 2)
     for block in doc.blocks:
@@ -112,7 +134,8 @@ def docx_bytes(doc: ReportDoc) -> bytes:
             table.style = "Table Grid"
             table.alignment = WD_TABLE_ALIGNMENT.CENTER
             for cells, row, bold in [(table.rows[0].cells, block.header, True)] + [
-                    (table.add_row().cells, r, False) for r in block.rows]:
+                (table.add_row().cells, r, False) for r in block.rows
+            ]:
                 for cell, text in zip(cells, row, strict=True):
                     cell.text = ""
                     p = cell.paragraphs[0]
@@ -135,6 +158,7 @@ def docx_bytes(doc: ReportDoc) -> bytes:
 
 # ---------------------------------------------------------------- PDF
 
+
 def _room(pdf_doc, height: float) -> None:
     """A new page unless `height` points fit under the current line."""
     if pdf_doc.y + height > PAGE_H - MARGIN_BOTTOM + 0.5:
@@ -151,9 +175,15 @@ def _table(pdf_doc, block: Table) -> None:
     pdf.set_auto_page_break(True, margin=MARGIN_BOTTOM)
     pdf.set_xy(MARGIN_LEFT, pdf_doc.y)
     widths = block.widths or [1.0] * len(block.header)
-    with pdf.table(width=TEXT_W, col_widths=widths, text_align="CENTER", line_height=TABLE_PT * 1.5,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(238, 238, 238)),
-                   padding=(2, 3), repeat_headings=1) as table:
+    with pdf.table(
+        width=TEXT_W,
+        col_widths=widths,
+        text_align="CENTER",
+        line_height=TABLE_PT * 1.5,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(238, 238, 238)),
+        padding=(2, 3),
+        repeat_headings=1,
+    ) as table:
         for row in [block.header] + block.rows:
             cells = table.row()
             for text in row:

@@ -1,6 +1,7 @@
 """A scheduled report (日统计、单周研判、双周通报、月点评) of one region and period, as built: its figures
 (the numbers it states, as JSON) and its Word and PDF documents. Built by `manage.py reports_build`
 (xinfang.reports.services.report_build) from the pre-aggregated tables of xinfang.assessment."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -25,8 +26,7 @@ class Report(models.Model):
     class Meta:
         verbose_name = _("report")
         verbose_name_plural = _("reports")
-        constraints = [models.UniqueConstraint(fields=["kind", "region", "period_start"],
-                                               name="report_one_per_period")]
+        constraints = [models.UniqueConstraint(fields=["kind", "region", "period_start"], name="report_one_per_period")]
         indexes = [models.Index(fields=["region", "-period_start"], name="report_region_idx")]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ review the last calendar month. `periods_due(day)` gives, for each kind, the lat
 ended before `day`: a scheduler asking every few minutes (or a day late, after a stop) builds each
 report once, and a report missed on its day is still built the next time it asks.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,15 +18,19 @@ from django.utils.translation import pgettext_lazy
 
 
 class ReportKind(models.TextChoices):
-    DAILY = "daily", pgettext_lazy("report", "daily statistics")            # 日统计
-    WEEKLY = "weekly", pgettext_lazy("report", "weekly analysis")           # 单周研判
+    DAILY = "daily", pgettext_lazy("report", "daily statistics")  # 日统计
+    WEEKLY = "weekly", pgettext_lazy("report", "weekly analysis")  # 单周研判
     FORTNIGHTLY = "fortnightly", pgettext_lazy("report", "fortnightly bulletin")  # 双周通报
-    MONTHLY = "monthly", pgettext_lazy("report", "monthly review")          # 月点评
+    MONTHLY = "monthly", pgettext_lazy("report", "monthly review")  # 月点评
 
 
 # The Chinese names, used in the documents (which are Chinese whatever the reader's language).
-KIND_NAMES_ZH = {ReportKind.DAILY: "日统计", ReportKind.WEEKLY: "单周研判",
-                 ReportKind.FORTNIGHTLY: "双周通报", ReportKind.MONTHLY: "月点评"}
+KIND_NAMES_ZH = {
+    ReportKind.DAILY: "日统计",
+    ReportKind.WEEKLY: "单周研判",
+    ReportKind.FORTNIGHTLY: "双周通报",
+    ReportKind.MONTHLY: "月点评",
+}
 FORTNIGHT_EPOCH = dt.date(2024, 1, 1)  # a Monday: fortnights are [epoch + 14k, epoch + 14k + 13]
 
 
@@ -70,4 +75,3 @@ def period_due(kind: str, today: dt.date) -> Period:
 
 def periods_due(today: dt.date, kinds: list[str] | tuple[str, ...] | None = None) -> list[Period]:
     return [period_due(kind, today) for kind in (kinds or ReportKind.values)]
-

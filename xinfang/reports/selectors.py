@@ -1,6 +1,7 @@
 """Reads of the stored reports: who may see which. A report states figures of a whole region, so it is
 listed to those who may see that whole region: an administrator, and the bureau staff, leaders and
 supervisors of a unit whose region contains it (the region roles of the visibility rule)."""
+
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet

@@ -4,6 +4,7 @@ as it likes, and a day missed is made up the next time); `report_build` builds (
 one. The figures come from the pre-aggregated tables only, which are rebuilt first for the months the
 new reports cover (xinfang.assessment.aggregates.aggregates_rebuild: the daily statistics of yesterday
 need yesterday's last petitions)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,11 +40,18 @@ def report_build(region: Region, period: Period, *, today: dt.date, force: bool 
     f = report_figures.figures_for(period.kind, region, period)
     title = writing.title_for(period.kind, region.name, period.start, period.end)
     doc = writing.report_doc(f, title=title, issuer=_issuer(region), built_on=today)
-    values = {"period_end": period.end, "title": title, "built_at": timezone.now(), "figures": f,
-              "docx": layout.docx_bytes(doc), "pdf": layout.pdf_bytes(doc)}
+    values = {
+        "period_end": period.end,
+        "title": title,
+        "built_at": timezone.now(),
+        "figures": f,
+        "docx": layout.docx_bytes(doc),
+        "pdf": layout.pdf_bytes(doc),
+    }
     with transaction.atomic():
-        report, _created = Report.objects.update_or_create(kind=period.kind, region=region,
-                                                           period_start=period.start, defaults=values)
+        report, _created = Report.objects.update_or_create(
+            kind=period.kind, region=region, period_start=period.start, defaults=values
+        )
     return report
 
 
@@ -64,8 +72,14 @@ def _months(periods: Iterable[Period]) -> list[dt.date]:
     return sorted(months)
 
 
-def reports_build_due(today: dt.date, *, kinds: list[str] | None = None, force: bool = False,
-                      rebuild: bool = True, say: Callable[[str], object] = lambda text: None) -> BuildResult:
+def reports_build_due(
+    today: dt.date,
+    *,
+    kinds: list[str] | None = None,
+    force: bool = False,
+    rebuild: bool = True,
+    say: Callable[[str], object] = lambda text: None,
+) -> BuildResult:
     """Build each kind's latest ended period before `today` for every report region, when missing (or
     always, with `force`). With `rebuild`, the aggregates of the months those reports cover are rebuilt
     first (once each)."""
@@ -73,8 +87,11 @@ def reports_build_due(today: dt.date, *, kinds: list[str] | None = None, force: 
 
     regions = report_regions()
     periods = periods_due(today, kinds)
-    have = set(Report.objects.filter(period_start__in={p.start for p in periods})
-               .values_list("kind", "region_id", "period_start"))
+    have = set(
+        Report.objects.filter(period_start__in={p.start for p in periods}).values_list(
+            "kind", "region_id", "period_start"
+        )
+    )
     todo = [(r, p) for r in regions for p in periods if force or (p.kind, r.pk, p.start) not in have]
     months = _months(p for _r, p in todo) if rebuild else []
     for month in months:

@@ -1,4 +1,5 @@
 """Thin views: the list of scheduled reports and their Word and PDF downloads."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -14,8 +15,7 @@ from xinfang.reports.schedule import ReportKind
 from xinfang.reports.selectors import report_get_for, report_list_for
 
 PER_PAGE = 50
-TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-         "pdf": "application/pdf"}
+TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "pdf": "application/pdf"}
 
 
 @login_required
@@ -24,9 +24,16 @@ def report_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     kind = kind if kind in ReportKind.values else ""
     page = Paginator(report_list_for(request.user, kind), PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "reports/list.html", _base(request) | {
-        "page": page, "kind": kind, "kinds": ReportKind.choices,
-    })
+    return render(
+        request,
+        "reports/list.html",
+        _base(request)
+        | {
+            "page": page,
+            "kind": kind,
+            "kinds": ReportKind.choices,
+        },
+    )
 
 
 @login_required

@@ -7,6 +7,7 @@ the reader's language, as the notices are.
 双周通报 (fortnightly bulletin): the fortnight, and each unit's timeliness, naming the late ones.
 月点评 (monthly review): the month against the month before, the rates, the units and the places.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,12 @@ from xinfang.reports.layout import Chart, Heading, ReportDoc, Table, Text
 from xinfang.reports.schedule import KIND_NAMES_ZH, ReportKind
 
 NUMERALS = "一二三四五六七八九十"
-PREVIOUS_WORDS = {ReportKind.DAILY: "前一日", ReportKind.WEEKLY: "上周", ReportKind.FORTNIGHTLY: "上两周",
-                  ReportKind.MONTHLY: "上月"}
+PREVIOUS_WORDS = {
+    ReportKind.DAILY: "前一日",
+    ReportKind.WEEKLY: "上周",
+    ReportKind.FORTNIGHTLY: "上两周",
+    ReportKind.MONTHLY: "上月",
+}
 
 
 def _day(iso: str) -> str:
@@ -78,51 +83,87 @@ def report_doc(f: dict[str, Any], *, title: str, issuer: str, built_on: dt.date)
     words = PREVIOUS_WORDS[ReportKind(kind)]
 
     # 总体情况
-    summary = (f"{span}，{f['region']}共收到信访事项{_n(t['received'])}，{_change(t['received'], before['received'], words)}。"
-               f"其中{_listing(f['by_channel'], 7)}；集体访{_n(t['collective'])}，重复信访{_n(t['repeat'])}，"
-               f"越级访{_n(t['skip_level'])}。")
-    handling = (f"办结（作出处理意见）{_n(t['concluded'])}；期间到期应办结{_n(t['handling_due'])}，按期办结"
-                f"{_n(t['handling_on_time'])}，按期办结率{_pct(t['handling_on_time'], t['handling_due'])}；应告知受理"
-                f"{_n(t['accept_due'])}，及时受理率{_pct(t['accept_on_time'], t['accept_due'])}。"
-                f"群众评价{_n(t['evaluated'])}，满意及基本满意率{_pct(t['satisfied'] + t['basically'], t['evaluated'])}。")
-    overdue = (f"截至{_day(f['overdue_as_of'])}，超期未办结{_n(f['open_overdue'])}。" if f["overdue_as_of"]
-               else "期末未统计到超期未办结事项。")
+    summary = (
+        f"{span}，{f['region']}共收到信访事项{_n(t['received'])}，{_change(t['received'], before['received'], words)}。"
+        f"其中{_listing(f['by_channel'], 7)}；集体访{_n(t['collective'])}，重复信访{_n(t['repeat'])}，"
+        f"越级访{_n(t['skip_level'])}。"
+    )
+    handling = (
+        f"办结（作出处理意见）{_n(t['concluded'])}；期间到期应办结{_n(t['handling_due'])}，按期办结"
+        f"{_n(t['handling_on_time'])}，按期办结率{_pct(t['handling_on_time'], t['handling_due'])}；应告知受理"
+        f"{_n(t['accept_due'])}，及时受理率{_pct(t['accept_on_time'], t['accept_due'])}。"
+        f"群众评价{_n(t['evaluated'])}，满意及基本满意率{_pct(t['satisfied'] + t['basically'], t['evaluated'])}。"
+    )
+    overdue = (
+        f"截至{_day(f['overdue_as_of'])}，超期未办结{_n(f['open_overdue'])}。"
+        if f["overdue_as_of"]
+        else "期末未统计到超期未办结事项。"
+    )
     doc.add(section("总体情况"), Text(summary), Text(handling + overdue))
 
     # 分布
     doc.add(section("问题类别与地区分布"))
     if f["by_category"]:
         doc.add(Text(f"按问题类别，居前的是{_listing(f['by_category'])}；按地区，居前的是{_listing(f['by_place'])}。"))
-        doc.add(Chart(charts.bar_chart_png("按问题类别（收到件数）", [r[0] for r in f["by_category"]],
-                                           [r[1] for r in f["by_category"]])))
+        doc.add(
+            Chart(
+                charts.bar_chart_png(
+                    "按问题类别（收到件数）", [r[0] for r in f["by_category"]], [r[1] for r in f["by_category"]]
+                )
+            )
+        )
     else:
         doc.add(Text("本期未收到信访事项。"))
-    doc.add(Table(["地区", "收到件数", "占比"],
-                  [[name, f"{n:,}", _pct(n, t["received"])] for name, n in f["by_place"]] or [["—", "0", "—"]],
-                  [3, 1.5, 1.5]))
-    doc.add(Table(["信访形式", "收到件数"] + ["信访类型", "收到件数"],
-                  _side_by_side(f["by_channel"], f["by_kind"]), [2, 1.2, 2, 1.2]))
+    doc.add(
+        Table(
+            ["地区", "收到件数", "占比"],
+            [[name, f"{n:,}", _pct(n, t["received"])] for name, n in f["by_place"]] or [["—", "0", "—"]],
+            [3, 1.5, 1.5],
+        )
+    )
+    doc.add(
+        Table(
+            ["信访形式", "收到件数"] + ["信访类型", "收到件数"],
+            _side_by_side(f["by_channel"], f["by_kind"]),
+            [2, 1.2, 2, 1.2],
+        )
+    )
 
     if "series" in f:
         doc.add(section("每日走势"))
         series = f["series"]
         peak = max(series, key=lambda row: (row[1], row[0]))
-        doc.add(Text(f"期间日均收到{t['received'] / len(series):.1f}件，最多的一天是{_day(peak[0])}（{_n(peak[1])}）。"))
-        doc.add(Chart(charts.column_chart_png("每日收到信访事项", [row[0][5:] for row in series],
-                                              [row[1] for row in series])))
+        doc.add(
+            Text(f"期间日均收到{t['received'] / len(series):.1f}件，最多的一天是{_day(peak[0])}（{_n(peak[1])}）。")
+        )
+        doc.add(
+            Chart(
+                charts.column_chart_png("每日收到信访事项", [row[0][5:] for row in series], [row[1] for row in series])
+            )
+        )
     if kind == ReportKind.WEEKLY:
         doc.add(section("研判"))
         if f["growth"]:
-            doc.add(Text("较上周增长较多的问题类别：" + "；".join(
-                f"{name}{n:,}件（增加{up:,}件）" for name, n, up in f["growth"]) + "。建议相关单位提前研判、源头化解。"))
+            doc.add(
+                Text(
+                    "较上周增长较多的问题类别："
+                    + "；".join(f"{name}{n:,}件（增加{up:,}件）" for name, n, up in f["growth"])
+                    + "。建议相关单位提前研判、源头化解。"
+                )
+            )
         else:
             doc.add(Text("本周没有较上周增长的问题类别。"))
     if kind in (ReportKind.FORTNIGHTLY, ReportKind.MONTHLY):
         _units(doc, section, f)
     if kind == ReportKind.MONTHLY:
         _review(doc, section, f["ranking"])
-    doc.add(Text(f"数据来源：每日统计表（预汇总），按收到日、处理意见日、评价日和期限到期日统计；生成于"
-                 f"{calendar.format_date(built_on)}。", note=True))
+    doc.add(
+        Text(
+            f"数据来源：每日统计表（预汇总），按收到日、处理意见日、评价日和期限到期日统计；生成于"
+            f"{calendar.format_date(built_on)}。",
+            note=True,
+        )
+    )
     return doc
 
 
@@ -144,18 +185,42 @@ def _units(doc: ReportDoc, section: _Sections, f: dict[str, Any]) -> None:
     late = sorted((u for u in units if u["handling_late"]), key=lambda u: (-u["handling_late"], u["name"]))
     doc.add(section("各单位办理情况" if f["kind"] == ReportKind.MONTHLY else "通报"))
     if late:
-        doc.add(Text("以下单位有到期未按期办结的信访事项，予以通报，请于下一期前整改："
-                     + "、".join(f"{u['name']}（{u['handling_late']:,}件）" for u in late) + "。"))
+        doc.add(
+            Text(
+                "以下单位有到期未按期办结的信访事项，予以通报，请于下一期前整改："
+                + "、".join(f"{u['name']}（{u['handling_late']:,}件）" for u in late)
+                + "。"
+            )
+        )
     else:
         doc.add(Text("本期各单位到期事项均按期办结。"))
-    doc.add(Table(["单位", "收到", "到期应办结", "按期办结", "超期", "按期办结率", "满意率"],
-                  [[u["name"], f"{u['received']:,}", f"{u['handling_due']:,}", f"{u['handling_on_time']:,}",
-                    f"{u['handling_late']:,}", _pct(u["handling_on_time"], u["handling_due"]),
-                    _pct(u["satisfied"] + u["basically"], u["evaluated"])] for u in units] or [["—"] + ["0"] * 6],
-                  [3.2, 1, 1.3, 1.3, 1, 1.3, 1.2]))
+    doc.add(
+        Table(
+            ["单位", "收到", "到期应办结", "按期办结", "超期", "按期办结率", "满意率"],
+            [
+                [
+                    u["name"],
+                    f"{u['received']:,}",
+                    f"{u['handling_due']:,}",
+                    f"{u['handling_on_time']:,}",
+                    f"{u['handling_late']:,}",
+                    _pct(u["handling_on_time"], u["handling_due"]),
+                    _pct(u["satisfied"] + u["basically"], u["evaluated"]),
+                ]
+                for u in units
+            ]
+            or [["—"] + ["0"] * 6],
+            [3.2, 1, 1.3, 1.3, 1, 1.3, 1.2],
+        )
+    )
     if late:
-        doc.add(Chart(charts.bar_chart_png("超期未按期办结（件）", [u["name"] for u in late[:10]],
-                                           [u["handling_late"] for u in late[:10]])))
+        doc.add(
+            Chart(
+                charts.bar_chart_png(
+                    "超期未按期办结（件）", [u["name"] for u in late[:10]], [u["handling_late"] for u in late[:10]]
+                )
+            )
+        )
 
 
 def _review(doc: ReportDoc, section: _Sections, ranking: dict[str, Any]) -> None:
@@ -174,6 +239,10 @@ def _review(doc: ReportDoc, section: _Sections, ranking: dict[str, Any]) -> None
     fired = [f"{r[0]}：{'、'.join(r[5])}" for r in rows if r[5]]
     if fired:
         doc.add(Text("按通报排名规则：" + "；".join(fired) + "。"))
-    doc.add(Table(["名次", "单位", "得分", "结果"],
-                  [[str(r[2]), r[0], r[1], "、".join(r[5]) or ("前列" if r[3] else "后列" if r[4] else "")]
-                   for r in rows], [0.8, 3.2, 1, 2.5]))
+    doc.add(
+        Table(
+            ["名次", "单位", "得分", "结果"],
+            [[str(r[2]), r[0], r[1], "、".join(r[5]) or ("前列" if r[3] else "后列" if r[4] else "")] for r in rows],
+            [0.8, 3.2, 1, 2.5],
+        )
+    )

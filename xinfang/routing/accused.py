@@ -15,10 +15,12 @@ The accuser's own words for the accused (the portal's field) count before the ti
 proposal is recorded on the petition unconfirmed: until the bureau confirms or corrects it
 (`petition_confirm_accused`), only the staff who handle accusations see it (selectors.petition_visibility).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
 import ahocorasick
 
 from xinfang.org.models import Region, RegionLevel, Unit, UnitKind, User
@@ -27,25 +29,66 @@ from xinfang.routing.tables import DerivedTable
 
 # well-known short names of county departments (the full name without its 县/市 prefix is always known)
 DEPARTMENT_SHORT = {
-    "人力资源和社会保障局": ("人社局",), "住房和城乡建设局": ("住建局",), "卫生健康局": ("卫健局",),
-    "市场监督管理局": ("市场监管局",), "农业农村局": ("农业局",), "退役军人事务局": ("退役军人局",),
-    "城市管理局": ("城管局",), "医疗保障局": ("医保局",), "应急管理局": ("应急局",),
-    "文化旅游广电局": ("文旅局", "文广旅局"), "生态环境局": ("环保局", "环境局"), "交通运输局": ("交通局",),
-    "自然资源局": ("国土局",), "信访联席会议办公室": ("联席办",), "纪委监委": ("纪委",),
+    "人力资源和社会保障局": ("人社局",),
+    "住房和城乡建设局": ("住建局",),
+    "卫生健康局": ("卫健局",),
+    "市场监督管理局": ("市场监管局",),
+    "农业农村局": ("农业局",),
+    "退役军人事务局": ("退役军人局",),
+    "城市管理局": ("城管局",),
+    "医疗保障局": ("医保局",),
+    "应急管理局": ("应急局",),
+    "文化旅游广电局": ("文旅局", "文广旅局"),
+    "生态环境局": ("环保局", "环境局"),
+    "交通运输局": ("交通局",),
+    "自然资源局": ("国土局",),
+    "信访联席会议办公室": ("联席办",),
+    "纪委监委": ("纪委",),
 }
 # an official's title or the body, after a place's name ("青石镇王镇长", "丰收村支书")
-TITLES = ("政府", "党委", "镇长", "乡长", "县长", "书记", "支书", "主任", "干部", "领导", "村委", "居委",
-          "委员", "工作人员", "办事处", "所长", "站长")
+TITLES = (
+    "政府",
+    "党委",
+    "镇长",
+    "乡长",
+    "县长",
+    "书记",
+    "支书",
+    "主任",
+    "干部",
+    "领导",
+    "村委",
+    "居委",
+    "委员",
+    "工作人员",
+    "办事处",
+    "所长",
+    "站长",
+)
 TITLE_GAP = 2  # at most this many characters (a surname, 的) between the place and the title
 # a title without a place: the unit of the petition's own place at that level
 GENERIC = {
-    RegionLevel.TOWNSHIP: ("镇政府", "乡政府", "镇党委", "乡党委", "街道办", "镇长", "乡长", "镇干部",
-                           "乡干部", "镇领导", "乡领导"),
-    RegionLevel.VILLAGE: ("村委会", "村委", "居委会", "村干部", "村支书", "村书记", "村主任", "社区干部",
-                          "村领导"),
+    RegionLevel.TOWNSHIP: (
+        "镇政府",
+        "乡政府",
+        "镇党委",
+        "乡党委",
+        "街道办",
+        "镇长",
+        "乡长",
+        "镇干部",
+        "乡干部",
+        "镇领导",
+        "乡领导",
+    ),
+    RegionLevel.VILLAGE: ("村委会", "村委", "居委会", "村干部", "村支书", "村书记", "村主任", "社区干部", "村领导"),
 }
-PLACE_KINDS = {RegionLevel.TOWNSHIP: UnitKind.TOWNSHIP_OFFICE, RegionLevel.VILLAGE: UnitKind.VILLAGE_COMMITTEE,
-               RegionLevel.COUNTY: UnitKind.GOVERNMENT, RegionLevel.CITY: UnitKind.GOVERNMENT}
+PLACE_KINDS = {
+    RegionLevel.TOWNSHIP: UnitKind.TOWNSHIP_OFFICE,
+    RegionLevel.VILLAGE: UnitKind.VILLAGE_COMMITTEE,
+    RegionLevel.COUNTY: UnitKind.GOVERNMENT,
+    RegionLevel.CITY: UnitKind.GOVERNMENT,
+}
 # how sure each way of naming is (the best one wins; the accuser's own field before the text)
 FULL, SHORT, PLACE_TITLE, PLACE_ONLY = 4, 3, 2, 1
 MAX_TEXT = 4000
@@ -73,7 +116,7 @@ def _aliases(unit: Unit) -> list[tuple[str, int]]:
         out.append((name[:-3] + "办", SHORT))
     for prefix in ("县", "市", unit.region.name):
         if name.startswith(prefix) and len(name) - len(prefix) >= 3:
-            bare = name[len(prefix):]
+            bare = name[len(prefix) :]
             out.append((bare, SHORT))
             out += [(prefix[:1] + s, SHORT) for s in DEPARTMENT_SHORT.get(bare, ())]
             out += [(s, SHORT) for s in DEPARTMENT_SHORT.get(bare, ())]
@@ -115,7 +158,7 @@ def _index() -> _Index:
         place_regions.setdefault(region.name, region.pk)
         for suffix in ("街道", "镇", "乡", "村", "社区"):
             if region.name.endswith(suffix) and len(region.name) - len(suffix) >= 2:
-                place_regions.setdefault(region.name[:-len(suffix)], region.pk)
+                place_regions.setdefault(region.name[: -len(suffix)], region.pk)
     places = None
     if place_regions:
         names = "|".join(re.escape(n) for n in sorted(place_regions, key=len, reverse=True))

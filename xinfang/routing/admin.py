@@ -24,12 +24,30 @@ class ProposalOutcomeAdmin(admin.ModelAdmin):
 class RoutingRuleAdmin(admin.ModelAdmin):
     """The routing table (派单目录): one rule a line; suggested rules wait, inactive, for a tick."""
 
-    list_display = ("__str__", "category", "region_level", "region", "target", "unit", "is_active", "source",
-                    "corrections", "proposed_count", "accepted_count", "note")
+    list_display = (
+        "__str__",
+        "category",
+        "region_level",
+        "region",
+        "target",
+        "unit",
+        "is_active",
+        "source",
+        "corrections",
+        "proposed_count",
+        "accepted_count",
+        "note",
+    )
     list_display_links = ("__str__",)
     list_editable = ("is_active",)
-    list_filter = ("is_active", "source", "target", "region_level", ("category", admin.RelatedOnlyFieldListFilter),
-                   ("unit", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "is_active",
+        "source",
+        "target",
+        "region_level",
+        ("category", admin.RelatedOnlyFieldListFilter),
+        ("unit", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("category", "region", "unit")
     search_fields = ("category__path", "unit__name", "region__name", "note")
     autocomplete_fields = ("category", "region", "unit")
@@ -41,8 +59,18 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 class UnitOutcomeAdmin(admin.ModelAdmin):
     """Read only: written at each forward and assignment; what `routing_learn` learns from."""
 
-    list_display = ("petition", "action", "category", "region_level", "proposed_unit", "confidence", "chosen_unit",
-                    "accepted", "rule", "recorded_at")
+    list_display = (
+        "petition",
+        "action",
+        "category",
+        "region_level",
+        "proposed_unit",
+        "confidence",
+        "chosen_unit",
+        "accepted",
+        "rule",
+        "recorded_at",
+    )
     list_filter = ("accepted", "action", "region_level", ("chosen_unit", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("petition", "category", "proposed_unit", "chosen_unit", "rule")
     search_fields = ("petition__query_code", "category__path", "chosen_unit__name", "proposed_unit__name")

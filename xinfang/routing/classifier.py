@@ -24,6 +24,7 @@ The trained model is one joblib file under DATA_DIR (settings.ROUTING_MODEL_PATH
 `manage.py routing_train` (which `make run` calls when the file is missing) and read once per process,
 again when the file changes. It is a pickle: load only files this project wrote.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -146,6 +147,7 @@ class SvmNbsvm(ClassifierMixin, BaseEstimator):
 class SecondReading:
     """A linear SVM on the sentence embedding (xinfang.routing.embedding): weights (DIMENSIONS × the
     blend's decision columns) and intercepts, read only for texts the blend is unsure of."""
+
     coef: np.ndarray
     intercept: np.ndarray
 
@@ -170,22 +172,40 @@ def unsure(decision: np.ndarray) -> bool:
 def _pipeline(samples: int) -> Pipeline:
     min_df = 2 if samples >= 200 else 1  # a small training set keeps its rare words
     words = TfidfVectorizer(analyzer=_words_and_pairs, min_df=min_df, sublinear_tf=True, dtype=np.float32)
-    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), preprocessor=_despaced, min_df=min_df,
-                            max_features=MAX_CHAR_GRAMS, sublinear_tf=True, dtype=np.float32)
+    chars = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=(1, 3),
+        preprocessor=_despaced,
+        min_df=min_df,
+        max_features=MAX_CHAR_GRAMS,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
     opening = TfidfVectorizer(analyzer=_opening, min_df=min_df, sublinear_tf=True, dtype=np.float32)
-    opening_chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), preprocessor=_opening_chars,
-                                    min_df=min_df, sublinear_tf=True, dtype=np.float32)
-    return Pipeline([
-        ("features", FeatureUnion([("words", words), ("chars", chars), ("opening", opening),
-                                   ("opening_chars", opening_chars)],
-                                  transformer_weights={"opening": OPENING_WEIGHT,
-                                                       "opening_chars": OPENING_WEIGHT})),
-        ("classify", None),  # set in category_model_fit, once the folds of the calibration are known
-    ])
+    opening_chars = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=(1, 2),
+        preprocessor=_opening_chars,
+        min_df=min_df,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    return Pipeline(
+        [
+            (
+                "features",
+                FeatureUnion(
+                    [("words", words), ("chars", chars), ("opening", opening), ("opening_chars", opening_chars)],
+                    transformer_weights={"opening": OPENING_WEIGHT, "opening_chars": OPENING_WEIGHT},
+                ),
+            ),
+            ("classify", None),  # set in category_model_fit, once the folds of the calibration are known
+        ]
+    )
 
 
 def _char_grams(chars: str, sizes: tuple[int, ...]) -> list[str]:
-    return [chars[i:i + n] for n in sizes for i in range(len(chars) - n + 1)]
+    return [chars[i : i + n] for n in sizes for i in range(len(chars) - n + 1)]
 
 
 class _Scorer:
@@ -204,8 +224,9 @@ class _Scorer:
         weights = union.transformer_weights or {}
         for name, vectorizer in union.transformer_list:
             vocabulary = vectorizer.vocabulary_
-            self.parts.append((vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), offset,
-                               float(weights.get(name, 1.0))))
+            self.parts.append(
+                (vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64), offset, float(weights.get(name, 1.0)))
+            )
             offset += len(vocabulary)
         self.word_names = {i: w for w, i in union.transformer_list[0][1].vocabulary_.items() if " " not in w}
         self.coef = np.ascontiguousarray(calibrated.estimator.coef_.T)  # features × decision columns
@@ -219,8 +240,12 @@ class _Scorer:
         1–3-grams, its opening words and their character 1–2-grams."""
         words = canonical.split()
         opening = words[:OPENING_WORDS]
-        terms_of_parts = (_word_terms(words), _char_grams(_despaced(canonical), (1, 2, 3)), opening,
-                          _char_grams("".join(opening), (1, 2)))
+        terms_of_parts = (
+            _word_terms(words),
+            _char_grams(_despaced(canonical), (1, 2, 3)),
+            opening,
+            _char_grams("".join(opening), (1, 2)),
+        )
         indices, values = [], []
         for terms, (vocabulary, idf, offset, weight) in zip(terms_of_parts, self.parts):
             counts = Counter(vocabulary[t] for t in terms if t in vocabulary)
@@ -298,9 +323,17 @@ class CategoryModel:
         return [word for weight, word in weights[:limit] if weight > 0]
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "sklearn": sklearn.__version__, "pipeline": self.pipeline,
-                "version": self.version, "trained_at": self.trained_at, "samples": self.samples,
-                "source": self.source, "label_counts": self.label_counts, "second": self.second}
+        return {
+            "format": FORMAT,
+            "sklearn": sklearn.__version__,
+            "pipeline": self.pipeline,
+            "version": self.version,
+            "trained_at": self.trained_at,
+            "samples": self.samples,
+            "source": self.source,
+            "label_counts": self.label_counts,
+            "second": self.second,
+        }
 
 
 def texts_canonical(texts: Sequence[str], progress: Progress | None = None) -> list[str]:
@@ -314,16 +347,24 @@ def texts_canonical(texts: Sequence[str], progress: Progress | None = None) -> l
     return out
 
 
-def category_model_fit(canonical: Sequence[str], labels: Sequence[str], *, source: str = "",
-                       seed: int = 0, vectors: np.ndarray | None = None) -> CategoryModel:
+def category_model_fit(
+    canonical: Sequence[str],
+    labels: Sequence[str],
+    *,
+    source: str = "",
+    seed: int = 0,
+    vectors: np.ndarray | None = None,
+) -> CategoryModel:
     """Train on texts already made canonical (`texts_canonical`). Labels with fewer than
     MIN_PER_LABEL examples are left out; at least two labels must remain. With `vectors` (the texts'
     embeddings, `embedding.embeddings_for`), the model has a second reading."""
     counts = Counter(labels)
     kept = {label for label, n in counts.items() if n >= MIN_PER_LABEL and label}
     if len(kept) < 2:
-        raise TrainingError(f"训练数据不足：至少需要两个类别、每类至少{MIN_PER_LABEL}条已分类的信访事项"
-                            f"（现有：{dict(counts) or '无'}）。")
+        raise TrainingError(
+            f"训练数据不足：至少需要两个类别、每类至少{MIN_PER_LABEL}条已分类的信访事项"
+            f"（现有：{dict(counts) or '无'}）。"
+        )
     keep = [i for i, label in enumerate(labels) if label in kept]
     rows = [(canonical[i], labels[i]) for i in keep]
     x, y = [t for t, _ in rows], [label for _, label in rows]
@@ -335,12 +376,19 @@ def category_model_fit(canonical: Sequence[str], labels: Sequence[str], *, sourc
     second = None if vectors is None else SecondReading.fit(np.asarray(vectors)[keep], y, seed)
     now = dt.datetime.now(dt.UTC)
     digest = hashlib.sha256("\n".join(f"{label}\t{t}" for t, label in rows).encode()).hexdigest()[:8]
-    return CategoryModel(pipeline=pipeline, version=f"{now:%Y%m%d%H%M}-{digest}", trained_at=now.isoformat(),
-                         samples=len(x), source=source, label_counts=dict(sorted(Counter(y).items())),
-                         second=second)
+    return CategoryModel(
+        pipeline=pipeline,
+        version=f"{now:%Y%m%d%H%M}-{digest}",
+        trained_at=now.isoformat(),
+        samples=len(x),
+        source=source,
+        label_counts=dict(sorted(Counter(y).items())),
+        second=second,
+    )
 
 
 # ---------------------------------------------------------------- the installed model
+
 
 def model_path() -> Path:
     return Path(settings.ROUTING_MODEL_PATH)

@@ -1,6 +1,7 @@
 """A synthetic routing table (派单目录) for the demo county (示范县): which department or office the
 petition bureau routes each kind of matter to. Invented for the demo, after the usual division of
 competence (谁主管、谁负责; 属地管理); idempotent."""
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -71,8 +72,9 @@ def routing_table_demo_load(county: Region) -> int:
         key = (category.pk, level, region.pk if region else None, target, unit.pk if unit else None)
         if key in existing:
             continue
-        RoutingRule.objects.create(category=category, region_level=level, region=region, target=target, unit=unit,
-                                   note="演示派单目录")
+        RoutingRule.objects.create(
+            category=category, region_level=level, region=region, target=target, unit=unit, note="演示派单目录"
+        )
         existing.add(key)
         added += 1
     return added

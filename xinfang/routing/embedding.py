@@ -9,6 +9,7 @@ file under DATA_DIR (settings.ROUTING_EMBEDDING_CACHE: one row per distinct stri
 and cross-validation embed each text once (the 6,447 texts of the training file beside the project: about
 10 minutes on two cores, once, when `make run` first trains the model).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,8 +80,7 @@ def _cache_write(path: Path, cache: dict[str, np.ndarray]) -> None:
     partial.replace(path)
 
 
-def embeddings_for(canonical: Sequence[str], progress: Progress | None = None,
-                   path: Path | None = None) -> np.ndarray:
+def embeddings_for(canonical: Sequence[str], progress: Progress | None = None, path: Path | None = None) -> np.ndarray:
     """Embeddings of many texts already made canonical, read from the cache file where it has them; the
     others are embedded (`progress` gets the number done after each batch) and added to the file."""
     path = path or cache_path()
@@ -91,7 +91,7 @@ def embeddings_for(canonical: Sequence[str], progress: Progress | None = None,
     if progress and len(missing) < len(counts):
         progress(len(strings) - sum(counts[s] for s in missing))
     for start in range(0, len(missing), BATCH):
-        batch = missing[start:start + BATCH]
+        batch = missing[start : start + BATCH]
         for string, vector in zip(batch, embed(batch)):
             cache[_key(string)] = vector.astype(np.float16)
         if progress:

@@ -5,6 +5,7 @@ Texts may be raw or segmented with spaces (xinfang.routing.text reads both alike
 cross-validation, identical texts (after that reading) stay in one fold, so that a duplicate post
 never tests the model on its own training text. A label the model does not know counts as an error.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,7 @@ class CsvColumnError(ValueError):
     pass
 
 
-def labeled_csv_read(path: Path, text_cols: Sequence[str], label_col: str,
-                     strip_spaces: bool = False) -> LabeledTexts:
+def labeled_csv_read(path: Path, text_cols: Sequence[str], label_col: str, strip_spaces: bool = False) -> LabeledTexts:
     """The rows of a UTF-8 CSV with a header: texts (several columns joined by a line break, e.g. a
     title and the details) and labels. `strip_spaces` removes every space of the texts first."""
     texts, labels, skipped = [], [], 0
@@ -42,7 +42,9 @@ def labeled_csv_read(path: Path, text_cols: Sequence[str], label_col: str,
         reader = csv.DictReader(f)
         missing = [c for c in [*text_cols, label_col] if c not in (reader.fieldnames or [])]
         if missing:
-            raise CsvColumnError(f"文件中没有这些列：{'、'.join(missing)}（现有：{'、'.join(reader.fieldnames or [])}）。")
+            raise CsvColumnError(
+                f"文件中没有这些列：{'、'.join(missing)}（现有：{'、'.join(reader.fieldnames or [])}）。"
+            )
         for row in reader:
             text = "\n".join((row[c] or "").strip() for c in text_cols).strip()
             label = (row[label_col] or "").strip()
@@ -57,15 +59,20 @@ def labeled_csv_read(path: Path, text_cols: Sequence[str], label_col: str,
 def report(truth: Sequence[str], predicted: Sequence[str]) -> dict:
     """accuracy, macro_f1 (over every label true or predicted) and per-label figures."""
     labels = sorted(set(truth) | set(predicted))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        truth, predicted, labels=labels, zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
     return {
         "samples": len(truth),
         "accuracy": round(float(accuracy_score(truth, predicted)), 4) if truth else 0.0,
         "macro_f1": round(float(np.mean(f1)), 4) if labels else 0.0,
-        "per_label": {label: {"precision": round(float(p), 4), "recall": round(float(r), 4),
-                              "f1": round(float(f), 4), "support": int(s)}
-                      for label, p, r, f, s in zip(labels, precision, recall, f1, support)},
+        "per_label": {
+            label: {
+                "precision": round(float(p), 4),
+                "recall": round(float(r), 4),
+                "f1": round(float(f), 4),
+                "support": int(s),
+            }
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
     }
 
 
@@ -98,16 +105,22 @@ def model_evaluate(model: CategoryModel, data: LabeledTexts, say: Say | None = N
     return report(data.labels, predicted)
 
 
-def fold_models(canonical: Sequence[str], labels: Sequence[str], folds: int = 5, seed: int = 0,
-                vectors: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, CategoryModel]]:
+def fold_models(
+    canonical: Sequence[str], labels: Sequence[str], folds: int = 5, seed: int = 0, vectors: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray, CategoryModel]]:
     """(train rows, test rows, model trained on the train rows) of each fold of a stratified k-fold
     split in which identical texts share a fold (StratifiedGroupKFold); with `vectors` (the texts'
     embeddings), the models have their second reading."""
     x, y = np.array(canonical, dtype=object), np.array(labels, dtype=object)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(x, y, text_groups(canonical)):
-        yield train, test, category_model_fit(list(x[train]), list(y[train]), seed=seed,
-                                              vectors=None if vectors is None else vectors[train])
+        yield (
+            train,
+            test,
+            category_model_fit(
+                list(x[train]), list(y[train]), seed=seed, vectors=None if vectors is None else vectors[train]
+            ),
+        )
 
 
 def _embedded(canonical: Sequence[str], say: Say | None) -> np.ndarray | None:
@@ -127,8 +140,10 @@ def cross_validate(data: LabeledTexts, folds: int = 5, seed: int = 0, say: Say |
         predicted[test] = model.predict([canonical[i] for i in test], None if vectors is None else vectors[test])
         if say:
             part = report(list(labels[test]), list(predicted[test]))
-            say(f"第{k}/{folds}折：训练{len(train)}条，测试{len(test)}条，准确率 {part['accuracy']:.4f}，"
-                f"宏F1 {part['macro_f1']:.4f}")
+            say(
+                f"第{k}/{folds}折：训练{len(train)}条，测试{len(test)}条，准确率 {part['accuracy']:.4f}，"
+                f"宏F1 {part['macro_f1']:.4f}"
+            )
     result = report(list(labels), list(predicted))
     groups = text_groups(canonical)
     result["folds"] = folds

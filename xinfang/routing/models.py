@@ -1,6 +1,7 @@
 """What became of each proposal: the proposal shown at registration and what staff chose, kept so that
 the models learn from corrections (`manage.py routing_train --from-petitions`) and so that how often
 staff confirm a proposal can be counted."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -20,8 +21,7 @@ class ProposalOutcome(models.Model):
     alternatives shown with it, the model that proposed them, and the label staff chose (empty if they
     chose none). For a category, labels are first-level names (一级分类)."""
 
-    petition = models.ForeignKey(Petition, models.CASCADE, related_name="proposal_outcomes",
-                                 verbose_name=_("petition"))
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="proposal_outcomes", verbose_name=_("petition"))
     kind = models.CharField(_("kind of proposal"), max_length=16, choices=ProposalKind.choices)
     proposed = models.CharField(_("proposed"), max_length=200)
     confidence = models.FloatField(_("confidence"))
@@ -30,8 +30,9 @@ class ProposalOutcome(models.Model):
     accepted = models.BooleanField(_("proposal accepted"))
     model_version = models.CharField(_("model version"), max_length=40)
     recorded_at = models.DateTimeField(_("recorded at"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name=_("recorded by"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
 
     class Meta:
         verbose_name = _("proposal outcome")
@@ -44,6 +45,7 @@ class ProposalOutcome(models.Model):
 
 
 # ---------------------------------------------------------------- the routing table (派单目录)
+
 
 class RuleTarget(models.TextChoices):
     UNIT = "unit", _("the unit named")
@@ -62,25 +64,46 @@ class RoutingRule(models.Model):
     petition, the one with the more specific category wins, then the one with the more specific place
     (a region named beats a level, a level beats any place); see xinfang.routing.units."""
 
-    category = models.ForeignKey(Category, models.CASCADE, null=True, blank=True, related_name="+",
-                                 verbose_name=_("category"),
-                                 help_text=_("Any level; the rule covers everything under it. Empty: every category."))
+    category = models.ForeignKey(
+        Category,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
+        help_text=_("Any level; the rule covers everything under it. Empty: every category."),
+    )
     region_level = models.PositiveSmallIntegerField(
-        _("level of the place"), null=True, blank=True,
-        choices=[(level.value, level.label) for level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)],
-        help_text=_("Only petitions whose place is of this level. Empty: any level."))
-    region = models.ForeignKey(Region, models.CASCADE, null=True, blank=True, related_name="+",
-                               verbose_name=_("region"),
-                               help_text=_("Only petitions about this region or a place inside it."))
-    target = models.CharField(_("responsible unit is"), max_length=20, choices=RuleTarget.choices,
-                              default=RuleTarget.UNIT)
-    unit = models.ForeignKey(Unit, models.CASCADE, null=True, blank=True, related_name="+",
-                             verbose_name=_("responsible unit"))
+        _("level of the place"),
+        null=True,
+        blank=True,
+        choices=[
+            (level.value, level.label) for level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+        ],
+        help_text=_("Only petitions whose place is of this level. Empty: any level."),
+    )
+    region = models.ForeignKey(
+        Region,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_("Only petitions about this region or a place inside it."),
+    )
+    target = models.CharField(
+        _("responsible unit is"), max_length=20, choices=RuleTarget.choices, default=RuleTarget.UNIT
+    )
+    unit = models.ForeignKey(
+        Unit, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("responsible unit")
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
-    is_active = models.BooleanField(_("active"), default=True,
-                                    help_text=_("A suggested rule is used only once an administrator ticks this."))
-    source = models.CharField(_("source"), max_length=10, choices=RuleSource.choices, default=RuleSource.MANUAL,
-                              editable=False)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("A suggested rule is used only once an administrator ticks this.")
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=RuleSource.choices, default=RuleSource.MANUAL, editable=False
+    )
     corrections = models.PositiveIntegerField(_("staff corrections behind it"), default=0, editable=False)
     proposed_count = models.PositiveIntegerField(_("times proposed at routing"), default=0, editable=False)
     accepted_count = models.PositiveIntegerField(_("times staff chose it"), default=0, editable=False)
@@ -110,25 +133,37 @@ class UnitOutcome(models.Model):
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="unit_outcomes", verbose_name=_("petition"))
     action = models.CharField(_("action"), max_length=16)
-    category = models.ForeignKey(Category, models.SET_NULL, null=True, blank=True, related_name="+",
-                                 verbose_name=_("category"))
-    region = models.ForeignKey(Region, models.SET_NULL, null=True, blank=True, related_name="+",
-                               verbose_name=_("place"))
-    region_level = models.PositiveSmallIntegerField(_("level of the place"), null=True, blank=True,
-                                                    choices=RegionLevel.choices)
-    proposed_unit = models.ForeignKey(Unit, models.SET_NULL, null=True, blank=True, related_name="+",
-                                      verbose_name=_("unit proposed"))
-    rule = models.ForeignKey(RoutingRule, models.SET_NULL, null=True, blank=True, related_name="outcomes",
-                             verbose_name=_("rule proposing it"))
+    category = models.ForeignKey(
+        Category, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("category")
+    )
+    region = models.ForeignKey(
+        Region, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("place")
+    )
+    region_level = models.PositiveSmallIntegerField(
+        _("level of the place"), null=True, blank=True, choices=RegionLevel.choices
+    )
+    proposed_unit = models.ForeignKey(
+        Unit, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("unit proposed")
+    )
+    rule = models.ForeignKey(
+        RoutingRule,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outcomes",
+        verbose_name=_("rule proposing it"),
+    )
     confidence = models.FloatField(_("confidence"), default=0)
     alternatives = models.JSONField(_("alternatives shown (unit ids)"), default=list, blank=True)
     chosen_unit = models.ForeignKey(Unit, models.PROTECT, related_name="+", verbose_name=_("unit chosen by staff"))
-    chosen_target = models.CharField(_("chosen unit is"), max_length=20, choices=RuleTarget.choices,
-                                     default=RuleTarget.UNIT)
+    chosen_target = models.CharField(
+        _("chosen unit is"), max_length=20, choices=RuleTarget.choices, default=RuleTarget.UNIT
+    )
     accepted = models.BooleanField(_("proposal accepted"))
     recorded_at = models.DateTimeField(_("recorded at"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name=_("recorded by"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
 
     class Meta:
         verbose_name = _("unit proposal outcome")

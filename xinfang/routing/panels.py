@@ -2,6 +2,7 @@
 typed so far (a GET of the htmx request, or the POST of a form shown again); its place panel
 (routing/place_panel.html); the unit proposals of the petition page's forward and assignment forms; the draft check of its decide
 forms (routing/reply_check_panel.html)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,21 +12,25 @@ from django.http import QueryDict
 
 from xinfang.org.models import RegionLevel, User
 from xinfang.org.selectors import RegionRow
-from xinfang.routing.classifier import model_current
 from xinfang.petitions.models import DeadlineKind, Petition
+from xinfang.routing.classifier import model_current
 from xinfang.routing.places import name_index, place_propose, user_county
-from xinfang.routing.selectors import MIN_CHARS, category_propose, petition_text
 from xinfang.routing.reply_check import reply_check
+from xinfang.routing.selectors import MIN_CHARS, category_propose, petition_text
 from xinfang.routing.units import unit_propose_for
 
 
 def category_context(params: QueryDict) -> dict[str, Any]:
     text = petition_text(params.get("title", ""), params.get("content", ""))
-    return {"proposals": category_propose(text), "proposals_asked": len("".join(text.split())) >= MIN_CHARS,
-            "category_model_ready": model_current() is not None}
+    return {
+        "proposals": category_propose(text),
+        "proposals_asked": len("".join(text.split())) >= MIN_CHARS,
+        "category_model_ready": model_current() is not None,
+    }
 
 
 # ---------------------------------------------------------------- places (registration desk)
+
 
 def place_labels(county: RegionRow | None) -> dict[int, str]:
     """Region → its label in the desk's place picker (xinfang.workbench.forms.place_choices: "青石镇 ·
@@ -59,6 +64,7 @@ def place_context(user: User, params: QueryDict) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- units (petition page: forward, assign)
 
+
 def unit_proposals_attach(form: Any, field: str = "to_unit") -> None:
     """Give a forward or assignment form the routing table's proposals (`form.unit_proposals`: each with
     whether this form's select offers it) and pre-select the first one offered. Staff may choose any
@@ -83,7 +89,11 @@ def draft_text(params: QueryDict) -> str:
 
 def reply_check_context(petition: Petition, draft: str, today: date) -> dict[str, Any]:
     """The flags of the draft decision on `petition`, against its open decision deadline (one query)."""
-    due_on = (petition.deadlines.filter(is_open=True, kind__in=DECISION_DEADLINES)
-              .order_by("due_on").values_list("due_on", flat=True).first())
+    due_on = (
+        petition.deadlines.filter(is_open=True, kind__in=DECISION_DEADLINES)
+        .order_by("due_on")
+        .values_list("due_on", flat=True)
+        .first()
+    )
     flags = reply_check(petition.content, draft, due_on=due_on, today=today, title=petition.title)
     return {"flags": flags, "checked": bool(draft.strip()), "due_on": due_on}

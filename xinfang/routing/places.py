@@ -14,6 +14,7 @@ township, a township more than the county; a short form or a word found only in 
 full name in the address; a name that two regions share is split between them (unless a township
 named too tells them apart); and places of different mentions share the confidence between them.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -29,8 +30,13 @@ from xinfang.routing.tables import DerivedTable
 
 LIMIT = 3
 MAX_TEXT = 4000  # characters of the text read (a long letter names its place early)
-LEVEL_WEIGHT = {RegionLevel.PROVINCE: 0.2, RegionLevel.CITY: 0.3, RegionLevel.COUNTY: 0.45,
-                RegionLevel.TOWNSHIP: 0.75, RegionLevel.VILLAGE: 0.9}
+LEVEL_WEIGHT = {
+    RegionLevel.PROVINCE: 0.2,
+    RegionLevel.CITY: 0.3,
+    RegionLevel.COUNTY: 0.45,
+    RegionLevel.TOWNSHIP: 0.75,
+    RegionLevel.VILLAGE: 0.9,
+}
 SHORT_FORM = 0.8  # 青石 for 青石镇: also an ordinary word sometimes
 IN_TEXT = 0.85  # found in the title or content, not in the address
 SUPPORT = 0.05  # a township named as well as its village, or a place named in both address and text
@@ -74,8 +80,10 @@ def short_forms(name: str, level: int) -> list[str]:
 
 
 def _name_index() -> NameIndex:
-    rows = {r[0]: RegionRow(*r) for r in Region.objects.order_by("code")
-            .values_list("pk", "code", "prefix", "name", "level", "parent_id")}
+    rows = {
+        r[0]: RegionRow(*r)
+        for r in Region.objects.order_by("code").values_list("pk", "code", "prefix", "name", "level", "parent_id")
+    }
     words: dict[str, list[tuple[int, bool]]] = {}
     for r in rows.values():
         words.setdefault(r.name, []).append((r.pk, False))
@@ -118,8 +126,10 @@ def _mentions(index: NameIndex, text: str, source: str) -> list[_Mention]:
     """The longest non-overlapping names of the tree in `text`."""
     if index.automaton is None or not text:
         return []
-    found = [_Mention(word, end - len(word) + 1, end + 1, source, entries)
-             for end, (word, entries) in index.automaton.iter(text)]
+    found = [
+        _Mention(word, end - len(word) + 1, end + 1, source, entries)
+        for end, (word, entries) in index.automaton.iter(text)
+    ]
     found.sort(key=lambda m: (-(m.end - m.start), m.start))
     taken: list[_Mention] = []
     for m in found:
@@ -143,7 +153,7 @@ def _in_scope(row: RegionRow, scope: str) -> bool:
 def _mask(text: str, mentions: list[_Mention]) -> str:
     chars = list(text)
     for m in mentions:
-        chars[m.start:m.end] = "　" * (m.end - m.start)
+        chars[m.start : m.end] = "　" * (m.end - m.start)
     return "".join(chars)
 
 
@@ -167,8 +177,9 @@ def cpca_place(text: str) -> tuple[str, str] | None:
     return adcode, name
 
 
-def place_propose(text: str, address: str = "", county: RegionRow | Region | None = None,
-                  limit: int = LIMIT) -> list[PlaceProposal]:
+def place_propose(
+    text: str, address: str = "", county: RegionRow | Region | None = None, limit: int = LIMIT
+) -> list[PlaceProposal]:
     """The likeliest places of a petition, most likely first: regions of `county`'s subtree (of the
     whole tree without it), then places read outside it (`outside`, never to be filled in)."""
     index = name_index.get()
@@ -192,7 +203,11 @@ def _candidates(index: NameIndex, mentions: list[_Mention], scope: str) -> dict[
             entries = told_apart
         for pk, short in entries:
             row = index.rows[pk]
-            raw = LEVEL_WEIGHT[RegionLevel(row.level)] * (SHORT_FORM if short else 1) * (IN_TEXT if m.source == "text" else 1)
+            raw = (
+                LEVEL_WEIGHT[RegionLevel(row.level)]
+                * (SHORT_FORM if short else 1)
+                * (IN_TEXT if m.source == "text" else 1)
+            )
             c = candidates.get(pk)
             if c is None:
                 candidates[pk] = _Candidate(row, raw, len(entries), group, [m.word])
@@ -204,8 +219,9 @@ def _candidates(index: NameIndex, mentions: list[_Mention], scope: str) -> dict[
     return candidates
 
 
-def _cpca_places(index: NameIndex, candidates: dict[int, _Candidate], scope: str, address: str, text: str,
-                 mentions: list[_Mention]) -> list[PlaceProposal]:
+def _cpca_places(
+    index: NameIndex, candidates: dict[int, _Candidate], scope: str, address: str, text: str, mentions: list[_Mention]
+) -> list[PlaceProposal]:
     """cpca's reading of what the tree's names left over: a county (or city) of the tree in scope joins
     the candidates; one outside is returned to be said."""
     outside = []
@@ -222,8 +238,9 @@ def _cpca_places(index: NameIndex, candidates: dict[int, _Candidate], scope: str
             raw = LEVEL_WEIGHT[RegionLevel(row.level)] * (IN_TEXT if source == "text" else 1)
             candidates.setdefault(row.pk, _Candidate(row, raw, 1, -1 - len(outside), [name]))
         else:
-            outside.append(PlaceProposal(name=name, confidence=0.0, words=(name,), outside=True,
-                                         notes=(_("not in this county"),)))
+            outside.append(
+                PlaceProposal(name=name, confidence=0.0, words=(name,), outside=True, notes=(_("not in this county"),))
+            )
     return outside
 
 
@@ -249,8 +266,16 @@ def _ranked(index: NameIndex, candidates: dict[int, _Candidate], limit: int) -> 
             notes.append(_("%(n)s places have this name") % {"n": c.ambiguity})
         if len(groups) > 1:
             notes.append(_("%(n)s different places are named") % {"n": len(groups)})
-        proposals.append(PlaceProposal(name=c.row.name, confidence=round(c.raw * share / c.ambiguity, 4),
-                                       words=tuple(c.words), notes=tuple(notes), pk=c.row.pk, level=c.row.level))
+        proposals.append(
+            PlaceProposal(
+                name=c.row.name,
+                confidence=round(c.raw * share / c.ambiguity, 4),
+                words=tuple(c.words),
+                notes=tuple(notes),
+                pk=c.row.pk,
+                level=c.row.level,
+            )
+        )
     proposals.sort(key=lambda p: (-p.confidence, -p.level, p.name))
     return proposals[:limit]
 

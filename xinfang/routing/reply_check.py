@@ -8,6 +8,7 @@ legal or policy basis, is it late. The checks only flag: staff decide.
 - no_basis: none of BASIS_PATTERNS (《…》, 第…条, 根据/依据/按照…规定/政策/办法, 条例, …) occurs in the draft.
 - late: `today` is after the decision's deadline; a warning (level "warning") when it is due within a day.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,21 +23,27 @@ from django.utils.translation import gettext as _
 from xinfang.routing.text import text_words
 
 COMMON_WORDS_FILE = Path(__file__).parent / "data" / "reply_common_words.txt"
-COMMON_WORDS = frozenset(line.strip() for line in COMMON_WORDS_FILE.read_text(encoding="utf-8").splitlines()
-                         if line.strip() and not line.startswith("#"))
+COMMON_WORDS = frozenset(
+    line.strip()
+    for line in COMMON_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
 KEY_WORDS = 8  # key words of a petition looked up in the draft
 TITLE_WEIGHT = 3
 UNADDRESSED_BELOW = 0.1  # share of key words found below which a draft is flagged: none of 8 (calibrated)
 SOON_DAYS = 1
-BASIS_PATTERNS = [re.compile(p) for p in (
-    r"《[^》]{2,60}》",
-    r"第[一二三四五六七八九十百零〇\d]+条",
-    r"(根据|依据|依照|按照|参照)[^。；]{0,60}(规定|政策|办法|条例|法|细则|意见|通知|文件|标准|精神)",
-    r"[\u4e00-\u9fff]{2,20}(条例|实施办法|管理办法|暂行办法|实施细则|实施意见|若干意见)",
-    r"[\u4e00-\u9fff]{2,20}(法|条例)(规定|明确)",
-    r"(政策|法律|法规)(规定|明确|要求)",
-    r"[〔\[（(]\d{4}[〕\]）)]\d+号",
-)]
+BASIS_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"《[^》]{2,60}》",
+        r"第[一二三四五六七八九十百零〇\d]+条",
+        r"(根据|依据|依照|按照|参照)[^。；]{0,60}(规定|政策|办法|条例|法|细则|意见|通知|文件|标准|精神)",
+        r"[\u4e00-\u9fff]{2,20}(条例|实施办法|管理办法|暂行办法|实施细则|实施意见|若干意见)",
+        r"[\u4e00-\u9fff]{2,20}(法|条例)(规定|明确)",
+        r"(政策|法律|法规)(规定|明确|要求)",
+        r"[〔\[（(]\d{4}[〕\]）)]\d+号",
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -84,17 +91,22 @@ def _unaddressed(title: str, content: str, draft: str) -> ReplyFlag | None:
     share, missing = coverage(words, draft)
     if share >= UNADDRESSED_BELOW:
         return None
-    return ReplyFlag("unaddressed", _("The draft may not answer what the petitioner asked: few of the "
-                                      "petition's key words appear in it."),
-                     _("%(found)s of %(total)s key words found; missing: %(missing)s") % {
-                         "found": len(words) - len(missing), "total": len(words), "missing": "、".join(missing)})
+    return ReplyFlag(
+        "unaddressed",
+        _("The draft may not answer what the petitioner asked: few of the petition's key words appear in it."),
+        _("%(found)s of %(total)s key words found; missing: %(missing)s")
+        % {"found": len(words) - len(missing), "total": len(words), "missing": "、".join(missing)},
+    )
 
 
 def _no_basis(draft: str) -> ReplyFlag | None:
     if basis_found(draft):
         return None
-    return ReplyFlag("no_basis", _("The draft cites no law, regulation or policy as its basis."),
-                     _("no 《…》, 第…条, 根据/依据…规定/政策 or 条例/办法 found"))
+    return ReplyFlag(
+        "no_basis",
+        _("The draft cites no law, regulation or policy as its basis."),
+        _("no 《…》, 第…条, 根据/依据…规定/政策 or 条例/办法 found"),
+    )
 
 
 def _late(due_on: date | None, today: date) -> ReplyFlag | None:
@@ -106,8 +118,9 @@ def _late(due_on: date | None, today: date) -> ReplyFlag | None:
     return ReplyFlag("late", _("The time limit for this decision ends within a day."), evidence, "warning")
 
 
-def reply_check(petition_text: str, draft: str, *, due_on: date | None, today: date,
-                title: str = "") -> list[ReplyFlag]:
+def reply_check(
+    petition_text: str, draft: str, *, due_on: date | None, today: date, title: str = ""
+) -> list[ReplyFlag]:
     """The flags of `draft` as the decision on a petition of `petition_text` (its content; the title, if
     given apart, weighs more), due on `due_on`."""
     flags = [_unaddressed(title, petition_text, draft), _no_basis(draft), _late(due_on, today)]

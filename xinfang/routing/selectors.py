@@ -1,4 +1,5 @@
 """Reads of the routing proposals: the category proposed for a text, and what the models learn from."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -68,7 +69,10 @@ def category_training_rows() -> Iterator[tuple[str, str]]:
     """(text, first-level category) of every petition whose category staff confirmed or corrected at
     registration: the petitions with a category outcome, labeled by their category now (a later
     correction counts), mapped to its first-level ancestor."""
-    petitions = (ProposalOutcome.objects.filter(kind=ProposalKind.CATEGORY, petition__category__isnull=False)
-                 .order_by("pk").values_list("petition__title", "petition__content", "petition__category__path"))
+    petitions = (
+        ProposalOutcome.objects.filter(kind=ProposalKind.CATEGORY, petition__category__isnull=False)
+        .order_by("pk")
+        .values_list("petition__title", "petition__content", "petition__category__path")
+    )
     for title, content, path in petitions.iterator(chunk_size=2000):
         yield petition_text(title, content), first_level_name(path)

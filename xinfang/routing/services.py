@@ -1,4 +1,5 @@
 """Writes of the routing proposals: what staff did with a proposal, and (re)training the category model."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,14 @@ from xinfang.routing.selectors import Proposal, first_level_name
 from xinfang.routing.units import place_township_id, unit_propose
 
 
-def category_outcome_record(*, petition: Petition, proposals: Sequence[Proposal], chosen: Category | None,
-                            actor: User | None = None, at: dt.datetime | None = None) -> ProposalOutcome | None:
+def category_outcome_record(
+    *,
+    petition: Petition,
+    proposals: Sequence[Proposal],
+    chosen: Category | None,
+    actor: User | None = None,
+    at: dt.datetime | None = None,
+) -> ProposalOutcome | None:
     """Keep the category proposal shown for a petition being registered and the category staff chose
     (its first-level name; empty if none). Call it in the registration's transaction. Nothing is kept
     when nothing was proposed (no model yet, too little text)."""
@@ -29,16 +36,28 @@ def category_outcome_record(*, petition: Petition, proposals: Sequence[Proposal]
     first = proposals[0]
     chosen_label = first_level_name(chosen.path) if chosen is not None else ""
     return ProposalOutcome.objects.create(
-        petition=petition, kind=ProposalKind.CATEGORY, proposed=first.label, confidence=round(first.confidence, 4),
+        petition=petition,
+        kind=ProposalKind.CATEGORY,
+        proposed=first.label,
+        confidence=round(first.confidence, 4),
         alternatives=[[p.label, round(p.confidence, 4)] for p in proposals[1:]],
-        chosen=chosen_label, accepted=chosen_label == first.label, model_version=first.model_version,
-        recorded_at=at or timezone.now(), recorded_by=actor,
+        chosen=chosen_label,
+        accepted=chosen_label == first.label,
+        model_version=first.model_version,
+        recorded_at=at or timezone.now(),
+        recorded_by=actor,
     )
 
 
-def category_model_train(texts: Sequence[str], labels: Sequence[str], *, source: str,
-                         path: Path | None = None, progress: Progress | None = None,
-                         embedding_progress: Progress | None = None) -> CategoryModel:
+def category_model_train(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    source: str,
+    path: Path | None = None,
+    progress: Progress | None = None,
+    embedding_progress: Progress | None = None,
+) -> CategoryModel:
     """Train the category model on labeled texts (raw or segmented) and install it: the desk's
     proposals use it from the next request on, in every process. With settings.ROUTING_SECOND_READING,
     the texts are embedded first (from the cache where they were before; `embedding_progress` counts)."""
@@ -87,22 +106,40 @@ def unit_outcome_record(*, petition: Petition, event: Event) -> UnitOutcome:
     region = Region.objects.filter(pk=petition.region_id).first() if petition.region_id else None
     category = category_row(petition.category_id)
     # forward and assign set routed_by_unit to the unit that had the petition before
-    proposals = [p for p in unit_propose(category, region, kind=petition.kind, accused_unit_id=petition.accused_unit_id,
-                                         owner_unit_id=petition.routed_by_unit_id)
-                 if not p.excluded]
+    proposals = [
+        p
+        for p in unit_propose(
+            category,
+            region,
+            kind=petition.kind,
+            accused_unit_id=petition.accused_unit_id,
+            owner_unit_id=petition.routed_by_unit_id,
+        )
+        if not p.excluded
+    ]
     chosen = Unit.objects.get(pk=event.data["to_unit"])
     first = proposals[0] if proposals else None
     accepted = first is not None and first.unit.pk == chosen.pk
     if first is not None and first.rule_pk is not None:
         RoutingRule.objects.filter(pk=first.rule_pk).update(
-            proposed_count=F("proposed_count") + 1, accepted_count=F("accepted_count") + int(accepted))
+            proposed_count=F("proposed_count") + 1, accepted_count=F("accepted_count") + int(accepted)
+        )
     return UnitOutcome.objects.create(
-        petition=petition, action=event.action, category_id=petition.category_id, region=region,
-        region_level=region.level if region else None, proposed_unit=first.unit if first else None,
-        rule_id=first.rule_pk if first else None, confidence=first.confidence if first else 0,
-        alternatives=[p.unit.pk for p in proposals[1:]], chosen_unit=chosen,
-        chosen_target=chosen_target(chosen, region), accepted=accepted, recorded_at=event.at,
-        recorded_by_id=event.actor_id)
+        petition=petition,
+        action=event.action,
+        category_id=petition.category_id,
+        region=region,
+        region_level=region.level if region else None,
+        proposed_unit=first.unit if first else None,
+        rule_id=first.rule_pk if first else None,
+        confidence=first.confidence if first else 0,
+        alternatives=[p.unit.pk for p in proposals[1:]],
+        chosen_unit=chosen,
+        chosen_target=chosen_target(chosen, region),
+        accepted=accepted,
+        recorded_at=event.at,
+        recorded_by_id=event.actor_id,
+    )
 
 
 def _ancestor_at(category: CategoryRow | None, level: int, by_path: dict[str, CategoryRow]) -> CategoryRow | None:
@@ -111,8 +148,9 @@ def _ancestor_at(category: CategoryRow | None, level: int, by_path: dict[str, Ca
     return by_path.get("/".join(category.path.split("/")[:level]))
 
 
-def routing_rules_learn(*, min_corrections: int = LEARN_MIN_CORRECTIONS,
-                        category_level: int = LEARN_CATEGORY_LEVEL) -> list[RoutingRule]:
+def routing_rules_learn(
+    *, min_corrections: int = LEARN_MIN_CORRECTIONS, category_level: int = LEARN_CATEGORY_LEVEL
+) -> list[RoutingRule]:
     """Turn repeated corrections into suggested rules: when staff routed petitions of one category (its
     ancestor at `category_level`) about places of one level to the same unit (or to the township office
     or village committee of each place) against the proposal, `min_corrections` times or more (distinct
@@ -122,14 +160,18 @@ def routing_rules_learn(*, min_corrections: int = LEARN_MIN_CORRECTIONS,
     by_path = {c.path: c for c in category_rows()}
     by_pk = {c.pk: c for c in by_path.values()}
     groups: dict[tuple[int | None, int | None, str, int | None], set[int]] = {}
-    rows = (UnitOutcome.objects.filter(accepted=False).order_by("pk")
-            .values_list("petition_id", "category_id", "region_level", "chosen_target", "chosen_unit_id"))
+    rows = (
+        UnitOutcome.objects.filter(accepted=False)
+        .order_by("pk")
+        .values_list("petition_id", "category_id", "region_level", "chosen_target", "chosen_unit_id")
+    )
     for petition_id, category_id, region_level, target, unit_id in rows.iterator(chunk_size=2000):
         category = _ancestor_at(by_pk.get(category_id), category_level, by_path)
         key = (category.pk if category else None, region_level, target, unit_id if target == RuleTarget.UNIT else None)
         groups.setdefault(key, set()).add(petition_id)
-    existing = {(r.category_id, r.region_level, r.target, r.unit_id): r
-                for r in RoutingRule.objects.filter(region__isnull=True)}
+    existing = {
+        (r.category_id, r.region_level, r.target, r.unit_id): r for r in RoutingRule.objects.filter(region__isnull=True)
+    }
     learned = []
     for (category_id, region_level, target, unit_id), petitions in sorted(groups.items(), key=lambda g: -len(g[1])):
         if len(petitions) < min_corrections:
@@ -139,8 +181,14 @@ def routing_rules_learn(*, min_corrections: int = LEARN_MIN_CORRECTIONS,
         if rule is not None and (rule.source != RuleSource.LEARNED or rule.is_active):
             continue
         if rule is None:
-            rule = RoutingRule(category_id=category_id, region_level=region_level, target=target, unit_id=unit_id,
-                               is_active=False, source=RuleSource.LEARNED)
+            rule = RoutingRule(
+                category_id=category_id,
+                region_level=region_level,
+                target=target,
+                unit_id=unit_id,
+                is_active=False,
+                source=RuleSource.LEARNED,
+            )
         rule.corrections = len(petitions)
         rule.note = f"由{len(petitions)}件人工更正学得，启用前请核对"
         rule.save()

@@ -4,16 +4,17 @@ A derived table is rebuilt whenever the table it derives from was reloaded (an a
 region or unit, the minute's expiry, a test's cache reset) or when it is invalidated itself (a save
 of its own rows): it is never older than its source, and costs no query in between.
 """
+
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
 
-class DerivedTable(Generic[T]):
+class DerivedTable[T]:
     def __init__(self, load: Callable[[], T], source: Callable[[], object]) -> None:
         self._load, self._source = load, source
         self._value: T | None = None

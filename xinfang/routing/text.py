@@ -9,6 +9,7 @@ training file's authors removed: words of the raw messages that never occur in t
 On the 349 messages of ../shared/data/tipdm2020c_msg_sample, a model trained on segmented texts
 labels the raw originals as well as their segmented twins (see bench/routing.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,11 @@ from pathlib import Path
 from xinfang.petitions.search import _tokenizer
 
 STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
-STOPWORDS = frozenset(line.strip() for line in STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
-                      if line.strip() and not line.startswith("#"))
+STOPWORDS = frozenset(
+    line.strip()
+    for line in STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
 MAX_CHARS = 5000  # of a text read (the longest training texts run to 13,000: the start says what it is about)
 _SPACE = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff]")

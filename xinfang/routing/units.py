@@ -11,6 +11,7 @@ Confidence starts from how specific the rule is and moves towards how often staf
 proposed (its counts, kept by xinfang.routing.services.unit_outcome_record). An accusation is never
 proposed to the unit it accuses (Art. 30): such a proposal is kept, marked `excluded`, with the reason.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,12 +79,39 @@ class UnitProposal:
 
 
 def _rules() -> list[RuleRow]:
-    rows = (RoutingRule.objects.filter(is_active=True).order_by("pk")
-            .values_list("pk", "category__path", "category__level", "region_level", "region__prefix",
-                         "region__name", "region__level", "target", "unit_id", "proposed_count", "accepted_count"))
-    return [RuleRow(pk, path or "", level or 0, region_level, prefix or "", region_name or "", depth or 0,
-                    target, unit_id, proposed, accepted)
-            for pk, path, level, region_level, prefix, region_name, depth, target, unit_id, proposed, accepted in rows]
+    rows = (
+        RoutingRule.objects.filter(is_active=True)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "category__path",
+            "category__level",
+            "region_level",
+            "region__prefix",
+            "region__name",
+            "region__level",
+            "target",
+            "unit_id",
+            "proposed_count",
+            "accepted_count",
+        )
+    )
+    return [
+        RuleRow(
+            pk,
+            path or "",
+            level or 0,
+            region_level,
+            prefix or "",
+            region_name or "",
+            depth or 0,
+            target,
+            unit_id,
+            proposed,
+            accepted,
+        )
+        for pk, path, level, region_level, prefix, region_name, depth, target, unit_id, proposed, accepted in rows
+    ]
 
 
 # rebuilt with the unit table (an admin change, the minute's expiry) and on a save of a rule
@@ -134,16 +162,23 @@ def rule_describe(rule: RuleRow, unit: Unit) -> str:
     return _("Routing table rule %(n)s: %(what)s → %(to)s") % {"n": rule.pk, "what": what, "to": to}
 
 
-def unit_propose(category: CategoryRow | None, region: Region | None, *, kind: str = "",
-                 accused_unit_id: int | None = None, owner_unit_id: int | None = None,
-                 limit: int = LIMIT) -> list[UnitProposal]:
+def unit_propose(
+    category: CategoryRow | None,
+    region: Region | None,
+    *,
+    kind: str = "",
+    accused_unit_id: int | None = None,
+    owner_unit_id: int | None = None,
+    limit: int = LIMIT,
+) -> list[UnitProposal]:
     """The responsible units the routing table gives for a petition of `category` about `region`,
     the winning rule first; those that may not be proposed (an accusation's accused unit, Art. 30; the
     unit that has the petition now) come last, marked `excluded` with the reason. No query once the
     tables are in memory."""
     path = category.path if category is not None else ""
-    fitting = sorted((r for r in rules_table.get() if r.fits(path, region)),
-                     key=lambda r: (tuple(-x for x in r.specificity()), r.pk))
+    fitting = sorted(
+        (r for r in rules_table.get() if r.fits(path, region)), key=lambda r: (tuple(-x for x in r.specificity()), r.pk)
+    )
     proposals: list[UnitProposal] = []
     excluded: list[UnitProposal] = []
     seen: set[int] = set()
@@ -158,16 +193,27 @@ def unit_propose(category: CategoryRow | None, region: Region | None, *, kind: s
             confidence *= ALTERNATIVE
         reason = rule_describe(rule, unit)
         if kind == Kind.ACCUSATION and unit.pk == accused_unit_id:
-            excluded.append(UnitProposal(unit, 0.0, reason, rule.pk, _(
-                "Not proposed: an accusation never goes to the unit it accuses (Art. 30).")))
+            excluded.append(
+                UnitProposal(
+                    unit,
+                    0.0,
+                    reason,
+                    rule.pk,
+                    _("Not proposed: an accusation never goes to the unit it accuses (Art. 30)."),
+                )
+            )
         elif unit.pk == owner_unit_id:
             excluded.append(UnitProposal(unit, 0.0, reason, rule.pk, _("Not proposed: this unit has it already.")))
         else:
             proposals.append(UnitProposal(unit, round(confidence, 4), reason, rule.pk))
     if len(proposals) > 1 and fitting and _tied(fitting, top_key, region):
         first = proposals[0]
-        proposals[0] = UnitProposal(first.unit, round(first.confidence * TIE, 4), first.reason + _(
-            " (another rule as specific names another unit)"), first.rule_pk)
+        proposals[0] = UnitProposal(
+            first.unit,
+            round(first.confidence * TIE, 4),
+            first.reason + _(" (another rule as specific names another unit)"),
+            first.rule_pk,
+        )
     return proposals[:limit] + excluded
 
 
@@ -181,5 +227,10 @@ def unit_propose_for(petition, *, category: CategoryRow | None = None) -> list[U
     """unit_propose for a petition (its category and place loaded, or the category row given)."""
     if category is None and petition.category_id is not None:
         category = petition.category
-    return unit_propose(category, petition.region, kind=petition.kind, accused_unit_id=petition.accused_unit_id,
-                        owner_unit_id=petition.owner_unit_id)
+    return unit_propose(
+        category,
+        petition.region,
+        kind=petition.kind,
+        accused_unit_id=petition.accused_unit_id,
+        owner_unit_id=petition.owner_unit_id,
+    )

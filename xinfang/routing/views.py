@@ -1,4 +1,5 @@
 """The routing panels' own htmx endpoints (the desk's form and page are xinfang.workbench's)."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xinfang.petitions.models import Petition
 from xinfang.petitions.selectors import petition_get_for
-
 from xinfang.routing import panels
 
 

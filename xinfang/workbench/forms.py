@@ -2,6 +2,7 @@
 
 Forms only read and validate; the services in xinfang.petitions.services do every write.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,14 +10,18 @@ from typing import Any
 
 from django import forms
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 from django.forms.utils import flatatt
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.intake.forms import MultipleFileField, attachments_help
 from xinfang.org.models import Region, RegionLevel, Unit, User
+from xinfang.org.selectors import county_places, unit_list_active, upper_regions
+from xinfang.oversight.models import SupervisionMode
 from xinfang.petitions import rules
+from xinfang.petitions.categories import CategoryRow, category_rows, category_subtree
 from xinfang.petitions.models import (
     Category,
     Channel,
@@ -29,14 +34,14 @@ from xinfang.petitions.models import (
     Satisfaction,
     State,
 )
-from xinfang.org.selectors import county_places, unit_list_active, upper_regions
-from xinfang.oversight.models import SupervisionMode
-from xinfang.petitions.categories import CategoryRow, category_rows, category_subtree
 from xinfang.petitions.selectors import (
-    QUEUE_SORTS, QUEUE_TABS, QueueQuery, petition_list_for,
+    QUEUE_SORTS,
+    QUEUE_TABS,
+    QueueQuery,
+    id_number_normalise,
+    petition_list_for,
+    phone_normalise,
 )
-from xinfang.petitions.selectors import id_number_normalise, phone_normalise
-from xinfang.intake.forms import MultipleFileField, attachments_help
 from xinfang.routing.panels import unit_proposals_attach
 
 DESK_CHANNELS = [(c.value, c.label) for c in (Channel.VISIT, Channel.LETTER, Channel.PHONE)]
@@ -44,6 +49,7 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 # ---------------------------------------------------------------- places and categories
+
 
 def home_region(user: User) -> Region | None:
     """The county (or the larger area of a city or province unit) whose places the user registers."""
@@ -68,8 +74,11 @@ def place_choices(user: User) -> dict[str, Region]:
 
 
 def _place_labels(county: Region) -> dict[str, Region]:
-    regions = (Region.objects.filter(prefix__startswith=county.prefix, level__gte=county.level)
-               .select_related("parent").order_by("code"))
+    regions = (
+        Region.objects.filter(prefix__startswith=county.prefix, level__gte=county.level)
+        .select_related("parent")
+        .order_by("code")
+    )
     labels: dict[str, Region] = {}
     for r in regions:
         if r.level == RegionLevel.VILLAGE and r.parent is not None:
@@ -103,30 +112,54 @@ def pick_by_part(options: dict[str, Any], typed: str) -> tuple[Any | None, list[
 
 # ---------------------------------------------------------------- registration desk (登记)
 
+
 class RegisterForm(forms.Form):
-    channel = forms.ChoiceField(label=_("channel"), choices=DESK_CHANNELS, initial=Channel.VISIT,
-                                widget=forms.RadioSelect)
+    channel = forms.ChoiceField(
+        label=_("channel"), choices=DESK_CHANNELS, initial=Channel.VISIT, widget=forms.RadioSelect
+    )
     kind = forms.ChoiceField(label=_("kind"), choices=Kind.choices, initial=Kind.CLAIM, widget=forms.RadioSelect)
-    category = forms.CharField(label=_("category"), required=False,
-                               widget=forms.TextInput(attrs={"list": "category-list", "autocomplete": "off",
-                                                             "placeholder": _("type to search")}))
-    place = forms.CharField(label=_("place"),
-                            widget=forms.TextInput(attrs={"list": "place-list", "autocomplete": "off",
-                                                          "placeholder": _("township or village")}))
+    category = forms.CharField(
+        label=_("category"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"list": "category-list", "autocomplete": "off", "placeholder": _("type to search")}
+        ),
+    )
+    place = forms.CharField(
+        label=_("place"),
+        widget=forms.TextInput(
+            attrs={"list": "place-list", "autocomplete": "off", "placeholder": _("township or village")}
+        ),
+    )
     title = forms.CharField(label=_("title"), max_length=200)
     content = forms.CharField(label=_("content"), widget=forms.Textarea(attrs={"rows": 5}))
-    received_at = forms.DateTimeField(label=_("received at"), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                 format=DATETIME_LOCAL))
-    priority = forms.TypedChoiceField(label=_("priority"), choices=Priority.choices, coerce=int,
-                                      initial=Priority.ORDINARY)
+    received_at = forms.DateTimeField(
+        label=_("received at"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    priority = forms.TypedChoiceField(
+        label=_("priority"), choices=Priority.choices, coerce=int, initial=Priority.ORDINARY
+    )
     # the desk's lookup (partials/lookup.html) runs as these three are typed: see register.html
-    name = forms.CharField(label=_("petitioner's name"), max_length=50, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    phone = forms.CharField(label=_("phone"), max_length=20, required=False,
-                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
-    id_number = forms.CharField(label=_("ID number"), max_length=20, required=False,
-                                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    name = forms.CharField(
+        label=_("petitioner's name"),
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
     address = forms.CharField(label=_("address"), max_length=200, required=False)
     headcount = forms.IntegerField(label=_("number of people"), min_value=1, initial=1)
     accused_unit = forms.ModelChoiceField(label=_("accused unit"), queryset=Unit.objects.none(), required=False)
@@ -141,13 +174,14 @@ class RegisterForm(forms.Form):
         self.places = place_choices(user)
         self.categories = category_choices()
         for i in range(1, rules.MAX_REPRESENTATIVES + 1):
-            self.fields[f"rep_{i}"] = forms.CharField(label=_("representative %(n)s") % {"n": i},
-                                                      max_length=50, required=False)
+            self.fields[f"rep_{i}"] = forms.CharField(
+                label=_("representative %(n)s") % {"n": i}, max_length=50, required=False
+            )
         county = home_region(user)
         if county is not None:
-            self.fields["accused_unit"].queryset = (
-                Unit.objects.filter(region__prefix__startswith=county.prefix, is_active=True)
-                .order_by("region__code", "name"))
+            self.fields["accused_unit"].queryset = Unit.objects.filter(
+                region__prefix__startswith=county.prefix, is_active=True
+            ).order_by("region__code", "name")
         if not self.is_bound:
             self.initial.setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))
 
@@ -157,8 +191,9 @@ class RegisterForm(forms.Form):
     def clean_place(self) -> Region:
         region, labels = pick_by_part(self.places, self.cleaned_data["place"])
         if region is None and labels:
-            raise forms.ValidationError(_("Several places match: %(labels)s. Choose one from the list.")
-                                        % {"labels": "、".join(labels)})
+            raise forms.ValidationError(
+                _("Several places match: %(labels)s. Choose one from the list.") % {"labels": "、".join(labels)}
+            )
         if region is None:
             raise forms.ValidationError(_("Choose a place from the list."))
         return region
@@ -168,8 +203,9 @@ class RegisterForm(forms.Form):
             return None
         row, labels = pick_by_part(self.categories, self.cleaned_data["category"])
         if row is None and labels:
-            raise forms.ValidationError(_("Several categories match: %(labels)s. Choose one from the list.")
-                                        % {"labels": "、".join(labels)})
+            raise forms.ValidationError(
+                _("Several categories match: %(labels)s. Choose one from the list.") % {"labels": "、".join(labels)}
+            )
         if row is None:
             raise forms.ValidationError(_("Choose a category from the list."))
         # an unsaved instance carrying the primary key: enough to link the petition to it
@@ -197,8 +233,12 @@ class RegisterForm(forms.Form):
         d = self.cleaned_data
         person = d.get("petitioner_id")
         if person is None and d["name"].strip():
-            person = Petitioner(name=d["name"].strip(), phone=phone_normalise(d["phone"]),
-                                id_number=id_number_normalise(d["id_number"]), address=d["address"].strip())
+            person = Petitioner(
+                name=d["name"].strip(),
+                phone=phone_normalise(d["phone"]),
+                id_number=id_number_normalise(d["id_number"]),
+                address=d["address"].strip(),
+            )
         people = [person] if person else []
         taken = {person.name} if person else set()
         representatives = []
@@ -209,10 +249,18 @@ class RegisterForm(forms.Form):
                 representatives.append(Petitioner(name=name))
         people += representatives
         return {
-            "channel": d["channel"], "kind": d["kind"], "category": d["category"], "region": d["place"],
-            "title": d["title"], "content": d["content"], "received_at": d["received_at"],
-            "priority": d["priority"], "headcount": d["headcount"], "petitioners": people,
-            "representatives": representatives, "related": d["related"],
+            "channel": d["channel"],
+            "kind": d["kind"],
+            "category": d["category"],
+            "region": d["place"],
+            "title": d["title"],
+            "content": d["content"],
+            "received_at": d["received_at"],
+            "priority": d["priority"],
+            "headcount": d["headcount"],
+            "petitioners": people,
+            "representatives": representatives,
+            "related": d["related"],
             "accused_unit": d["accused_unit"] if d["kind"] == Kind.ACCUSATION else None,
             "accused_name": d["accused_name"].strip() if d["kind"] == Kind.ACCUSATION else "",
             "attachments": d.get("attachments") or [],
@@ -281,23 +329,31 @@ def _fast(field: forms.ChoiceField) -> forms.ChoiceField:
 
 class QueueFilterForm(forms.Form):
     tab = forms.ChoiceField(choices=list(QUEUE_TAB_LABELS.items()), required=False, widget=forms.HiddenInput)
-    q = forms.CharField(label=_("search"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("words in title or content")}))
-    channel = forms.ChoiceField(label=_("channel"), required=False,
-                                choices=[("", _("any channel"))] + list(Channel.choices))
+    q = forms.CharField(
+        label=_("search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("words in title or content")}),
+    )
+    channel = forms.ChoiceField(
+        label=_("channel"), required=False, choices=[("", _("any channel"))] + list(Channel.choices)
+    )
     kind = forms.ChoiceField(label=_("kind"), required=False, choices=[("", _("any kind"))] + list(Kind.choices))
     category = forms.ChoiceField(label=_("category"), required=False)
     state = forms.ChoiceField(label=_("state"), required=False, choices=[("", _("any state"))] + list(State.choices))
     region = forms.ChoiceField(label=_("place"), required=False)
-    received_from = forms.DateField(label=_("received from"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    received_to = forms.DateField(label=_("received until"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    received_from = forms.DateField(
+        label=_("received from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    received_to = forms.DateField(
+        label=_("received until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     sort = forms.ChoiceField(label=_("sort by"), required=False, choices=list(QUEUE_SORT_LABELS.items()))
     # set by the leaders' dashboard's links (xinfang.assessment.dashboard), kept through the filter bar
     area = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    satisfaction = forms.ChoiceField(required=False, choices=[("", "")] + list(Satisfaction.choices),
-                                     widget=forms.HiddenInput)
+    satisfaction = forms.ChoiceField(
+        required=False, choices=[("", "")] + list(Satisfaction.choices), widget=forms.HiddenInput
+    )
     evaluated_from = forms.DateField(required=False, widget=forms.HiddenInput)
     evaluated_to = forms.DateField(required=False, widget=forms.HiddenInput)
 
@@ -306,8 +362,15 @@ class QueueFilterForm(forms.Form):
         self.user = user
         county = home_region(user)
         # the townships of a county; a city's (or province's) counties come before their townships
-        places = [r for r in upper_regions.get().values() if county and r.prefix.startswith(county.prefix)
-                  and county.level < r.level <= RegionLevel.TOWNSHIP] if county else []
+        places = (
+            [
+                r
+                for r in upper_regions.get().values()
+                if county and r.prefix.startswith(county.prefix) and county.level < r.level <= RegionLevel.TOWNSHIP
+            ]
+            if county
+            else []
+        )
         self.fields["region"].choices = [("", _("any place"))] + [(r.prefix, r.name) for r in places]
         self.fields["category"].choices = [("", _("any category"))] + queue_category_choices()
         for name in ("channel", "kind", "category", "state", "region", "sort"):
@@ -322,16 +385,24 @@ class QueueFilterForm(forms.Form):
             category_ids = category_subtree(int(d["category"]))
         return QueueQuery(
             tab=d.get("tab") or "open",
-            channel=d.get("channel") or "", kind=d.get("kind") or "", state=d.get("state") or "",
-            category_ids=category_ids, region_prefix=d.get("region") or "",
-            received_from=d.get("received_from"), received_to=d.get("received_to"),
-            text=d.get("q") or "", sort=d.get("sort") or "",
-            area=bool(d.get("area")), satisfaction=d.get("satisfaction") or "",
-            evaluated_from=d.get("evaluated_from"), evaluated_to=d.get("evaluated_to"),
+            channel=d.get("channel") or "",
+            kind=d.get("kind") or "",
+            state=d.get("state") or "",
+            category_ids=category_ids,
+            region_prefix=d.get("region") or "",
+            received_from=d.get("received_from"),
+            received_to=d.get("received_to"),
+            text=d.get("q") or "",
+            sort=d.get("sort") or "",
+            area=bool(d.get("area")),
+            satisfaction=d.get("satisfaction") or "",
+            evaluated_from=d.get("evaluated_from"),
+            evaluated_to=d.get("evaluated_to"),
         )
 
 
 # ---------------------------------------------------------------- one form per workflow action
+
 
 class ActionForm(forms.Form):
     """The data of one action; `kwargs()` gives the service's keyword arguments (besides actor)."""
@@ -380,21 +451,29 @@ class ConfirmAccusedForm(ActionForm):
     """Art. 30: the accused of an accusation received online, proposed from its text, confirmed or corrected."""
 
     accused_unit = UnitChoiceField(label=_("accused unit"), required=False)
-    accused_user = forms.TypedChoiceField(label=_("accused official (user)"), coerce=int, required=False,
-                                          empty_value=None)
+    accused_user = forms.TypedChoiceField(
+        label=_("accused official (user)"), coerce=int, required=False, empty_value=None
+    )
     accused_name = forms.CharField(label=_("accused person"), max_length=100, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["accused_unit"].set_units(unit_list_active())
-        self.people = {u.pk: u for u in User.objects.filter(is_active=True, unit__isnull=False)
-                       .select_related("unit").order_by("unit__name", "display_name", "username")}
+        self.people = {
+            u.pk: u
+            for u in User.objects.filter(is_active=True, unit__isnull=False)
+            .select_related("unit")
+            .order_by("unit__name", "display_name", "username")
+        }
         self.fields["accused_user"].choices = [("", "---------")] + [
-            (u.pk, f"{u.unit.name} · {u.display_name or u.username}") for u in self.people.values()]
+            (u.pk, f"{u.unit.name} · {u.display_name or u.username}") for u in self.people.values()
+        ]
         if not self.is_bound:
-            self.initial = {"accused_unit": self.petition.accused_unit_id,
-                            "accused_user": self.petition.accused_user_id,
-                            "accused_name": self.petition.accused_name}
+            self.initial = {
+                "accused_unit": self.petition.accused_unit_id,
+                "accused_user": self.petition.accused_user_id,
+                "accused_name": self.petition.accused_name,
+            }
 
     def kwargs(self) -> dict[str, Any]:
         d = dict(self.cleaned_data)
@@ -420,8 +499,9 @@ class AssignForm(ActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         prefix = self.petition.owner_unit.region.prefix
-        self.fields["to_unit"].set_units([u for u in routing_units(self.petition)
-                                          if u.region.prefix.startswith(prefix)])
+        self.fields["to_unit"].set_units(
+            [u for u in routing_units(self.petition) if u.region.prefix.startswith(prefix)]
+        )
         unit_proposals_attach(self)
 
 
@@ -459,9 +539,18 @@ class CloseForm(ActionForm):
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
-    "confirm_accused": ConfirmAccusedForm, "decline": DeclineForm, "forward": ForwardForm, "assign": AssignForm, "redirect": RedirectForm,
-    "return": ReturnForm, "extend": ExtendForm, "record_step": RecordStepForm, "decide": DecisionForm,
-    "review_decide": DecisionForm, "reexamine_decide": DecisionForm, "evaluate": EvaluateForm,
+    "confirm_accused": ConfirmAccusedForm,
+    "decline": DeclineForm,
+    "forward": ForwardForm,
+    "assign": AssignForm,
+    "redirect": RedirectForm,
+    "return": ReturnForm,
+    "extend": ExtendForm,
+    "record_step": RecordStepForm,
+    "decide": DecisionForm,
+    "review_decide": DecisionForm,
+    "reexamine_decide": DecisionForm,
+    "evaluate": EvaluateForm,
     "close": CloseForm,
 }
 
@@ -474,14 +563,16 @@ def action_form(action: str, petition: Petition, user: User, data: Any = None) -
 
 # ---------------------------------------------------------------- supervision (督办)
 
+
 class SuperviseForm(forms.Form):
-    mode = forms.ChoiceField(label=_("form of supervision"), choices=SupervisionMode.choices,
-                             initial=SupervisionMode.ONLINE)
+    mode = forms.ChoiceField(
+        label=_("form of supervision"), choices=SupervisionMode.choices, initial=SupervisionMode.ONLINE
+    )
     reason = forms.CharField(label=_("reason for supervision"), widget=forms.Textarea(attrs={"rows": 2}))
-    requirement = forms.CharField(label=_("what the unit must do and answer"),
-                                  widget=forms.Textarea(attrs={"rows": 2}))
-    answer_due_on = forms.DateField(label=_("answer due on"),
-                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    requirement = forms.CharField(label=_("what the unit must do and answer"), widget=forms.Textarea(attrs={"rows": 2}))
+    answer_due_on = forms.DateField(
+        label=_("answer due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="supervise", **kwargs)
@@ -504,5 +595,7 @@ class SupervisionEndForm(forms.Form):
 
 
 SUPERVISION_FORMS: dict[str, type[forms.Form]] = {
-    "supervise": SuperviseForm, "answer": SupervisionAnswerForm, "end": SupervisionEndForm,
+    "supervise": SuperviseForm,
+    "answer": SupervisionAnswerForm,
+    "end": SupervisionEndForm,
 }

@@ -1,4 +1,5 @@
 """Thin views of the staff workbench: read through selectors, write through services."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,15 +25,20 @@ from xinfang.documents.services import notices_available
 from xinfang.intake import panels
 from xinfang.intake.files import size_text
 from xinfang.intake.forms import AttachmentUploadForm
-from xinfang.org.models import User
 from xinfang.lib.xlsx import xlsx_response
+from xinfang.org.models import User
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import CHECK_FORMS
 from xinfang.oversight.selectors import FOLLOW_UP_STATES
 from xinfang.petitions import deadlines, rules, services
 from xinfang.petitions.models import Attachment, Petition, PetitionParty, Satisfaction, State
 from xinfang.petitions.selectors import (
-    SEARCH_COUNT_CAP, may_reveal_personal_data, petition_list_for, petition_queue_for, queue_page, queue_tab_counts,
+    SEARCH_COUNT_CAP,
+    may_reveal_personal_data,
+    petition_list_for,
+    petition_queue_for,
+    queue_page,
+    queue_tab_counts,
 )
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
 from xinfang.petitions.workflow import STAFF, TABLE, actions_for
@@ -41,12 +47,27 @@ from xinfang.routing.selectors import category_propose, petition_text
 from xinfang.routing.services import category_outcome_record
 from xinfang.workbench import queue
 from xinfang.workbench.forms import (
-    QUEUE_TAB_LABELS, SUPERVISION_FORMS, QueueFilterForm, RegisterForm, action_form, place_choices,
+    QUEUE_TAB_LABELS,
+    SUPERVISION_FORMS,
+    QueueFilterForm,
+    RegisterForm,
+    action_form,
+    place_choices,
 )
 
 PER_PAGE = 50
-PETITION_RELATED = ("category", "region", "region__parent", "owner_unit", "owner_unit__region",
-                    "registering_unit", "registered_by", "accused_unit", "accused_user", "routed_by_unit")
+PETITION_RELATED = (
+    "category",
+    "region",
+    "region__parent",
+    "owner_unit",
+    "owner_unit__region",
+    "registering_unit",
+    "registered_by",
+    "accused_unit",
+    "accused_user",
+    "routed_by_unit",
+)
 # Events that are not rows of the transition table.
 EVENT_LABELS = {
     "register": gettext_lazy("register"),
@@ -105,6 +126,7 @@ def find(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- registration desk
+
 
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
@@ -165,6 +187,7 @@ def register_similar(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- work queue
 
+
 def _page_number(request: HttpRequest) -> int:
     value = request.GET.get("page", "1")
     return int(value) if value.isdigit() else 1
@@ -181,10 +204,18 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     cap = SEARCH_COUNT_CAP if query.text.strip() else None
     known = None if query.filtered else counts.get(query.tab)  # an unfiltered tab: its badge's count
     page = queue_page(qs, query.order, _page_number(request), PER_PAGE, clamp=True, cap=cap, count=known)
-    return render(request, "workbench/queue.html", {
-        "form": form, "query": query, "page": page, "rows": queue.rows(page.rows, today),
-        "tabs": _tabs(request.user, today, counts), "can_register": _can_register(request),
-    })
+    return render(
+        request,
+        "workbench/queue.html",
+        {
+            "form": form,
+            "query": query,
+            "page": page,
+            "rows": queue.rows(page.rows, today),
+            "tabs": _tabs(request.user, today, counts),
+            "can_register": _can_register(request),
+        },
+    )
 
 
 @login_required
@@ -192,13 +223,15 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 def work_queue_export(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     query = QueueFilterForm(request.GET, user=request.user).query()
-    qs = queue.export_order(petition_queue_for(request.user, query, today).select_related(*queue.ROW_RELATED),
-                            query.order)
+    qs = queue.export_order(
+        petition_queue_for(request.user, query, today).select_related(*queue.ROW_RELATED), query.order
+    )
     body = queue.export_xlsx(qs.iterator(chunk_size=2000), today)
     return xlsx_response(body, f"queue-{today.isoformat()}.xlsx")
 
 
 # ---------------------------------------------------------------- petition page and actions
+
 
 def _visible_petition(request: HttpRequest, pk: int) -> Petition:
     return get_object_or_404(petition_list_for(request.user).select_related(*PETITION_RELATED), pk=pk)
@@ -215,7 +248,10 @@ def _event_note(action: str, data: dict[str, Any]) -> str:
         reason = rules.LEGAL_CHANNELS.get(data.get("channel", ""), "")
     if action == "extend" and data.get("days"):
         reason = _("%(days)s days more, due %(due)s: %(reason)s") % {
-            "days": data["days"], "due": data.get("due_after", ""), "reason": reason}
+            "days": data["days"],
+            "due": data.get("due_after", ""),
+            "reason": reason,
+        }
     if action == "evaluate":
         reason = "；".join(str(x) for x in (Satisfaction(data["satisfaction"]).label, reason) if x)
     return "；".join(str(x) for x in (reason, data.get("note")) if x)
@@ -235,62 +271,90 @@ def _attachments(petition: Petition, event_rows: list[Any]) -> list[Any]:
     attached = [e for e in event_rows if e.action == "attach"]
     if any(not e.data.get("attachment") for e in attached):  # (an event without the id: read the rows)
         return list(petition.attachments.order_by("uploaded_at", "pk"))
-    return [AttachmentRow(e.data["attachment"], e.data.get("name", ""), int(e.data.get("size", 0)), e.at)
-            for e in attached]
+    return [
+        AttachmentRow(e.data["attachment"], e.data.get("name", ""), int(e.data.get("size", 0)), e.at) for e in attached
+    ]
 
 
-def _petition_page(request: HttpRequest, petition: Petition, bound: dict[str, Any] | None = None,
-                   status: int = 200, revealed: frozenset[int] = frozenset()) -> HttpResponse:
+def _petition_page(
+    request: HttpRequest,
+    petition: Petition,
+    bound: dict[str, Any] | None = None,
+    status: int = 200,
+    revealed: frozenset[int] = frozenset(),
+) -> HttpResponse:
     """The petition page; petitioners' personal data masked, but for the parties in `revealed`."""
     user = request.user
     event_rows = list(petition.events.order_by("seq"))
     events = [
-        {"event": e, "label": TABLE[e.action].label if e.action in TABLE else EVENT_LABELS.get(e.action, e.action),
-         "from": State(e.from_state).label if e.from_state else "",
-         "to": State(e.to_state).label if e.to_state and e.to_state != e.from_state else "",
-         "note": _event_note(e.action, e.data)}
+        {
+            "event": e,
+            "label": TABLE[e.action].label if e.action in TABLE else EVENT_LABELS.get(e.action, e.action),
+            "from": State(e.from_state).label if e.from_state else "",
+            "to": State(e.to_state).label if e.to_state and e.to_state != e.from_state else "",
+            "note": _event_note(e.action, e.data),
+        }
         for e in event_rows
     ]
     # the evaluations are read from their events (which carry the rating and reason): no query of their own
-    evaluations = [{"on": timezone.localdate(e.at), "satisfaction": Satisfaction(e.data["satisfaction"]).label,
-                    "reason": e.data.get("reason", "")} for e in event_rows if e.action == "evaluate"]
+    evaluations = [
+        {
+            "on": timezone.localdate(e.at),
+            "satisfaction": Satisfaction(e.data["satisfaction"]).label,
+            "reason": e.data.get("reason", ""),
+        }
+        for e in event_rows
+        if e.action == "evaluate"
+    ]
     deadline_list = list(petition.deadlines.select_related("unit").order_by("-is_open", "due_on", "pk"))
     decisions = list(petition.decisions.select_related("unit", "decided_by").order_by("decided_on", "pk"))
-    forms = [(t, (bound or {}).get(t.action) or action_form(t.action, petition, user))
-             for t in actions_for(user, petition, visible=True)]
+    forms = [
+        (t, (bound or {}).get(t.action) or action_form(t.action, petition, user))
+        for t in actions_for(user, petition, visible=True)
+    ]
     parties = list(petition.parties.select_related("petitioner").order_by("-is_representative", "pk"))
     for party in parties:
         party.revealed = party.pk in revealed
-    return render(request, "workbench/petition.html", {
-        "petition": petition,
-        "query_code": query_code_display(petition.query_code),
-        "is_new": request.GET.get("new") == "1",
-        "decline_reason": rules.DECLINE_REASONS.get(petition.decline_reason, petition.decline_reason),
-        "redirect_channel": rules.LEGAL_CHANNELS.get(petition.redirect_channel, petition.redirect_channel),
-        "parties": parties,
-        "can_reveal": may_reveal_personal_data(user, petition),
-        "co_handlers": list(petition.co_handlers.select_related("unit")),
-        "related": list(petition_list_for(user).filter(related=petition).only("pk", "query_code", "title")),
-        "attachments": _attachments(petition, event_rows),
-        "attach_form": AttachmentUploadForm() if user.role in STAFF else None,
-        "decisions": decisions,
-        "evaluations": evaluations,
-        **_supervision_context(user, petition, bound),
-        "events": events,
-        "deadlines": [{"deadline": d, "explain": deadlines.explain(d)} for d in deadline_list],
-        "action_forms": forms,
-        "notices": [(kind, NoticeKind(kind).label)
-                    for kind in notices_available(petition, deadlines=deadline_list, decisions=decisions)],
-        "today": timezone.localdate(),
-        "can_register": _can_register(request),
-    }, status=status)
+    return render(
+        request,
+        "workbench/petition.html",
+        {
+            "petition": petition,
+            "query_code": query_code_display(petition.query_code),
+            "is_new": request.GET.get("new") == "1",
+            "decline_reason": rules.DECLINE_REASONS.get(petition.decline_reason, petition.decline_reason),
+            "redirect_channel": rules.LEGAL_CHANNELS.get(petition.redirect_channel, petition.redirect_channel),
+            "parties": parties,
+            "can_reveal": may_reveal_personal_data(user, petition),
+            "co_handlers": list(petition.co_handlers.select_related("unit")),
+            "related": list(petition_list_for(user).filter(related=petition).only("pk", "query_code", "title")),
+            "attachments": _attachments(petition, event_rows),
+            "attach_form": AttachmentUploadForm() if user.role in STAFF else None,
+            "decisions": decisions,
+            "evaluations": evaluations,
+            **_supervision_context(user, petition, bound),
+            "events": events,
+            "deadlines": [{"deadline": d, "explain": deadlines.explain(d)} for d in deadline_list],
+            "action_forms": forms,
+            "notices": [
+                (kind, NoticeKind(kind).label)
+                for kind in notices_available(petition, deadlines=deadline_list, decisions=decisions)
+            ],
+            "today": timezone.localdate(),
+            "can_register": _can_register(request),
+        },
+        status=status,
+    )
 
 
 def _supervision_context(user, petition: Petition, bound: dict[str, Any] | None) -> dict[str, Any]:
     """The petition's supervisions and the supervision forms the user may use now (one query)."""
     bound = bound or {}
-    items = list(petition.supervisions.select_related("unit", "opened_by", "answered_by", "closed_by")
-                 .order_by("-is_open", "-opened_at"))
+    items = list(
+        petition.supervisions.select_related("unit", "opened_by", "answered_by", "closed_by").order_by(
+            "-is_open", "-opened_at"
+        )
+    )
     today = timezone.localdate()
     for s in items:
         s.answer_late = s.is_open and s.answered_at is None and s.answer_due_on < today
@@ -307,8 +371,11 @@ def _supervision_context(user, petition: Petition, bound: dict[str, Any] | None)
         elif oversight.end_refusal(current, user, visible=True) is None:
             allowed.append("end")
     forms = [(key, SUPERVISION_LABELS[key], bound.get(key) or SUPERVISION_STEP_FORMS[key]()) for key in allowed]
-    return {"supervisions": items, "supervision_forms": forms,
-            "can_follow_up": petition.state in FOLLOW_UP_STATES and user.role in oversight.FOLLOW_UP_ROLES}
+    return {
+        "supervisions": items,
+        "supervision_forms": forms,
+        "can_follow_up": petition.state in FOLLOW_UP_STATES and user.role in oversight.FOLLOW_UP_ROLES,
+    }
 
 
 @login_required
@@ -334,11 +401,13 @@ def petition_supervision(request: HttpRequest, pk: int, action: str) -> HttpResp
             oversight.supervision_return(current, actor=request.user, **form.cleaned_data)
         else:
             oversight.supervision_end(current, actor=request.user, **form.cleaned_data)
+
     return _submit(request, petition, action, SUPERVISION_LABELS[action], form, run)
 
 
-def _submit(request: HttpRequest, petition: Petition, key: str, label: str, form: Any,
-            run: Callable[[], object]) -> HttpResponse:
+def _submit(
+    request: HttpRequest, petition: Petition, key: str, label: str, form: Any, run: Callable[[], object]
+) -> HttpResponse:
     """One form of the petition page carried out by its service (`run`, called once the form is
     valid): back to the page with "done", or the page again with the form and the refusal."""
     if form.is_valid():
@@ -371,8 +440,14 @@ def petition_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in services.ACTIONS:
         raise Http404
     form = action_form(action, petition, request.user, request.POST)
-    return _submit(request, petition, action, TABLE[action].label, form,
-                   lambda: services.ACTIONS[action](petition, actor=request.user, **form.kwargs()))
+    return _submit(
+        request,
+        petition,
+        action,
+        TABLE[action].label,
+        form,
+        lambda: services.ACTIONS[action](petition, actor=request.user, **form.kwargs()),
+    )
 
 
 @login_required
@@ -385,13 +460,24 @@ def petitioner_reveal(request: HttpRequest, pk: int, party_pk: int) -> HttpRespo
     if not may_reveal_personal_data(request.user, petition):
         raise PermissionDenied
     party = get_object_or_404(PetitionParty.objects.select_related("petitioner"), pk=party_pk, petition_id=petition.pk)
-    audit_record(actor=request.user, action=AuditAction.REVEAL, object_type="petitions.petitioner",
-                 object_id=party.petitioner_id, request=request,
-                 detail={"petition": petition.pk, "query_code": petition.query_code,
-                         "fields": ["phone", "id_number", "address"]})
+    audit_record(
+        actor=request.user,
+        action=AuditAction.REVEAL,
+        object_type="petitions.petitioner",
+        object_id=party.petitioner_id,
+        request=request,
+        detail={
+            "petition": petition.pk,
+            "query_code": petition.query_code,
+            "fields": ["phone", "id_number", "address"],
+        },
+    )
     if request.headers.get("HX-Request"):
-        response = render(request, "workbench/partials/petitioner_row.html", {
-            "party": party, "person": party.petitioner, "petition": petition, "revealed": True})
+        response = render(
+            request,
+            "workbench/partials/petitioner_row.html",
+            {"party": party, "person": party.petitioner, "petition": petition, "revealed": True},
+        )
     else:
         response = _petition_page(request, petition, revealed=frozenset({party.pk}))
     response["Cache-Control"] = "private, no-store"
@@ -399,6 +485,7 @@ def petitioner_reveal(request: HttpRequest, pk: int, party_pk: int) -> HttpRespo
 
 
 # ---------------------------------------------------------------- attachments (附件)
+
 
 @login_required
 @require_POST
@@ -408,8 +495,9 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = AttachmentUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            added = services.attachments_add(petition, actor=request.user, files=form.cleaned_data["files"],
-                                             visible=True)
+            added = services.attachments_add(
+                petition, actor=request.user, files=form.cleaned_data["files"], visible=True
+            )
         except WorkflowError as e:
             messages.error(request, str(e))
         else:
@@ -432,8 +520,12 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
     except FileNotFoundError:
         raise Http404 from None
     audit_attachment_download(request, attachment)
-    response = FileResponse(handle, as_attachment=True, filename=attachment.name,
-                            content_type=attachment.content_type or "application/octet-stream")
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

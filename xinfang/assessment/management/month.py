@@ -1,4 +1,5 @@
 """What the month commands share: the --month option (YYYY-MM)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -7,8 +7,10 @@ from xinfang.assessment.management.month import MonthCommand
 
 
 class Command(MonthCommand):
-    help = ("Rebuild the pre-aggregated statistics (DailyFact, UnitMonth) of one month: delete and refill "
-            "in one transaction, by SQL. Progress on stderr.")
+    help = (
+        "Rebuild the pre-aggregated statistics (DailyFact, UnitMonth) of one month: delete and refill "
+        "in one transaction, by SQL. Progress on stderr."
+    )
 
     def handle(self, *args, **options) -> None:
         month = self.month(options, month_start(timezone.localdate()))

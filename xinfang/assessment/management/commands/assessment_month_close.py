@@ -7,8 +7,10 @@ from xinfang.assessment.services import AssessmentError, month_close, month_prev
 
 
 class Command(MonthCommand):
-    help = ("Close a finished month: rebuild its statistics, publish the ranking and fire the bulletin's rules "
-            "(rectification notice, self-examination and deduction, reward, excellence withheld). Idempotent.")
+    help = (
+        "Close a finished month: rebuild its statistics, publish the ranking and fire the bulletin's rules "
+        "(rectification notice, self-examination and deduction, reward, excellence withheld). Idempotent."
+    )
     default_help = "the previous month"
 
     def handle(self, *args, **options) -> None:

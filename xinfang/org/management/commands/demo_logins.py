@@ -14,5 +14,7 @@ class Command(BaseCommand):
             device = demo_totp_device(login.username)
             code = f"  两步验证码 code: {totp_code(device)}" if device else ""
             self.stdout.write(f"  {login.username:<16} {login.role:<12} {login.unit}{code}")
-        self.stdout.write("  两步验证码每 30 秒更换；随时取当前的码 current code: "
-                          ".venv/bin/python manage.py demo_totp admin（或 supervisor）")
+        self.stdout.write(
+            "  两步验证码每 30 秒更换；随时取当前的码 current code: "
+            ".venv/bin/python manage.py demo_totp admin（或 supervisor）"
+        )

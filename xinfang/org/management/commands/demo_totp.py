@@ -5,8 +5,10 @@ from xinfang.org.signin import totp_code
 
 
 class Command(BaseCommand):
-    help = ("Print the current two-step sign-in code (动态验证码) of a demo user (admin, supervisor): "
-            "the demo's stand-in for the authenticator app. Refuses every user without the demo device.")
+    help = (
+        "Print the current two-step sign-in code (动态验证码) of a demo user (admin, supervisor): "
+        "the demo's stand-in for the authenticator app. Refuses every user without the demo device."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")

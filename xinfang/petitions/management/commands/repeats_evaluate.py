@@ -4,30 +4,49 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from xinfang.intake.repeats_eval import (
-    PLACE_MODES, messages_read, repeats_replay, scratch_county, thresholds, thresholds_calibrate,
+    PLACE_MODES,
+    messages_read,
+    repeats_replay,
+    scratch_county,
+    thresholds,
+    thresholds_calibrate,
 )
 
 
 class Command(BaseCommand):
-    help = ("Precision and recall of the same-matter lookup (重复件提示) on labeled repeats (评测重复件识别): "
-            "replays the messages of a 附件3-style CSV (留言编号, 留言用户, 留言主题, 留言时间, 留言详情) in "
-            "time order as petitions of a scratch county, asks the lookup for each against the earlier ones, "
-            "and counts how often it lists an earlier message with the same details or the same user and "
-            "subject. Nothing is kept (one transaction, rolled back). The last line is one JSON object.")
+    help = (
+        "Precision and recall of the same-matter lookup (重复件提示) on labeled repeats (评测重复件识别): "
+        "replays the messages of a 附件3-style CSV (留言编号, 留言用户, 留言主题, 留言时间, 留言详情) in "
+        "time order as petitions of a scratch county, asks the lookup for each against the earlier ones, "
+        "and counts how often it lists an earlier message with the same details or the same user and "
+        "subject. Nothing is kept (one transaction, rolled back). The last line is one JSON object."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--csv", required=True, help="the messages (e.g. attachment3_hot_messages.csv)")
-        parser.add_argument("--places", choices=PLACE_MODES, default="townships",
-                            help="townships (default): each named district a township, the rest at the county; "
-                                 "one: every message in one township")
-        parser.add_argument("--no-petitioner", action="store_true",
-                            help="do not tell the lookup who the petitioner is (text and place only)")
+        parser.add_argument(
+            "--places",
+            choices=PLACE_MODES,
+            default="townships",
+            help="townships (default): each named district a township, the rest at the county; "
+            "one: every message in one township",
+        )
+        parser.add_argument(
+            "--no-petitioner",
+            action="store_true",
+            help="do not tell the lookup who the petitioner is (text and place only)",
+        )
         parser.add_argument("--limit", type=int, default=0, help="only the first N messages (0: all)")
         parser.add_argument("--threshold", type=float, default=None, help="instead of similar.THRESHOLD")
-        parser.add_argument("--threshold-same-petitioner", type=float, default=None,
-                            help="instead of similar.THRESHOLD_SAME_PETITIONER")
-        parser.add_argument("--calibrate", metavar="CSV", default=None,
-                            help="first print the thresholds the rule gives on another CSV (附件4)")
+        parser.add_argument(
+            "--threshold-same-petitioner", type=float, default=None, help="instead of similar.THRESHOLD_SAME_PETITIONER"
+        )
+        parser.add_argument(
+            "--calibrate",
+            metavar="CSV",
+            default=None,
+            help="first print the thresholds the rule gives on another CSV (附件4)",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -42,14 +61,22 @@ class Command(BaseCommand):
 
         def progress(done: int, counts) -> None:
             if done % step == 0 or done == len(messages):
-                self.stdout.write(f"{done}/{len(messages)}: {counts.positives} repeats so far, "
-                                  f"{counts.hits5} found in the first five")
+                self.stdout.write(
+                    f"{done}/{len(messages)}: {counts.positives} repeats so far, {counts.hits5} found in the first five"
+                )
+
         with thresholds(options["threshold"], options["threshold_same_petitioner"]) as used:
             with transaction.atomic():
                 scratch = scratch_county([m.district for m in messages])
-                counts = repeats_replay(messages, scratch, mode=options["places"],
-                                        with_petitioner=not options["no_petitioner"], progress=progress)
+                counts = repeats_replay(
+                    messages,
+                    scratch,
+                    mode=options["places"],
+                    with_petitioner=not options["no_petitioner"],
+                    progress=progress,
+                )
                 transaction.set_rollback(True)
-        result = counts.figures() | used | {"places": options["places"],
-                                            "petitioner_known": not options["no_petitioner"]}
+        result = (
+            counts.figures() | used | {"places": options["places"], "petitioner_known": not options["no_petitioner"]}
+        )
         self.stdout.write(json.dumps(result, ensure_ascii=False))

@@ -8,14 +8,20 @@ from xinfang.petitions.search import search_reindex
 
 
 class Command(BaseCommand):
-    help = ("Rebuild the full-text index of petitions (重建信访事项全文索引) from their titles and contents, "
-            "in batches. Run it after upgrading jieba or changing xinfang.petitions.search.segment. "
-            "While it runs, a search finds only the petitions re-indexed so far.")
+    help = (
+        "Rebuild the full-text index of petitions (重建信访事项全文索引) from their titles and contents, "
+        "in batches. Run it after upgrading jieba or changing xinfang.petitions.search.segment. "
+        "While it runs, a search finds only the petitions re-indexed so far."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--batch", type=int, default=5000, help="petitions per transaction (default 5000)")
-        parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                            help="processes that segment the texts (default: one per core; 0: this one)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="processes that segment the texts (default: one per core; 0: this one)",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["batch"] < 1:

@@ -9,8 +9,10 @@ from xinfang.petitions.replay import rows_verify
 
 
 class Command(BaseCommand):
-    help = ("Verify every petition's hash-chained event log and replay it against the petition row "
-            "(校验事件日志并与信访事项记录核对). Exits non-zero and names each broken row and each difference.")
+    help = (
+        "Verify every petition's hash-chained event log and replay it against the petition row "
+        "(校验事件日志并与信访事项记录核对). Exits non-zero and names each broken row and each difference."
+    )
 
     def handle(self, *args, **options) -> None:
         breaks = differences = 0
@@ -28,14 +30,19 @@ class Command(BaseCommand):
             unrecorded.update(check.unrecorded)
             for d in check.differences:
                 differences += 1
-                self.stderr.write(f"DIFFERS petition {check.petition_id} (查询码 {check.query_code}), {d.field}: "
-                                  f"row {d.row}; log {d.log}")
+                self.stderr.write(
+                    f"DIFFERS petition {check.petition_id} (查询码 {check.query_code}), {d.field}: "
+                    f"row {d.row}; log {d.log}"
+                )
         bar.close()
         if unrecorded:
             fields = "、".join(f"{name} {n} 件" for name, n in sorted(unrecorded.items()))
             self.stdout.write(f"未核对（日志早于这些字段的记录，无法证明）：{fields}。")
         if breaks or differences:
-            raise CommandError(f"事件日志校验失败：发现 {breaks} 处断裂、{differences} 处与信访事项记录不符"
-                               f"（共 {petitions} 件、{events} 条记录）。")
-        self.stdout.write(f"事件日志完整：{petitions} 件信访事项、{events} 条记录全部校验通过，"
-                          "信访事项记录与日志重放一致。")
+            raise CommandError(
+                f"事件日志校验失败：发现 {breaks} 处断裂、{differences} 处与信访事项记录不符"
+                f"（共 {petitions} 件、{events} 条记录）。"
+            )
+        self.stdout.write(
+            f"事件日志完整：{petitions} 件信访事项、{events} 条记录全部校验通过，信访事项记录与日志重放一致。"
+        )

@@ -1,4 +1,5 @@
 """Calibrate and measure the draft checks of xinfang.routing.reply_check on real (message, reply) pairs."""
+
 import csv
 import json
 import random
@@ -49,10 +50,12 @@ def _derangement(n: int, seed: int) -> list[int]:
 
 
 class Command(BaseCommand):
-    help = ("Calibrate the draft checks (答复意见预检) on a CSV of messages with their replies (attachment4 of "
-            "tipdm2020c_attachments34: 留言主题, 留言详情, 答复意见, 留言时间, 答复时间): per flag the rate on real "
-            "(message, reply) pairs and on shuffled pairs, examples, and replies later than the handling period. "
-            "Progress goes to stderr; the last line of stdout is one JSON object.")
+    help = (
+        "Calibrate the draft checks (答复意见预检) on a CSV of messages with their replies (attachment4 of "
+        "tipdm2020c_attachments34: 留言主题, 留言详情, 答复意见, 留言时间, 答复时间): per flag the rate on real "
+        "(message, reply) pairs and on shuffled pairs, examples, and replies later than the handling period. "
+        "Progress goes to stderr; the last line of stdout is one JSON object."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--csv", type=Path, required=True, help="CSV of messages with replies (UTF-8)")
@@ -71,8 +74,9 @@ class Command(BaseCommand):
         real = [rc.coverage(keys[i], rows[i]["答复意见"]) for i in range(n)]
         shuffled = [rc.coverage(keys[i], rows[partner[i]]["答复意见"])[0] for i in range(n)]
         self._say("比较每条答复与其留言、与随机另一条留言的关键词覆盖率……")
-        by_threshold = {t: (_rate(sum(s < t for s, _m in real), n), _rate(sum(s < t for s in shuffled), n))
-                        for t in GRID}
+        by_threshold = {
+            t: (_rate(sum(s < t for s, _m in real), n), _rate(sum(s < t for s in shuffled), n)) for t in GRID
+        }
         # the rule: the threshold that best separates mismatched from real pairs (shuffled rate − real rate
         # largest; the larger threshold on a tie)
         calibrated = max(GRID, key=lambda t: (by_threshold[t][1] - by_threshold[t][0], t))
@@ -81,30 +85,38 @@ class Command(BaseCommand):
         unaddressed = [i for i in range(n) if real[i][0] < threshold]
         no_basis = [i for i in range(n) if not rc.basis_found(rows[i]["答复意见"])]
         late, timed = self._late(rows)
-        self._report("unaddressed", unaddressed, rows,
-                     lambda i: f"缺少关键词：{'、'.join(real[i][1])}")
+        self._report("unaddressed", unaddressed, rows, lambda i: f"缺少关键词：{'、'.join(real[i][1])}")
         self._report("no_basis", no_basis, rows, lambda i: "未见法规政策依据")
         self._report("late", late, rows, lambda i: f"{rows[i]['留言时间']} → {rows[i]['答复时间']}")
         shuffled_flagged = sum(s < threshold for s in shuffled)
         result = {
-            "pairs": n, "seed": options["seed"],
+            "pairs": n,
+            "seed": options["seed"],
             "unaddressed": {
-                "threshold": threshold, "calibrated_threshold": calibrated,
+                "threshold": threshold,
+                "calibrated_threshold": calibrated,
                 "rule": "largest shuffled rate minus real rate",
                 "max_threshold_real_rate_at_most_5pct": max(reachable, default=None),
-                "real_rate": _rate(len(unaddressed), n), "shuffled_rate": _rate(shuffled_flagged, n),
+                "real_rate": _rate(len(unaddressed), n),
+                "shuffled_rate": _rate(shuffled_flagged, n),
                 "shuffled_flagged": shuffled_flagged,
                 "by_threshold": {str(t): {"real": r, "shuffled": s} for t, (r, s) in by_threshold.items()},
                 "mean_coverage_real": round(sum(s for s, _m in real) / n, 4),
                 "mean_coverage_shuffled": round(sum(shuffled) / n, 4),
             },
             "no_basis": {"real_rate": _rate(len(no_basis), n), "flagged": len(no_basis)},
-            "late": {"period_days": DEFAULT_PERIODS["handling"].days, "with_dates": timed,
-                     "rate": _rate(len(late), timed), "flagged": len(late)},
+            "late": {
+                "period_days": DEFAULT_PERIODS["handling"].days,
+                "with_dates": timed,
+                "rate": _rate(len(late), timed),
+                "flagged": len(late),
+            },
         }
-        self._say(f"未回应诉求：真实 {result['unaddressed']['real_rate']:.1%}，错配 "
-                  f"{result['unaddressed']['shuffled_rate']:.1%}（阈值 {threshold}，按规则校准为 {calibrated}）；"
-                  f"无依据 {result['no_basis']['real_rate']:.1%}；超期 {result['late']['rate']:.1%}。")
+        self._say(
+            f"未回应诉求：真实 {result['unaddressed']['real_rate']:.1%}，错配 "
+            f"{result['unaddressed']['shuffled_rate']:.1%}（阈值 {threshold}，按规则校准为 {calibrated}）；"
+            f"无依据 {result['no_basis']['real_rate']:.1%}；超期 {result['late']['rate']:.1%}。"
+        )
         self.stdout.write(json.dumps(result, ensure_ascii=False))
 
     def _late(self, rows: list[dict[str, str]]) -> tuple[list[int], int]:

@@ -13,23 +13,38 @@ from xinfang.routing.services import category_model_train
 
 
 class Command(BaseCommand):
-    help = ("Train the category model (训练内容分类模型) and install it: from a labeled CSV (default "
-            "settings.ROUTING_TRAINING_CSV, the 2020 泰迪杯 messages) and, with --from-petitions, from the "
-            "petitions whose category staff confirmed or corrected at registration (first-level labels).")
+    help = (
+        "Train the category model (训练内容分类模型) and install it: from a labeled CSV (default "
+        "settings.ROUTING_TRAINING_CSV, the 2020 泰迪杯 messages) and, with --from-petitions, from the "
+        "petitions whose category staff confirmed or corrected at registration (first-level labels)."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--csv", type=Path, default=None,
-                            help="labeled CSV (UTF-8, with a header); default settings.ROUTING_TRAINING_CSV")
-        parser.add_argument("--text-col", action="append", default=None,
-                            help="column of the text (repeat to join several, e.g. a title and the details); "
-                                 "default text_seg")
+        parser.add_argument(
+            "--csv",
+            type=Path,
+            default=None,
+            help="labeled CSV (UTF-8, with a header); default settings.ROUTING_TRAINING_CSV",
+        )
+        parser.add_argument(
+            "--text-col",
+            action="append",
+            default=None,
+            help="column of the text (repeat to join several, e.g. a title and the details); default text_seg",
+        )
         parser.add_argument("--label-col", default="label", help="column of the first-level label (default label)")
         parser.add_argument("--no-csv", action="store_true", help="learn from the petitions only")
-        parser.add_argument("--from-petitions", action="store_true",
-                            help="add the petitions whose category staff confirmed or corrected")
-        parser.add_argument("--if-missing", action="store_true",
-                            help="do nothing if a model is installed; without training data, warn instead of failing "
-                                 "(what `make run` uses)")
+        parser.add_argument(
+            "--from-petitions",
+            action="store_true",
+            help="add the petitions whose category staff confirmed or corrected",
+        )
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="do nothing if a model is installed; without training data, warn instead of failing "
+            "(what `make run` uses)",
+        )
 
     def handle(self, *args, **options) -> None:
         target = model_path()
@@ -65,15 +80,19 @@ class Command(BaseCommand):
         def embedding_progress(n: int) -> None:  # its bar appears once the reading is done
             if len(bars) == 1:
                 bar.close()
-                bars.append(tqdm(total=len(texts), unit="条", desc="句向量 (sentence embeddings)",
-                                 file=sys.stderr, disable=quiet))
+                bars.append(
+                    tqdm(
+                        total=len(texts), unit="条", desc="句向量 (sentence embeddings)", file=sys.stderr, disable=quiet
+                    )
+                )
             bars[-1].update(n)
             if bars[-1].n >= len(texts):  # done: the training that follows is not counted in its time
                 bars[-1].close()
 
         try:
-            model = category_model_train(texts, labels, source=", ".join(sources), progress=bar.update,
-                                         embedding_progress=embedding_progress)
+            model = category_model_train(
+                texts, labels, source=", ".join(sources), progress=bar.update, embedding_progress=embedding_progress
+            )
         except TrainingError as e:
             self._missing(str(e), options["if_missing"])
             return
@@ -87,7 +106,8 @@ class Command(BaseCommand):
             f"已训练并安装内容分类模型 {model.version}：{model.samples} 条（{model.source}），"
             f"{len(model.labels)} 个类别，用时 {seconds:.0f} 秒，文件 {target}（{size:.1f} MB）。"
             + (f" 样本太少未学习的类别：{'、'.join(left_out)}。" if left_out else "")
-            + f" (Trained model {model.version} on {model.samples} texts in {seconds:.0f} s.)")
+            + f" (Trained model {model.version} on {model.samples} texts in {seconds:.0f} s.)"
+        )
 
     def _missing(self, message: str, warn_only: bool) -> None:
         if not warn_only:
