@@ -100,7 +100,7 @@ def _busy_month():
     from django.db.models.functions import TruncMonth
     from django.utils import timezone
 
-    from xinfang.assessment.aggregates import month_start
+    from xinfang.lib.months import month_start
     from xinfang.petitions.models import Petition
 
     this = month_start(timezone.localdate())

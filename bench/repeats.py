@@ -1,4 +1,4 @@
-"""Figures of the same-matter lookup (重复件提示, `xinfang.intake.similar.similar_petitions_for`) on a big
+"""Figures of the same-matter lookup (重复件提示, `xinfang.petitions.similar.similar_petitions_for`) on a big
 database with the demo county and generated petitions: median and p95 milliseconds (wall clock, and the
 process's CPU time, which a loaded machine inflates less), SQL queries and candidates read per lookup,
 against the issue's budget (median ≤ 20 ms with 1,000,000 petitions stored).
@@ -43,8 +43,8 @@ def repeats_measure(runs: int = 3) -> list[dict]:
     from django.db.models import Max
     from django.test.utils import CaptureQueriesContext
 
-    from xinfang.intake import similar
     from xinfang.org.models import RegionLevel, User
+    from xinfang.petitions import similar
     from xinfang.petitions.models import Petition, PetitionParty
 
     # the latest petition of each village, with its first petitioner

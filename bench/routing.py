@@ -53,10 +53,11 @@ def main() -> None:
     import numpy as np
     from django.conf import settings
 
+    from xinfang.lab.routing import fold_models, report, text_groups
     from xinfang.routing import embedding
     from xinfang.routing.classifier import category_model_fit, model_read, model_save, texts_canonical
-    from xinfang.routing.evaluation import fold_models, labeled_csv_read, report, text_groups
     from xinfang.routing.text import text_canonical
+    from xinfang.routing.training_data import labeled_csv_read
 
     seg = labeled_csv_read(settings.ROUTING_TRAINING_CSV, ["text_seg"], "label")
     sample_path = settings.SHARED_DATA_DIR / "tipdm2020c_msg_sample" / "dev.csv"

@@ -70,8 +70,8 @@ def main() -> None:
     from xinfang.org.models import Role, Unit, User
     from xinfang.petitions.generate import petitions_generate
     from xinfang.petitions.models import Petition
-    from xinfang.petitions.selectors import work_queue_for
     from xinfang.petitions.workflow import OPEN_STATES
+    from xinfang.workbench.selectors import work_queue_for
 
     say("database:", where)
     call_command("migrate", verbosity=0)

@@ -2,7 +2,7 @@
 
 On the database the environment names (DATABASE_URL, else the SQLite file in XINFANG_DATA_DIR),
 already filled, e.g. by `make bench` or by `manage.py generate_petitions --count 1000000`:
-for the unit with the most open petitions, its handler's work queue (selectors.petition_queue_for:
+for the unit with the most open petitions, its handler's work queue (workbench.selectors.petition_queue_for:
 the unit's open petitions, within petition_list_for) narrowed by each query: the first page of 50
 by due date, and the COUNT the paginator asks for (capped at SEARCH_COUNT_CAP, as the queue page
 counts a search; uncapped too); SEARCH_RUNS times each (default 20), median and p95 in ms.
@@ -46,15 +46,16 @@ def _timed(fn, runs: int) -> tuple[float, float, object]:
 
 def _queue(user, query: str):
     """The unit's open petitions narrowed by `query`, as the work queue asks for them: its own
-    selector where there is one (selectors.petition_queue_for), else the same filters spelled out."""
+    selector where there is one (workbench.selectors.petition_queue_for), else the same filters spelled out."""
     from django.utils import timezone
 
     from xinfang.petitions import selectors
     from xinfang.petitions.search import search_filter
     from xinfang.petitions.workflow import OPEN_STATES
+    from xinfang.workbench import selectors as queues
 
     try:
-        qs = selectors.petition_queue_for(user, selectors.QueueQuery(text=query), timezone.localdate())
+        qs = queues.petition_queue_for(user, queues.QueueQuery(text=query), timezone.localdate())
         sql = str(qs.query)
         if "petitions_search" in sql or "search_vector" in sql:  # the queue applies the text search itself
             return qs
@@ -69,10 +70,10 @@ def measure(runs: int = RUNS, queries: list[str] | None = None) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from xinfang.org.models import Role, User
-    from xinfang.petitions import selectors
     from xinfang.petitions.models import Petition
     from xinfang.petitions.search import search_filter, search_row_count
     from xinfang.petitions.workflow import OPEN_STATES
+    from xinfang.workbench import selectors as queues
 
     vendor = connection.vendor
     with connection.cursor() as cur:
@@ -88,7 +89,7 @@ def measure(runs: int = RUNS, queries: list[str] | None = None) -> dict:
         or User.objects.filter(unit_id=unit_id, is_active=True).order_by("pk").first()
     )
     user = User.objects.select_related("unit__region").get(pk=user.pk)
-    cap = selectors.SEARCH_COUNT_CAP
+    cap = queues.SEARCH_COUNT_CAP
     out = {
         "database": vendor,
         "petitions": Petition.objects.count(),

@@ -23,15 +23,20 @@ import itertools
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 
+from tests.support.routing import corpus
 from xinfang.org import calendar
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
 from xinfang.petitions import rules, services
 from xinfang.petitions.models import Kind, Petition, Petitioner, State
+from xinfang.routing import classifier
+from xinfang.routing import services as routing_services
 
 # ---------------------------------------------------------------- hypothesis profiles
 
@@ -50,6 +55,20 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+# ---------------------------------------------------------------- passwords
+
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Every test hashes passwords with MD5: the project's Argon2 (settings.PASSWORD_HASHERS) costs about
+    0.75 s a hash on this machine, and the tests create and sign in hundreds of users.
+    tests/test_accounts.py::test_passwords_are_hashed_with_argon2 checks the production hasher."""
+    with override_settings(PASSWORD_HASHERS=FAST_HASHER):
+        yield
 
 
 # ---------------------------------------------------------------- caches
@@ -72,8 +91,6 @@ _model_files = itertools.count()
 def _no_category_model(settings, tmp_path_factory):
     """No category model (xinfang.routing) unless a test installs one: never the one `make run` trained
     into DATA_DIR, so that what a page does and costs does not depend on the machine."""
-    from xinfang.routing import classifier
-
     settings.ROUTING_MODEL_PATH = tmp_path_factory.getbasetemp() / f"category-{next(_model_files)}.joblib"
     # one embedding cache for the whole run (each string embedded once), never DATA_DIR's
     settings.ROUTING_EMBEDDING_CACHE = tmp_path_factory.getbasetemp() / "embeddings.npz"
@@ -387,3 +404,22 @@ def path_to(
 @pytest.fixture
 def org(db) -> Org:
     return org_build()
+
+
+# ---------------------------------------------------------------- a category model (xinfang.routing)
+
+
+@pytest.fixture(scope="session")
+def trained_model_file(tmp_path_factory) -> Path:
+    texts, labels = corpus()
+    path = tmp_path_factory.mktemp("routing") / "category.joblib"
+    routing_services.category_model_train(texts, labels, source="synthetic", path=path)
+    return path
+
+
+@pytest.fixture
+def category_model(settings, trained_model_file) -> classifier.CategoryModel:
+    """The category model trained on the synthetic corpus, installed for this test."""
+    settings.ROUTING_MODEL_PATH = trained_model_file
+    classifier.model_forget()
+    return classifier.model_current()

@@ -12,16 +12,17 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import Org, act, at, handler, head, is_chinese, register, staff_login
 from django.test import Client
 
-from tests.test_api_support import ALL_SCOPES, Api, api_client_make
+from tests.conftest import Org, act, at, handler, head, is_chinese, register, staff_login
+from tests.support.api import ALL_SCOPES, Api, api_client_make
 from xinfang.org.models import Role, User
 from xinfang.oversight import hot
 from xinfang.oversight.models import HotIssueMember
 from xinfang.petitions.models import Kind, Petition, Petitioner
-from xinfang.petitions.selectors import petition_list_for, queue_tab_counts
+from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.services import WorkflowError, query_code_display
+from xinfang.workbench.selectors import queue_tab_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +222,7 @@ def test_the_api_and_its_statistics_leave_it_out_for_the_accused(org, owned_by_t
 
 def test_hot_issues_never_count_an_accusation(org):
     """A group's figures and title reach every unit with a petition in it: accusations stay out."""
-    from tests.test_hot import END, MIXER, START
+    from tests.support.hot import END, MIXER, START
 
     petitions = [
         register(

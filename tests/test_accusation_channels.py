@@ -13,14 +13,14 @@ import datetime as dt
 import re
 
 import pytest
-from conftest import Org, at, handler, head, is_chinese, register, staff_login
 from django.test import Client
 
-from tests.test_api_support import ALL_SCOPES, Api, api_client_make
-from tests.test_open311 import BASE as OPEN311
-from tests.test_open311 import form as open311_form
-from tests.test_portal import browser
-from tests.test_portal import form as portal_form
+from tests.conftest import Org, at, handler, head, is_chinese, register, staff_login
+from tests.support.api import ALL_SCOPES, Api, api_client_make
+from tests.support.open311 import BASE as OPEN311
+from tests.support.open311 import form as open311_form
+from tests.support.portal import browser
+from tests.support.portal import form as portal_form
 from xinfang.org.models import Role, User
 from xinfang.oversight.services import recommendation_make
 from xinfang.petitions import services

@@ -9,12 +9,12 @@ import io
 import re
 
 import pytest
-from conftest import at, handler, is_chinese, path_to, register, staff_login
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.test_api_support import ALL_SCOPES, Api, api_client_make, api_for, petition_body
+from tests.conftest import at, handler, is_chinese, path_to, register, staff_login
+from tests.support.api import ALL_SCOPES, Api, api_client_make, api_for, petition_body
 from xinfang.api.models import ApiClient, Scope
 from xinfang.api.services import ApiClientError, api_client_create, api_client_token_rotate
 from xinfang.org.models import Role, User

@@ -10,12 +10,12 @@ import uuid
 from unittest import mock
 
 import pytest
-from conftest import at, org_build, register
 from django.db import connection, connections
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from tests.test_api_support import Api, api_client_make, api_for, petition_body
+from tests.conftest import at, org_build, register
+from tests.support.api import Api, api_client_make, api_for, petition_body
 from xinfang.api import services as api_services
 from xinfang.api.models import IdempotencyKey
 from xinfang.org.models import Role

@@ -9,11 +9,11 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import at, is_chinese, register
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.test_api_support import ALL_SCOPES, READ_WRITE, Api, api_client_make, petition_body
+from tests.conftest import at, is_chinese, register
+from tests.support.api import ALL_SCOPES, READ_WRITE, Api, api_client_make, petition_body
 from xinfang.api.models import ApiClient, PersonalReadCount
 from xinfang.api.personal import PersonalLimitExceeded, personal_budget_take
 from xinfang.audit.models import AuditAction, AuditEntry

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import at, path_to, register
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -18,7 +17,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.test_api_support import ALL_SCOPES, api_client_make
+from tests.conftest import at, path_to, register
+from tests.support.api import ALL_SCOPES, api_client_make
 from xinfang.org.models import Role
 from xinfang.petitions.models import State
 

@@ -229,9 +229,9 @@ def test_the_default_jobs_close_last_month_by_themselves(org, towns, settings):
     its rules fire without anyone asking."""
     from django.utils import timezone
 
-    from xinfang.assessment.aggregates import month_start
+    from xinfang.lib.months import month_previous, month_start
 
-    last = services.month_previous(month_start(timezone.localdate()))
+    last = month_previous(month_start(timezone.localdate()))
     Region.objects.filter(level=RegionLevel.TOWNSHIP).update(population=40000)  # a silent township is ranked
     jobs_run_due()
     assert MonthClose.objects.filter(month=last).exists()

@@ -7,13 +7,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import at, handler, register, staff_login
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.conftest import at, handler, register, staff_login
 from xinfang.audit.models import AuditAction, AuditEntry
 from xinfang.audit.services import audit_record
 from xinfang.org.models import Role
@@ -89,7 +89,7 @@ def test_opening_a_petition_page_is_one_row_with_who_what_and_where(org, petitio
 
 
 def test_an_api_client_reading_a_petition_is_a_view_row_of_its_service_user(org, petition):
-    from tests.test_api_support import ALL_SCOPES, READ_WRITE, Api, api_client_make
+    from tests.support.api import ALL_SCOPES, READ_WRITE, Api, api_client_make
 
     # (with personal:read and a petitioner's phone the one row is "api_personal": tests/test_api_personal.py)
     client, token = api_client_make(org, "town_a", scopes=READ_WRITE)

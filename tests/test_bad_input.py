@@ -17,7 +17,7 @@ from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 from tests.conftest import register, staff_login
-from tests.test_api_support import ALL_SCOPES, Api, api_client_make, petition_body
+from tests.support.api import ALL_SCOPES, Api, api_client_make, petition_body
 from xinfang.petitions.models import Petition
 
 pytestmark = pytest.mark.django_db

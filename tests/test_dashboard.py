@@ -10,11 +10,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import D, at, path_to, register, staff_login
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import D, at, path_to, register, staff_login
 from xinfang.assessment.aggregates import aggregates_rebuild
 from xinfang.assessment.dashboard import Period, dashboard_for, period_parse
 from xinfang.petitions import services

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import D, act, at, at_date, handler, head, is_chinese, register
 
+from tests.conftest import D, act, at, at_date, handler, head, is_chinese, register
 from xinfang.org import calendar
 from xinfang.org.models import Holiday
 from xinfang.petitions import alerts, deadlines, rules

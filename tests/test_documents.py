@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from pypdf import PdfReader
 
 from tests.conftest import D, act, at_date, handler, head, path_to, register, staff_login
+from tests.support.documents import pdf_text
 from xinfang.documents import layout, services
 from xinfang.documents.defaults import DEFAULT_TEMPLATES
 from xinfang.documents.models import NoticeKind as K
@@ -41,14 +41,6 @@ TITLES[K.ROUTING] = "信访事项转送单"  # the verb is filled in: 转送 or 
 
 def docx_text(body: bytes) -> str:
     return "\n".join(p.text for p in Document(io.BytesIO(body)).paragraphs)
-
-
-def pdf_text(body: bytes) -> str:
-    """The PDF's text without the spaces and line breaks the layout put in. pypdf reads the two-byte
-    codes of fpdf2's embedded encoding CMap as one-byte ones and puts a NUL before every character;
-    poppler reads the same file cleanly (test_pdftotext_reads_the_pdf)."""
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
-    return re.sub(r"\s+", "", text.replace("\x00", ""))
 
 
 def flat(text: str) -> str:

@@ -6,9 +6,9 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from conftest import act, at, at_date, handler, owner_handler, path_to, register
 from django.core.management import CommandError, call_command
 
+from tests.conftest import act, at, at_date, handler, owner_handler, path_to, register
 from xinfang.petitions import services
 from xinfang.petitions.deadlines import OBLIGATIONS
 from xinfang.petitions.eventlog import GENESIS, verify_chains

@@ -22,24 +22,24 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import Org, act, at, handler, head, register, staff_login
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from tests.test_api_support import ALL_SCOPES, Api, api_client_make
+from tests.conftest import Org, act, at, handler, head, register, staff_login
+from tests.support.api import ALL_SCOPES, Api, api_client_make
 from xinfang.documents.models import NoticeKind
 from xinfang.documents.services import notices_available
 from xinfang.org.models import Role, User
 from xinfang.oversight import services as oversight
+from xinfang.oversight.forms import SUPERVISION_FORMS
 from xinfang.oversight.models import HotIssue, HotIssueMember
 from xinfang.petitions import services
 from xinfang.petitions.models import Attachment, Category, Kind, Petition, Petitioner, State
 from xinfang.petitions.services import query_code_display
 from xinfang.petitions.workflow import TABLE
-from xinfang.workbench.forms import SUPERVISION_FORMS
 
 pytestmark = pytest.mark.django_db
 

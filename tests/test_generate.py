@@ -44,9 +44,9 @@ from xinfang.petitions.models import (
 )
 from xinfang.petitions.replay import rows_verify
 from xinfang.petitions.search import search_filter, search_row_count, search_terms
-from xinfang.petitions.selectors import work_queue_for
 from xinfang.petitions.services import WorkflowError, _queue_due
 from xinfang.petitions.workflow import EVALUATE_TARGET, OPEN_STATES, TABLE
+from xinfang.workbench.selectors import work_queue_for
 
 NOW = dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC)
 

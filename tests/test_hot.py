@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import TZ, act, register, staff_login
+from tests.support.hot import END, MIXER, START
 from xinfang.org.models import Role
 from xinfang.oversight import hot
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision
@@ -22,13 +23,6 @@ from xinfang.petitions.services import WorkflowError
 
 pytestmark = pytest.mark.django_db
 
-START, END = dt.datetime(2026, 3, 1, tzinfo=TZ), dt.datetime(2026, 3, 31, tzinfo=TZ)
-MIXER = [  # one problem, told by different people in different words
-    ("小区旁边搅拌站噪音扰民", "丰收村幸福小区旁边新建的混凝土搅拌站日夜施工，噪音和粉尘严重，居民无法休息。"),
-    ("搅拌站粉尘噪音严重", "幸福小区附近的混凝土搅拌站粉尘很大，夜里噪音扰民，请求搬走搅拌站。"),
-    ("投诉混凝土搅拌站扰民", "混凝土搅拌站紧挨幸福小区，噪音粉尘污染严重，影响居民生活和休息。"),
-    ("搅拌站夜间施工噪音", "幸福小区旁混凝土搅拌站夜间施工，噪音扰民，粉尘污染，请有关部门处理。"),
-]
 OTHERS = [
     ("学校乱收费", "某中学以资料费名义向每名学生收取三百元，家长意见很大，请教育部门查处。"),
     ("公交线路调整建议", "建议增开从高铁站到城区的夜间公交线路，方便旅客出行。"),

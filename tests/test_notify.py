@@ -189,7 +189,7 @@ def test_a_petitioner_of_a_later_step_is_read_from_the_database(org):
 
 
 def test_notices_are_queued_with_the_change_and_nothing_is_sent_by_it(org, settings):
-    from tests.test_notify_delivery import RecordingSms
+    from tests.support.sms import RecordingSms
 
     settings.SMS_BACKEND = f"{RecordingSms.__module__}.RecordingSms"
     RecordingSms.sent.clear()
@@ -256,7 +256,7 @@ def test_the_timeline_reads_the_notices_in_one_query_whatever_their_number(org, 
 
 
 def test_the_timeline_shows_the_best_delivered_copy(org, settings):
-    from tests.test_notify_delivery import RecordingSms
+    from tests.support.sms import RecordingSms
 
     settings.SMS_BACKEND = f"{RecordingSms.__module__}.RecordingSms"
     reps = [person(f"代表{i}", f"1390000{i:04d}", "") for i in range(2)]

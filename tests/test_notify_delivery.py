@@ -20,7 +20,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tests.conftest import at, register
-from tests.test_registration_desk import client_for, form_data
+from tests.support.desk import client_for, form_data
+from tests.support.sms import RecordingSms
 from xinfang.notify import services
 from xinfang.notify.backends import ConsoleSmsBackend
 from xinfang.notify.models import Notice, NoticeState
@@ -33,13 +34,6 @@ PHONE = "13900004321"
 EMAIL = "wmy@example.org"
 
 
-class RecordingSms:
-    sent: list[tuple[str, str, str]] = []
-
-    def send(self, phone: str, text: str, key: str) -> None:
-        RecordingSms.sent.append((phone, text, key))
-
-
 class FailingSms:
     def send(self, phone: str, text: str, key: str) -> None:
         raise ConnectionError("网关维护中")
@@ -47,7 +41,7 @@ class FailingSms:
 
 @pytest.fixture(autouse=True)
 def recording(settings):
-    settings.SMS_BACKEND = f"{__name__}.RecordingSms"
+    settings.SMS_BACKEND = f"{RecordingSms.__module__}.RecordingSms"
     settings.NOTIFY_MAX_ATTEMPTS = 3
     settings.NOTIFY_RETRY_SECONDS = 60
     RecordingSms.sent.clear()
@@ -272,7 +266,7 @@ def test_retries_back_off_then_give_up_and_retry_now_sends_it(org, settings, rec
     assert state()[:2] == ("failed", 3) and "网关维护中" in notice.last_error
     assert notices_send_due(now=t2 + dt.timedelta(days=1)).retrying == 0  # given up stays given up
 
-    settings.SMS_BACKEND = f"{__name__}.RecordingSms"
+    settings.SMS_BACKEND = f"{RecordingSms.__module__}.RecordingSms"
     assert notices_retry_now([notice.pk]) == 1
     assert notices_send_due().sent == 1
     assert [phone for phone, _, _ in recording] == [PHONE]

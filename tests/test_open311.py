@@ -7,18 +7,18 @@ import datetime as dt
 import re
 
 import pytest
-from conftest import at, handler, path_to, register
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.test_api_support import Api, api_client_make, api_for
+from tests.conftest import at, handler, path_to, register
+from tests.support.api import Api, api_client_make, api_for
+from tests.support.open311 import BASE, form, leaf
 from xinfang.api.models import Scope
 from xinfang.api.open311 import STATUS_NOTES
 from xinfang.petitions.models import Category, Channel, Event, Kind, Petition, State
 
 pytestmark = pytest.mark.django_db
 
-BASE = "/api/open311/v2"
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 REQUEST_FIELDS = {
     "service_request_id",
@@ -39,22 +39,6 @@ REQUEST_FIELDS = {
     "long",
     "media_url",
 }
-
-
-def leaf() -> Category:
-    return Category.objects.filter(level=3).order_by("path").first()
-
-
-def form(org, **kw) -> dict:
-    return {
-        "service_code": str(leaf().pk),
-        "description": "村口路灯不亮已经一周\n晚上出行不便",
-        "address_string": "青石镇丰收村村口",
-        "last_name": "测",
-        "first_name": "试人",
-        "phone": "10012345678",
-        "email": "tester@example.invalid",
-    } | kw
 
 
 # ---------------------------------------------------------------- services

@@ -77,7 +77,7 @@ def test_two_writes_of_one_number_differ_but_their_digests_match(org):
 
 def test_every_other_copy_is_encrypted_too(org):
     """The notices' recipients and the API's stored answers (which carry the full number with personal:read)."""
-    from tests.test_api_support import api_for
+    from tests.support.api import api_for
     from xinfang.api.models import Scope
 
     claim(org)

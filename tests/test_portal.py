@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import D, act, at_date, handler, head, is_chinese, path_to, register, staff_login
-from tests.test_registration_desk import EXE, pdf, upload
+from tests.support.desk import EXE, pdf, upload
+from tests.support.portal import PHONE, browser, form, submit
 from xinfang.petitions import rules, services
 from xinfang.petitions.crypto import lookup_digest
 from xinfang.petitions.eventlog import verify_chains
@@ -41,8 +42,6 @@ from xinfang.portal.models import PolicyAnswer, ReceptionDay, TrackingPhone
 
 pytestmark = pytest.mark.django_db
 
-PHONE = "13912345678"
-
 
 @pytest.fixture(autouse=True)
 def _portal_state(settings, tmp_path):
@@ -52,31 +51,6 @@ def _portal_state(settings, tmp_path):
     selectors.invalidate_cache()
     yield
     selectors.invalidate_cache()
-
-
-def browser() -> Client:
-    return Client(HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148")
-
-
-def form(org, **overrides) -> dict:
-    data = {
-        "kind": Kind.CLAIM,
-        "place": str(org.regions["village_a"].pk),
-        "category": "",
-        "title": "拖欠工资",
-        "content": "某建筑公司拖欠我三个月工资，请求督促支付。",
-        "accused_name": "",
-        "name": "李某乙",
-        "phone": "139 1234 5678",
-        "email": "",
-        "address": "",
-        "submission": submission_token_new(),
-    }  # a form shown afresh: its one-time token
-    return data | overrides
-
-
-def submit(c: Client, org, **overrides):
-    return c.post("/portal/submit/", form(org, **overrides))
 
 
 def submitted(c: Client, org, **overrides) -> Petition:

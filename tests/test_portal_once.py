@@ -13,8 +13,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from tests.test_portal import PHONE, browser, form
-from tests.test_registration_desk import pdf, upload
+from tests.support.desk import pdf, upload
+from tests.support.portal import PHONE, browser, form
 from xinfang.petitions.models import Attachment, Petition
 from xinfang.portal import views
 from xinfang.portal.forms import submission_token_new

@@ -9,11 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.test_workbench import accepted_by_town_a, client_for, make_org, queue_codes, register
+from tests.support.workbench import accepted_by_town_a, client_for, make_org, queue_codes, register
 from xinfang.org.models import Role, User
 from xinfang.oversight import services as oversight
 from xinfang.petitions import selectors, services
 from xinfang.petitions.models import Category, Channel, Kind, State
+from xinfang.workbench import selectors as queues
 from xinfang.workbench import views as workbench_views
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_a_supervisors_supervised_tab_holds_what_they_supervise(org):
     assert codes(org["supervisor"], tab="supervised") == [p.query_code]
     assert codes(org["handler_a"], tab="supervised") == [p.query_code]
     assert codes(org["handler_b"], tab="supervised") == []
-    counts = selectors.queue_tab_counts(org["supervisor"], timezone.localdate())
+    counts = queues.queue_tab_counts(org["supervisor"], timezone.localdate())
     assert counts["supervised"] == 1 and counts["open"] == 0
 
 
@@ -103,7 +104,7 @@ def test_tabs_follow_the_states(org):
     assert codes(user, tab="supervised") == [supervised.query_code]
     assert codes(user, tab="concluded") == [declined.query_code]
     assert declined.query_code not in codes(user)  # "all open" leaves out what is concluded
-    counts = selectors.queue_tab_counts(user, timezone.localdate())
+    counts = queues.queue_tab_counts(user, timezone.localdate())
     assert counts == {
         "open": 4,
         "accept": 1,
@@ -151,20 +152,20 @@ def test_filters_and_page_numbers_that_make_no_sense_are_ignored(org):
 
 
 def test_long_lists_are_counted_up_to_a_cap(org, monkeypatch):
-    monkeypatch.setattr(selectors, "QUEUE_COUNT_CAP", 3)
+    monkeypatch.setattr(queues, "QUEUE_COUNT_CAP", 3)
     made = [register(org, actor=org["handler_a"], title=f"件{i}", channel=Channel.LETTER) for i in range(5)]
     c = client_for(org["handler_a"])
     page = c.get("/queue/").content.decode()
     assert "超过 3 件" in page
     # pages still work up to the cap (50 a page here: all 5 rows are on the first)
     assert sorted(queue_codes(page)) == sorted(p.query_code for p in made)
-    q = selectors.petition_queue_for(org["handler_a"], selectors.QueueQuery(), timezone.localdate())
-    first = selectors.queue_page(q, "due", 1, per_page=2)
+    q = queues.petition_queue_for(org["handler_a"], queues.QueueQuery(), timezone.localdate())
+    first = queues.queue_page(q, "due", 1, per_page=2)
     assert (first.count, first.capped, first.num_pages, len(first.rows)) == (3, True, 2, 2)
 
 
 def test_a_search_is_counted_to_its_own_lower_cap(org, monkeypatch):
-    monkeypatch.setattr(selectors, "QUEUE_COUNT_CAP", 10)
+    monkeypatch.setattr(queues, "QUEUE_COUNT_CAP", 10)
     monkeypatch.setattr(workbench_views, "SEARCH_COUNT_CAP", 2)
     made = [register(org, actor=org["handler_a"], title=f"拖欠工资{i}", channel=Channel.LETTER) for i in range(3)]
     c = client_for(org["handler_a"])
@@ -247,7 +248,7 @@ def test_the_open_queue_index_holds_the_open_states_as_the_queues_name_them():
     """The partial index of the open tabs (petition_open_queue_idx) serves them only while its condition
     is the queries' own: the same states, in the same order."""
     from xinfang.petitions.models import OPEN_STATES_SORTED
-    from xinfang.petitions.selectors import OPEN
     from xinfang.petitions.workflow import OPEN_STATES
+    from xinfang.workbench.selectors import OPEN
 
     assert OPEN == OPEN_STATES_SORTED == tuple(sorted(OPEN_STATES))

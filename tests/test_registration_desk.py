@@ -11,21 +11,20 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import register, staff_login
-from tests.test_routing import category_model, trained_model_file  # noqa: F401  (fixtures)
-from xinfang.intake import files as intake_files
-from xinfang.intake.similar import features, similar_petitions_for, similarity
+from tests.conftest import register
+from tests.support.desk import EXE, client_for, form_data, pdf, upload
 from xinfang.org.models import User
+from xinfang.petitions import attachments as intake_files
 from xinfang.petitions import services
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import Attachment, Category, Event, Petition, Petitioner
 from xinfang.petitions.selectors import LOOKUP_PEOPLE, petitioner_lookup_for
+from xinfang.petitions.similar import features, similar_petitions_for, similarity
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +36,6 @@ def media(settings, tmp_path) -> Path:
     """Every test stores its uploads in a folder of its own."""
     settings.MEDIA_ROOT = tmp_path / "uploads"
     return settings.MEDIA_ROOT
-
-
-def client_for(user: User) -> Client:
-    c = Client()
-    staff_login(c, user)
-    return c
 
 
 def person(name: str = "王某甲", phone: str = "", id_number: str = "") -> Petitioner:
@@ -66,45 +59,13 @@ def earlier(
     )
 
 
-def form_data(**overrides) -> dict:
-    data = {
-        "channel": "visit",
-        "kind": "claim",
-        "category": "",
-        "place": "青石镇 · 丰收村",
-        "title": "拖欠工资",
-        "content": "某公司拖欠农民工工资三个月。",
-        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "priority": "0",
-        "name": "李某乙",
-        "phone": "13900001111",
-        "id_number": "",
-        "address": "丰收村3组",
-        "headcount": "1",
-        "accused_unit": "",
-        "accused_name": "",
-    }
-    data.update(overrides)
-    return data
-
-
 # ---------------------------------------------------------------- files of every accepted kind
-
-
-def pdf(size: int = 0) -> bytes:
-    body = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    return body + b"%" * max(0, size - len(body))
 
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 TIFF = b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
-EXE = (
-    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
-    + b"\x00" * 200
-    + b"This program cannot be run in DOS mode."
-)
 
 
 def docx() -> bytes:
@@ -138,10 +99,6 @@ def zipped(names: dict[str, bytes]) -> bytes:
         for name, body in names.items():
             z.writestr(name, body)
     return buf.getvalue()
-
-
-def upload(name: str, body: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, body, content_type=content_type)
 
 
 @pytest.mark.parametrize(
@@ -530,7 +487,7 @@ def test_similar_petitions_only_those_the_user_may_see(org):
 
 
 def test_the_candidates_are_bounded(org, monkeypatch):
-    from xinfang.intake import similar
+    from xinfang.petitions import similar
 
     monkeypatch.setattr(similar, "TOWNSHIP_RECENT", 3)
     monkeypatch.setattr(similar, "PLACE_OWN", 0)

@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import register
-from xinfang.intake import similar
-from xinfang.intake.repeats_eval import messages_read, twins_find
+from xinfang.lab.repeats import messages_read, twins_find
 from xinfang.org.models import Region
+from xinfang.petitions import similar
 from xinfang.petitions.models import Petition, Petitioner
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,12 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from conftest import act, at, at_date, handler, head, owner_handler, register
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import act, at, at_date, handler, head, owner_handler, register
 from xinfang.petitions import alerts, services
 from xinfang.petitions.models import (
     Category,

@@ -10,13 +10,13 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import D, at, register, staff_login
 from django.core.management import call_command
 from django.db.models import Sum
 from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import D, at, register, staff_login
 from xinfang.assessment.models import DailyFact
 from xinfang.petitions import services
 from xinfang.petitions.models import Category, Channel, Kind, Petitioner

@@ -10,13 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import staff_login
-from tests.test_registration_desk import form_data, pdf, upload
-from tests.test_routing import (  # noqa: F401  (fixtures)
-    WAGES,
-    category_model,
-    run,
-    trained_model_file,
-)
+from tests.support.desk import form_data, pdf, upload
+from tests.support.routing import WAGES, run
 from xinfang.petitions.models import Category, Petition
 from xinfang.routing.classifier import model_current
 from xinfang.routing.models import ProposalKind, ProposalOutcome

@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import act, at, handler, owner_handler, register
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import act, at, handler, owner_handler, register
 from xinfang.petitions import search
 from xinfang.petitions.models import Petition
 from xinfang.petitions.search import (

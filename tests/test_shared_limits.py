@@ -31,7 +31,7 @@ def test_without_redis_the_limits_count_in_the_database():
 
 @pytest.mark.django_db
 def test_a_portal_limit_reached_in_one_process_holds_in_another(org, settings):
-    from tests.test_portal import submit
+    from tests.support.portal import submit
 
     settings.PORTAL_SUBMIT_RATE = "2/h"
     first, second = Client(REMOTE_ADDR="10.1.2.3"), Client(REMOTE_ADDR="10.1.2.3")

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import staff_login
-from tests.test_workbench import accepted_by_town_a, make_org, register
+from tests.support.workbench import accepted_by_town_a, make_org, register
 from xinfang.org.models import Role, Unit, UnitKind, User
 from xinfang.oversight import services as oversight
 from xinfang.oversight.models import Supervision

@@ -15,7 +15,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from tests.conftest import path_to, register, staff_login
-from tests.test_documents import pdf_text
+from tests.support.documents import pdf_text
 from xinfang.documents.models import NoticeTemplate
 from xinfang.org.models import Role
 from xinfang.oversight import notices

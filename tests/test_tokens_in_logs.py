@@ -9,14 +9,14 @@ import logging
 import sys
 
 import pytest
-from conftest import at, register
 from django.core import mail
 from django.core.servers.basehttp import WSGIRequestHandler
 from django.test import RequestFactory
 from django.views.debug import get_exception_reporter_class
 
-from tests.test_api_support import ALL_SCOPES, Api, api_client_make
-from tests.test_open311 import BASE, form
+from tests.conftest import at, register
+from tests.support.api import ALL_SCOPES, Api, api_client_make
+from tests.support.open311 import BASE, form
 from xinfang.audit.models import AuditEntry
 from xinfang.audit.redaction import REDACTED, text_redact
 from xinfang.audit.services import request_filters

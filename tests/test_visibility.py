@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import act, at, handler, head, owner_handler, path_to, register
 
+from tests.conftest import act, at, handler, head, owner_handler, path_to, register
 from xinfang.org.models import Role
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Kind, State
+from xinfang.workbench import selectors as queues
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +170,7 @@ def test_co_handling_units_see_it(org):
         assert sees(handler(org, unit), p)
     assert not sees(handler(org, "hrss"), p)
     # co-handlers see it but do not own it: not in their queue
-    assert p not in selectors.work_queue_for(handler(org, "land"))
+    assert p not in queues.work_queue_for(handler(org, "land"))
 
 
 def test_registering_unit_keeps_sight_after_forwarding(org):
@@ -196,7 +197,7 @@ def test_work_queue_pages_run_from_dated_to_undated_rows(org):
     assert undated.due_on is None
     user = owner_handler(org, undated)
     dated = [register(org, on=at(2026, 3, d), actor=user) for d in (5, 3, 4)]
-    pages = [selectors.work_queue_for(user, page=n, per_page=2) for n in (1, 2, 3)]
+    pages = [queues.work_queue_for(user, page=n, per_page=2) for n in (1, 2, 3)]
     seen = [p.pk for page in pages for p in page]
     assert seen == [dated[1].pk, dated[2].pk, dated[0].pk, undated.pk]
     assert pages[2] == []

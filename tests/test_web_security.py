@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
 from tests.conftest import at, register, staff_login
-from tests.test_registration_desk import pdf, upload
+from tests.support.desk import pdf, upload
 from xinfang.org.models import User
 from xinfang.petitions import services
 

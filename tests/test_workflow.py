@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import (
+
+from tests.conftest import (
     PATH,
     D,
     act,
@@ -19,7 +20,6 @@ from conftest import (
     path_to,
     register,
 )
-
 from xinfang.org.models import Role
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Deadline, Decision, Event, Kind, Petition, State
@@ -27,6 +27,7 @@ from xinfang.petitions.models import DeadlineKind as K
 from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.services import WorkflowError
 from xinfang.petitions.workflow import OPEN_STATES, TABLE, TERMINAL, actions_for
+from xinfang.workbench import selectors as queues
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +198,7 @@ def test_collective_visit_at_most_5_representatives(org):
 
 def queue_holders(org, p) -> set[str]:
     """The units whose handler's work queue holds `p`."""
-    return {k for k in org.units if any(x.pk == p.pk for x in selectors.work_queue_for(handler(org, k)))}
+    return {k for k in org.units if any(x.pk == p.pk for x in queues.work_queue_for(handler(org, k)))}
 
 
 def test_an_open_petition_is_in_exactly_one_units_queue_along_the_whole_path(org):

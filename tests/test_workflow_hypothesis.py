@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import D, at_date, is_chinese, org_build
 from hypothesis import event, example, given, note
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from hypothesis.extra.django import TestCase
 
+from tests.conftest import D, at_date, is_chinese, org_build
 from xinfang.org.models import Role
 from xinfang.petitions import deadlines, rules, services
 from xinfang.petitions.eventlog import verify_chains

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "xinfang.audit",
     "xinfang.assessment",
     "xinfang.reports",  # scheduled reports (日统计、单周研判、双周通报、月点评)
+    "xinfang.lab",  # evaluation harnesses (*_evaluate commands)
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from tests.test_reply_check import CONTENT, NO_BASIS, OFF_POINT, ON_POINT, TITLE
-from tests.test_routing import WAGES, category_model, trained_model_file  # noqa: F401  (fixtures)
+from tests.support.replies import CONTENT, NO_BASIS, OFF_POINT, ON_POINT, TITLE
+from tests.support.routing import WAGES
 from xinfang.petitions import services
 from xinfang.petitions.models import Category, Petition, Petitioner, State
 from xinfang.routing.models import ProposalKind, ProposalOutcome

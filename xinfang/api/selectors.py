@@ -14,11 +14,10 @@ from django.utils import timezone
 
 from xinfang.api.models import ApiClient
 from xinfang.org.models import Region, RegionLevel, User
-from xinfang.org.selectors import upper_regions
+from xinfang.org.selectors import home_region, upper_regions
 from xinfang.petitions.categories import category_rows, category_subtree
 from xinfang.petitions.models import Channel, Kind, Petition, PetitionParty, State
 from xinfang.petitions.selectors import petition_list_for
-from xinfang.workbench.forms import home_region
 
 TOKEN_PREFIX = "xf_"
 PAGE_MAX = 200

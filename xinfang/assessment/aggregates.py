@@ -33,7 +33,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 
+from xinfang.assessment import indicators
 from xinfang.assessment.models import MEASURE_FAMILIES, MEASURES, DailyFact, PlaceDay, PlaceMonth, UnitMonth
+from xinfang.assessment.selectors import qualitative_for, scoring_settings, settings_load, sums_of, weights_load
+from xinfang.lib.months import month_next, month_start
 from xinfang.org.models import RegionLevel, Unit, UnitKind
 from xinfang.petitions.deadlines import OBLIGATIONS
 from xinfang.petitions.models import (
@@ -54,19 +57,6 @@ DIMENSIONS = ("day", "unit_id", "region_id", "category_id", "channel", "kind", "
 TOWNSHIP = int(RegionLevel.TOWNSHIP)
 OVERDUE_LOOKBACK_DAYS = 366  # a deadline met later than this after falling due is not in a past month's snapshot
 Progress = Callable[[str], object]
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def month_next(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def month_parse(text: str) -> dt.date:
-    """'2026-05' → date(2026, 5, 1); ValueError otherwise."""
-    return dt.datetime.strptime(text.strip(), "%Y-%m").date()
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
@@ -376,15 +366,6 @@ def unit_months_score(month: dt.date) -> int:
     score, the rates of the ranking's columns and whether the unit takes part (UnitMonth.score, rates,
     ranked): the provisional ranking only reads them. Python over one row per unit (not per petition);
     run at every rebuild and when weights, settings or qualitative scores change."""
-    from xinfang.assessment import indicators
-    from xinfang.assessment.selectors import (
-        qualitative_for,
-        scoring_settings,
-        settings_load,
-        sums_of,
-        weights_load,
-    )
-
     month = month_start(month)
     weights, scoring = weights_load(), scoring_settings(settings_load())
     qualitative = qualitative_for(month)

@@ -14,7 +14,6 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr, TruncMonth
 
 from xinfang.assessment import indicators
-from xinfang.assessment.aggregates import month_next, month_start
 from xinfang.assessment.models import (
     MEASURES,
     AssessmentSettings,
@@ -29,17 +28,12 @@ from xinfang.assessment.models import (
     RuleFiring,
     UnitMonth,
 )
+from xinfang.lib.months import month_bounds, month_start
 from xinfang.org.models import PREFIX_LENGTH, Region, RegionLevel, Role, Unit, User
 from xinfang.petitions.selectors import REGION_ROLES, accusation_against, accused_of
 
 # who may see the ranking and the explanations of every unit (others: their own unit's)
 RANKING_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.BUREAU_STAFF, Role.ADMIN})
-
-
-def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
-    """[first day, first day of the next month)."""
-    start = month_start(month)
-    return start, month_next(start)
 
 
 # ---------------------------------------------------------------- statistics (dashboards, reports)

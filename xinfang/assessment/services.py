@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from xinfang.assessment import aggregates
-from xinfang.assessment.aggregates import month_next, month_start, unit_months_score
+from xinfang.assessment.aggregates import unit_months_score
 from xinfang.assessment.models import (
     MonthClose,
     MonthRank,
@@ -24,6 +24,7 @@ from xinfang.assessment.models import (
 )
 from xinfang.assessment.selectors import Ranking, explanations_for, ranking_compute, settings_load
 from xinfang.documents import layout
+from xinfang.lib.months import month_next, month_previous, month_start
 from xinfang.org import calendar
 from xinfang.org.models import Role, User
 
@@ -34,10 +35,6 @@ PLAN_APPROVERS = frozenset({Role.LEADER})
 
 class AssessmentError(Exception):
     """A refused action; the message is for the user, in Chinese."""
-
-
-def month_previous(month: dt.date) -> dt.date:
-    return month_start(month_start(month) - dt.timedelta(days=1))
 
 
 @dataclass

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from xinfang.assessment import selectors, services
-from xinfang.assessment.aggregates import month_next, month_parse, month_start
 from xinfang.assessment.indicators import INDICATORS
 from xinfang.assessment.models import MonthClose, PlanState, RectificationPlan, Rule, RuleFiring
+from xinfang.lib.months import month_next, month_parse, month_previous, month_start
 from xinfang.lib.xlsx import xlsx_response, xlsx_write
 from xinfang.org.models import Region, Role, Unit
 from xinfang.oversight.views import _base
@@ -42,11 +42,11 @@ def _month(request: HttpRequest) -> dt.date:
         except ValueError:
             raise Http404 from None
     latest = MonthClose.objects.order_by("-month").values_list("month", flat=True).first()
-    return latest or services.month_previous(month_start(timezone.localdate()))
+    return latest or month_previous(month_start(timezone.localdate()))
 
 
 def _month_nav(month: dt.date) -> dict:
-    return {"month": month, "previous": services.month_previous(month), "next": month_next(month)}
+    return {"month": month, "previous": month_previous(month), "next": month_next(month)}
 
 
 def _require_ranking(request: HttpRequest) -> None:

@@ -6,7 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 
 from xinfang.org.models import User
 
-# Enough of the region tree for a village unit to reach its county (forms.home_region).
+# Enough of the region tree for a village unit to reach its county (org.selectors.home_region).
 USER_RELATED = ("unit__region__parent__parent",)
 
 

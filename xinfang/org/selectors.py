@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xinfang.org.models import Region, RegionLevel, Unit
+from xinfang.org.models import Region, RegionLevel, Unit, User
 from xinfang.org.tablecache import TableCache
 
 
@@ -58,3 +58,13 @@ def townships_of(county_prefix: str) -> list[RegionRow]:
 def unit_list_active() -> list[Unit]:
     """Every active unit with its region, in region-code order (shared objects: do not modify)."""
     return active_units.get()
+
+
+def home_region(user: User) -> Region | None:
+    """The county (or the larger area of a city or province unit) whose places the user registers."""
+    if user.unit_id is None:
+        return None
+    region = user.unit.region
+    while region.level > RegionLevel.COUNTY and region.parent_id is not None:
+        region = region.parent
+    return region

@@ -13,7 +13,45 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.org.models import Unit
 from xinfang.oversight.models import FollowUpMethod, RecommendationKind, SupervisionMode, SupervisionState
 from xinfang.petitions.models import Petition
-from xinfang.workbench.forms import SuperviseForm
+
+# ---------------------------------------------------------------- supervision (督办)
+
+
+class SuperviseForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("form of supervision"), choices=SupervisionMode.choices, initial=SupervisionMode.ONLINE
+    )
+    reason = forms.CharField(label=_("reason for supervision"), widget=forms.Textarea(attrs={"rows": 2}))
+    requirement = forms.CharField(label=_("what the unit must do and answer"), widget=forms.Textarea(attrs={"rows": 2}))
+    answer_due_on = forms.DateField(
+        label=_("answer due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="supervise", **kwargs)
+        if not self.is_bound:
+            self.initial["answer_due_on"] = timezone.localdate() + dt.timedelta(days=7)
+
+
+class SupervisionAnswerForm(forms.Form):
+    answer = forms.CharField(label=_("answer to the supervision"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="supervision_answer", **kwargs)
+
+
+class SupervisionEndForm(forms.Form):
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="supervision_end", **kwargs)
+
+
+SUPERVISION_FORMS: dict[str, type[forms.Form]] = {
+    "supervise": SuperviseForm,
+    "answer": SupervisionAnswerForm,
+    "end": SupervisionEndForm,
+}
 
 
 class HotIssueSuperviseForm(SuperviseForm):
@@ -64,7 +102,7 @@ class SupervisionReturnForm(forms.Form):
         super().__init__(*args, prefix="supervision_return", **kwargs)
 
 
-# The steps after an answer, beside workbench.forms.SUPERVISION_FORMS (supervise, answer, end).
+# The steps after an answer, beside SUPERVISION_FORMS (supervise, answer, end).
 CHECK_FORMS: dict[str, type[forms.Form]] = {"accept": SupervisionAcceptForm, "return": SupervisionReturnForm}
 
 

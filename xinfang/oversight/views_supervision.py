@@ -25,6 +25,7 @@ from xinfang.oversight import notices, selectors
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import (
     CHECK_FORMS,
+    SUPERVISION_FORMS,
     AnswerForm,
     RecommendationCheckForm,
     RecommendationForm,
@@ -41,7 +42,6 @@ from xinfang.oversight.models import (
 from xinfang.oversight.views import _base
 from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_list_for
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
-from xinfang.workbench.forms import SUPERVISION_FORMS
 
 PER_PAGE = 50
 STEP_FORMS = {"answer": SUPERVISION_FORMS["answer"], "end": SUPERVISION_FORMS["end"], **CHECK_FORMS}

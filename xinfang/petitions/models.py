@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from xinfang.org.models import Region, Unit
-from xinfang.petitions import masking
+from xinfang.petitions import masking, rules
 from xinfang.petitions.crypto import DigestField, EncryptedTextField
-from xinfang.petitions.search import SearchTermsField
+from xinfang.petitions.search_field import SearchTermsField
 
 
 class Channel(models.TextChoices):
@@ -194,7 +194,7 @@ class Petition(models.Model):
                 name="petition_queue_idx",
             ),
             # a unit's queue: counted per tab, filtered and sorted to the ids of one page without
-            # reading the rows (selectors.queue_tab_counts, selectors.queue_page)
+            # reading the rows (workbench.selectors.queue_tab_counts and queue_page)
             models.Index(
                 fields=[
                     "owner_unit",
@@ -250,8 +250,6 @@ class Petition(models.Model):
 
     @property
     def is_collective(self) -> bool:
-        from xinfang.petitions import rules
-
         return self.headcount >= rules.COLLECTIVE_VISIT_MIN_PEOPLE
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
+
 from xinfang.org.tablecache import TableCache
 
 
@@ -73,8 +75,8 @@ LEGAL_CHANNELS: dict[str, str] = {
 
 
 def _period_table() -> dict[str, Period]:
-    from xinfang.petitions.models import LegalPeriod
-
+    # through the app registry: the models sit above the rules (Petition.is_collective reads them)
+    LegalPeriod = apps.get_model("petitions", "LegalPeriod")  # noqa: N806
     return {
         row.key: Period(row.key, row.days, row.working_days, row.article, row.roll_over)
         for row in LegalPeriod.objects.all()

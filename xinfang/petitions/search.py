@@ -38,15 +38,13 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import NotSupportedError, connection, connections, models, transaction
-from django.db.models import F, Lookup, QuerySet
+from django.db import NotSupportedError, connection, connections, transaction
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 
-if TYPE_CHECKING:
-    from xinfang.petitions.models import Petition
+from xinfang.petitions.models import Petition
 
 TABLE = "petitions_search"  # SQLite: the FTS5 table
 PG_TABLE = "petitions_petition"  # PostgreSQL: the petition table (Petition._meta.db_table) ...
@@ -131,44 +129,7 @@ def _vendor(using: str | None = None) -> str:
 # ---------------------------------------------------------------- the PostgreSQL column
 
 
-class SearchTermsField(models.Field):
-    """A petition's search terms as PostgreSQL keeps them: a tsvector column of the petition row
-    (text on SQLite, where it stays NULL: SQLite's terms are in its FTS5 table). Written only by
-    this module (registration, `search_reindex`, the generator's COPY); read only by the database,
-    through the `matches` lookup (`search_vector__matches=<tsquery text>`) and its GIN index.
-
-    The ORM never moves the value: a query selects NULL in its place (~1 kB of terms would otherwise
-    come with every petition loaded, and widen every sort), so it reads as None; and saving a loaded
-    petition leaves the column as it is (SET search_vector = search_vector), never clears it."""
-
-    description = "search terms (PostgreSQL tsvector)"
-
-    def db_type(self, connection) -> str:
-        return "tsvector" if connection.vendor == "postgresql" else "text"
-
-    def select_format(self, compiler, sql, params):
-        # a typed NULL: PostgreSQL refuses a bare NULL in GROUP BY ("non-integer constant")
-        return ("CAST(NULL AS tsvector)" if compiler.connection.vendor == "postgresql" else "NULL"), ()
-
-    def pre_save(self, model_instance, add):
-        return super().pre_save(model_instance, add) if add else F(self.attname)
-
-
-@SearchTermsField.register_lookup
-class Matches(Lookup):
-    """`search_vector__matches=<tsquery text>`: PostgreSQL's @@, the query in tsquery input form
-    ('a' & ('b' | 'c')) as one bound parameter. An ordinary filter: it composes with any other,
-    with ordering, slicing, counting and subqueries."""
-
-    lookup_name = "matches"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        if connection.vendor != "postgresql":
-            raise NotSupportedError("search_vector__matches needs PostgreSQL (SQLite searches its FTS5 table)")
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} @@ ({rhs})::tsquery", (*lhs_params, *rhs_params)
+# SearchTermsField and its `matches` lookup: xinfang.petitions.search_field (the model's field, below this module)
 
 
 # ---------------------------------------------------------------- searching
@@ -295,8 +256,6 @@ def petition_search_index(petitions: Iterable[Petition]) -> int:
 def _index(rows: dict[int, str]) -> int:
     """One statement a petition (the registration desk counts its queries); the rare replacement
     costs two more for the whole batch (SQLite)."""
-    from xinfang.petitions.models import Petition
-
     if not rows:
         return 0
     ids = sorted(rows)
@@ -341,8 +300,6 @@ def search_clear_if_no_petitions() -> bool:
     """Empty the index if no petition is left (after `manage.py flush`, say): rows of petitions that
     are gone must not collide with the ids of new ones (SQLite; on PostgreSQL the terms went with the
     petition rows). Returns whether it did."""
-    from xinfang.petitions.models import Petition
-
     if Petition.objects.exists():
         return False
     search_clear()
@@ -409,8 +366,6 @@ def search_reindex(*, batch: int = 5000, workers: int = 0, progress: Callable[[i
     by their old terms until then), the GIN index dropped first and built once at the end
     (search_bulk_start). A petition registered meanwhile is indexed by its registration and replaced
     here when its turn comes."""
-    from xinfang.petitions.models import Petition
-
     if _vendor() == "sqlite":
         with transaction.atomic():
             search_clear()

@@ -13,7 +13,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from xinfang.intake.files import (
+from xinfang.org import calendar
+from xinfang.org.models import Region, Role, Unit, UnitKind, User
+from xinfang.petitions import deadlines, rules
+from xinfang.petitions.attachments import (
     MAX_FILES,
     AttachmentRefused,
     CheckedFile,
@@ -21,9 +24,6 @@ from xinfang.intake.files import (
     attachment_check,
     storage_name,
 )
-from xinfang.org import calendar
-from xinfang.org.models import Region, Role, Unit, UnitKind, User
-from xinfang.petitions import deadlines, rules
 from xinfang.petitions.eventlog import build_event, workflow_events_written
 from xinfang.petitions.models import (
     Attachment,

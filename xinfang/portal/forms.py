@@ -13,8 +13,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.intake.forms import MultipleFileField, attachments_help
 from xinfang.petitions.categories import category_rows
+from xinfang.petitions.forms import MultipleFileField, attachments_help
 from xinfang.petitions.models import Category, Channel, Kind, Petitioner, Satisfaction
 from xinfang.petitions.selectors import phone_normalise
 from xinfang.portal import selectors

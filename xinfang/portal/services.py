@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from django.db import IntegrityError
 from django.utils import timezone
 
-from xinfang.intake.files import Upload
 from xinfang.org.models import Region, Unit
 from xinfang.petitions import services
+from xinfang.petitions.attachments import Upload
 from xinfang.petitions.models import Category, Kind, Petition, Petitioner
 from xinfang.portal.models import Submission, TrackingPhone
 from xinfang.portal.selectors import phone_digest, submission_browser_digest, submission_get

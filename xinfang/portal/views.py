@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xinfang.intake.files import size_text
 from xinfang.petitions import rules
 from xinfang.petitions import services as petition_services
+from xinfang.petitions.attachments import size_text
 from xinfang.petitions.models import DeadlineKind, Petition
 from xinfang.petitions.services import WorkflowError, query_code_display
 from xinfang.portal import selectors, services

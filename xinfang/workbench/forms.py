@@ -5,7 +5,6 @@ Forms only read and validate; the services in xinfang.petitions.services do ever
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -16,12 +15,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.intake.forms import MultipleFileField, attachments_help
 from xinfang.org.models import Region, RegionLevel, Unit, User
-from xinfang.org.selectors import county_places, unit_list_active, upper_regions
-from xinfang.oversight.models import SupervisionMode
+from xinfang.org.selectors import county_places, home_region, unit_list_active, upper_regions
 from xinfang.petitions import rules
 from xinfang.petitions.categories import CategoryRow, category_rows, category_subtree
+from xinfang.petitions.forms import MultipleFileField, attachments_help
 from xinfang.petitions.models import (
     Category,
     Channel,
@@ -35,30 +33,18 @@ from xinfang.petitions.models import (
     State,
 )
 from xinfang.petitions.selectors import (
-    QUEUE_SORTS,
-    QUEUE_TABS,
-    QueueQuery,
     id_number_normalise,
     petition_list_for,
     phone_normalise,
 )
 from xinfang.routing.panels import unit_proposals_attach
+from xinfang.workbench.selectors import QUEUE_SORTS, QUEUE_TABS, QueueQuery
 
 DESK_CHANNELS = [(c.value, c.label) for c in (Channel.VISIT, Channel.LETTER, Channel.PHONE)]
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 # ---------------------------------------------------------------- places and categories
-
-
-def home_region(user: User) -> Region | None:
-    """The county (or the larger area of a city or province unit) whose places the user registers."""
-    if user.unit_id is None:
-        return None
-    region = user.unit.region
-    while region.level > RegionLevel.COUNTY and region.parent_id is not None:
-        region = region.parent
-    return region
 
 
 def place_choices(user: User) -> dict[str, Region]:
@@ -559,43 +545,3 @@ def action_form(action: str, petition: Petition, user: User, data: Any = None) -
     """The form of `action` (an empty ActionForm for actions without data), prefixed by the action."""
     cls = ACTION_FORMS.get(action, ActionForm)
     return cls(data, petition=petition, user=user, prefix=action)
-
-
-# ---------------------------------------------------------------- supervision (督办)
-
-
-class SuperviseForm(forms.Form):
-    mode = forms.ChoiceField(
-        label=_("form of supervision"), choices=SupervisionMode.choices, initial=SupervisionMode.ONLINE
-    )
-    reason = forms.CharField(label=_("reason for supervision"), widget=forms.Textarea(attrs={"rows": 2}))
-    requirement = forms.CharField(label=_("what the unit must do and answer"), widget=forms.Textarea(attrs={"rows": 2}))
-    answer_due_on = forms.DateField(
-        label=_("answer due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="supervise", **kwargs)
-        if not self.is_bound:
-            self.initial["answer_due_on"] = timezone.localdate() + dt.timedelta(days=7)
-
-
-class SupervisionAnswerForm(forms.Form):
-    answer = forms.CharField(label=_("answer to the supervision"), widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="supervision_answer", **kwargs)
-
-
-class SupervisionEndForm(forms.Form):
-    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="supervision_end", **kwargs)
-
-
-SUPERVISION_FORMS: dict[str, type[forms.Form]] = {
-    "supervise": SuperviseForm,
-    "answer": SupervisionAnswerForm,
-    "end": SupervisionEndForm,
-}

@@ -1,5 +1,5 @@
 """The work queue's rows and its Excel export. What a queue holds is decided by
-selectors.petition_queue_for (which starts from the one visibility rule); this module only
+workbench.selectors.petition_queue_for (which starts from the one visibility rule); this module only
 presents it."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from xinfang.lib.xlsx import xlsx_write
 from xinfang.petitions.models import Channel, Kind, Petition, Priority, State
-from xinfang.petitions.selectors import QUEUE_SORTS
 from xinfang.petitions.services import query_code_display
+from xinfang.workbench.selectors import QUEUE_SORTS
 
 ROW_RELATED = ("category", "region", "region__parent")
 

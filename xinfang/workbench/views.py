@@ -22,38 +22,30 @@ from xinfang.audit.models import AuditAction
 from xinfang.audit.services import audit_attachment_download, audit_petition_view, audit_record
 from xinfang.documents.models import NoticeKind
 from xinfang.documents.services import notices_available
-from xinfang.intake import panels
-from xinfang.intake.files import size_text
-from xinfang.intake.forms import AttachmentUploadForm
 from xinfang.lib.xlsx import xlsx_response
 from xinfang.org.models import User
 from xinfang.oversight import services as oversight
-from xinfang.oversight.forms import CHECK_FORMS
+from xinfang.oversight.forms import CHECK_FORMS, SUPERVISION_FORMS
 from xinfang.oversight.selectors import FOLLOW_UP_STATES
 from xinfang.petitions import deadlines, rules, services
+from xinfang.petitions.attachments import size_text
+from xinfang.petitions.forms import AttachmentUploadForm
 from xinfang.petitions.models import Attachment, Petition, PetitionParty, Satisfaction, State
-from xinfang.petitions.selectors import (
-    SEARCH_COUNT_CAP,
-    may_reveal_personal_data,
-    petition_list_for,
-    petition_queue_for,
-    queue_page,
-    queue_tab_counts,
-)
+from xinfang.petitions.selectors import may_reveal_personal_data, petition_list_for
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
 from xinfang.petitions.workflow import STAFF, TABLE, actions_for
 from xinfang.routing import panels as routing_panels
 from xinfang.routing.selectors import category_propose, petition_text
 from xinfang.routing.services import category_outcome_record
-from xinfang.workbench import queue
+from xinfang.workbench import panels, queue
 from xinfang.workbench.forms import (
     QUEUE_TAB_LABELS,
-    SUPERVISION_FORMS,
     QueueFilterForm,
     RegisterForm,
     action_form,
     place_choices,
 )
+from xinfang.workbench.selectors import SEARCH_COUNT_CAP, petition_queue_for, queue_page, queue_tab_counts
 
 PER_PAGE = 50
 PETITION_RELATED = (

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.assessment.aggregates import month_parse
+from xinfang.lib.months import month_parse
 
 
 class MonthCommand(BaseCommand):

@@ -9,7 +9,7 @@ Every petition row is rewritten (1,000,000 petitions: about 3 minutes, the table
 left to VACUUM): run `VACUUM ANALYZE petitions_petition` afterwards on a big database."""
 from django.db import migrations
 
-import xinfang.petitions.search
+import xinfang.petitions.search_field
 
 FORWARD = [
     "UPDATE petitions_petition AS p SET search_vector = s.tsv FROM petitions_search AS s "
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="petition",
             name="search_vector",
-            field=xinfang.petitions.search.SearchTermsField(editable=False, null=True),
+            field=xinfang.petitions.search_field.SearchTermsField(editable=False, null=True),
         ),
         migrations.RunPython(forward, backward, elidable=False),
     ]

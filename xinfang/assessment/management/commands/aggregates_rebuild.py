@@ -2,8 +2,9 @@ import sys
 
 from django.utils import timezone
 
-from xinfang.assessment.aggregates import aggregates_rebuild, month_start
+from xinfang.assessment.aggregates import aggregates_rebuild
 from xinfang.assessment.management.month import MonthCommand
+from xinfang.lib.months import month_start
 
 
 class Command(MonthCommand):

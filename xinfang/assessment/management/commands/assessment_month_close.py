@@ -1,9 +1,9 @@
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from xinfang.assessment.aggregates import month_start
 from xinfang.assessment.management.month import MonthCommand
-from xinfang.assessment.services import AssessmentError, month_close, month_previous
+from xinfang.assessment.services import AssessmentError, month_close
+from xinfang.lib.months import month_previous, month_start
 
 
 class Command(MonthCommand):

@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from xinfang.routing.classifier import TrainingError, model_current, model_path
-from xinfang.routing.evaluation import CsvColumnError, labeled_csv_read
 from xinfang.routing.selectors import category_training_rows
 from xinfang.routing.services import category_model_train
+from xinfang.routing.training_data import CsvColumnError, labeled_csv_read
 
 
 class Command(BaseCommand):

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from xinfang.lab.routing import cross_validate, model_evaluate
 from xinfang.routing.classifier import model_current
-from xinfang.routing.evaluation import CsvColumnError, cross_validate, labeled_csv_read, model_evaluate
+from xinfang.routing.training_data import CsvColumnError, labeled_csv_read
 
 
 class Command(BaseCommand):

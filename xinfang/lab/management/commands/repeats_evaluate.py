@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from xinfang.intake.repeats_eval import (
+from xinfang.lab.repeats import (
     PLACE_MODES,
     messages_read,
     repeats_replay,

@@ -8,10 +8,7 @@ never tests the model on its own training text. A label the model does not know 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
@@ -19,41 +16,9 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from xinfang.routing.classifier import CategoryModel, category_model_fit, texts_canonical
 from xinfang.routing.embedding import training_embeddings
+from xinfang.routing.training_data import LabeledTexts
 
 Say = Callable[[str], None]
-
-
-@dataclass
-class LabeledTexts:
-    texts: list[str]
-    labels: list[str]
-    skipped: int  # rows without a text or a label
-
-
-class CsvColumnError(ValueError):
-    pass
-
-
-def labeled_csv_read(path: Path, text_cols: Sequence[str], label_col: str, strip_spaces: bool = False) -> LabeledTexts:
-    """The rows of a UTF-8 CSV with a header: texts (several columns joined by a line break, e.g. a
-    title and the details) and labels. `strip_spaces` removes every space of the texts first."""
-    texts, labels, skipped = [], [], 0
-    with Path(path).open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in [*text_cols, label_col] if c not in (reader.fieldnames or [])]
-        if missing:
-            raise CsvColumnError(
-                f"文件中没有这些列：{'、'.join(missing)}（现有：{'、'.join(reader.fieldnames or [])}）。"
-            )
-        for row in reader:
-            text = "\n".join((row[c] or "").strip() for c in text_cols).strip()
-            label = (row[label_col] or "").strip()
-            if not text or not label:
-                skipped += 1
-                continue
-            texts.append("".join(text.split()) if strip_spaces else text)
-            labels.append(label)
-    return LabeledTexts(texts, labels, skipped)
 
 
 def report(truth: Sequence[str], predicted: Sequence[str]) -> dict:

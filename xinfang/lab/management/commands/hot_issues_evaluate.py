@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.intake.repeats_eval import Message, messages_read
+from xinfang.lab.repeats import Message, messages_read
 from xinfang.oversight import hot
 
 

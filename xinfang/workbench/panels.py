@@ -9,10 +9,10 @@ from typing import Any
 
 from django.http import QueryDict
 
-from xinfang.intake.similar import MIN_CHARS, similar_petitions_for
 from xinfang.org.models import Region, User
 from xinfang.petitions.models import Petitioner
 from xinfang.petitions.selectors import id_number_normalise, petitioner_lookup_for, phone_normalise
+from xinfang.petitions.similar import MIN_CHARS, similar_petitions_for
 
 
 def _ticked(params: QueryDict) -> set[str]:

@@ -1,5 +1,5 @@
 """Form pieces of the registration desk: several files in one field, checked by content
-(xinfang.intake.files) so that the form can say which file is refused and why before anything is
+(xinfang.petitions.attachments) so that the form can say which file is refused and why before anything is
 written; the services check again."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.intake.files import ACCEPT, MAX_FILES, AttachmentRefused, attachment_check, max_bytes, size_text
+from xinfang.petitions.attachments import ACCEPT, MAX_FILES, AttachmentRefused, attachment_check, max_bytes, size_text
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -37,9 +37,8 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from xinfang.intake import similar
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
-from xinfang.petitions import services
+from xinfang.petitions import services, similar
 from xinfang.petitions.models import Channel, Kind, Petitioner
 
 DISTRICT = re.compile(r"A\d{1,2}[区县市]")  # the anonymised districts of 附件3

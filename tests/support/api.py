@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from conftest import Org
 from django.test import Client
 
+from tests.conftest import Org
 from xinfang.api.models import ApiClient, Scope
 from xinfang.api.services import api_client_create
 from xinfang.org.models import Role
