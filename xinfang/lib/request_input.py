@@ -100,7 +100,9 @@ def _too_big(limit: int) -> BadInput:
 
 def _check_multipart(request: HttpRequest, length: int, limit: int | None) -> None:
     if limit is None or length <= limit:
-        _ = request.body  # read into memory first: a view that hashes the raw body (the API's idempotency) still can
+        # read into memory first: a view that hashes the raw body (the API's idempotency) still can. Not `_ = ...`:
+        # that would make `_` (gettext) a local of this function, and the messages below would call the body.
+        request.body  # noqa: B018
     elif request.path.startswith("/api/"):
         raise _too_big(limit)  # the API takes no uploads; only the web forms' files stream to disk
     try:
