@@ -84,6 +84,19 @@ def _fresh_caches():
     _caches_clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (zh-hans). A page asked for in English activates English
+    for the thread, and Django does not switch back after the response; refusals and action labels go
+    through gettext, so without this a later test would see them in English."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 _model_files = itertools.count()
 
 

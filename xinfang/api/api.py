@@ -5,6 +5,7 @@ Errors answer {"detail": "<中文说明>"} (Open311: [{"code", "description"}]).
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -46,7 +47,10 @@ api = NinjaAPI(
 api.add_router("", views.router)
 api.add_router("/open311/v2", open311.router)
 
-UNAUTHORIZED = "缺少或无效的访问令牌。请在请求头中提供 Authorization: Bearer <令牌>（Open311 也可用 api_key 参数）。"
+UNAUTHORIZED = gettext_lazy(
+    "The access token is missing or not valid. Give it in the header Authorization: Bearer <token> "
+    "(Open311 also takes the api_key parameter)."
+)
 
 
 def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
@@ -57,7 +61,7 @@ def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = _error(request, 401, UNAUTHORIZED)
+    response = _error(request, 401, str(UNAUTHORIZED))
     response["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -80,5 +84,5 @@ def personal_limited(request: HttpRequest, exc: PersonalLimitExceeded) -> HttpRe
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     """Native API: 422 with each field's problem. Open311: 400, as GeoReport says."""
     if open311.is_open311(request):
-        return open311.open311_error_response(400, f"请求参数不符合要求：{open311.errors_text(exc.errors)}")
+        return open311.open311_error_response(400, open311.invalid_parameters(open311.errors_text(exc.errors)))
     return api.create_response(request, {"detail": exc.errors}, status=422)

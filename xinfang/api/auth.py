@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import APIKeyQuery, HttpBearer
 
@@ -34,5 +35,9 @@ def client_with(request: HttpRequest, scope: str) -> ApiClient:
     """The authenticated client, if it holds `scope` (403 otherwise)."""
     client: ApiClient = request.auth
     if scope not in client.scope_set:
-        raise HttpError(403, f"本客户端没有“{scope}”权限，不能调用该接口。请联系管理员授权。")
+        raise HttpError(
+            403,
+            _("This client lacks the “%(scope)s” scope and cannot call this endpoint. Ask an administrator for it.")
+            % {"scope": scope},
+        )
     return client

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import HttpError
 
@@ -37,7 +38,9 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
             value = timezone.make_aware(value)
         return value.astimezone(dt.UTC)
     except (OverflowError, ValueError):
-        raise HttpError(400, "日期时间超出可处理的范围（公元1年至9999年）。") from None
+        raise HttpError(
+            400, _("The date and time are out of the range that can be handled (years 1 to 9999).")
+        ) from None
 
 
 def json_text(data: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Literal
 import pydantic
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Form, Path, Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -63,6 +64,11 @@ class Open311Error(Schema):
 
 
 ERRORS = {code: list[Open311Error] for code in (400, 401, 403, 404, 409, 422)}
+
+
+def invalid_parameters(errors: str) -> str:
+    """The 400 of GeoReport for parameters that do not fit, with each field's problem."""
+    return _("The request parameters do not fit: %(errors)s") % {"errors": errors}
 
 
 def errors_text(errors: list[dict]) -> str:
@@ -202,7 +208,7 @@ def request_read(request: HttpRequest, service_request_id: int = Path(..., ge=1,
     client = client_with(request, Scope.PETITIONS_READ)
     petition = petition_list_for(client.user).select_related(*ROW_RELATED).filter(pk=service_request_id).first()
     if petition is None:
-        raise HttpError(404, "找不到该服务请求，或本客户端无权查看。")
+        raise HttpError(404, _("There is no such service request, or this client may not see it."))
     return [request_row(petition)]
 
 
@@ -235,9 +241,11 @@ def _petition_in(client: ApiClient, form: RequestIn) -> PetitionIn:
     """A GeoReport request as the native registration body (a web petition)."""
     text = (form.description or "").strip()
     if not text:
-        raise UnknownReference("请填写 description（诉求内容）。")
+        raise UnknownReference(_("Fill in description (what the petitioner asks)."))
     if not Category.objects.filter(pk=int(form.service_code)).exists():
-        raise UnknownReference(f"找不到服务代码 {form.service_code}，请先查询 services.json。")
+        raise UnknownReference(
+            _("There is no service code %(code)s: look it up in services.json first.") % {"code": form.service_code}
+        )
     region = region_from_address(
         client.user, address_id=form.address_id or "", address_string=form.address_string or ""
     )
@@ -262,7 +270,7 @@ def _create_answer(client: ApiClient, form: RequestIn) -> Answer:
     except (WorkflowError, UnknownReference) as e:
         return 400, error_json(400, str(e))
     except pydantic.ValidationError as e:
-        return 400, error_json(400, f"请求参数不符合要求：{errors_text(e.errors())}")
+        return 400, error_json(400, invalid_parameters(errors_text(e.errors())))
     notice = (
         f"已登记为信访事项，查询码 {query_code_display(petition.query_code)}。"
         f"请告知信访人凭查询码查询办理进展；将在{rules.period('intake').days}日内依法转送、交办或受理。"

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
 from xinfang.api.models import ApiClient, PersonalReadCount, Scope
@@ -44,8 +45,11 @@ class PersonalLimitExceeded(HttpError):
     def __init__(self, *, limit: int, left: int, asked: int, retry_after: int) -> None:
         super().__init__(
             429,
-            f"本接口每小时最多返回 {limit} 件信访事项的个人信息（本小时还可返回 {left} 件，"
-            f"本次请求含 {asked} 件），请稍后再试或联系管理员调整额度。",
+            _(
+                "This API returns the personal data of at most %(limit)s petitions an hour (%(left)s more this "
+                "hour, this request holds %(asked)s): try again later or ask an administrator to change the limit."
+            )
+            % {"limit": limit, "left": left, "asked": asked},
         )
         self.retry_after = retry_after
 

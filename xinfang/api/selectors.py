@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, F, IntegerField, Prefetch, QuerySet, When
 from django.db.models.functions import Substr, TruncDay, TruncMonth, TruncYear
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xinfang.api.models import ApiClient
 from xinfang.org.models import Region, RegionLevel, User
@@ -44,6 +45,10 @@ class UnknownReference(ValueError):
     """A filter or reference the client sent that names nothing we know; the message says which."""
 
 
+def unknown_category(category: int) -> str:
+    return _("There is no category %(id)s.") % {"id": category}
+
+
 # ---------------------------------------------------------------- places
 
 
@@ -53,7 +58,7 @@ def region_prefix_for_code(code: str) -> str:
         return code
     found = next((r for r in upper_regions.get().values() if r.code == code), None)
     if found is None:
-        raise UnknownReference(f"找不到行政区划代码 {code}。")
+        raise UnknownReference(_("There is no region with the code %(code)s.") % {"code": code})
     return found.prefix
 
 
@@ -73,7 +78,10 @@ def region_for_registration(user: User, code: str) -> Region:
     home = home_region(user)
     region = Region.objects.filter(code=code).first()
     if region is None or home is None or not region.prefix.startswith(home.prefix):
-        raise UnknownReference(f"行政区划代码 {code} 不存在或不在本单位辖区（{home.name if home else '无'}）内。")
+        raise UnknownReference(
+            _("The region code %(code)s does not exist or is not within your unit’s area (%(home)s).")
+            % {"code": code, "home": home.name if home else _("none")}
+        )
     return region
 
 
@@ -107,7 +115,7 @@ def petition_filtered_for(user: User, f: PetitionFilter) -> QuerySet[Petition]:
     if f.category is not None:
         ids = category_subtree(f.category)
         if not ids:
-            raise UnknownReference(f"找不到内容分类 {f.category}。")
+            raise UnknownReference(unknown_category(f.category))
         qs = qs.filter(category_id__in=ids)
     if f.region:
         qs = qs.filter(region__prefix__startswith=region_prefix_for_code(f.region))

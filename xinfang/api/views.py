@@ -12,6 +12,9 @@ from typing import Literal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Header, Path, Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -40,6 +43,7 @@ from xinfang.api.selectors import (
     petition_page_for,
     petition_statistics_for,
     region_for_registration,
+    unknown_category,
 )
 from xinfang.api.services import Answer
 from xinfang.audit.services import audit_petition_view
@@ -52,7 +56,7 @@ from xinfang.routing.accused import accused_propose
 
 router = Router(tags=["petitions"])
 ID_MAX = 2**53  # ids beyond any table, refused before they reach the database
-NOT_FOUND = "找不到该信访事项，或本客户端无权查看。"
+NOT_FOUND = gettext_lazy("There is no such petition, or this client may not see it.")
 IDEMPOTENCY = Header(None, alias=IDEMPOTENCY_HEADER, max_length=255, description=IDEMPOTENCY_HELP)
 
 
@@ -133,7 +137,7 @@ def petition_read(request: HttpRequest, petition_id: int = Path(..., ge=1, le=ID
     client = client_with(request, Scope.PETITIONS_READ)
     petition = _visible(client, petition_id)
     if petition is None:
-        raise HttpError(404, NOT_FOUND)
+        raise HttpError(404, str(NOT_FOUND))
     detail = _detail(client, petition)
     if personal_answer(request, client, [detail]) is None:  # (that row records the reading too)
         audit_petition_view(request, petition, actor=client.user)
@@ -177,7 +181,9 @@ def _petitioners(body: PetitionIn) -> tuple[list[Petitioner], list[Petitioner]]:
             try:
                 validate_email(given.email)
             except ValidationError:
-                raise UnknownReference(f"电子邮箱“{given.email}”格式不正确。") from None
+                raise UnknownReference(
+                    _("The e-mail address “%(email)s” is not valid.") % {"email": given.email}
+                ) from None
         person = Petitioner(
             name=given.name.strip(),
             phone=phone_normalise(given.phone),
@@ -199,7 +205,7 @@ def petition_register_from(client: ApiClient, body: PetitionIn) -> Petition:
     if body.category is not None:
         category = Category.objects.filter(pk=body.category).first()
         if category is None:
-            raise UnknownReference(f"找不到内容分类 {body.category}。")
+            raise UnknownReference(unknown_category(body.category))
     people, representatives = _petitioners(body)
     accused = {}
     if body.kind == Kind.ACCUSATION:  # Art. 30: the accused as records, proposed from the text, unconfirmed
@@ -260,12 +266,12 @@ def _action_kwargs(data: dict) -> dict:
         if data.get(field) is not None:
             unit = Unit.objects.filter(pk=data[field]).select_related("region", "parent").first()
             if unit is None:
-                raise UnknownReference(f"找不到编号为 {data[field]} 的单位。")
+                raise UnknownReference(_("There is no unit numbered %(id)s.") % {"id": data[field]})
             data = data | {field: unit}
     if data.get("accused_user") is not None:
         user = User.objects.filter(pk=data["accused_user"], is_active=True).select_related("unit").first()
         if user is None:
-            raise UnknownReference(f"找不到编号为 {data['accused_user']} 的工作人员。")
+            raise UnknownReference(_("There is no staff member numbered %(id)s.") % {"id": data["accused_user"]})
         data = data | {"accused_user": user}
     return data
 
@@ -275,7 +281,7 @@ def petition_act_answer(request: HttpRequest, client: ApiClient, petition_id: in
     the petition, 409 if the workflow does not allow the action now, 400 if its data is refused."""
     petition = petition_list_for(client.user).select_related(*ROW_RELATED).filter(pk=petition_id).first()
     if petition is None:
-        return 404, error_json(404, NOT_FOUND)
+        return 404, error_json(404, str(NOT_FOUND))
     refused = refusal(TABLE[action], petition, client.user, visible=True)
     if refused:
         return 409, error_json(409, refused)
@@ -317,11 +323,17 @@ def _action_endpoint(action: str, body_schema: type[Schema] | None):
     return endpoint
 
 
+def _label_zh(action: str) -> str:
+    """The action's label in the API's (Chinese) documentation, whatever language is active at import."""
+    with translation.override("zh-hans"):
+        return str(TABLE[action].label)
+
+
 for _action, _body in ACTION_BODIES.items():
     router.post(
         f"/petitions/{{petition_id}}/{_action}",
         response={200: PetitionDetailOut, **ERRORS, **LIMITED},
-        summary=f"{TABLE[_action].label} ({_action})",
-        description=f"“{TABLE[_action].label}”：经由与工作台相同的服务办理；"
-        "工作流不允许时返回 409，数据不符合要求时返回 400，均附中文说明。",
+        summary=f"{_label_zh(_action)} ({_action})",
+        description=f"“{_label_zh(_action)}”：经由与工作台相同的服务办理；"
+        "工作流不允许时返回 409，数据不符合要求时返回 400，均附说明（默认中文；请求头 Accept-Language: en 时为英文）。",
     )(_action_endpoint(_action, _body))

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.template import Context, Template
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from xinfang.documents import layout
 from xinfang.documents.models import NoticeKind, NoticeTemplate
@@ -299,11 +300,16 @@ def _label(kind: str) -> str:
 
 def _check(f: _Facts, kind: str) -> None:
     if kind not in NoticeKind.values:
-        raise NoticeUnavailable(f"没有“{kind}”这种文书。")
+        raise NoticeUnavailable(_("There is no notice of the kind “%(kind)s”.") % {"kind": kind})
     if kind not in _possible(f.petition, f.deadlines, f.decisions):
-        raise NoticeUnavailable(f"该事项目前不能出具{_label(kind)}。")
+        raise NoticeUnavailable(
+            _("The %(notice)s cannot be issued for this petition now.") % {"notice": NoticeKind(kind).label}
+        )
     if kind not in f.templates:
-        raise NoticeUnavailable(f"{_label(kind)}没有启用的模板，请管理员在后台设置。")
+        raise NoticeUnavailable(
+            _("The %(notice)s has no template in use: ask an administrator to set one up in the admin.")
+            % {"notice": NoticeKind(kind).label}
+        )
 
 
 def notice_context(petition: Petition, kind: str, *, today: dt.date | None = None) -> dict[str, Any]:

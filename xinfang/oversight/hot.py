@@ -38,10 +38,11 @@ from django.db import transaction
 from django.db.models import Count, F, Subquery, Window
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xinfang.org.models import Region, RegionLevel, User
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision
-from xinfang.oversight.services import supervision_open
+from xinfang.oversight.services import cannot_supervise, supervision_open
 from xinfang.petitions.models import Kind, Petition, PetitionParty
 from xinfang.petitions.search import STOPWORDS, segment
 from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_list_for
@@ -387,11 +388,15 @@ def hot_issue_get_for(user: User, pk: int, *, page: int = 1) -> HotIssueRow:
 # ---------------------------------------------------------------- a group under supervision
 
 
+def _hot_issue_supervised() -> str:
+    return _("This hot issue is under supervision already: follow the open supervision up.")
+
+
 def hot_issue_supervise_refusal(issue: HotIssue, actor: User) -> str | None:
     if actor.role not in SUPERVISING_ROLES:
-        return f"您的角色（{actor.get_role_display()}）不能督办。"
+        return cannot_supervise(actor)
     if issue.supervision_id and issue.supervision.is_open:
-        return "该热点问题已在督办中，请在原督办上跟进。"
+        return _hot_issue_supervised()
     return None
 
 
@@ -424,12 +429,12 @@ def hot_issue_supervise(
     if message:
         raise WorkflowError(message)
     if not HotIssueMember.objects.filter(hot_issue=issue, petition_id=petition.pk).exists():
-        raise WorkflowError("所选信访事项不属于该热点问题，请从该问题的信访事项中选择。")
+        raise WorkflowError(_("The petition chosen is not one of this hot issue’s: choose one of its petitions."))
     with transaction.atomic():
         locked = HotIssue.objects.select_for_update().get(pk=issue.pk)
         current = locked.supervision_id
         if current and Supervision.objects.filter(pk=current, is_open=True).exists():
-            raise WorkflowError("该热点问题已在督办中，请在原督办上跟进。")
+            raise WorkflowError(_hot_issue_supervised())
         supervision = supervision_open(
             petition,
             actor=actor,

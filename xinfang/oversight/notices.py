@@ -15,6 +15,7 @@ from typing import Any
 
 from django.template import Context, Template
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from xinfang.documents import layout
 from xinfang.documents.models import NoticeKind, NoticeTemplate
@@ -75,7 +76,9 @@ def supervision_notice_context(s: Supervision, *, today: dt.date | None = None) 
 def supervision_notice_text(s: Supervision, *, today: dt.date | None = None) -> layout.Notice:
     template = NoticeTemplate.objects.filter(kind=KIND, is_active=True).first()
     if template is None:
-        raise NoticeUnavailable("督办通知书没有启用的模板，请管理员在后台设置。")
+        raise NoticeUnavailable(
+            _("The supervision notice has no template in use: ask an administrator to set one up in the admin.")
+        )
     context = supervision_notice_context(s, today=today)
     with translation.override("zh-hans"):
         ctx = Context(context, autoescape=False)

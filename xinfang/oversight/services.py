@@ -13,9 +13,9 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
-from xinfang.org import calendar
 from xinfang.org.models import Role, Unit, User
 from xinfang.oversight.models import (
     Finding,
@@ -47,8 +47,6 @@ FOLLOW_UP_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.BUREAU_STAFF, Ro
 # A follow-up that finds a fake resolution reopens supervision, escalated, answered within this many days.
 REOPEN_ANSWER_DAYS = 10
 REOPEN_REQUIREMENT = "请重新核查该事项的办理和化解情况，如实报告；存在弄虚作假的，一并报告处理意见。"
-
-_d = calendar.format_date
 
 
 # ---------------------------------------------------------------- helpers
@@ -97,12 +95,14 @@ def _locked(s: Supervision) -> tuple[Supervision, Petition | None]:
 def _check_due(day: dt.date, at: dt.datetime) -> None:
     today = timezone.localdate(at)
     if day < today:
-        raise WorkflowError(f"答复期限不能早于今天（{_d(today)}）。")
+        raise WorkflowError(
+            _("The answer date cannot be before today (%(date)s).") % {"date": formats.date_format(today)}
+        )
 
 
 def _check_mode(mode: str) -> None:
     if mode not in SupervisionMode.values:
-        raise WorkflowError("请选择督办方式（网上督办、实地督办、联合督办或提级督办）。")
+        raise WorkflowError(_("Choose the mode of supervision (online, on site, joint or escalated)."))
 
 
 def _subject_visible(s: Supervision, actor: User) -> bool:
@@ -112,62 +112,75 @@ def _subject_visible(s: Supervision, actor: User) -> bool:
 # ---------------------------------------------------------------- refusals (also used to offer the forms)
 
 
+def cannot_supervise(actor: User) -> str:
+    """The refusal of supervision to a role that does not supervise."""
+    return _("Your role (%(role)s) cannot supervise.") % {"role": actor.get_role_display()}
+
+
 def supervise_refusal(petition: Petition, actor: User, *, visible: bool | None = None) -> str | None:
     """Why `actor` may not put `petition` under supervision now; None if they may. `visible`: whether
     the actor may see the petition, if the caller already knows."""
     if actor.role not in SUPERVISING_ROLES:
-        return f"您的角色（{actor.get_role_display()}）不能督办。"
+        return cannot_supervise(actor)
     if petition.state in TERMINAL:
-        return "该事项已办结，不能督办。"
+        return _("This petition is concluded: it cannot be supervised.")
     if not (petition_is_visible(actor, petition) if visible is None else visible):
-        return "您无权查看该事项，不能督办。"
+        return _("You may not see this petition, so you cannot supervise it.")
     return None
 
 
 def unit_supervise_refusal(unit: Unit, actor: User) -> str | None:
     """Why `actor` may not put the whole `unit` under supervision; None if they may."""
     if actor.role not in SUPERVISING_ROLES:
-        return f"您的角色（{actor.get_role_display()}）不能督办。"
+        return cannot_supervise(actor)
     if unit.pk == actor.unit_id:
-        return "不能督办本单位。"
+        return _("You cannot supervise your own unit.")
     if not unit.is_active:
-        return f"{unit.name}已停用，不能督办。"
+        return _("%(unit)s is no longer active: it cannot be supervised.") % {"unit": unit.name}
     if not unit_in_reach(actor, unit):
-        return f"{unit.name}不在您所在单位的督办范围内。"
+        return _not_in_reach(unit)
     return None
+
+
+def _not_in_reach(unit: Unit) -> str:
+    return _("%(unit)s is not within your unit’s reach of supervision.") % {"unit": unit.name}
+
+
+def _supervision_ended() -> str:
+    return _("This supervision has ended.")
 
 
 def answer_refusal(supervision: Supervision, petition: Petition | None, actor: User) -> str | None:
     if not supervision.is_open:
-        return "该督办已结束。"
+        return _supervision_ended()
     unit = petition.owner_unit if petition is not None else supervision.unit
     if actor.role not in ANSWERING_ROLES or actor.unit_id != unit.pk:
-        return f"督办事项由{unit.name}的经办人或负责人答复。"
+        return _("A handler or the head of %(unit)s answers this supervision.") % {"unit": unit.name}
     if supervision.state == SupervisionState.ANSWERED:
-        return "督办答复已提交，正等待督办单位审核。"
+        return _("The answer to this supervision has been sent and waits for the supervising unit’s check.")
     return None
 
 
 def check_refusal(supervision: Supervision, actor: User, *, visible: bool | None = None) -> str | None:
     """Why `actor` may not accept the answer or send it back; None if they may."""
     if not supervision.is_open:
-        return "该督办已结束。"
+        return _supervision_ended()
     if actor.role not in SUPERVISING_ROLES:
-        return f"您的角色（{actor.get_role_display()}）不能审核督办答复。"
+        return _("Your role (%(role)s) cannot check answers to supervision.") % {"role": actor.get_role_display()}
     if supervision.state != SupervisionState.ANSWERED:
-        return "责任单位尚未答复，没有可审核的答复。"
+        return _("The responsible unit has not answered yet: there is no answer to check.")
     if not (_subject_visible(supervision, actor) if visible is None else visible):
-        return "您无权查看该督办事项。"
+        return _("You may not see what this supervision is about.")
     return None
 
 
 def end_refusal(supervision: Supervision, actor: User, *, visible: bool | None = None) -> str | None:
     if not supervision.is_open:
-        return "该督办已结束。"
+        return _supervision_ended()
     if actor.role not in SUPERVISING_ROLES:
-        return f"您的角色（{actor.get_role_display()}）不能结束督办。"
+        return _("Your role (%(role)s) cannot end a supervision.") % {"role": actor.get_role_display()}
     if not (_subject_visible(supervision, actor) if visible is None else visible):
-        return "您无权查看该事项，不能结束督办。"
+        return _("You may not see this petition, so you cannot end its supervision.")
     return None
 
 
@@ -240,10 +253,12 @@ def supervision_open(
         _refuse(supervise_refusal(p, actor))
         _check_mode(mode)
         if not reason.strip() or not requirement.strip():
-            raise WorkflowError("请写明督办理由和督办要求。")
+            raise WorkflowError(_("Write the reason for the supervision and what it requires."))
         _check_due(answer_due_on, at)
         if Supervision.objects.filter(petition=p, is_open=True).exists():
-            raise WorkflowError("该事项已在督办中，请在原督办上跟进或先结束原督办。")
+            raise WorkflowError(
+                _("This petition is under supervision already: follow the open supervision up, or end it first.")
+            )
         return _create(
             p,
             unit=p.owner_unit,
@@ -271,7 +286,7 @@ def unit_supervision_open(
     _refuse(unit_supervise_refusal(unit, actor))
     _check_mode(mode)
     if not reason.strip() or not requirement.strip():
-        raise WorkflowError("请写明督办理由和督办要求。")
+        raise WorkflowError(_("Write the reason for the supervision and what it requires."))
     _check_due(answer_due_on, at)
     with transaction.atomic():
         return _create(
@@ -320,7 +335,7 @@ def supervision_answer(
         s, p = _locked(supervision)
         _refuse(answer_refusal(s, p, actor))
         if not answer.strip():
-            raise WorkflowError("请填写督办答复内容。")
+            raise WorkflowError(_("Write the answer to the supervision."))
         s.answer, s.answered_at, s.answered_by = answer.strip(), at, actor
         s.state = SupervisionState.ANSWERED
         s.save(update_fields=["answer", "answered_at", "answered_by", "state"])
@@ -373,7 +388,7 @@ def supervision_return(
         s, p = _locked(supervision)
         _refuse(check_refusal(s, actor))
         if not note.strip():
-            raise WorkflowError("请写明退回理由。")
+            raise WorkflowError(_("Write why the answer is sent back."))
         if answer_due_on is not None:
             _check_due(answer_due_on, at)
             s.answer_due_on = answer_due_on
@@ -402,7 +417,9 @@ def supervision_end(
         _refuse(end_refusal(s, actor))
         answered = s.state == SupervisionState.ANSWERED
         if not answered and not note.strip():
-            raise WorkflowError("责任单位尚未答复；提前结束督办须写明理由。")
+            raise WorkflowError(
+                _("The responsible unit has not answered yet: ending the supervision early needs a reason.")
+            )
         _close(
             s,
             p,
@@ -434,24 +451,29 @@ def recommendation_make(
     or a unit, addressed to `to_unit`, which must answer by `due_on`."""
     at = at or timezone.now()
     if actor.role not in SUPERVISING_ROLES:
-        raise WorkflowError(f"您的角色（{actor.get_role_display()}）不能提出督查建议。")
+        raise WorkflowError(_("Your role (%(role)s) cannot make recommendations.") % {"role": actor.get_role_display()})
     if kind not in RecommendationKind.values:
-        raise WorkflowError("请选择建议类别（工作建议、政策建议或追责建议）。")
+        raise WorkflowError(_("Choose the kind of recommendation (work, policy or accountability)."))
     if (petition is None) == (about_unit is None):
-        raise WorkflowError("请指明建议针对的信访事项或单位（二者选一）。")
+        raise WorkflowError(_("Say which petition or which unit the recommendation is about (one of the two)."))
     if not text.strip():
-        raise WorkflowError("请填写建议内容。")
+        raise WorkflowError(_("Write the recommendation."))
     _check_due(due_on, at)
     with transaction.atomic():
         p = None
         if petition is not None:
             p = Petition.objects.select_for_update().get(pk=petition.pk)
             if not petition_is_visible(actor, p):
-                raise WorkflowError("您无权查看该事项，不能提出建议。")
+                raise WorkflowError(_("You may not see this petition, so you cannot make a recommendation about it."))
             if accusation_accuses(p, to_unit):
-                raise WorkflowError("检举控告事项的建议不能送交被检举控告的单位（《信访工作条例》第三十条）。")
+                raise WorkflowError(
+                    _(
+                        "A recommendation about an accusation never goes to the unit it accuses "
+                        "(Regulations on Petition Work, art. 30)."
+                    )
+                )
         elif not unit_in_reach(actor, about_unit):
-            raise WorkflowError(f"{about_unit.name}不在您所在单位的督办范围内。")
+            raise WorkflowError(_not_in_reach(about_unit))
         r = Recommendation.objects.create(
             kind=kind,
             petition=p,
@@ -487,19 +509,19 @@ def _locked_recommendation(r: Recommendation) -> tuple[Recommendation, Petition 
 
 def recommendation_answer_refusal(r: Recommendation, actor: User) -> str | None:
     if r.state == RecommendationState.ACCEPTED:
-        return "该建议已办结。"
+        return _("This recommendation is concluded.")
     if actor.role not in RECOMMENDATION_ANSWERING_ROLES or actor.unit_id != r.to_unit_id:
-        return f"该建议由{r.to_unit.name}答复。"
+        return _("%(unit)s answers this recommendation.") % {"unit": r.to_unit.name}
     if r.state == RecommendationState.ANSWERED:
-        return "答复已提交，正等待督办单位审核。"
+        return _("The answer has been sent and waits for the supervising unit’s check.")
     return None
 
 
 def recommendation_check_refusal(r: Recommendation, actor: User) -> str | None:
     if actor.role not in SUPERVISING_ROLES:
-        return f"您的角色（{actor.get_role_display()}）不能审核建议的答复。"
+        return _("Your role (%(role)s) cannot check answers to recommendations.") % {"role": actor.get_role_display()}
     if r.state != RecommendationState.ANSWERED:
-        return "该建议尚未答复，没有可审核的答复。"
+        return _("This recommendation has not been answered yet: there is no answer to check.")
     return None
 
 
@@ -511,7 +533,7 @@ def recommendation_answer(
         r, p = _locked_recommendation(recommendation)
         _refuse(recommendation_answer_refusal(r, actor))
         if not answer.strip():
-            raise WorkflowError("请填写答复内容。")
+            raise WorkflowError(_("Write the answer."))
         r.answer, r.answered_at, r.answered_by, r.state = answer.strip(), at, actor, RecommendationState.ANSWERED
         r.save(update_fields=["answer", "answered_at", "answered_by", "state"])
         if p is not None:
@@ -540,7 +562,7 @@ def recommendation_check(
         r, p = _locked_recommendation(recommendation)
         _refuse(recommendation_check_refusal(r, actor))
         if not accept and not note.strip():
-            raise WorkflowError("请写明退回理由。")
+            raise WorkflowError(_("Write why the answer is sent back."))
         if not accept and due_on is not None:
             _check_due(due_on, at)
             r.due_on = due_on
@@ -571,16 +593,19 @@ def follow_up_refusal(
 ) -> str | None:
     """Why `actor` may not follow `petition` up; None if they may."""
     if actor.role not in FOLLOW_UP_ROLES:
-        return f"您的角色（{actor.get_role_display()}）不能回访。"
+        return _("Your role (%(role)s) cannot follow petitions up.") % {"role": actor.get_role_display()}
     if actor.unit_id is None:
-        return "您没有所属单位，不能回访（回访记录须写明回访人单位）。"
+        return _("You belong to no unit, so you cannot follow up (a follow-up records the unit of who made it).")
     if petition.state not in FOLLOW_UP_STATES:
-        return "该事项尚未办结（未出具处理意见），不能回访。"
+        return _("This petition is not concluded yet (no handling opinion): it cannot be followed up.")
     if not (petition_is_visible(actor, petition) if visible is None else visible):
-        return "您无权查看该事项，不能回访。"
+        return _("You may not see this petition, so you cannot follow it up.")
     handling = handling_unit_ids(petition) if handling is None else handling
     if actor.unit_id in handling:
-        return f"回访须由承办单位以外的人员进行：您所在的{actor.unit.name}承办了该事项，不能自己回访。"
+        return _(
+            "A follow-up is made by someone outside the units that handled the petition: your unit, %(unit)s, "
+            "handled it and cannot follow it up itself."
+        ) % {"unit": actor.unit.name}
     return None
 
 
@@ -599,9 +624,9 @@ def follow_up_record(
     is put under supervision again, escalated (or the open supervision is linked to the finding)."""
     at = at or timezone.now()
     if method not in FollowUpMethod.values:
-        raise WorkflowError("请选择回访方式（电话、上门或短信）。")
+        raise WorkflowError(_("Choose how the follow-up was made (phone, visit or SMS)."))
     if reached and settled is None:
-        raise WorkflowError("已联系上信访人的，请记录信访人是否认为问题已真正解决。")
+        raise WorkflowError(_("The petitioner was reached: record whether they say the problem is really solved."))
     if not reached:
         settled = None
     with transaction.atomic():

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from xinfang.org import calendar
 from xinfang.org.models import Region, Role, Unit, UnitKind, User
 from xinfang.petitions import deadlines, rules
 from xinfang.petitions.attachments import (
@@ -54,7 +55,8 @@ QUERY_CODE_LENGTH = 10
 
 
 class WorkflowError(Exception):
-    """An action the rules do not allow; the message is for the clerk, in plain Chinese."""
+    """An action the rules do not allow; the message is for the clerk, in the active language (plain Chinese
+    by default)."""
 
 
 class AttachmentError(WorkflowError):
@@ -65,11 +67,13 @@ class AttachmentError(WorkflowError):
         self.file_name = file_name
 
 
-_d = calendar.format_date
+def _d(day: dt.date) -> str:
+    """A date in a message, in the active language (zh-hans: 2026年5月1日, as calendar.format_date)."""
+    return formats.date_format(day)
 
 
 def query_code_new() -> str:
-    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _i in range(QUERY_CODE_LENGTH))
 
 
 def query_code_normalise(text: str) -> str:
@@ -106,8 +110,19 @@ def _check_not_accused(petition: Petition, unit: Unit) -> None:
     (registration records that unit as accused too)."""
     if accusation_accuses(petition, unit):
         raise WorkflowError(
-            f"检举控告事项不得转给被检举控告的单位或被检举控告人所在单位（{unit.name}）（《信访工作条例》第三十条）。"
+            _(
+                "An accusation never goes to the unit it accuses or to the accused official’s unit (%(unit)s) "
+                "(Regulations on Petition Work, art. 30)."
+            )
+            % {"unit": unit.name}
         )
+
+
+def _co_handling_refusal() -> str:
+    return _(
+        "An accusation is never co-handled by the unit it accuses or by the accused official’s unit "
+        "(Regulations on Petition Work, art. 30)."
+    )
 
 
 def accusation_receiver(unit: Unit, accused_units: set[int]) -> Unit | None:
@@ -132,8 +147,12 @@ def _accusation_received_against(unit: Unit, accused_units: set[int]) -> Unit:
     receiver = accusation_receiver(unit, accused_units)
     if receiver is None:
         raise WorkflowError(
-            f"检举控告{unit.name}的事项应当交纪检监察机关或上一级机关办理，但系统中未设置"
-            "（《信访工作条例》第三十条）。请管理员在单位设置中填写纪检监察机关或上一级机关。"
+            _(
+                "An accusation against %(unit)s goes to discipline inspection or to the unit above, but neither "
+                "is set (Regulations on Petition Work, art. 30). Ask an administrator to set the discipline "
+                "inspection body or the unit above in the unit settings."
+            )
+            % {"unit": unit.name}
         )
     return receiver
 
@@ -143,10 +162,10 @@ def _registering_unit(actor: User | None, registering_unit: Unit | None) -> Unit
     (actor None: the portal) the petition bureau given as `registering_unit`."""
     if actor is None:
         if registering_unit is None:
-            raise WorkflowError("网上提交的信访事项需要指定接收的信访部门。")
+            raise WorkflowError(_("A petition submitted online needs the petition bureau that receives it."))
         return registering_unit
     if actor.role not in STAFF or actor.unit_id is None:
-        raise WorkflowError("只有登记员、信访局工作人员或单位经办人可以登记信访事项。")
+        raise WorkflowError(_("Only a clerk, bureau staff or a unit handler can register a petition."))
     return actor.unit
 
 
@@ -158,8 +177,12 @@ def _check_not_reexamined(petition: Petition) -> None:
     )
     if done:
         raise WorkflowError(
-            f"同一事项（查询码 {query_code_display(done.petition.query_code)}）已于{_d(done.decided_on)}复核终结，"
-            "以同一事实和理由提出的不再受理（《信访工作条例》第三十六条）。请以“不予受理”办结并书面告知信访人。"
+            _(
+                "The same matter (query code %(code)s) was concluded by reexamination on %(date)s; it is not "
+                "accepted again on the same facts and grounds (Regulations on Petition Work, art. 36). Conclude it "
+                "as “Decline” and tell the petitioner in writing."
+            )
+            % {"code": query_code_display(done.petition.query_code), "date": _d(done.decided_on)}
         )
 
 
@@ -206,13 +229,16 @@ def petition_register(
     received_at = received_at or at
     unit = _registering_unit(actor, registering_unit)
     if not title.strip() or not content.strip():
-        raise WorkflowError("请填写信访事项的标题和主要内容。")
+        raise WorkflowError(_("Fill in the petition’s title and main content."))
     if kind == Kind.CLAIM and not petitioners:
-        raise WorkflowError("申诉求决类事项需要登记信访人姓名和联系方式。")
+        raise WorkflowError(_("A claim needs the petitioner’s name and contact details."))
     if len(representatives) > rules.MAX_REPRESENTATIVES:
-        raise WorkflowError(f"集体访最多推选{rules.MAX_REPRESENTATIVES}名代表（《信访工作条例》第十七条）。")
+        raise WorkflowError(
+            _("A collective visit chooses at most %(count)s representatives (Regulations on Petition Work, art. 17).")
+            % {"count": rules.MAX_REPRESENTATIVES}
+        )
     if headcount < max(1, len(petitioners)):
-        raise WorkflowError("来访人数不能少于登记的信访人数。")
+        raise WorkflowError(_("The number of visitors cannot be less than the number of petitioners registered."))
     if accused_unit is None and accused_user is not None:
         accused_unit = accused_user.unit
     accused_units = {u.pk for u in (accused_unit, accused_user.unit if accused_user else None) if u is not None}
@@ -220,16 +246,19 @@ def petition_register(
     owner = unit
     if kind == Kind.ACCUSATION and unit.pk in accused_units:
         if accused_confirmed:
-            raise WorkflowError("检举控告本单位的事项，应当由上级机关或纪检监察机关登记（《信访工作条例》第三十条）。")
+            raise WorkflowError(
+                _(
+                    "An accusation against your own unit is registered by the unit above or by discipline "
+                    "inspection (Regulations on Petition Work, art. 30)."
+                )
+            )
         owner = _accusation_received_against(unit, accused_units)
     if kind == Kind.ACCUSATION and accused_units & {u.pk for u in co_units}:
-        raise WorkflowError(
-            "检举控告事项不得交被检举控告的单位或被检举控告人所在单位协办（《信访工作条例》第三十条）。"
-        )
+        raise WorkflowError(_co_handling_refusal())
     if kind != Kind.ACCUSATION and (accused_unit or accused_user or accused_name):
-        raise WorkflowError("只有检举控告类事项登记被检举控告的单位或个人。")
+        raise WorkflowError(_("Only an accusation records an accused unit or person."))
     if received_at > at:
-        raise WorkflowError("收到时间不能晚于登记时间。")
+        raise WorkflowError(_("The time received cannot be later than the time registered."))
     checked = _attachments_check(attachments)
 
     petition = Petition.objects.create(
@@ -315,7 +344,7 @@ def _registered_data(petition: Petition, co_units: Sequence[Unit], intake: Deadl
 def _attachments_check(files: Sequence[Upload]) -> list[tuple[Upload, CheckedFile]]:
     """Every file's type (by content), size and hash, before anything is written."""
     if len(files) > MAX_FILES:
-        raise WorkflowError(f"一次最多上传{MAX_FILES}个附件。")
+        raise WorkflowError(_("At most %(count)s attachments can be uploaded at once.") % {"count": MAX_FILES})
     checked = []
     for f in files:
         try:
@@ -398,15 +427,15 @@ def attachments_add(
     `visible`: whether the actor may see the petition, if the caller already knows."""
     at = at or timezone.now()
     if actor is None or actor.role not in STAFF:
-        raise WorkflowError("只有登记员、信访局工作人员或单位经办人可以添加附件。")
+        raise WorkflowError(_("Only a clerk, bureau staff or a unit handler can add attachments."))
     if not files:
-        raise WorkflowError("请选择要上传的文件。")
+        raise WorkflowError(_("Choose the files to upload."))
     if visible is None:
         from xinfang.petitions.selectors import petition_is_visible
 
         visible = petition_is_visible(actor, petition)
     if not visible:
-        raise WorkflowError("您无权查看该事项，不能添加附件。")
+        raise WorkflowError(_("You may not see this petition, so you cannot add attachments."))
     checked = _attachments_check(files)
     with _files_removed_on_error() as stored, transaction.atomic():
         p = Petition.objects.select_for_update().get(pk=petition.pk)
@@ -515,7 +544,7 @@ def _check_allowed(t: Transition, p: Petition, actor: User | None) -> None:
 def _choice(value: str, options: dict[str, str] | type, what: str) -> str:
     allowed = options if isinstance(options, dict) else dict(options.choices)
     if value not in allowed:
-        raise WorkflowError(f"请选择{what}。")
+        raise WorkflowError(_("Please choose %(what)s.") % {"what": what})
     return value
 
 
@@ -550,19 +579,17 @@ def petition_confirm_accused(
 
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         if accused_unit is None and accused_user is None:
-            raise WorkflowError("请选择被检举控告的单位，或被检举控告的工作人员。")
+            raise WorkflowError(_("Choose the accused unit or the accused staff member."))
         unit = accused_unit or accused_user.unit
         if unit is None:
-            raise WorkflowError("请选择被检举控告的单位。")
+            raise WorkflowError(_("Choose the accused unit."))
         proposed = p.accused_unit_id
         p.accused_unit, p.accused_user = unit, accused_user
         p.accused_name = accused_name.strip() or p.accused_name
         p.accused_confirmed = True
         accused = {unit.pk} | ({accused_user.unit_id} if accused_user and accused_user.unit_id else set())
         if CoHandling.objects.filter(petition=p, unit_id__in=accused).exists():
-            raise WorkflowError(
-                "检举控告事项不得交被检举控告的单位或被检举控告人所在单位协办（《信访工作条例》第三十条）。"
-            )
+            raise WorkflowError(_co_handling_refusal())
         moved = None
         if p.owner_unit_id in accused:
             moved = _accusation_received_against(p.owner_unit, accused)
@@ -589,17 +616,20 @@ def petition_decline(
     petition: Petition, *, actor: User, reason: str, note: str = "", at: dt.datetime | None = None
 ) -> Petition:
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
-        p.decline_reason = _choice(reason, rules.DECLINE_REASONS, "不予受理的法定理由")
+        p.decline_reason = _choice(reason, rules.DECLINE_REASONS, _("the legal ground for declining"))
         return {"reason": reason, "note": note}
 
     return _apply(petition, "decline", actor, at, effect)
 
 
-def _route_target_checks(p: Petition, to_unit: Unit, verb: str) -> None:
+def _route_target_checks(p: Petition, to_unit: Unit, action: str) -> None:
+    label = TABLE[action].label
     if to_unit.pk == p.owner_unit_id:
-        raise WorkflowError(f"不能{verb}给本单位。")
+        raise WorkflowError(_("“%(action)s” to your own unit is not possible.") % {"action": label})
     if not to_unit.is_active:
-        raise WorkflowError(f"{to_unit.name}已停用，不能{verb}。")
+        raise WorkflowError(
+            _("%(unit)s is no longer active: “%(action)s” is not possible.") % {"unit": to_unit.name, "action": label}
+        )
     _check_not_accused(p, to_unit)
     _check_not_reexamined(p)
 
@@ -610,7 +640,7 @@ def petition_forward(
     """转送 to the competent body; it must say within 15 days whether it accepts."""
 
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
-        _route_target_checks(p, to_unit, "转送")
+        _route_target_checks(p, to_unit, "forward")
         p.routed_by_unit_id, p.owner_unit = p.owner_unit_id, to_unit
         return {"to_unit": to_unit.pk, "note": note}
 
@@ -623,15 +653,19 @@ def petition_assign(
     """交办 to a subordinate unit, with the number of days in which it must report the result."""
 
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
-        _route_target_checks(p, to_unit, "交办")
+        _route_target_checks(p, to_unit, "assign")
         owner_region = p.owner_unit.region
         if not to_unit.region.prefix.startswith(owner_region.prefix):
             raise WorkflowError(
-                f"交办只能交给本级或下级单位；{to_unit.name}不在{owner_region.name}辖区内，请改用“转送”。"
+                _(
+                    "An assignment goes only to a unit of the same level or below: %(unit)s is not within "
+                    "%(region)s; use “Forward” instead."
+                )
+                % {"unit": to_unit.name, "region": owner_region.name}
             )
         limit = rules.period("acceptance").days + rules.period("handling").days
         if not 1 <= report_days <= limit:
-            raise WorkflowError(f"报告办理结果的期限应为1至{limit}日。")
+            raise WorkflowError(_("The days to report the result must be 1 to %(limit)s.") % {"limit": limit})
         p.routed_by_unit_id, p.owner_unit = p.owner_unit_id, to_unit
         return {
             "to_unit": to_unit.pk,
@@ -650,8 +684,12 @@ def petition_redirect(
 
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         if p.kind != Kind.CLAIM:
-            raise WorkflowError("只有申诉求决类事项可以导入诉讼、仲裁、行政复议等法定途径。")
-        p.redirect_channel = _choice(channel, rules.LEGAL_CHANNELS, "法定途径")
+            raise WorkflowError(
+                _(
+                    "Only a claim can be redirected to litigation, arbitration, administrative reconsideration or another legal channel."
+                )
+            )
+        p.redirect_channel = _choice(channel, rules.LEGAL_CHANNELS, _("the legal channel"))
         return {"channel": channel, "note": note}
 
     return _apply(petition, "redirect", actor, at, effect)
@@ -662,15 +700,25 @@ def petition_return(petition: Petition, *, actor: User, reason: str, at: dt.date
 
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         if not reason.strip():
-            raise WorkflowError("退回必须说明理由。")
+            raise WorkflowError(_("A return must give its reasons."))
         objection = open_.get(DeadlineKind.OBJECTION)
         if objection is None or today > objection.due_on:
-            limit = f"（已于{_d(objection.due_on)}届满）" if objection else ""
-            raise WorkflowError(
-                f"提出异议的{rules.period('objection').days}个工作日期限已过{limit}，不能退回，请受理后依法办理。"
-            )
+            days = rules.period("objection").days
+            if objection:
+                message = _(
+                    "The %(days)s working days to object have passed (they ended on %(date)s): the petition cannot "
+                    "be returned; accept it and handle it as the law requires."
+                ) % {"days": days, "date": _d(objection.due_on)}
+            else:
+                message = _(
+                    "The %(days)s working days to object have passed: the petition cannot be returned; accept it "
+                    "and handle it as the law requires."
+                ) % {"days": days}
+            raise WorkflowError(message)
         if p.routed_by_unit_id is None:
-            raise WorkflowError("找不到转送或交办该事项的单位，无法退回。")
+            raise WorkflowError(
+                _("The unit that forwarded or assigned this petition is not known, so it cannot be returned.")
+            )
         back = Unit.objects.get(pk=p.routed_by_unit_id)
         _check_not_accused(p, back)
         p.owner_unit = back
@@ -692,13 +740,18 @@ def petition_extend(
         handling = open_[DeadlineKind.HANDLING]
         maximum = rules.period("extension_max").days
         if handling.extension_days:
-            raise WorkflowError("办理期限只能延长一次，该事项已经延期。")
+            raise WorkflowError(
+                _("The handling period can be extended only once, and this petition has been extended already.")
+            )
         if not 1 <= days <= maximum:
-            raise WorkflowError(f"延长期限不得超过{maximum}日。")
+            raise WorkflowError(_("An extension cannot exceed %(days)s days.") % {"days": maximum})
         if not reason.strip():
-            raise WorkflowError("延期必须写明理由，并告知信访人。")
+            raise WorkflowError(_("An extension must give its reason, which is told to the petitioner."))
         if today > handling.due_on:
-            raise WorkflowError(f"办理期限已于{_d(handling.due_on)}届满，不能再批准延期。")
+            raise WorkflowError(
+                _("The handling period ended on %(date)s: an extension can no longer be approved.")
+                % {"date": _d(handling.due_on)}
+            )
         before = handling.due_on
         deadlines.deadline_extend(handling, days, reason)
         return {
@@ -715,7 +768,7 @@ def petition_extend(
 def petition_record_step(petition: Petition, *, actor: User, note: str, at: dt.datetime | None = None) -> Petition:
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         if not note.strip():
-            raise WorkflowError("请填写办理情况。")
+            raise WorkflowError(_("Describe the handling step."))
         return {"note": note}
 
     return _apply(petition, "record_step", actor, at, effect)
@@ -723,10 +776,10 @@ def petition_record_step(petition: Petition, *, actor: User, note: str, at: dt.d
 
 def _decision_effect(stage: str, outcome: str, measure: str, text: str, actor: User) -> Effect:
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
-        _choice(outcome, Outcome, "处理结果（支持、解释说明或不支持）")
-        _choice(measure, Measure, "“三到位一处理”中适用的一项")
+        _choice(outcome, Outcome, _("the outcome (support, explain or not support)"))
+        _choice(measure, Measure, _("which of the “three in place, one handled” applies"))
         if not text.strip():
-            raise WorkflowError("请填写意见书正文。")
+            raise WorkflowError(_("Write the text of the opinion."))
         Decision.objects.create(
             petition=p,
             stage=stage,
@@ -755,7 +808,7 @@ def petition_evaluate(
     petition: Petition, *, actor: User | None, satisfaction: str, reason: str = "", at: dt.datetime | None = None
 ) -> Petition:
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
-        _choice(satisfaction, Satisfaction, "满意度")
+        _choice(satisfaction, Satisfaction, _("the satisfaction rating"))
         Evaluation.objects.create(petition=p, satisfaction=satisfaction, reason=reason, evaluated_on=today)
         return {"satisfaction": satisfaction, "reason": reason}
 
@@ -765,15 +818,36 @@ def petition_evaluate(
 # ---------------------------------------------------------------- review (复查) and reexamination (复核)
 
 
-def _appeal_effect(window_kind: str, what: str) -> Effect:
+def _appeal_name(window_kind: str) -> str:
+    """复查 or 复核, by the deadline kind of its request window, in the active language."""
+    if window_kind == DeadlineKind.REVIEW_REQUEST:
+        return pgettext("appeal", "review")
+    return pgettext("appeal", "reexamination")
+
+
+def _appeal_effect(window_kind: str) -> Effect:
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         window = open_.get(window_kind)
+        what = _appeal_name(window_kind)
         if window is None or today > window.due_on:
-            ended = f"已于{_d(window.due_on)}届满" if window else "已届满"
-            raise WorkflowError(f"申请{what}的期限{ended}，依法不再受理该{what}申请。")
+            if window:
+                message = _(
+                    "The period to request a %(what)s ended on %(date)s: by law the request is no longer accepted."
+                ) % {"what": what, "date": _d(window.due_on)}
+            else:
+                message = _("The period to request a %(what)s has ended: by law the request is no longer accepted.") % {
+                    "what": what
+                }
+            raise WorkflowError(message)
         higher = p.owner_unit.parent
         if higher is None:
-            raise WorkflowError(f"{p.owner_unit.name}未设置上一级机关，无法申请{what}。请管理员在单位设置中填写。")
+            raise WorkflowError(
+                _(
+                    "%(unit)s has no unit above it set, so a %(what)s cannot be requested. Ask an administrator to "
+                    "set it in the unit settings."
+                )
+                % {"unit": p.owner_unit.name, "what": what}
+            )
         _check_not_accused(p, higher)
         p.routed_by_unit_id, p.owner_unit = None, higher
         return {"to_unit": higher.pk}
@@ -783,7 +857,7 @@ def _appeal_effect(window_kind: str, what: str) -> Effect:
 
 def petition_request_review(petition: Petition, *, actor: User | None, at: dt.datetime | None = None) -> Petition:
     """复查: within 30 days of the decision, to the next-higher unit, answered within 30 days."""
-    return _apply(petition, "request_review", actor, at, _appeal_effect(DeadlineKind.REVIEW_REQUEST, "复查"))
+    return _apply(petition, "request_review", actor, at, _appeal_effect(DeadlineKind.REVIEW_REQUEST))
 
 
 def petition_review_decide(
@@ -798,9 +872,7 @@ def petition_request_reexamination(
     petition: Petition, *, actor: User | None, at: dt.datetime | None = None
 ) -> Petition:
     """复核: within 30 days of the review opinion, one level further up, answered within 30 days."""
-    return _apply(
-        petition, "request_reexamination", actor, at, _appeal_effect(DeadlineKind.REEXAMINATION_REQUEST, "复核")
-    )
+    return _apply(petition, "request_reexamination", actor, at, _appeal_effect(DeadlineKind.REEXAMINATION_REQUEST))
 
 
 def petition_hearing_start(petition: Petition, *, actor: User, at: dt.datetime | None = None) -> Petition:
@@ -809,7 +881,7 @@ def petition_hearing_start(petition: Petition, *, actor: User, at: dt.datetime |
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         d = open_[DeadlineKind.REEXAMINATION_ANSWER]
         if d.paused_since:
-            raise WorkflowError(f"听证已于{_d(d.paused_since)}开始，尚未结束。")
+            raise WorkflowError(_("A hearing started on %(date)s and has not ended.") % {"date": _d(d.paused_since)})
         deadlines.deadline_pause(d, today)
         return {"paused_on": today.isoformat()}
 
@@ -820,9 +892,9 @@ def petition_hearing_end(petition: Petition, *, actor: User, at: dt.datetime | N
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         d = open_[DeadlineKind.REEXAMINATION_ANSWER]
         if not d.paused_since:
-            raise WorkflowError("没有正在进行的听证。")
+            raise WorkflowError(_("There is no hearing going on."))
         if today < d.paused_since:
-            raise WorkflowError("听证结束日期不能早于开始日期。")
+            raise WorkflowError(_("A hearing cannot end before it starts."))
         added = deadlines.deadline_resume(d, today)
         return {"resumed_on": today.isoformat(), "days_not_counted": added, "due_after": d.due_on.isoformat()}
 
@@ -836,7 +908,9 @@ def petition_reexamine_decide(
 
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         if open_[DeadlineKind.REEXAMINATION_ANSWER].paused_since:
-            raise WorkflowError("听证尚未结束，请先记录听证结束，再出具复核意见。")
+            raise WorkflowError(
+                _("The hearing has not ended: record its end first, then issue the reexamination opinion.")
+            )
         return decide(p, today, open_)
 
     return _apply(petition, "reexamine_decide", actor, at, effect)
@@ -847,13 +921,19 @@ def petition_close(petition: Petition, *, actor: User, waived: bool = False, at:
 
     def effect(p: Petition, today: dt.date, open_: dict[str, Deadline]) -> dict[str, Any]:
         if actor.unit_id != p.owner_unit_id and actor.role != Role.BUREAU_STAFF:
-            raise WorkflowError(f"该事项由{p.owner_unit.name}负责办理，您所在单位不能结案。")
-        for kind, what in ((DeadlineKind.REVIEW_REQUEST, "复查"), (DeadlineKind.REEXAMINATION_REQUEST, "复核")):
+            raise WorkflowError(
+                _("%(unit)s is handling this petition: your unit cannot close it.") % {"unit": p.owner_unit.name}
+            )
+        for kind in (DeadlineKind.REVIEW_REQUEST, DeadlineKind.REEXAMINATION_REQUEST):
             window = open_.get(kind)
             if window and today <= window.due_on and not waived:
                 raise WorkflowError(
-                    f"信访人可在{_d(window.due_on)}前申请{what}，期限届满前不能结案；"
-                    f"信访人明确表示不申请{what}的，请注明后结案。"
+                    _(
+                        "The petitioner may request a %(what)s until %(date)s: the petition cannot be closed before "
+                        "that period ends. If the petitioner has said they will not request a %(what)s, note it and "
+                        "close."
+                    )
+                    % {"what": _appeal_name(kind), "date": _d(window.due_on)}
                 )
         return {"waived": waived}
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 from xinfang.org.models import Role
 from xinfang.petitions.models import DeadlineKind as D
 from xinfang.petitions.models import Kind
@@ -34,7 +37,7 @@ BEFORE_CONFIRMATION = frozenset({"confirm_accused", "decline"})
 @dataclass(frozen=True)
 class Transition:
     action: str
-    label: str
+    label: str  # lazy: the button text in the active language (zh-hans: today's Chinese)
     sources: frozenset[str]
     target: str | None
     roles: frozenset[str]
@@ -46,20 +49,26 @@ class Transition:
 TABLE: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("confirm_accused", "确认被检举控告对象", frozenset({S.REGISTERED}), None, ACCUSATION_HANDLERS),
+        Transition(
+            "confirm_accused",
+            pgettext_lazy("action", "Confirm the accused"),
+            frozenset({S.REGISTERED}),
+            None,
+            ACCUSATION_HANDLERS,
+        ),
         Transition(
             "accept",
-            "受理",
+            pgettext_lazy("action", "Accept"),
             INTAKE_STATES,
             S.ACCEPTED,
             ROUTERS,
             closes=(D.INTAKE, D.ACCEPTANCE, D.OBJECTION),
             opens=(D.HANDLING,),
         ),
-        Transition("decline", "不予受理", INTAKE_STATES, S.DECLINED, ROUTERS, closes=ROUTING),
+        Transition("decline", pgettext_lazy("action", "Decline"), INTAKE_STATES, S.DECLINED, ROUTERS, closes=ROUTING),
         Transition(
             "forward",
-            "转送",
+            pgettext_lazy("action", "Forward"),
             frozenset({S.REGISTERED}),
             S.FORWARDED,
             ROUTERS,
@@ -68,34 +77,47 @@ TABLE: dict[str, Transition] = {
         ),
         Transition(
             "assign",
-            "交办",
+            pgettext_lazy("action", "Assign"),
             frozenset({S.REGISTERED}),
             S.ASSIGNED,
             ROUTERS,
             closes=(D.INTAKE,),
             opens=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT),
         ),
-        Transition("redirect", "导入法定途径", INTAKE_STATES, S.REDIRECTED, ROUTERS, closes=ROUTING),
+        Transition(
+            "redirect",
+            pgettext_lazy("action", "Redirect to legal channels"),
+            INTAKE_STATES,
+            S.REDIRECTED,
+            ROUTERS,
+            closes=ROUTING,
+        ),
         Transition(
             "return",
-            "退回",
+            pgettext_lazy("action", "Return"),
             frozenset({S.FORWARDED, S.ASSIGNED}),
             S.REGISTERED,
             HANDLERS,
             closes=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT),
             opens=(D.INTAKE,),
         ),
-        Transition("extend", "延期", frozenset({S.ACCEPTED}), None, frozenset({Role.UNIT_HEAD})),
+        Transition(
+            "extend",
+            pgettext_lazy("action", "Extend the handling period"),
+            frozenset({S.ACCEPTED}),
+            None,
+            frozenset({Role.UNIT_HEAD}),
+        ),
         Transition(
             "record_step",
-            "记录办理情况",
+            pgettext_lazy("action", "Record a handling step"),
             frozenset({S.ACCEPTED, S.REVIEW_REQUESTED, S.REEXAMINATION_REQUESTED}),
             None,
             HANDLERS,
         ),
         Transition(
             "decide",
-            "出具处理意见",
+            pgettext_lazy("action", "Issue the handling opinion"),
             frozenset({S.ACCEPTED}),
             S.DECIDED,
             HANDLERS,
@@ -104,7 +126,7 @@ TABLE: dict[str, Transition] = {
         ),
         Transition(
             "evaluate",
-            "记录满意度评价",
+            pgettext_lazy("action", "Record the satisfaction rating"),
             frozenset({S.DECIDED, S.REVIEWED, S.REEXAMINED}),
             None,
             STAFF,
@@ -112,7 +134,7 @@ TABLE: dict[str, Transition] = {
         ),
         Transition(
             "request_review",
-            "申请复查",
+            pgettext_lazy("action", "Request a review"),
             frozenset({S.DECIDED, S.EVALUATED}),
             S.REVIEW_REQUESTED,
             STAFF,
@@ -122,7 +144,7 @@ TABLE: dict[str, Transition] = {
         ),
         Transition(
             "review_decide",
-            "出具复查意见",
+            pgettext_lazy("action", "Issue the review opinion"),
             frozenset({S.REVIEW_REQUESTED}),
             S.REVIEWED,
             HANDLERS,
@@ -131,7 +153,7 @@ TABLE: dict[str, Transition] = {
         ),
         Transition(
             "request_reexamination",
-            "申请复核",
+            pgettext_lazy("action", "Request a reexamination"),
             frozenset({S.REVIEWED}),
             S.REEXAMINATION_REQUESTED,
             STAFF,
@@ -139,11 +161,23 @@ TABLE: dict[str, Transition] = {
             closes=(D.REEXAMINATION_REQUEST,),
             opens=(D.REEXAMINATION_ANSWER,),
         ),
-        Transition("hearing_start", "举行听证（中止计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, HANDLERS),
-        Transition("hearing_end", "听证结束（恢复计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, HANDLERS),
+        Transition(
+            "hearing_start",
+            pgettext_lazy("action", "Start a hearing (the clock stops)"),
+            frozenset({S.REEXAMINATION_REQUESTED}),
+            None,
+            HANDLERS,
+        ),
+        Transition(
+            "hearing_end",
+            pgettext_lazy("action", "End the hearing (the clock runs again)"),
+            frozenset({S.REEXAMINATION_REQUESTED}),
+            None,
+            HANDLERS,
+        ),
         Transition(
             "reexamine_decide",
-            "出具复核意见",
+            pgettext_lazy("action", "Issue the reexamination opinion"),
             frozenset({S.REEXAMINATION_REQUESTED}),
             S.REEXAMINED,
             HANDLERS,
@@ -151,7 +185,7 @@ TABLE: dict[str, Transition] = {
         ),
         Transition(
             "close",
-            "结案",
+            pgettext_lazy("action", "Close"),
             frozenset({S.DECIDED, S.EVALUATED, S.REVIEWED, S.REEXAMINED}),
             S.CLOSED,
             frozenset({Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD}),
@@ -172,31 +206,43 @@ def actions_from(state: str) -> list[Transition]:
 
 
 def refusal(t: Transition, petition: Petition, actor: User | None, *, visible: bool | None = None) -> str | None:
-    """Why `actor` may not take `t` on `petition` now (state, role, unit), in plain Chinese; None if they may.
+    """Why `actor` may not take `t` on `petition` now (state, role, unit), in the active language; None if they may.
 
     The one "may act" rule: services refuse with this message, pages offer exactly the actions it allows.
     Guards on the action's own data (reasons, dates, windows) stay with the service. `visible`: whether
     the actor may see the petition, if the caller already knows (else it is asked when it matters).
     """
     if petition.state not in t.sources:
-        return f"该事项当前状态为“{S(petition.state).label}”，不能{t.label}。"
+        return _("The petition is now “%(state)s”: “%(action)s” is not possible.") % {
+            "state": S(petition.state).label,
+            "action": t.label,
+        }
     if actor is None:
-        return f"{t.label}需要由工作人员办理。"
+        return _("Only staff can take the action “%(action)s”.") % {"action": t.label}
     if actor.role not in t.roles:
-        return f"您的角色（{actor.get_role_display()}）不能{t.label}。"
+        return _("Your role (%(role)s) cannot take the action “%(action)s”.") % {
+            "role": actor.get_role_display(),
+            "action": t.label,
+        }
     if petition.kind == Kind.ACCUSATION and petition.accused_user_id == actor.pk:
-        return f"您是该事项的被检举控告人，应当回避，不能{t.label}（《信访工作条例》第二十八条、第三十条）。"
+        return _(
+            "You are the person this accusation accuses and must stand aside: you cannot take the action "
+            "“%(action)s” (Regulations on Petition Work, art. 28 and 30)."
+        ) % {"action": t.label}
     # docs/workflow.md: bureau staff may also close a petition they can see that another unit handled
     by_bureau = t.action == "close" and actor.role == Role.BUREAU_STAFF
     if t.owner_only and actor.unit_id != petition.owner_unit_id and not by_bureau:
-        return f"该事项由{petition.owner_unit.name}负责办理，您所在单位不能{t.label}。"
+        return _("%(unit)s is handling this petition: your unit cannot take the action “%(action)s”.") % {
+            "unit": petition.owner_unit.name,
+            "action": t.label,
+        }
     if not t.owner_only or by_bureau:
         if visible is None:
             from xinfang.petitions.selectors import petition_is_visible
 
             visible = petition_is_visible(actor, petition)
         if not visible:
-            return f"您无权查看该事项，不能{t.label}。"
+            return _("You may not see this petition, so you cannot take the action “%(action)s”.") % {"action": t.label}
     return _accusation_refusal(t, petition)
 
 
@@ -205,14 +251,14 @@ def _accusation_refusal(t: Transition, petition: Petition) -> str | None:
     unconfirmed = petition.kind == Kind.ACCUSATION and not petition.accused_confirmed
     if t.action == "confirm_accused":
         if petition.kind != Kind.ACCUSATION:
-            return "只有检举控告类事项需要确认被检举控告对象。"
+            return _("Only an accusation has accused to confirm.")
         if not unconfirmed:
-            return "该事项的被检举控告对象已经确认。"
+            return _("The accused of this petition are confirmed already.")
     elif unconfirmed and t.action not in BEFORE_CONFIRMATION:
-        return (
-            f"请先确认被检举控告的单位或个人，再{t.label}"
-            "（《信访工作条例》第三十条：不得将检举控告材料转给被检举控告的对象）。"
-        )
+        return _(
+            "First confirm the unit or person accused, then take the action “%(action)s” (Regulations on "
+            "Petition Work, art. 30: accusation material is never passed to those it accuses)."
+        ) % {"action": t.label}
     return None
 
 

@@ -384,7 +384,7 @@ def petition_supervision(request: HttpRequest, pk: int, action: str) -> HttpResp
         if action == "supervise":
             oversight.supervision_open(petition, actor=request.user, **form.cleaned_data)
         elif current is None:
-            raise WorkflowError("该事项没有正在进行的督办。")
+            raise WorkflowError(_("This petition has no supervision going on."))
         elif action == "answer":
             oversight.supervision_answer(current, actor=request.user, **form.cleaned_data)
         elif action == "accept":
