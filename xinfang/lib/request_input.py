@@ -100,7 +100,9 @@ def _too_big(limit: int) -> BadInput:
 
 def _check_multipart(request: HttpRequest, length: int, limit: int | None) -> None:
     if limit is None or length <= limit:
-        _ = request.body  # read into memory first: a view that hashes the raw body (the API's idempotency) still can
+        # read into memory first: a view that hashes the raw body (the API's idempotency) still can; not `_ = `,
+        # which would hide gettext's `_` in this whole function
+        request.body  # noqa: B018
     elif request.path.startswith("/api/"):
         raise _too_big(limit)  # the API takes no uploads; only the web forms' files stream to disk
     try:
