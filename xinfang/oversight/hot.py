@@ -40,11 +40,12 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from xinfang.org.models import Region, RegionLevel, User
+from xinfang.org.roles import ROLES_WHO_SUPERVISE
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision
 from xinfang.oversight.services import supervision_open
 from xinfang.petitions.models import Kind, Petition, PetitionParty
 from xinfang.petitions.search import STOPWORDS, segment
-from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_list_for
+from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.services import WorkflowError
 
 THRESHOLD = 0.39  # cosine of two petitions' word weights from which they are linked (see above)
@@ -388,7 +389,7 @@ def hot_issue_get_for(user: User, pk: int, *, page: int = 1) -> HotIssueRow:
 
 
 def hot_issue_supervise_refusal(issue: HotIssue, actor: User) -> str | None:
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return f"您的角色（{actor.get_role_display()}）不能督办。"
     if issue.supervision_id and issue.supervision.is_open:
         return "该热点问题已在督办中，请在原督办上跟进。"

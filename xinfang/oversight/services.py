@@ -16,7 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from xinfang.org import calendar
-from xinfang.org.models import Role, Unit, User
+from xinfang.org.models import Unit, User
+from xinfang.org.roles import (
+    ROLES_WHO_ANSWER_RECOMMENDATIONS,
+    ROLES_WHO_ANSWER_SUPERVISION,
+    ROLES_WHO_FOLLOW_UP,
+    ROLES_WHO_SUPERVISE,
+)
+from xinfang.org.scope import scope_for
 from xinfang.oversight.models import (
     Finding,
     FindingKind,
@@ -31,19 +38,15 @@ from xinfang.oversight.models import (
     SupervisionState,
     SupervisionStep,
 )
-from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision, unit_in_reach
+from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision
 from xinfang.petitions.eventlog import build_event
 from xinfang.petitions.models import Measure, Petition
-from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_is_visible
+from xinfang.petitions.selectors import petition_is_visible
 from xinfang.petitions.services import WorkflowError, accusation_accuses, actor_label
 from xinfang.petitions.workflow import TERMINAL
 
-# Who answers it: the supervised (owning) unit's handler or head.
-ANSWERING_ROLES = frozenset({Role.HANDLER, Role.UNIT_HEAD})
-# Who answers a recommendation: also a leader of the unit it is addressed to (a government).
-RECOMMENDATION_ANSWERING_ROLES = ANSWERING_ROLES | {Role.LEADER}
-# Who follows up (回访): people who oversee, never the unit that handled the petition.
-FOLLOW_UP_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.BUREAU_STAFF, Role.ADMIN})
+# the name xinfang/oversight/demo.py reads (org.roles holds the set)
+ANSWERING_ROLES = ROLES_WHO_ANSWER_SUPERVISION
 # A follow-up that finds a fake resolution reopens supervision, escalated, answered within this many days.
 REOPEN_ANSWER_DAYS = 10
 REOPEN_REQUIREMENT = "请重新核查该事项的办理和化解情况，如实报告；存在弄虚作假的，一并报告处理意见。"
@@ -106,7 +109,7 @@ def _check_mode(mode: str) -> None:
 
 
 def _subject_visible(s: Supervision, actor: User) -> bool:
-    return petition_is_visible(actor, s.petition) if s.petition_id else unit_in_reach(actor, s.unit)
+    return petition_is_visible(actor, s.petition) if s.petition_id else scope_for(actor).reaches_unit(s.unit)
 
 
 # ---------------------------------------------------------------- refusals (also used to offer the forms)
@@ -115,7 +118,7 @@ def _subject_visible(s: Supervision, actor: User) -> bool:
 def supervise_refusal(petition: Petition, actor: User, *, visible: bool | None = None) -> str | None:
     """Why `actor` may not put `petition` under supervision now; None if they may. `visible`: whether
     the actor may see the petition, if the caller already knows."""
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return f"您的角色（{actor.get_role_display()}）不能督办。"
     if petition.state in TERMINAL:
         return "该事项已办结，不能督办。"
@@ -126,13 +129,13 @@ def supervise_refusal(petition: Petition, actor: User, *, visible: bool | None =
 
 def unit_supervise_refusal(unit: Unit, actor: User) -> str | None:
     """Why `actor` may not put the whole `unit` under supervision; None if they may."""
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return f"您的角色（{actor.get_role_display()}）不能督办。"
     if unit.pk == actor.unit_id:
         return "不能督办本单位。"
     if not unit.is_active:
         return f"{unit.name}已停用，不能督办。"
-    if not unit_in_reach(actor, unit):
+    if not scope_for(actor).reaches_unit(unit):
         return f"{unit.name}不在您所在单位的督办范围内。"
     return None
 
@@ -141,7 +144,7 @@ def answer_refusal(supervision: Supervision, petition: Petition | None, actor: U
     if not supervision.is_open:
         return "该督办已结束。"
     unit = petition.owner_unit if petition is not None else supervision.unit
-    if actor.role not in ANSWERING_ROLES or actor.unit_id != unit.pk:
+    if actor.role not in ROLES_WHO_ANSWER_SUPERVISION or actor.unit_id != unit.pk:
         return f"督办事项由{unit.name}的经办人或负责人答复。"
     if supervision.state == SupervisionState.ANSWERED:
         return "督办答复已提交，正等待督办单位审核。"
@@ -152,7 +155,7 @@ def check_refusal(supervision: Supervision, actor: User, *, visible: bool | None
     """Why `actor` may not accept the answer or send it back; None if they may."""
     if not supervision.is_open:
         return "该督办已结束。"
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return f"您的角色（{actor.get_role_display()}）不能审核督办答复。"
     if supervision.state != SupervisionState.ANSWERED:
         return "责任单位尚未答复，没有可审核的答复。"
@@ -164,7 +167,7 @@ def check_refusal(supervision: Supervision, actor: User, *, visible: bool | None
 def end_refusal(supervision: Supervision, actor: User, *, visible: bool | None = None) -> str | None:
     if not supervision.is_open:
         return "该督办已结束。"
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return f"您的角色（{actor.get_role_display()}）不能结束督办。"
     if not (_subject_visible(supervision, actor) if visible is None else visible):
         return "您无权查看该事项，不能结束督办。"
@@ -433,7 +436,7 @@ def recommendation_make(
     """A recommendation to improve work, to improve policy or to hold people accountable, about a petition
     or a unit, addressed to `to_unit`, which must answer by `due_on`."""
     at = at or timezone.now()
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         raise WorkflowError(f"您的角色（{actor.get_role_display()}）不能提出督查建议。")
     if kind not in RecommendationKind.values:
         raise WorkflowError("请选择建议类别（工作建议、政策建议或追责建议）。")
@@ -450,7 +453,7 @@ def recommendation_make(
                 raise WorkflowError("您无权查看该事项，不能提出建议。")
             if accusation_accuses(p, to_unit):
                 raise WorkflowError("检举控告事项的建议不能送交被检举控告的单位（《信访工作条例》第三十条）。")
-        elif not unit_in_reach(actor, about_unit):
+        elif not scope_for(actor).reaches_unit(about_unit):
             raise WorkflowError(f"{about_unit.name}不在您所在单位的督办范围内。")
         r = Recommendation.objects.create(
             kind=kind,
@@ -488,7 +491,7 @@ def _locked_recommendation(r: Recommendation) -> tuple[Recommendation, Petition 
 def recommendation_answer_refusal(r: Recommendation, actor: User) -> str | None:
     if r.state == RecommendationState.ACCEPTED:
         return "该建议已办结。"
-    if actor.role not in RECOMMENDATION_ANSWERING_ROLES or actor.unit_id != r.to_unit_id:
+    if actor.role not in ROLES_WHO_ANSWER_RECOMMENDATIONS or actor.unit_id != r.to_unit_id:
         return f"该建议由{r.to_unit.name}答复。"
     if r.state == RecommendationState.ANSWERED:
         return "答复已提交，正等待督办单位审核。"
@@ -496,7 +499,7 @@ def recommendation_answer_refusal(r: Recommendation, actor: User) -> str | None:
 
 
 def recommendation_check_refusal(r: Recommendation, actor: User) -> str | None:
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return f"您的角色（{actor.get_role_display()}）不能审核建议的答复。"
     if r.state != RecommendationState.ANSWERED:
         return "该建议尚未答复，没有可审核的答复。"
@@ -570,7 +573,7 @@ def follow_up_refusal(
     petition: Petition, actor: User, *, handling: set[int] | None = None, visible: bool | None = None
 ) -> str | None:
     """Why `actor` may not follow `petition` up; None if they may."""
-    if actor.role not in FOLLOW_UP_ROLES:
+    if actor.role not in ROLES_WHO_FOLLOW_UP:
         return f"您的角色（{actor.get_role_display()}）不能回访。"
     if actor.unit_id is None:
         return "您没有所属单位，不能回访（回访记录须写明回访人单位）。"

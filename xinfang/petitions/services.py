@@ -23,6 +23,7 @@ from xinfang.intake.files import (
 )
 from xinfang.org import calendar
 from xinfang.org.models import Region, Role, Unit, UnitKind, User
+from xinfang.org.roles import ROLES_WHO_REGISTER
 from xinfang.petitions import deadlines, rules
 from xinfang.petitions.eventlog import build_event, workflow_events_written
 from xinfang.petitions.models import (
@@ -47,7 +48,7 @@ from xinfang.petitions.models import (
 )
 from xinfang.petitions.replay import text_digest
 from xinfang.petitions.search import petition_search_index
-from xinfang.petitions.workflow import EVALUATE_TARGET, STAFF, TABLE, Transition, refusal
+from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE, Transition, refusal
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read out on the phone
 QUERY_CODE_LENGTH = 10
@@ -145,7 +146,7 @@ def _registering_unit(actor: User | None, registering_unit: Unit | None) -> Unit
         if registering_unit is None:
             raise WorkflowError("网上提交的信访事项需要指定接收的信访部门。")
         return registering_unit
-    if actor.role not in STAFF or actor.unit_id is None:
+    if actor.role not in ROLES_WHO_REGISTER or actor.unit_id is None:
         raise WorkflowError("只有登记员、信访局工作人员或单位经办人可以登记信访事项。")
     return actor.unit
 
@@ -397,7 +398,7 @@ def attachments_add(
     """Add files to a petition (staff who may see it), all or none, each with its "attach" event.
     `visible`: whether the actor may see the petition, if the caller already knows."""
     at = at or timezone.now()
-    if actor is None or actor.role not in STAFF:
+    if actor is None or actor.role not in ROLES_WHO_REGISTER:
         raise WorkflowError("只有登记员、信访局工作人员或单位经办人可以添加附件。")
     if not files:
         raise WorkflowError("请选择要上传的文件。")

@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from xinfang.org.models import Role
+from xinfang.org.roles import (
+    ROLES_WHO_CLOSE,
+    ROLES_WHO_EXTEND,
+    ROLES_WHO_HANDLE,
+    ROLES_WHO_HANDLE_ACCUSATIONS,
+    ROLES_WHO_REGISTER,
+    ROLES_WHO_ROUTE,
+)
 from xinfang.petitions.models import DeadlineKind as D
 from xinfang.petitions.models import Kind
 from xinfang.petitions.models import State as S
@@ -20,13 +28,8 @@ if TYPE_CHECKING:
     from xinfang.org.models import User
     from xinfang.petitions.models import Petition
 
-STAFF = frozenset({Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
-HANDLERS = frozenset({Role.HANDLER, Role.UNIT_HEAD})
-ROUTERS = frozenset({Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
 INTAKE_STATES = frozenset({S.REGISTERED, S.FORWARDED, S.ASSIGNED})
 ROUTING = (D.INTAKE, D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT)
-# who confirms the accused of an accusation received online (selectors.ACCUSATION_HANDLERS sees it)
-ACCUSATION_HANDLERS = frozenset({Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
 # what may be done with an accusation before its accused are confirmed (else they might be routed to)
 BEFORE_CONFIRMATION = frozenset({"confirm_accused", "decline"})
 
@@ -46,23 +49,25 @@ class Transition:
 TABLE: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("confirm_accused", "确认被检举控告对象", frozenset({S.REGISTERED}), None, ACCUSATION_HANDLERS),
+        Transition(
+            "confirm_accused", "确认被检举控告对象", frozenset({S.REGISTERED}), None, ROLES_WHO_HANDLE_ACCUSATIONS
+        ),
         Transition(
             "accept",
             "受理",
             INTAKE_STATES,
             S.ACCEPTED,
-            ROUTERS,
+            ROLES_WHO_ROUTE,
             closes=(D.INTAKE, D.ACCEPTANCE, D.OBJECTION),
             opens=(D.HANDLING,),
         ),
-        Transition("decline", "不予受理", INTAKE_STATES, S.DECLINED, ROUTERS, closes=ROUTING),
+        Transition("decline", "不予受理", INTAKE_STATES, S.DECLINED, ROLES_WHO_ROUTE, closes=ROUTING),
         Transition(
             "forward",
             "转送",
             frozenset({S.REGISTERED}),
             S.FORWARDED,
-            ROUTERS,
+            ROLES_WHO_ROUTE,
             closes=(D.INTAKE,),
             opens=(D.ACCEPTANCE, D.OBJECTION),
         ),
@@ -71,34 +76,34 @@ TABLE: dict[str, Transition] = {
             "交办",
             frozenset({S.REGISTERED}),
             S.ASSIGNED,
-            ROUTERS,
+            ROLES_WHO_ROUTE,
             closes=(D.INTAKE,),
             opens=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT),
         ),
-        Transition("redirect", "导入法定途径", INTAKE_STATES, S.REDIRECTED, ROUTERS, closes=ROUTING),
+        Transition("redirect", "导入法定途径", INTAKE_STATES, S.REDIRECTED, ROLES_WHO_ROUTE, closes=ROUTING),
         Transition(
             "return",
             "退回",
             frozenset({S.FORWARDED, S.ASSIGNED}),
             S.REGISTERED,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
             closes=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT),
             opens=(D.INTAKE,),
         ),
-        Transition("extend", "延期", frozenset({S.ACCEPTED}), None, frozenset({Role.UNIT_HEAD})),
+        Transition("extend", "延期", frozenset({S.ACCEPTED}), None, ROLES_WHO_EXTEND),
         Transition(
             "record_step",
             "记录办理情况",
             frozenset({S.ACCEPTED, S.REVIEW_REQUESTED, S.REEXAMINATION_REQUESTED}),
             None,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
         ),
         Transition(
             "decide",
             "出具处理意见",
             frozenset({S.ACCEPTED}),
             S.DECIDED,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
             closes=(D.HANDLING, D.ASSIGNMENT_REPORT),
             opens=(D.REVIEW_REQUEST,),
         ),
@@ -107,7 +112,7 @@ TABLE: dict[str, Transition] = {
             "记录满意度评价",
             frozenset({S.DECIDED, S.REVIEWED, S.REEXAMINED}),
             None,
-            STAFF,
+            ROLES_WHO_REGISTER,
             owner_only=False,
         ),
         Transition(
@@ -115,7 +120,7 @@ TABLE: dict[str, Transition] = {
             "申请复查",
             frozenset({S.DECIDED, S.EVALUATED}),
             S.REVIEW_REQUESTED,
-            STAFF,
+            ROLES_WHO_REGISTER,
             owner_only=False,
             closes=(D.REVIEW_REQUEST,),
             opens=(D.REVIEW_ANSWER,),
@@ -125,7 +130,7 @@ TABLE: dict[str, Transition] = {
             "出具复查意见",
             frozenset({S.REVIEW_REQUESTED}),
             S.REVIEWED,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
             closes=(D.REVIEW_ANSWER,),
             opens=(D.REEXAMINATION_REQUEST,),
         ),
@@ -134,19 +139,23 @@ TABLE: dict[str, Transition] = {
             "申请复核",
             frozenset({S.REVIEWED}),
             S.REEXAMINATION_REQUESTED,
-            STAFF,
+            ROLES_WHO_REGISTER,
             owner_only=False,
             closes=(D.REEXAMINATION_REQUEST,),
             opens=(D.REEXAMINATION_ANSWER,),
         ),
-        Transition("hearing_start", "举行听证（中止计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, HANDLERS),
-        Transition("hearing_end", "听证结束（恢复计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, HANDLERS),
+        Transition(
+            "hearing_start", "举行听证（中止计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, ROLES_WHO_HANDLE
+        ),
+        Transition(
+            "hearing_end", "听证结束（恢复计时）", frozenset({S.REEXAMINATION_REQUESTED}), None, ROLES_WHO_HANDLE
+        ),
         Transition(
             "reexamine_decide",
             "出具复核意见",
             frozenset({S.REEXAMINATION_REQUESTED}),
             S.REEXAMINED,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
             closes=(D.REEXAMINATION_ANSWER,),
         ),
         Transition(
@@ -154,7 +163,7 @@ TABLE: dict[str, Transition] = {
             "结案",
             frozenset({S.DECIDED, S.EVALUATED, S.REVIEWED, S.REEXAMINED}),
             S.CLOSED,
-            frozenset({Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD}),
+            ROLES_WHO_CLOSE,
             closes=(D.REVIEW_REQUEST, D.REEXAMINATION_REQUEST),
         ),
     )
