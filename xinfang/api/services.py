@@ -15,9 +15,7 @@ from django.utils.text import slugify
 from xinfang.api.models import ApiClient, IdempotencyKey, Scope
 from xinfang.api.selectors import TOKEN_PREFIX, token_hash
 from xinfang.org.models import Role, Unit, User
-
-# An API client acts as a member of staff of its unit; never as an administrator.
-CLIENT_ROLES = (Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD, Role.LEADER, Role.SUPERVISOR)
+from xinfang.org.roles import ROLES_AN_API_CLIENT_MAY_HAVE
 
 
 class ApiClientError(ValueError):
@@ -50,8 +48,10 @@ def api_client_create(*, name: str, unit: Unit, role: str, scopes: Iterable[str]
     name = name.strip()
     if not name:
         raise ApiClientError("请填写客户端名称。")
-    if role not in CLIENT_ROLES:
-        raise ApiClientError(f"客户端的角色只能是：{'、'.join(str(Role(r).label) for r in CLIENT_ROLES)}。")
+    if role not in ROLES_AN_API_CLIENT_MAY_HAVE:
+        raise ApiClientError(
+            f"客户端的角色只能是：{'、'.join(str(Role(r).label) for r in ROLES_AN_API_CLIENT_MAY_HAVE)}。"
+        )
     if ApiClient.objects.filter(name=name).exists():
         raise ApiClientError(f"已有名为“{name}”的客户端。")
     scope_text = _scopes_clean(scopes)

@@ -27,12 +27,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from xinfang.assessment.selectors import place_sums
-from xinfang.org.models import Region, RegionLevel, Role, User
+from xinfang.org.models import Region, RegionLevel, User
+from xinfang.org.roles import ROLES_WHO_SEE_THE_DASHBOARD
 from xinfang.org.selectors import upper_regions
 from xinfang.petitions.categories import category_rows
 from xinfang.petitions.models import Channel, Satisfaction
 
-DASHBOARD_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.BUREAU_STAFF, Role.ADMIN})
 DAILY_SERIES_MAX_DAYS = 92  # a longer period is drawn by month
 CUSTOM_MAX_MONTHS = 24
 TOP_CATEGORIES = 15
@@ -52,7 +52,7 @@ SUMMED = (
 
 
 def dashboard_visible_to(user: User) -> bool:
-    return user.is_authenticated and (user.role in DASHBOARD_ROLES or user.is_superuser)
+    return user.is_authenticated and (user.role in ROLES_WHO_SEE_THE_DASHBOARD or user.is_superuser)
 
 
 # ---------------------------------------------------------------- the period

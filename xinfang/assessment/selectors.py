@@ -29,47 +29,37 @@ from xinfang.assessment.models import (
     UnitMonth,
 )
 from xinfang.lib.months import month_bounds, month_start
-from xinfang.org.models import PREFIX_LENGTH, Region, RegionLevel, Role, Unit, User
-from xinfang.petitions.selectors import REGION_ROLES, accusation_against, accused_of
-
-# who may see the ranking and the explanations of every unit (others: their own unit's)
-RANKING_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.BUREAU_STAFF, Role.ADMIN})
-
+from xinfang.org.models import PREFIX_LENGTH, Region, RegionLevel, Unit, User
+from xinfang.org.roles import ROLES_WHO_SEE_THE_RANKING
+from xinfang.org.scope import scope_for
+from xinfang.petitions.selectors import accusation_against, accused_of
 
 # ---------------------------------------------------------------- statistics (dashboards, reports)
 
 
 def facts_scope_for(user: User) -> Q:
-    """The DailyFact rows a user may see, as petitions.selectors.petition_visibility draws it: an
-    administrator all; bureau staff, leaders and supervisors their unit's region subtree and their own
-    unit's rows; everyone else their own unit's rows. Never the accusations against the user or the
-    user's unit (Art. 30)."""
-    if not user.is_authenticated or not user.is_active:
+    """The DailyFact rows a user may see, as petitions.selectors.petition_visibility draws it from the
+    user's scope (xinfang.org.scope): an administrator all; everyone with a unit their unit's rows, and
+    bureau staff, leaders and supervisors also the rows placed in their unit's region subtree. Never the
+    accusations against the user or the user's unit (Art. 30)."""
+    scope = scope_for(user)
+    if scope.nothing:
         return Q(pk__in=[])
-    if user.role == Role.ADMIN or user.is_superuser:
-        return ~accused_of(user)
-    if user.unit_id is None:
-        return Q(pk__in=[])
-    own = Q(unit_id=user.unit_id)
-    if user.role in REGION_ROLES:
-        own |= Q(region__prefix__startswith=user.unit.region.prefix)
-    return own & ~accused_of(user)
+    return scope.own_or_region_q(scope.own_unit_q("unit")) & ~accused_of(user)
 
 
 def place_scope_for(user: User) -> Q:
     """The PlaceMonth and PlaceDay rows (the dashboard's roll-ups, which have no unit and no kind) a user
-    may see: facts_scope_for's area without its unit branch. An administrator all; bureau staff, leaders
-    and supervisors what is placed in their unit's region subtree; nobody else any. Never the accusations
-    against the user or the user's unit (Art. 30: accusation_against, as the roll-ups keep the accused
-    of accusations only). So a dashboard counts what happened in the user's area (属地), and leaves out
-    the rare petition the user's unit owns about a place outside it."""
-    if not user.is_authenticated or not user.is_active:
+    may see: facts_scope_for's area without its unit branch, the regions the user's scope reaches. An
+    administrator all; bureau staff, leaders and supervisors what is placed in their unit's region
+    subtree; nobody else any. Never the accusations against the user or the user's unit (Art. 30:
+    accusation_against, as the roll-ups keep the accused of accusations only). So a dashboard counts what
+    happened in the user's area (属地), and leaves out the rare petition the user's unit owns about a place
+    outside it."""
+    scope = scope_for(user)
+    if not scope.reaches_regions:
         return Q(pk__in=[])
-    if user.role == Role.ADMIN or user.is_superuser:
-        return ~accusation_against(user)
-    if user.unit_id is None or user.role not in REGION_ROLES:
-        return Q(pk__in=[])
-    return Q(region__prefix__startswith=user.unit.region.prefix) & ~accusation_against(user)
+    return scope.region_q("region") & ~accusation_against(user)
 
 
 GROUPS = ("day", "month", "unit", "region", "category", "channel", "kind")
@@ -335,11 +325,19 @@ def explanations_for(month: dt.date, unit_ids: Sequence[int]) -> dict[int, dict]
 
 
 def ranking_visible_to(user: User) -> bool:
-    return user.is_authenticated and (user.role in RANKING_ROLES or user.is_superuser)
+    return user.is_authenticated and (user.role in ROLES_WHO_SEE_THE_RANKING or user.is_superuser)
 
 
 def explanation_visible_to(user: User, unit: Unit) -> bool:
     return ranking_visible_to(user) or (user.is_authenticated and user.unit_id == unit.pk)
+
+
+def rule_firings_for(user: User) -> QuerySet[RuleFiring]:
+    """The bulletin's firings (rectification notices …) a user may see: those of the units the user
+    reaches (xinfang.org.scope: a leader, supervisor or bureau staff the units in their region, an
+    administrator all, others their own unit). The ranking itself is shown whole to the roles who see it
+    (ranking_visible_to), and each unit's explanation to them and to the unit."""
+    return scope_for(user).units(RuleFiring.objects)
 
 
 # ---------------------------------------------------------------- indicators per region

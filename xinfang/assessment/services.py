@@ -26,11 +26,10 @@ from xinfang.assessment.selectors import Ranking, explanations_for, ranking_comp
 from xinfang.documents import layout
 from xinfang.lib.months import month_next, month_previous, month_start
 from xinfang.org import calendar
-from xinfang.org.models import Role, User
+from xinfang.org.models import User
+from xinfang.org.roles import ROLES_WHO_APPROVE_RECTIFICATION_PLANS, ROLES_WHO_WRITE_RECTIFICATION_PLANS
 
 PLAN_RULES = (Rule.RECTIFICATION, Rule.SELF_EXAMINATION)
-PLAN_AUTHORS = frozenset({Role.HANDLER, Role.UNIT_HEAD})
-PLAN_APPROVERS = frozenset({Role.LEADER})
 
 
 class AssessmentError(Exception):
@@ -216,7 +215,7 @@ def plan_submit(firing: RuleFiring, *, actor: User, text: str, at: dt.datetime |
     """The named unit submits its plan (or self-examination); again after the leader returned it."""
     if firing.rule not in PLAN_RULES:
         raise AssessmentError("该通报结果不需要提交整改方案。")
-    if actor.unit_id != firing.unit_id or actor.role not in PLAN_AUTHORS:
+    if actor.unit_id != firing.unit_id or actor.role not in ROLES_WHO_WRITE_RECTIFICATION_PLANS:
         raise AssessmentError("只有被通报单位的经办人或负责人可以提交整改方案。")
     if not text.strip():
         raise AssessmentError("请填写整改方案（整改意见和措施）。")
@@ -234,7 +233,7 @@ def plan_submit(firing: RuleFiring, *, actor: User, text: str, at: dt.datetime |
 def _plan_decide(
     plan: RectificationPlan, actor: User, state: str, note: str, at: dt.datetime | None
 ) -> RectificationPlan:
-    if actor.role not in PLAN_APPROVERS:
+    if actor.role not in ROLES_WHO_APPROVE_RECTIFICATION_PLANS:
         raise AssessmentError("整改方案须由主管领导审定。")
     unit = plan.firing.unit
     if actor.unit is None or not unit.region.prefix.startswith(actor.unit.region.prefix):

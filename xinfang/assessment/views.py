@@ -8,7 +8,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +23,8 @@ from xinfang.assessment.indicators import INDICATORS
 from xinfang.assessment.models import MonthClose, PlanState, RectificationPlan, Rule, RuleFiring
 from xinfang.lib.months import month_next, month_parse, month_previous, month_start
 from xinfang.lib.xlsx import xlsx_response, xlsx_write
-from xinfang.org.models import Region, Role, Unit
+from xinfang.org.models import Region, Unit
+from xinfang.org.roles import ROLES_WHO_APPROVE_RECTIFICATION_PLANS, ROLES_WHO_WRITE_RECTIFICATION_PLANS
 from xinfang.oversight.views import _base
 
 # the rates shown as columns of the ranking (the explanation page has them all)
@@ -151,23 +151,12 @@ def explanation(request: HttpRequest, unit_id: int, month: str) -> HttpResponse:
 # ---------------------------------------------------------------- rectification notices and plans
 
 
-def _firings_for(user) -> Q:
-    """The firings a user may see: a leader, supervisor or bureau staff those of units in their region;
-    others their own unit's."""
-    if user.role == Role.ADMIN or user.is_superuser:
-        return Q()
-    if user.unit_id is None:
-        return Q(pk__in=[])
-    if user.role in selectors.RANKING_ROLES:
-        return Q(unit__region__prefix__startswith=user.unit.region.prefix)
-    return Q(unit_id=user.unit_id)
-
-
 @login_required
 @require_GET
 def rectification_list(request: HttpRequest) -> HttpResponse:
     firings = list(
-        RuleFiring.objects.filter(_firings_for(request.user), rule__in=services.PLAN_RULES)
+        selectors.rule_firings_for(request.user)
+        .filter(rule__in=services.PLAN_RULES)
         .select_related("unit")
         .order_by("-month", "unit__name")[:200]
     )
@@ -181,7 +170,8 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
 def _firing(request: HttpRequest, pk: int) -> RuleFiring:
     try:
         return (
-            RuleFiring.objects.filter(_firings_for(request.user), rule__in=services.PLAN_RULES)
+            selectors.rule_firings_for(request.user)
+            .filter(rule__in=services.PLAN_RULES)
             .select_related("unit", "unit__region")
             .get(pk=pk)
         )
@@ -198,10 +188,14 @@ def rectification(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     can_submit = (
         user.unit_id == firing.unit_id
-        and user.role in services.PLAN_AUTHORS
+        and user.role in ROLES_WHO_WRITE_RECTIFICATION_PLANS
         and (latest is None or latest.state == PlanState.RETURNED)
     )
-    can_decide = user.role in services.PLAN_APPROVERS and latest is not None and latest.state == PlanState.SUBMITTED
+    can_decide = (
+        user.role in ROLES_WHO_APPROVE_RECTIFICATION_PLANS
+        and latest is not None
+        and latest.state == PlanState.SUBMITTED
+    )
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:

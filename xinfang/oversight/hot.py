@@ -41,11 +41,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.org.models import Region, RegionLevel, User
+from xinfang.org.roles import ROLES_WHO_SUPERVISE
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision
 from xinfang.oversight.services import cannot_supervise, supervision_open
 from xinfang.petitions.models import Kind, Petition, PetitionParty
 from xinfang.petitions.search import STOPWORDS, segment
-from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_list_for
+from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.services import WorkflowError
 
 THRESHOLD = 0.39  # cosine of two petitions' word weights from which they are linked (see above)
@@ -393,7 +394,7 @@ def _hot_issue_supervised() -> str:
 
 
 def hot_issue_supervise_refusal(issue: HotIssue, actor: User) -> str | None:
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return cannot_supervise(actor)
     if issue.supervision_id and issue.supervision.is_open:
         return _hot_issue_supervised()

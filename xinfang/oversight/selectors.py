@@ -1,9 +1,10 @@
 """Reads of supervision (督办), recommendations, follow-ups (回访) and findings (假化解).
 
 What a user sees of a petition's supervision follows the one visibility rule (`petition_list_for`); a
-supervision of a whole unit is seen by the supervising roles of any region above the unit and by the
-unit's own staff (`unit_supervision_visibility`). The assessment work reads findings per unit and month
-through `findings_per_unit_month`.
+supervision of a whole unit is seen by those who reach the unit (xinfang.org.scope: the bureau staff,
+leaders and supervisors of its region or any region above, administrators, and the unit's own staff;
+`supervision_visibility`). The assessment work reads findings per unit and month through
+`findings_per_unit_month`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Mod, TruncMonth
 from django.utils import timezone
 
-from xinfang.org.models import Role, Unit, User
+from xinfang.org.models import Unit, User
+from xinfang.org.scope import scope_for
 from xinfang.oversight.models import (
     AWAITING_ANSWER,
     Finding,
@@ -26,44 +28,23 @@ from xinfang.oversight.models import (
     Supervision,
 )
 from xinfang.petitions.models import Decision, Measure, Petition, State
-from xinfang.petitions.selectors import REGION_ROLES, petition_list_for
+from xinfang.petitions.selectors import petition_list_for
 
 # Concluded petitions (办结: the handling unit has given its written reply) that a follow-up may check.
 FOLLOW_UP_STATES = (State.DECIDED, State.EVALUATED, State.REVIEWED, State.REEXAMINED, State.CLOSED)
 SAMPLE_SPREAD = 37  # the sample takes the petitions whose (id × 37) mod 100 is below the percentage
 
 
-def unit_in_reach(user: User, unit: Unit) -> bool:
-    """Whether `user` oversees `unit`: an administrator every unit; bureau staff, leaders and supervisors
-    the units placed in their unit's region subtree; everyone their own unit."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.role == Role.ADMIN or user.is_superuser:
-        return True
-    if user.unit_id is None:
-        return False
-    if unit.pk == user.unit_id:
-        return True
-    return user.role in REGION_ROLES and unit.region.prefix.startswith(user.unit.region.prefix)
-
-
 def unit_reach(user: User) -> Q:
-    """`unit_in_reach` as a filter on Unit."""
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.role == Role.ADMIN or user.is_superuser:
-        return Q()
-    if user.unit_id is None:
-        return Q(pk__in=[])
-    if user.role in REGION_ROLES:
-        return Q(pk=user.unit_id) | Q(region__prefix__startswith=user.unit.region.prefix)
-    return Q(pk=user.unit_id)
+    """The units `user` reaches, as a filter on Unit (the name xinfang/oversight/demo.py calls)."""
+    return scope_for(user).unit_q("")
 
 
 def supervision_visibility(user: User) -> Q:
-    """The supervisions `user` may see, as a filter on Supervision."""
+    """The supervisions `user` may see, as a filter on Supervision: of a petition the user may see, or of
+    a whole unit the user reaches (org.scope)."""
     visible = petition_list_for(user).values("pk")
-    units = Unit.objects.filter(unit_reach(user)).values("pk")
+    units = scope_for(user).units(Unit.objects, "").values("pk")
     return Q(petition__in=visible) | Q(petition__isnull=True, unit__in=units)
 
 
@@ -147,7 +128,7 @@ def recommendation_visibility(user: User) -> Q:
     """Recommendations about a petition the user may see or a unit in the user's reach, and those
     addressed to the user's unit."""
     visible = petition_list_for(user).values("pk")
-    units = Unit.objects.filter(unit_reach(user)).values("pk")
+    units = scope_for(user).units(Unit.objects, "").values("pk")
     q = Q(petition__in=visible) | Q(petition__isnull=True, about_unit__in=units)
     return q | Q(to_unit_id=user.unit_id) if user.unit_id else q
 

@@ -16,7 +16,14 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from xinfang.org.models import Role, Unit, User
+from xinfang.org.models import Unit, User
+from xinfang.org.roles import (
+    ROLES_WHO_ANSWER_RECOMMENDATIONS,
+    ROLES_WHO_ANSWER_SUPERVISION,
+    ROLES_WHO_FOLLOW_UP,
+    ROLES_WHO_SUPERVISE,
+)
+from xinfang.org.scope import scope_for
 from xinfang.oversight.models import (
     Finding,
     FindingKind,
@@ -31,19 +38,15 @@ from xinfang.oversight.models import (
     SupervisionState,
     SupervisionStep,
 )
-from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision, unit_in_reach
+from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision
 from xinfang.petitions.eventlog import build_event
 from xinfang.petitions.models import Measure, Petition
-from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_is_visible
+from xinfang.petitions.selectors import petition_is_visible
 from xinfang.petitions.services import WorkflowError, accusation_accuses, actor_label
 from xinfang.petitions.workflow import TERMINAL
 
-# Who answers it: the supervised (owning) unit's handler or head.
-ANSWERING_ROLES = frozenset({Role.HANDLER, Role.UNIT_HEAD})
-# Who answers a recommendation: also a leader of the unit it is addressed to (a government).
-RECOMMENDATION_ANSWERING_ROLES = ANSWERING_ROLES | {Role.LEADER}
-# Who follows up (回访): people who oversee, never the unit that handled the petition.
-FOLLOW_UP_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.BUREAU_STAFF, Role.ADMIN})
+# the name xinfang/oversight/demo.py reads (org.roles holds the set)
+ANSWERING_ROLES = ROLES_WHO_ANSWER_SUPERVISION
 # A follow-up that finds a fake resolution reopens supervision, escalated, answered within this many days.
 REOPEN_ANSWER_DAYS = 10
 REOPEN_REQUIREMENT = "请重新核查该事项的办理和化解情况，如实报告；存在弄虚作假的，一并报告处理意见。"
@@ -106,7 +109,7 @@ def _check_mode(mode: str) -> None:
 
 
 def _subject_visible(s: Supervision, actor: User) -> bool:
-    return petition_is_visible(actor, s.petition) if s.petition_id else unit_in_reach(actor, s.unit)
+    return petition_is_visible(actor, s.petition) if s.petition_id else scope_for(actor).reaches_unit(s.unit)
 
 
 # ---------------------------------------------------------------- refusals (also used to offer the forms)
@@ -120,7 +123,7 @@ def cannot_supervise(actor: User) -> str:
 def supervise_refusal(petition: Petition, actor: User, *, visible: bool | None = None) -> str | None:
     """Why `actor` may not put `petition` under supervision now; None if they may. `visible`: whether
     the actor may see the petition, if the caller already knows."""
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return cannot_supervise(actor)
     if petition.state in TERMINAL:
         return _("This petition is concluded: it cannot be supervised.")
@@ -131,13 +134,13 @@ def supervise_refusal(petition: Petition, actor: User, *, visible: bool | None =
 
 def unit_supervise_refusal(unit: Unit, actor: User) -> str | None:
     """Why `actor` may not put the whole `unit` under supervision; None if they may."""
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return cannot_supervise(actor)
     if unit.pk == actor.unit_id:
         return _("You cannot supervise your own unit.")
     if not unit.is_active:
         return _("%(unit)s is no longer active: it cannot be supervised.") % {"unit": unit.name}
-    if not unit_in_reach(actor, unit):
+    if not scope_for(actor).reaches_unit(unit):
         return _not_in_reach(unit)
     return None
 
@@ -154,7 +157,7 @@ def answer_refusal(supervision: Supervision, petition: Petition | None, actor: U
     if not supervision.is_open:
         return _supervision_ended()
     unit = petition.owner_unit if petition is not None else supervision.unit
-    if actor.role not in ANSWERING_ROLES or actor.unit_id != unit.pk:
+    if actor.role not in ROLES_WHO_ANSWER_SUPERVISION or actor.unit_id != unit.pk:
         return _("A handler or the head of %(unit)s answers this supervision.") % {"unit": unit.name}
     if supervision.state == SupervisionState.ANSWERED:
         return _("The answer to this supervision has been sent and waits for the supervising unit’s check.")
@@ -165,7 +168,7 @@ def check_refusal(supervision: Supervision, actor: User, *, visible: bool | None
     """Why `actor` may not accept the answer or send it back; None if they may."""
     if not supervision.is_open:
         return _supervision_ended()
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return _("Your role (%(role)s) cannot check answers to supervision.") % {"role": actor.get_role_display()}
     if supervision.state != SupervisionState.ANSWERED:
         return _("The responsible unit has not answered yet: there is no answer to check.")
@@ -177,7 +180,7 @@ def check_refusal(supervision: Supervision, actor: User, *, visible: bool | None
 def end_refusal(supervision: Supervision, actor: User, *, visible: bool | None = None) -> str | None:
     if not supervision.is_open:
         return _supervision_ended()
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return _("Your role (%(role)s) cannot end a supervision.") % {"role": actor.get_role_display()}
     if not (_subject_visible(supervision, actor) if visible is None else visible):
         return _("You may not see this petition, so you cannot end its supervision.")
@@ -450,7 +453,7 @@ def recommendation_make(
     """A recommendation to improve work, to improve policy or to hold people accountable, about a petition
     or a unit, addressed to `to_unit`, which must answer by `due_on`."""
     at = at or timezone.now()
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         raise WorkflowError(_("Your role (%(role)s) cannot make recommendations.") % {"role": actor.get_role_display()})
     if kind not in RecommendationKind.values:
         raise WorkflowError(_("Choose the kind of recommendation (work, policy or accountability)."))
@@ -472,7 +475,7 @@ def recommendation_make(
                         "(Regulations on Petition Work, art. 30)."
                     )
                 )
-        elif not unit_in_reach(actor, about_unit):
+        elif not scope_for(actor).reaches_unit(about_unit):
             raise WorkflowError(_not_in_reach(about_unit))
         r = Recommendation.objects.create(
             kind=kind,
@@ -510,7 +513,7 @@ def _locked_recommendation(r: Recommendation) -> tuple[Recommendation, Petition 
 def recommendation_answer_refusal(r: Recommendation, actor: User) -> str | None:
     if r.state == RecommendationState.ACCEPTED:
         return _("This recommendation is concluded.")
-    if actor.role not in RECOMMENDATION_ANSWERING_ROLES or actor.unit_id != r.to_unit_id:
+    if actor.role not in ROLES_WHO_ANSWER_RECOMMENDATIONS or actor.unit_id != r.to_unit_id:
         return _("%(unit)s answers this recommendation.") % {"unit": r.to_unit.name}
     if r.state == RecommendationState.ANSWERED:
         return _("The answer has been sent and waits for the supervising unit’s check.")
@@ -518,7 +521,7 @@ def recommendation_answer_refusal(r: Recommendation, actor: User) -> str | None:
 
 
 def recommendation_check_refusal(r: Recommendation, actor: User) -> str | None:
-    if actor.role not in SUPERVISING_ROLES:
+    if actor.role not in ROLES_WHO_SUPERVISE:
         return _("Your role (%(role)s) cannot check answers to recommendations.") % {"role": actor.get_role_display()}
     if r.state != RecommendationState.ANSWERED:
         return _("This recommendation has not been answered yet: there is no answer to check.")
@@ -592,7 +595,7 @@ def follow_up_refusal(
     petition: Petition, actor: User, *, handling: set[int] | None = None, visible: bool | None = None
 ) -> str | None:
     """Why `actor` may not follow `petition` up; None if they may."""
-    if actor.role not in FOLLOW_UP_ROLES:
+    if actor.role not in ROLES_WHO_FOLLOW_UP:
         return _("Your role (%(role)s) cannot follow petitions up.") % {"role": actor.get_role_display()}
     if actor.unit_id is None:
         return _("You belong to no unit, so you cannot follow up (a follow-up records the unit of who made it).")

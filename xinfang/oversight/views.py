@@ -10,15 +10,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from xinfang.org.roles import ROLES_WHO_REGISTER
 from xinfang.oversight import hot
 from xinfang.oversight.forms import HotIssueSuperviseForm
 from xinfang.oversight.models import HotIssue
 from xinfang.petitions.services import WorkflowError
-from xinfang.petitions.workflow import STAFF, TERMINAL
+from xinfang.petitions.workflow import TERMINAL
 
 
 def _base(request: HttpRequest) -> dict:
-    return {"can_register": request.user.role in STAFF and request.user.unit_id is not None}
+    return {"can_register": request.user.role in ROLES_WHO_REGISTER and request.user.unit_id is not None}
 
 
 @login_required

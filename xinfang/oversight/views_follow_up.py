@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xinfang.lib.xlsx import xlsx_response, xlsx_write
+from xinfang.org.roles import ROLES_WHO_FOLLOW_UP
 from xinfang.oversight import selectors
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import FollowUpForm
@@ -24,7 +25,7 @@ from xinfang.petitions.services import WorkflowError, query_code_display
 
 
 def _can_follow_up(request: HttpRequest) -> None:
-    if request.user.role not in oversight.FOLLOW_UP_ROLES:
+    if request.user.role not in ROLES_WHO_FOLLOW_UP:
         raise Http404
 
 

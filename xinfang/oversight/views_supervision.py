@@ -21,6 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from xinfang.documents.services import NoticeUnavailable
 from xinfang.lib.xlsx import xlsx_response, xlsx_write
 from xinfang.org.models import Unit
+from xinfang.org.roles import ROLES_WHO_SUPERVISE
+from xinfang.org.scope import scope_for
 from xinfang.oversight import notices, selectors
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import (
@@ -40,7 +42,7 @@ from xinfang.oversight.models import (
     Supervision,
 )
 from xinfang.oversight.views import _base
-from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_list_for
+from xinfang.petitions.selectors import petition_list_for
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
 
 PER_PAGE = 50
@@ -78,7 +80,8 @@ def form_run(request: HttpRequest, form: Any, label: str, run: Callable[[], obje
 
 def _units_in_reach(request: HttpRequest):
     return (
-        Unit.objects.filter(selectors.unit_reach(request.user), is_active=True)
+        scope_for(request.user)
+        .units(Unit.objects.filter(is_active=True), "")
         .exclude(pk=request.user.unit_id)
         .select_related("region")
     )
@@ -104,7 +107,7 @@ def _query(form: SupervisionFilterForm) -> selectors.SupervisionQuery:
 
 
 def _filter_form(request: HttpRequest) -> SupervisionFilterForm:
-    units = list(Unit.objects.filter(selectors.unit_reach(request.user), is_active=True).values_list("pk", "name"))
+    units = list(scope_for(request.user).units(Unit.objects.filter(is_active=True), "").values_list("pk", "name"))
     return SupervisionFilterForm(request.GET or None, units=units)
 
 
@@ -128,7 +131,7 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "counts": selectors.supervision_counts_for(request.user, today),
-            "can_open": request.user.role in SUPERVISING_ROLES,
+            "can_open": request.user.role in ROLES_WHO_SUPERVISE,
         },
     )
 
@@ -180,7 +183,7 @@ def supervision_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def unit_supervision_new(request: HttpRequest) -> HttpResponse:
     """Put a whole unit under supervision."""
-    if request.user.role not in SUPERVISING_ROLES:
+    if request.user.role not in ROLES_WHO_SUPERVISE:
         raise Http404
     form = UnitSuperviseForm(request.POST or None, units=_units_in_reach(request))
     if request.method == "POST":
@@ -231,7 +234,7 @@ def _detail(
     forms = [(key, STEP_LABELS[key], bound.get(key) or STEP_FORMS[key]()) for key in _allowed_steps(s, request.user)]
     steps = [{"step": st, "label": STEP_NAMES.get(st.action, st.action)} for st in s.steps.order_by("at", "pk")]
     recommendation_form = None
-    if request.user.role in SUPERVISING_ROLES:
+    if request.user.role in ROLES_WHO_SUPERVISE:
         recommendation_form = bound.get("recommendation") or RecommendationForm(
             units=_units_in_reach(request),
             initial={
@@ -314,7 +317,7 @@ def recommendation_list(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in RecommendationKind.values else ""
     qs = selectors.recommendation_list_for(request.user, state=state, kind=kind)
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    form = RecommendationForm(units=_units_in_reach(request)) if request.user.role in SUPERVISING_ROLES else None
+    form = RecommendationForm(units=_units_in_reach(request)) if request.user.role in ROLES_WHO_SUPERVISE else None
     return render(
         request,
         "oversight/recommendation_list.html",

@@ -1,17 +1,20 @@
-"""Reads. `petition_visibility` is the one rule that decides which petitions a user may see;
-every list, page, export, statistic and API goes through `petition_list_for`."""
+"""Reads. `petition_visibility` is the one rule that decides which petitions a user may see, built on
+the units and regions the user reaches (xinfang.org.scope) and the Art. 30 rule (`accused_of`); every
+list, page, export, statistic and API goes through `petition_list_for`."""
 
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from xinfang.org.models import Role, UnitKind, User
+from xinfang.org.models import UnitKind, User
+from xinfang.org.roles import (
+    ROLES_WHO_HANDLE_ACCUSATIONS,
+    ROLES_WHO_REVEAL_PERSONAL_DATA,
+    administers,
+)
+from xinfang.org.scope import scope_for
 from xinfang.petitions.crypto import id_number_normalise, lookup_digest, phone_normalise
 from xinfang.petitions.models import CoHandling, Kind, Petition
-from xinfang.petitions.workflow import ACCUSATION_HANDLERS
-
-REGION_ROLES = frozenset({Role.BUREAU_STAFF, Role.LEADER, Role.SUPERVISOR})
-SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER})  # who puts petitions under supervision
 
 
 def accused_of(user: User) -> Q:
@@ -27,7 +30,7 @@ def accusation_against(user: User) -> Q:
 
 
 # An accusation whose accused are only proposed (accused_confirmed False) is seen, besides by discipline
-# inspection, by the staff of the unit that holds it who handle accusations (workflow.ACCUSATION_HANDLERS:
+# inspection, by the staff of the unit that holds it who handle accusations (ROLES_WHO_HANDLE_ACCUSATIONS:
 # the bureau staff of the bureau that received it, or the handlers of the body it went to because it
 # accuses the bureau), never by its clerks, leaders, supervisors or administrators (Art. 30).
 
@@ -42,7 +45,7 @@ def _unconfirmed_reach(user: User) -> Q | None:
     discipline inspection, which sees every one placed in its region)."""
     if user.unit_id is not None and user.unit.kind == UnitKind.DISCIPLINE:
         return None
-    if user.role in ACCUSATION_HANDLERS:
+    if user.role in ROLES_WHO_HANDLE_ACCUSATIONS:
         return Q(owner_unit_id=user.unit_id)
     return Q(pk__in=[])
 
@@ -50,26 +53,23 @@ def _unconfirmed_reach(user: User) -> Q | None:
 def petition_visibility(user: User) -> Q:
     """The petitions `user` may see, as a filter.
 
-    Administrator: all. Bureau staff, leaders, supervisors: everything placed in their unit's region
-    subtree, and whatever their unit owns, registered or co-handles. Everyone else: what their unit
-    owns, registered or co-handles. In every case an accusation is hidden from the unit and the
-    official it accuses (Art. 30), and one whose accused are not yet confirmed from everyone but the
-    staff who handle accusations where it is held and discipline inspection of its region (which sees
-    them all: it handles accusations, Art. 30).
+    What the user's scope reaches (xinfang.org.scope): everything for an administrator; for bureau
+    staff, leaders and supervisors everything placed in their unit's region subtree; and for everyone
+    with a unit whatever their unit owns, registered or co-handles. In every case an accusation is
+    hidden from the unit and the official it accuses (Art. 30), and one whose accused are not yet
+    confirmed from everyone but the staff who handle accusations where it is held and discipline
+    inspection of its region (which sees them all: it handles accusations, Art. 30).
     """
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.role == Role.ADMIN or user.is_superuser:
+    scope = scope_for(user)
+    if scope.everything:
         return ~accused_of(user) & ~unconfirmed_accusation()
-    if user.unit_id is None:
+    if scope.nothing:
         return Q(pk__in=[])
-    own = (
-        Q(owner_unit_id=user.unit_id)
-        | Q(registering_unit_id=user.unit_id)
-        | Q(Exists(CoHandling.objects.filter(petition=OuterRef("pk"), unit_id=user.unit_id)))
+    own = scope.own_or_region_q(
+        Q(owner_unit_id=scope.unit_id)
+        | Q(registering_unit_id=scope.unit_id)
+        | Q(Exists(CoHandling.objects.filter(petition=OuterRef("pk"), unit_id=scope.unit_id)))
     )
-    if user.role in REGION_ROLES:
-        own |= Q(region__prefix__startswith=user.unit.region.prefix)
     reach = _unconfirmed_reach(user)
     if reach is None:  # discipline inspection
         own |= unconfirmed_accusation() & Q(region__prefix__startswith=user.unit.region.prefix)
@@ -85,7 +85,7 @@ def petition_owned_list_for(user: User) -> QuerySet[Petition]:
     if not user.is_authenticated or not user.is_active or user.unit_id is None:
         return Petition.objects.none()
     owned = Q(owner_unit_id=user.unit_id) & ~accused_of(user)
-    if _unconfirmed_reach(user) is None or user.role in ACCUSATION_HANDLERS:
+    if _unconfirmed_reach(user) is None or user.role in ROLES_WHO_HANDLE_ACCUSATIONS:
         return Petition.objects.filter(owned)
     return Petition.objects.filter(owned & ~unconfirmed_accusation())
 
@@ -103,10 +103,6 @@ def petition_is_visible(user: User, petition: Petition) -> bool:
     return petition_list_for(user).filter(pk=petition.pk).exists()
 
 
-# Who may see a petitioner's full phone, ID number and address (shown masked to everyone else).
-REVEAL_ROLES = frozenset({Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
-
-
 def may_reveal_personal_data(user: User, petition: Petition) -> bool:
     """The one rule of who may reveal a petitioner's personal data on `petition` (which the caller has
     already found through petition_list_for): administrators, and the staff who contact petitioners
@@ -116,10 +112,10 @@ def may_reveal_personal_data(user: User, petition: Petition) -> bool:
     the user's role and unit. API clients: their personal:read scope decides instead."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.role == Role.ADMIN or user.is_superuser:
+    if administers(user):
         return True
     return (
-        user.role in REVEAL_ROLES
+        user.role in ROLES_WHO_REVEAL_PERSONAL_DATA
         and user.unit_id is not None
         and user.unit_id in (petition.owner_unit_id, petition.registering_unit_id)
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from xinfang.org.models import Region, Role, Unit, UnitKind, User
+from xinfang.org.roles import ROLES_WHO_REGISTER
 from xinfang.petitions import deadlines, rules
 from xinfang.petitions.attachments import (
     MAX_FILES,
@@ -48,7 +49,7 @@ from xinfang.petitions.models import (
 )
 from xinfang.petitions.replay import text_digest
 from xinfang.petitions.search import petition_search_index
-from xinfang.petitions.workflow import EVALUATE_TARGET, STAFF, TABLE, Transition, refusal
+from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE, Transition, refusal
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read out on the phone
 QUERY_CODE_LENGTH = 10
@@ -164,7 +165,7 @@ def _registering_unit(actor: User | None, registering_unit: Unit | None) -> Unit
         if registering_unit is None:
             raise WorkflowError(_("A petition submitted online needs the petition bureau that receives it."))
         return registering_unit
-    if actor.role not in STAFF or actor.unit_id is None:
+    if actor.role not in ROLES_WHO_REGISTER or actor.unit_id is None:
         raise WorkflowError(_("Only a clerk, bureau staff or a unit handler can register a petition."))
     return actor.unit
 
@@ -426,7 +427,7 @@ def attachments_add(
     """Add files to a petition (staff who may see it), all or none, each with its "attach" event.
     `visible`: whether the actor may see the petition, if the caller already knows."""
     at = at or timezone.now()
-    if actor is None or actor.role not in STAFF:
+    if actor is None or actor.role not in ROLES_WHO_REGISTER:
         raise WorkflowError(_("Only a clerk, bureau staff or a unit handler can add attachments."))
     if not files:
         raise WorkflowError(_("Choose the files to upload."))

@@ -15,6 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from xinfang.org.models import Role
+from xinfang.org.roles import (
+    ROLES_WHO_CLOSE,
+    ROLES_WHO_EXTEND,
+    ROLES_WHO_HANDLE,
+    ROLES_WHO_HANDLE_ACCUSATIONS,
+    ROLES_WHO_REGISTER,
+    ROLES_WHO_ROUTE,
+)
 from xinfang.petitions.models import DeadlineKind as D
 from xinfang.petitions.models import Kind
 from xinfang.petitions.models import State as S
@@ -23,13 +31,8 @@ if TYPE_CHECKING:
     from xinfang.org.models import User
     from xinfang.petitions.models import Petition
 
-STAFF = frozenset({Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
-HANDLERS = frozenset({Role.HANDLER, Role.UNIT_HEAD})
-ROUTERS = frozenset({Role.CLERK, Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
 INTAKE_STATES = frozenset({S.REGISTERED, S.FORWARDED, S.ASSIGNED})
 ROUTING = (D.INTAKE, D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT)
-# who confirms the accused of an accusation received online (selectors.ACCUSATION_HANDLERS sees it)
-ACCUSATION_HANDLERS = frozenset({Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD})
 # what may be done with an accusation before its accused are confirmed (else they might be routed to)
 BEFORE_CONFIRMATION = frozenset({"confirm_accused", "decline"})
 
@@ -54,24 +57,26 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Confirm the accused"),
             frozenset({S.REGISTERED}),
             None,
-            ACCUSATION_HANDLERS,
+            ROLES_WHO_HANDLE_ACCUSATIONS,
         ),
         Transition(
             "accept",
             pgettext_lazy("action", "Accept"),
             INTAKE_STATES,
             S.ACCEPTED,
-            ROUTERS,
+            ROLES_WHO_ROUTE,
             closes=(D.INTAKE, D.ACCEPTANCE, D.OBJECTION),
             opens=(D.HANDLING,),
         ),
-        Transition("decline", pgettext_lazy("action", "Decline"), INTAKE_STATES, S.DECLINED, ROUTERS, closes=ROUTING),
+        Transition(
+            "decline", pgettext_lazy("action", "Decline"), INTAKE_STATES, S.DECLINED, ROLES_WHO_ROUTE, closes=ROUTING
+        ),
         Transition(
             "forward",
             pgettext_lazy("action", "Forward"),
             frozenset({S.REGISTERED}),
             S.FORWARDED,
-            ROUTERS,
+            ROLES_WHO_ROUTE,
             closes=(D.INTAKE,),
             opens=(D.ACCEPTANCE, D.OBJECTION),
         ),
@@ -80,7 +85,7 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Assign"),
             frozenset({S.REGISTERED}),
             S.ASSIGNED,
-            ROUTERS,
+            ROLES_WHO_ROUTE,
             closes=(D.INTAKE,),
             opens=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT),
         ),
@@ -89,7 +94,7 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Redirect to legal channels"),
             INTAKE_STATES,
             S.REDIRECTED,
-            ROUTERS,
+            ROLES_WHO_ROUTE,
             closes=ROUTING,
         ),
         Transition(
@@ -97,7 +102,7 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Return"),
             frozenset({S.FORWARDED, S.ASSIGNED}),
             S.REGISTERED,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
             closes=(D.ACCEPTANCE, D.OBJECTION, D.ASSIGNMENT_REPORT),
             opens=(D.INTAKE,),
         ),
@@ -106,21 +111,21 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Extend the handling period"),
             frozenset({S.ACCEPTED}),
             None,
-            frozenset({Role.UNIT_HEAD}),
+            ROLES_WHO_EXTEND,
         ),
         Transition(
             "record_step",
             pgettext_lazy("action", "Record a handling step"),
             frozenset({S.ACCEPTED, S.REVIEW_REQUESTED, S.REEXAMINATION_REQUESTED}),
             None,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
         ),
         Transition(
             "decide",
             pgettext_lazy("action", "Issue the handling opinion"),
             frozenset({S.ACCEPTED}),
             S.DECIDED,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
             closes=(D.HANDLING, D.ASSIGNMENT_REPORT),
             opens=(D.REVIEW_REQUEST,),
         ),
@@ -129,7 +134,7 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Record the satisfaction rating"),
             frozenset({S.DECIDED, S.REVIEWED, S.REEXAMINED}),
             None,
-            STAFF,
+            ROLES_WHO_REGISTER,
             owner_only=False,
         ),
         Transition(
@@ -137,7 +142,7 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Request a review"),
             frozenset({S.DECIDED, S.EVALUATED}),
             S.REVIEW_REQUESTED,
-            STAFF,
+            ROLES_WHO_REGISTER,
             owner_only=False,
             closes=(D.REVIEW_REQUEST,),
             opens=(D.REVIEW_ANSWER,),
@@ -147,7 +152,7 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Issue the review opinion"),
             frozenset({S.REVIEW_REQUESTED}),
             S.REVIEWED,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
             closes=(D.REVIEW_ANSWER,),
             opens=(D.REEXAMINATION_REQUEST,),
         ),
@@ -156,7 +161,7 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Request a reexamination"),
             frozenset({S.REVIEWED}),
             S.REEXAMINATION_REQUESTED,
-            STAFF,
+            ROLES_WHO_REGISTER,
             owner_only=False,
             closes=(D.REEXAMINATION_REQUEST,),
             opens=(D.REEXAMINATION_ANSWER,),
@@ -166,21 +171,21 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Start a hearing (the clock stops)"),
             frozenset({S.REEXAMINATION_REQUESTED}),
             None,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
         ),
         Transition(
             "hearing_end",
             pgettext_lazy("action", "End the hearing (the clock runs again)"),
             frozenset({S.REEXAMINATION_REQUESTED}),
             None,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
         ),
         Transition(
             "reexamine_decide",
             pgettext_lazy("action", "Issue the reexamination opinion"),
             frozenset({S.REEXAMINATION_REQUESTED}),
             S.REEXAMINED,
-            HANDLERS,
+            ROLES_WHO_HANDLE,
             closes=(D.REEXAMINATION_ANSWER,),
         ),
         Transition(
@@ -188,7 +193,7 @@ TABLE: dict[str, Transition] = {
             pgettext_lazy("action", "Close"),
             frozenset({S.DECIDED, S.EVALUATED, S.REVIEWED, S.REEXAMINED}),
             S.CLOSED,
-            frozenset({Role.BUREAU_STAFF, Role.HANDLER, Role.UNIT_HEAD}),
+            ROLES_WHO_CLOSE,
             closes=(D.REVIEW_REQUEST, D.REEXAMINATION_REQUEST),
         ),
     )

@@ -12,9 +12,10 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from xinfang.org.models import User
+from xinfang.org.roles import ROLES_WHO_SUPERVISE
 from xinfang.oversight.models import Supervision
 from xinfang.petitions.models import OPEN_STATES_SORTED, Petition, State
-from xinfang.petitions.selectors import SUPERVISING_ROLES, petition_list_for, petition_owned_list_for
+from xinfang.petitions.selectors import petition_list_for, petition_owned_list_for
 from xinfang.petitions.workflow import TERMINAL
 
 ACCEPT_STATES = (State.REGISTERED, State.FORWARDED, State.ASSIGNED)
@@ -105,7 +106,7 @@ def _queue_base(user: User, tab: str, area: bool = False) -> QuerySet[Petition]:
     their unit has put under supervision, whoever owns it; with `area`, everything the user may see."""
     if area:
         return petition_list_for(user)
-    if tab == "supervised" and user.role in SUPERVISING_ROLES and user.unit_id:
+    if tab == "supervised" and user.role in ROLES_WHO_SUPERVISE and user.unit_id:
         # supervising_unit: the opener's unit, or the unit an automatic rule supervises for
         ids = Supervision.objects.filter(is_open=True, supervising_unit_id=user.unit_id).values("petition_id")
         return petition_list_for(user).filter(pk__in=ids)
@@ -154,7 +155,7 @@ def queue_tab_counts(user: User, today: dt.date) -> dict[str, int]:
     """How many open petitions each tab holds, in one query ("concluded" is not counted), or two for
     a supervisor or leader, whose "under supervision" tab is counted apart."""
     tabs = OPEN_TABS
-    apart = user.role in SUPERVISING_ROLES
+    apart = user.role in ROLES_WHO_SUPERVISE
     if apart:
         tabs = tuple(t for t in OPEN_TABS if t != "supervised")
     qs = petition_owned_list_for(user).filter(state__in=OPEN)

@@ -24,6 +24,7 @@ from xinfang.documents.models import NoticeKind
 from xinfang.documents.services import notices_available
 from xinfang.lib.xlsx import xlsx_response
 from xinfang.org.models import User
+from xinfang.org.roles import ROLES_WHO_FOLLOW_UP, ROLES_WHO_REGISTER
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import CHECK_FORMS, SUPERVISION_FORMS
 from xinfang.oversight.selectors import FOLLOW_UP_STATES
@@ -33,7 +34,7 @@ from xinfang.petitions.forms import AttachmentUploadForm
 from xinfang.petitions.models import Attachment, Petition, PetitionParty, Satisfaction, State
 from xinfang.petitions.selectors import may_reveal_personal_data, petition_list_for
 from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
-from xinfang.petitions.workflow import STAFF, TABLE, actions_for
+from xinfang.petitions.workflow import TABLE, actions_for
 from xinfang.routing import panels as routing_panels
 from xinfang.routing.selectors import category_propose, petition_text
 from xinfang.routing.services import category_outcome_record
@@ -90,7 +91,7 @@ SUPERVISION_STEP_FORMS = SUPERVISION_FORMS | CHECK_FORMS  # supervise, answer, e
 
 
 def _can_register(request: HttpRequest) -> bool:
-    return request.user.role in STAFF and request.user.unit_id is not None
+    return request.user.role in ROLES_WHO_REGISTER and request.user.unit_id is not None
 
 
 def _tabs(user, today, counts: dict[str, int] | None = None) -> list[tuple[str, str, int | None]]:
@@ -321,7 +322,7 @@ def _petition_page(
             "co_handlers": list(petition.co_handlers.select_related("unit")),
             "related": list(petition_list_for(user).filter(related=petition).only("pk", "query_code", "title")),
             "attachments": _attachments(petition, event_rows),
-            "attach_form": AttachmentUploadForm() if user.role in STAFF else None,
+            "attach_form": AttachmentUploadForm() if user.role in ROLES_WHO_REGISTER else None,
             "decisions": decisions,
             "evaluations": evaluations,
             **_supervision_context(user, petition, bound),
@@ -366,7 +367,7 @@ def _supervision_context(user, petition: Petition, bound: dict[str, Any] | None)
     return {
         "supervisions": items,
         "supervision_forms": forms,
-        "can_follow_up": petition.state in FOLLOW_UP_STATES and user.role in oversight.FOLLOW_UP_ROLES,
+        "can_follow_up": petition.state in FOLLOW_UP_STATES and user.role in ROLES_WHO_FOLLOW_UP,
     }
 
 

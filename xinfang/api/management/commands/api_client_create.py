@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from xinfang.api.models import Scope
-from xinfang.api.services import CLIENT_ROLES, ApiClientError, api_client_create
+from xinfang.api.services import ApiClientError, api_client_create
 from xinfang.org.models import Unit
+from xinfang.org.roles import ROLES_AN_API_CLIENT_MAY_HAVE
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--role",
             default="clerk",
-            choices=[str(r) for r in CLIENT_ROLES],
+            choices=[str(r) for r in ROLES_AN_API_CLIENT_MAY_HAVE],
             help="the role of its service user (default clerk)",
         )
         parser.add_argument(
