@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tests.conftest import D, act, at_date, handler, head, is_chinese, path_to, register, staff_login
 from tests.test_registration_desk import EXE, pdf, upload
+from xinfang.demo.portal import portal_demo_load
 from xinfang.petitions import rules, services
 from xinfang.petitions.crypto import lookup_digest
 from xinfang.petitions.eventlog import verify_chains
@@ -35,7 +36,6 @@ from xinfang.petitions.models import (
     State,
 )
 from xinfang.portal import selectors
-from xinfang.portal.demo import portal_demo_load
 from xinfang.portal.forms import submission_token_new
 from xinfang.portal.models import PolicyAnswer, ReceptionDay, TrackingPhone
 
