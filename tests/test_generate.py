@@ -512,7 +512,7 @@ def test_a_forked_worker_writes_the_same_kind_of_data():
 @pytest.mark.django_db(transaction=True)
 def test_a_long_run_builds_the_search_index_at_the_end(monkeypatch):
     """PostgreSQL: a long run into an empty index drops the GIN index and builds it once at the end."""
-    from xinfang.demo import generate
+    from xinfang.demo.generate import run as generate
     from xinfang.petitions import search
 
     load_demo()
