@@ -153,7 +153,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from xinfang.petitions.generate import petitions_generate
+    from xinfang.demo.generate import petitions_generate
     from xinfang.petitions.models import Petition
 
     say("database:", where)

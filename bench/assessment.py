@@ -187,7 +187,7 @@ def main() -> None:
     from django.db import connection
 
     from bench.common import say
-    from xinfang.petitions.generate import petitions_generate
+    from xinfang.demo.generate import petitions_generate
     from xinfang.petitions.models import Petition
 
     say("database:", connection.vendor, where)

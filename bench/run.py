@@ -67,8 +67,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from tqdm import tqdm
 
+    from xinfang.demo.generate import petitions_generate
     from xinfang.org.models import Role, Unit, User
-    from xinfang.petitions.generate import petitions_generate
     from xinfang.petitions.models import Petition
     from xinfang.petitions.workflow import OPEN_STATES
     from xinfang.workbench.selectors import work_queue_for

@@ -294,7 +294,7 @@ def test_staff_login_completes_both_steps(org):
 
 
 def test_the_demo_administrator_and_supervisor_have_a_demo_device(db, settings):
-    from xinfang.org.demo import DEMO_TOTP_KEY, demo_county_load
+    from xinfang.demo.county import DEMO_TOTP_KEY, demo_county_load
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     demo_county_load()

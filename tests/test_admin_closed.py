@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from tests.conftest import staff_login
-from xinfang.org.demo import demo_county_load
+from xinfang.demo.county import demo_county_load
 from xinfang.org.models import Role, User
 
 pytestmark = pytest.mark.django_db

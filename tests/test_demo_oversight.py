@@ -16,6 +16,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from tests.conftest import staff_login
+from xinfang.demo.generate import petitions_generate
 from xinfang.org.models import User
 from xinfang.oversight.models import (
     Finding,
@@ -29,7 +30,6 @@ from xinfang.oversight.models import (
 )
 from xinfang.oversight.services import handling_unit_ids
 from xinfang.petitions.eventlog import verify_chains
-from xinfang.petitions.generate import petitions_generate
 from xinfang.petitions.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -131,9 +131,9 @@ def test_the_supervisor_sees_them_on_the_oversight_pages(demo):
 
 
 def test_the_demo_has_an_online_accusation_waiting_for_the_bureau_to_confirm_its_accused(demo):
+    from xinfang.demo.portal import DEMO_ACCUSATION
     from xinfang.petitions.models import Kind, Petition
     from xinfang.petitions.selectors import petition_is_visible
-    from xinfang.portal.demo import DEMO_ACCUSATION
 
     p = Petition.objects.get(title=DEMO_ACCUSATION[0])
     assert p.kind == Kind.ACCUSATION and not p.accused_confirmed and p.accused_unit.name == "青石镇人民政府"

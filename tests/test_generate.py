@@ -16,11 +16,7 @@ from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from xinfang.org import calendar
-from xinfang.org.models import Region, Role, Unit, User
-from xinfang.petitions import deadlines, services
-from xinfang.petitions.eventlog import GENESIS, event_hash, verify_chains
-from xinfang.petitions.generate import (
+from xinfang.demo.generate import (
     IMPORT_ACTION,
     GenerateError,
     ImportGenerator,
@@ -28,6 +24,10 @@ from xinfang.petitions.generate import (
     petitions_generate,
     texts_load,
 )
+from xinfang.org import calendar
+from xinfang.org.models import Region, Role, Unit, User
+from xinfang.petitions import deadlines, services
+from xinfang.petitions.eventlog import GENESIS, event_hash, verify_chains
 from xinfang.petitions.models import (
     Deadline,
     Decision,
@@ -512,7 +512,8 @@ def test_a_forked_worker_writes_the_same_kind_of_data():
 @pytest.mark.django_db(transaction=True)
 def test_a_long_run_builds_the_search_index_at_the_end(monkeypatch):
     """PostgreSQL: a long run into an empty index drops the GIN index and builds it once at the end."""
-    from xinfang.petitions import generate, search
+    from xinfang.demo.generate import run as generate
+    from xinfang.petitions import search
 
     load_demo()
     monkeypatch.setattr(generate, "PG_INDEX_REBUILD_MIN", 100)

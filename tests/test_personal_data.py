@@ -118,7 +118,7 @@ def test_lookups_by_phone_and_id_number_use_the_digests(org):
 
 
 def test_generated_petitioners_are_stored_like_any_other(org):
-    from xinfang.petitions.generate import _petitioner_row
+    from xinfang.demo.generate.base import _petitioner_row
 
     pk, name, id_number, phone, address, id_digest, phone_digest = _petitioner_row(
         7, "王某甲", "10012345678", "丰收村3组"

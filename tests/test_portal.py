@@ -19,6 +19,7 @@ from django.utils import timezone
 from tests.conftest import D, act, at_date, handler, head, is_chinese, path_to, register, staff_login
 from tests.support.desk import EXE, pdf, upload
 from tests.support.portal import PHONE, browser, form, submit
+from xinfang.demo.portal import portal_demo_load
 from xinfang.petitions import rules, services
 from xinfang.petitions.crypto import lookup_digest
 from xinfang.petitions.eventlog import verify_chains
@@ -36,7 +37,6 @@ from xinfang.petitions.models import (
     State,
 )
 from xinfang.portal import selectors
-from xinfang.portal.demo import portal_demo_load
 from xinfang.portal.forms import submission_token_new
 from xinfang.portal.models import PolicyAnswer, ReceptionDay, TrackingPhone
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import staff_login
-from xinfang.org.demo import demo_county_load
+from xinfang.demo.county import demo_county_load
 from xinfang.org.models import Region, RegionLevel, User
 from xinfang.routing.places import place_propose
 from xinfang.workbench.forms import place_choices

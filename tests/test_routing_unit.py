@@ -258,9 +258,9 @@ def test_a_rule_naming_a_unit_needs_one(org):
 
 
 def test_the_demo_table_loads_once(settings):
-    from xinfang.org.demo import demo_county_load
+    from xinfang.demo.county import demo_county_load
+    from xinfang.demo.routing import DEMO_RULES, routing_table_demo_load
     from xinfang.org.models import Region
-    from xinfang.routing.demo import DEMO_RULES, routing_table_demo_load
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     demo_county_load()

@@ -5,9 +5,9 @@ rectification notices, the API's list) gives the same answer as the Scope for a 
 from __future__ import annotations
 
 import pytest
-from conftest import D, at, handler, user_make
 from django.contrib.auth.models import AnonymousUser
 
+from tests.conftest import D, at, handler, user_make
 from xinfang.api.selectors import PetitionFilter, petition_filtered_for
 from xinfang.assessment.aggregates import aggregates_rebuild
 from xinfang.assessment.models import Rule, RuleFiring

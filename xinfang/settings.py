@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "xinfang.assessment",
     "xinfang.reports",  # scheduled reports (日统计、单周研判、双周通报、月点评)
     "xinfang.lab",  # evaluation harnesses (*_evaluate commands)
+    "xinfang.demo",  # the demo county, its logins and the petition generator (manage.py load_demo)
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -37,8 +37,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from xinfang.org.models import User
 from xinfang.org.roles import ROLES_WHO_NEED_A_SECOND_FACTOR
 
-# the name xinfang/org/demo.py reads (org.roles holds the set)
-SECOND_FACTOR_ROLES = ROLES_WHO_NEED_A_SECOND_FACTOR
 # Session keys: a voluntary device's code is due (set at password sign-in); when the password was
 # given; when the session was last seen (the idle timeout).
 DUE_KEY = "xinfang.second_factor_due"

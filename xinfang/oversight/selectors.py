@@ -35,11 +35,6 @@ FOLLOW_UP_STATES = (State.DECIDED, State.EVALUATED, State.REVIEWED, State.REEXAM
 SAMPLE_SPREAD = 37  # the sample takes the petitions whose (id × 37) mod 100 is below the percentage
 
 
-def unit_reach(user: User) -> Q:
-    """The units `user` reaches, as a filter on Unit (the name xinfang/oversight/demo.py calls)."""
-    return scope_for(user).unit_q("")
-
-
 def supervision_visibility(user: User) -> Q:
     """The supervisions `user` may see, as a filter on Supervision: of a petition the user may see, or of
     a whole unit the user reaches (org.scope)."""

@@ -45,8 +45,6 @@ from xinfang.petitions.selectors import petition_is_visible
 from xinfang.petitions.services import WorkflowError, accusation_accuses, actor_label
 from xinfang.petitions.workflow import TERMINAL
 
-# the name xinfang/oversight/demo.py reads (org.roles holds the set)
-ANSWERING_ROLES = ROLES_WHO_ANSWER_SUPERVISION
 # A follow-up that finds a fake resolution reopens supervision, escalated, answered within this many days.
 REOPEN_ANSWER_DAYS = 10
 REOPEN_REQUIREMENT = "请重新核查该事项的办理和化解情况，如实报告；存在弄虚作假的，一并报告处理意见。"

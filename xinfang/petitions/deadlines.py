@@ -37,6 +37,8 @@ WINDOWS = frozenset(
 )
 # Deadlines that bind the owning unit when they open; the others are the petitioner's windows.
 UNIT_DEADLINES = OBLIGATIONS | {DeadlineKind.OBJECTION}
+# The basis of a report period the assignment sets itself (交办, a number of days), in place of an article.
+REPORT_ARTICLE = "交办单确定的报告期限"
 
 
 def compute_due(d: Deadline) -> calendar.DayCount:
@@ -59,7 +61,7 @@ def deadline_new(
         p = rules.period(period_key or kind)
         days, working, roll_over, article = p.days, p.working_days, p.roll_over, p.article
     else:
-        working, roll_over, article = False, False, "交办单确定的报告期限"
+        working, roll_over, article = False, False, REPORT_ARTICLE
     d = Deadline(
         petition=petition,
         kind=kind,

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from xinfang.org import calendar
 from xinfang.org.models import Unit, User
+from xinfang.org.roles import ROLES_WHO_ANSWER_SUPERVISION
+from xinfang.org.scope import scope_for
 from xinfang.oversight import services
 from xinfang.oversight.models import (
     FollowUp,
@@ -27,7 +29,7 @@ from xinfang.oversight.models import (
     Supervision,
     SupervisionMode,
 )
-from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision, unit_reach
+from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision
 from xinfang.petitions.models import Measure, Petition, State
 from xinfang.petitions.selectors import petition_list_for
 
@@ -48,7 +50,7 @@ class DemoOversight:
 
 
 def _answerers(unit_ref: OuterRef | Unit) -> QuerySet[User]:
-    return User.objects.filter(unit=unit_ref, role__in=services.ANSWERING_ROLES, is_active=True)
+    return User.objects.filter(unit=unit_ref, role__in=ROLES_WHO_ANSWER_SUPERVISION, is_active=True)
 
 
 def _already_loaded(supervisor: User) -> bool:
@@ -61,7 +63,7 @@ def _already_loaded(supervisor: User) -> bool:
 
 def _units_overseen(supervisor: User) -> QuerySet[Unit]:
     """The units in the supervisor's reach other than their own (ids, for a subquery)."""
-    return Unit.objects.filter(unit_reach(supervisor)).exclude(pk=supervisor.unit_id).values("pk")
+    return Unit.objects.filter(scope_for(supervisor).unit_q("")).exclude(pk=supervisor.unit_id).values("pk")
 
 
 def _open_petitions(supervisor: User) -> list[Petition]:

@@ -8,9 +8,11 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from xinfang.org.models import Unit
+from xinfang.org.models import Region, Unit
 from xinfang.petitions import rules
+from xinfang.petitions.models import Kind, Petition
 from xinfang.portal.models import PolicyAnswer, ReceptionDay
+from xinfang.portal.services import petition_submit
 
 # (weekday 0 = Monday, leader as published, hours, topics)
 RECEPTION_WEEK = [
@@ -98,10 +100,6 @@ DEMO_ACCUSATION = (
 def accusation_demo_load() -> bool:
     """An anonymous accusation submitted through the portal, its accused (青石镇人民政府) proposed from the
     text and waiting for the bureau's confirmation (Art. 30), once; whether it was added."""
-    from xinfang.org.models import Region
-    from xinfang.petitions.models import Kind, Petition
-    from xinfang.portal.services import petition_submit
-
     title, content = DEMO_ACCUSATION
     bureau = Unit.objects.filter(name="示范县信访局").first()
     place = Region.objects.filter(name="青丰收村").first()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from xinfang.petitions.generate import HISTORIES, GenerateError, org_load, petitions_generate, texts_load
+from xinfang.demo.generate import HISTORIES, GenerateError, org_load, petitions_generate, texts_load
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from xinfang.org.demo import DEMO_PASSWORD, demo_county_load, demo_totp_device
+from xinfang.demo.county import DEMO_PASSWORD, demo_county_load, demo_totp_device
 from xinfang.org.signin import totp_code
 
 

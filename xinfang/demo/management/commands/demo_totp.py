@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.org.demo import demo_totp_device
+from xinfang.demo.county import demo_totp_device
 from xinfang.org.signin import totp_code
 
 

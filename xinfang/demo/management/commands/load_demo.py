@@ -1,7 +1,12 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from xinfang.org.demo import demo_county_load
+from xinfang.demo.county import demo_county_load
+from xinfang.demo.oversight import oversight_demo_load
+from xinfang.demo.portal import accusation_demo_load, portal_demo_load
+from xinfang.demo.routing import routing_table_demo_load
+from xinfang.org.models import Region
+from xinfang.petitions.models import Petition
 
 
 class Command(BaseCommand):
@@ -21,14 +26,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        from xinfang.petitions.models import Petition
-        from xinfang.portal.demo import portal_demo_load
-
         logins = demo_county_load()
         portal_demo_load()  # the portal's reception days and policy answers
-        from xinfang.org.models import Region
-        from xinfang.routing.demo import routing_table_demo_load
-
         routing_table_demo_load(Region.objects.get(code="990121"))  # the demo routing table (派单目录)
         self.stdout.write(self.style.SUCCESS(f"示范县已就绪：{len(logins)} 个演示账号。"))
         if options["petitions"] > 0 and not Petition.objects.exists():
@@ -44,9 +43,6 @@ class Command(BaseCommand):
 
     def _oversight(self) -> None:
         """The demo supervisor's supervisions, recommendation and follow-ups (督查督办演示数据), once."""
-        from xinfang.oversight.demo import oversight_demo_load
-        from xinfang.portal.demo import accusation_demo_load
-
         if accusation_demo_load():
             self.stdout.write("检举控告演示数据：网上检举 1 件，被检举控告对象待信访局确认。")
         loaded = oversight_demo_load()

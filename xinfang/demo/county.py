@@ -12,7 +12,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
-from xinfang.org.signin import SECOND_FACTOR_ROLES
+from xinfang.org.roles import ROLES_WHO_NEED_A_SECOND_FACTOR
 
 DEMO_PASSWORD = "xinfang-demo"
 # The demo administrator's and supervisor's authenticator secret (two-step sign-in): fixed and invented,
@@ -131,30 +131,33 @@ def demo_county_load() -> list[DemoLogin]:
         ("county_handler", Role.HANDLER, county_gov, "县政府复查经办人（演示）"),
         ("city_handler", Role.HANDLER, city_gov, "市政府复核经办人（演示）"),
     ]
-    result = []
-    for username, role, unit, display in logins:
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={
-                "role": role,
-                "unit": unit,
-                "display_name": display,
-                "is_staff": role == Role.ADMIN,
-                "is_superuser": role == Role.ADMIN,
-            },
+    return [_login(username, role, unit, display) for username, role, unit, display in logins]
+
+
+def _login(username: str, role: str, unit: Unit, display: str) -> DemoLogin:
+    """The demo user (created once, with the demo password and, for the roles that need one, the demo
+    authenticator); a demo database of an older version loses staff rights it should not have."""
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "role": role,
+            "unit": unit,
+            "display_name": display,
+            "is_staff": role == Role.ADMIN,
+            "is_superuser": role == Role.ADMIN,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    elif role != Role.ADMIN and (user.is_staff or user.is_superuser):  # a demo database of an older version
+        User.objects.filter(pk=user.pk).update(is_staff=False, is_superuser=False)
+        user.user_permissions.clear()
+    if role in ROLES_WHO_NEED_A_SECOND_FACTOR:
+        TOTPDevice.objects.get_or_create(
+            user=user, name=DEMO_TOTP_NAME, defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-        elif role != Role.ADMIN and (user.is_staff or user.is_superuser):  # a demo database of an older version
-            User.objects.filter(pk=user.pk).update(is_staff=False, is_superuser=False)
-            user.user_permissions.clear()
-        if role in SECOND_FACTOR_ROLES:
-            TOTPDevice.objects.get_or_create(
-                user=user, name=DEMO_TOTP_NAME, defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
-            )
-        result.append(DemoLogin(username, str(role.label), unit.name))
-    return result
+    return DemoLogin(username, str(role.label), unit.name)
 
 
 def demo_totp_device(username: str) -> TOTPDevice | None:
