@@ -26,6 +26,7 @@ from xinfang.org.roles import (
 from xinfang.petitions.models import DeadlineKind as D
 from xinfang.petitions.models import Kind
 from xinfang.petitions.models import State as S
+from xinfang.petitions.selectors import petition_is_visible
 
 if TYPE_CHECKING:
     from xinfang.org.models import User
@@ -243,8 +244,6 @@ def refusal(t: Transition, petition: Petition, actor: User | None, *, visible: b
         }
     if not t.owner_only or by_bureau:
         if visible is None:
-            from xinfang.petitions.selectors import petition_is_visible
-
             visible = petition_is_visible(actor, petition)
         if not visible:
             return _("You may not see this petition, so you cannot take the action “%(action)s”.") % {"action": t.label}
