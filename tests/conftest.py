@@ -66,7 +66,7 @@ FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 def _fast_password_hasher():
     """Every test hashes passwords with MD5: the project's Argon2 (settings.PASSWORD_HASHERS) costs about
     0.75 s a hash on this machine, and the tests create and sign in hundreds of users.
-    tests/test_accounts.py::test_passwords_are_hashed_with_argon2 checks the production hasher."""
+    tests/org/test_accounts.py::test_passwords_are_hashed_with_argon2 checks the production hasher."""
     with override_settings(PASSWORD_HASHERS=FAST_HASHER):
         yield
 
@@ -200,7 +200,7 @@ def staff_login(client, user: User) -> None:
     """Sign `user` in on the test client as a member of staff would be after every sign-in step: the
     password (force_login) and, when a code is due (administrators, supervisors, superusers, anyone
     with a device), the second step, with a device made for the purpose if the user has none. The
-    real steps through the pages are tested in tests/test_accounts.py."""
+    real steps through the pages are tested in tests/org/test_accounts.py."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -3,8 +3,8 @@ content security policy (no inline script), production settings that `manage.py 
 passes, and uploads kept out of every served root.
 
 Attachments' content and size checks and the download's visibility check are tested with the desk and
-the portal (tests/test_registration_desk.py: test_other_content_is_refused_whatever_its_name,
-test_only_those_who_may_see_the_petition_get_its_files, the size limit; tests/test_portal.py)."""
+the portal (tests/workbench/test_registration_desk.py: test_other_content_is_refused_whatever_its_name,
+test_only_those_who_may_see_the_petition_get_its_files, the size limit; tests/portal/test_portal.py)."""
 
 from __future__ import annotations
 

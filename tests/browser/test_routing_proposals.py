@@ -4,7 +4,7 @@ ProposalOutcome records whether the clerk confirmed or corrected the category. O
 decide form's draft check flags a draft that misses the claim's key words or cites no basis, and stops
 flagging once the draft is fixed.
 
-The category model is the small one tests/test_routing.py trains on synthetic petitions (four labels)."""
+The category model is the small one tests/routing/test_routing.py trains on synthetic petitions (four labels)."""
 
 from __future__ import annotations
 

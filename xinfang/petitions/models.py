@@ -72,7 +72,7 @@ class Category(models.Model):
         return self.path
 
 
-# what workflow.TERMINAL holds (tests/test_queue.py checks), for the index of the concluded tab
+# what workflow.TERMINAL holds (tests/workbench/test_queue.py checks), for the index of the concluded tab
 CONCLUDED_STATES = (State.CLOSED, State.DECLINED, State.REDIRECTED)
 # the open states in the order the work queues name them (selectors.OPEN), for the open queues' index:
 # a partial index serves a query only while the query's condition is the index's own

@@ -81,7 +81,7 @@ def petition_owned_list_for(user: User) -> QuerySet[Petition]:
     """What the user's unit owns and the user may see: `petition_list_for(user)` narrowed to
     owner_unit = the user's unit, written without the other branches of the rule (every user sees
     what their unit owns, but for accusations against them), so that a work queue is one index
-    range. tests/test_queue.py checks that the two agree."""
+    range. tests/workbench/test_queue.py checks that the two agree."""
     if not user.is_authenticated or not user.is_active or user.unit_id is None:
         return Petition.objects.none()
     owned = Q(owner_unit_id=user.unit_id) & ~accused_of(user)

@@ -212,7 +212,7 @@ class _Scorer:
     """The fitted pipeline's arithmetic for one text at a time, without scikit-learn's per-call checks
     (which cost ~15 ms a text): each vectorizer's sublinear TF-IDF, L2-normalised, times its weight; the blend's
     decision values; each label's sigmoid calibration; probabilities normalised to sum to 1. The same figures
-    as `pipeline.predict_proba` (tests/test_routing.py checks it), but where the second reading, if the
+    as `pipeline.predict_proba` (tests/routing/test_routing.py checks it), but where the second reading, if the
     model has one, adds its decision values to an unsure text's before the calibration."""
 
     def __init__(self, pipeline: Pipeline, second: SecondReading | None = None) -> None:

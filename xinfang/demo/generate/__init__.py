@@ -15,7 +15,7 @@ same deadlines (due dates from the same calendar functions, cached per start dat
 the same event data (the register event's digests and "opened" due dates too), and chains its events
 with the same hash as eventlog.event_hash, so verify_chains() finds no break, replay.rows_verify() finds
 each row what its events say, and Petition.due_on is what services._queue_due gives
-(tests/test_generate_equivalence.py replays such histories through the services and compares). Only
+(tests/demo/test_generate_equivalence.py replays such histories through the services and compares). Only
 the speed differs: rows are written with raw executemany (SQLite) or COPY (PostgreSQL) in large
 transactions (write.py, run.py).
 

@@ -211,7 +211,7 @@ class GeneratorBase:
     def event_row(
         self, pid: int, seq: int, prev: str, action: str, actor: tuple[int, str], at: int, frm: str, to: str, data: dict
     ) -> tuple:
-        """An event's row, hashed and chained as eventlog.build_event does (tests/test_generate_equivalence.py)."""
+        """An event's row, hashed and chained as eventlog.build_event does (tests/demo/test_generate_equivalence.py)."""
         store, iso = self.clock.utc(at, 1 + int(self.rng.random() * 999998))
         uid, lab = actor
         lj = self.label_json.get(lab)

@@ -2,7 +2,7 @@
 the transition table (workflow.TABLE) from "register" with the same guards (walk.py), opens and meets
 the same deadlines (due dates from the same calendar functions, cached per start date and period),
 writes the same event data (the register event's digests and "opened" due dates too), and chains its
-events with the same hash as eventlog.event_hash; tests/test_generate_equivalence.py replays such
+events with the same hash as eventlog.event_hash; tests/demo/test_generate_equivalence.py replays such
 histories through the services and compares the rows."""
 
 from __future__ import annotations

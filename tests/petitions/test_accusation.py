@@ -4,8 +4,8 @@ accused may see shows, exports or counts the accusation (pages, queue and its ta
 Excel, the registration desk's lookups, notices, hot issues, the API and its statistics).
 
 The accusation here is against 青石镇's unit head (so 青石镇 is recorded as the accused unit with him).
-Tests of the visibility rule itself: tests/test_visibility.py; of the routing proposals:
-tests/test_routing_unit.py; of the portal's timeline: tests/test_portal.py."""
+Tests of the visibility rule itself: tests/petitions/test_visibility.py; of the routing proposals:
+tests/routing/test_routing_unit.py; of the portal's timeline: tests/portal/test_portal.py."""
 
 from __future__ import annotations
 

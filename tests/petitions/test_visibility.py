@@ -136,7 +136,7 @@ def test_accusation_against_the_bureau_hidden_from_bureau_staff_and_admin_there(
 def test_accusation_hidden_from_the_accused_even_as_co_handler(org):
     from xinfang.petitions.models import CoHandling
 
-    # (registration refuses the accused unit as a co-handler: tests/test_accusation.py; a row made otherwise)
+    # (registration refuses the accused unit as a co-handler: tests/petitions/test_accusation.py; a row made otherwise)
     p = register(org, on=at(2026, 3, 2), kind=Kind.ACCUSATION, accused_unit=org.land, co_units=[org.hrss])
     CoHandling.objects.create(petition=p, unit=org.land)
     assert not sees(handler(org, "land"), p)

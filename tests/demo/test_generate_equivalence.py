@@ -9,7 +9,7 @@ and the events (action, from/to state, actor, time, data), each chain verifying 
 events say (replay.rows_verify). Ledger imports (one event, no history to replay): each open deadline
 is the one deadlines.deadline_new opens for its kind, day and unit, and the event's actor is the
 registering unit's, labelled as the services label them (the queue's due date, the event's hash and the
-services carrying on are tests/test_generate.py's ImportedLedger)."""
+services carrying on are tests/demo/test_generate.py's ImportedLedger)."""
 
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def test_opening_a_petition_page_is_one_row_with_who_what_and_where(org, petitio
 def test_an_api_client_reading_a_petition_is_a_view_row_of_its_service_user(org, petition):
     from tests.support.api import ALL_SCOPES, READ_WRITE, Api, api_client_make
 
-    # (with personal:read and a petitioner's phone the one row is "api_personal": tests/test_api_personal.py)
+    # (with personal:read and a petitioner's phone the one row is "api_personal": tests/api/test_api_personal.py)
     client, token = api_client_make(org, "town_a", scopes=READ_WRITE)
     assert Api(token).get(f"/api/petitions/{petition.pk}").status_code == 200
     [row] = rows()
