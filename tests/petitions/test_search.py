@@ -11,13 +11,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import act, at, handler, owner_handler, register
+from tests.conftest import act, at, handler, org_build, owner_handler, register
 from xinfang.petitions import search
 from xinfang.petitions.models import Petition
 from xinfang.petitions.search import (
     petition_search_index,
     search_body,
     search_filter,
+    search_row_count,
     search_terms,
     segment,
 )
@@ -328,3 +329,19 @@ def test_the_reindex_command_rebuilds_everything(three, capsys, workers):
 def test_an_empty_index_is_cleared_only_without_petitions(three):
     assert not search.search_clear_if_no_petitions()
     assert search.search_row_count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL keeps the terms in the petition row")
+def test_a_flush_leaves_no_terms_for_the_next_petition_with_the_same_id(org):
+    """Flush (a transactional test's teardown) empties the model tables; post_migrate then empties the
+    FTS5 table, so that a petition given an old id is indexed afresh and found, not corrupting the index."""
+    first = register(org, on=at(2026, 3, 2), title="自来水管道破裂", content="丰收村自来水管道破裂停水三天")
+    assert search_row_count() == 1
+    call_command("flush", interactive=False, verbosity=0)
+    assert search_row_count() == 0
+    org = org_build()
+    again = register(org, on=at(2026, 3, 2), title="小区噪音扰民", content="小区旁边的工地夜间施工噪音很大")
+    assert again.pk == first.pk and search_row_count() == 1  # the id is reused (the sequences were reset)
+    assert list(search_filter(Petition.objects.all(), "噪音")) == [again]
+    assert not search_filter(Petition.objects.all(), "自来水").exists()

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,7 +11,7 @@ class PetitionsConfig(AppConfig):
     def ready(self) -> None:
         from xinfang.org import calendar
         from xinfang.org.models import Holiday
-        from xinfang.petitions import categories, crypto, rules  # noqa: F401 (crypto: its system check)
+        from xinfang.petitions import categories, crypto, rules, search  # noqa: F401 (crypto: its system check)
         from xinfang.petitions.models import Category, LegalPeriod
 
         for model, handler in (
@@ -21,3 +21,4 @@ class PetitionsConfig(AppConfig):
         ):
             post_save.connect(handler, sender=model, dispatch_uid=f"invalidate-{model.__name__}")
             post_delete.connect(handler, sender=model, dispatch_uid=f"invalidate-del-{model.__name__}")
+        post_migrate.connect(search.search_index_empty_without_petitions, sender=self, dispatch_uid="search-empty")
