@@ -19,6 +19,7 @@ from xinfang.org.selectors import home_region, upper_regions
 from xinfang.petitions.categories import category_rows, category_subtree
 from xinfang.petitions.models import Channel, Kind, Petition, PetitionParty, State
 from xinfang.petitions.selectors import petition_list_for
+from xinfang.petitions.workflow import TERMINAL
 
 TOKEN_PREFIX = "xf_"
 PAGE_MAX = 200
@@ -262,8 +263,6 @@ def open311_requests_for(
 ) -> list[Petition]:
     """GET requests: by id (the other filters then do not apply), else by service (category), time
     received and open/closed; newest first, at most OPEN311_MAX. One query."""
-    from xinfang.petitions.workflow import TERMINAL
-
     qs = petition_list_for(user).select_related(*ROW_RELATED)
     if ids:
         qs = qs.filter(pk__in=ids)

@@ -34,7 +34,16 @@ from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 
 from xinfang.assessment import indicators
-from xinfang.assessment.models import MEASURE_FAMILIES, MEASURES, DailyFact, PlaceDay, PlaceMonth, UnitMonth
+from xinfang.assessment.models import (
+    MEASURE_FAMILIES,
+    MEASURES,
+    DailyFact,
+    MonthClose,
+    PlaceDay,
+    PlaceMonth,
+    QualitativeScore,
+    UnitMonth,
+)
 from xinfang.assessment.selectors import qualitative_for, scoring_settings, settings_load, sums_of, weights_load
 from xinfang.lib.months import month_next, month_start
 from xinfang.org.models import RegionLevel, Unit, UnitKind
@@ -383,8 +392,6 @@ def unit_months_score(month: dt.date) -> int:
 def open_months_rescore(months: list[dt.date] | None = None) -> None:
     """Score again the months not yet closed (all of them, or `months`): after the weights, the settings
     or a qualitative score changed. A closed month keeps its published ranking."""
-    from xinfang.assessment.models import MonthClose
-
     closed = set(MonthClose.objects.values_list("month", flat=True))
     wanted = months if months is not None else UnitMonth.objects.values_list("month", flat=True).distinct()
     for month in sorted({month_start(m) for m in wanted} - closed):
@@ -393,6 +400,4 @@ def open_months_rescore(months: list[dt.date] | None = None) -> None:
 
 def rescore_on_change(sender, instance, **kwargs) -> None:
     """post_save / post_delete of IndicatorWeight, AssessmentSettings and QualitativeScore (apps.ready)."""
-    from xinfang.assessment.models import QualitativeScore
-
     open_months_rescore([instance.month] if isinstance(instance, QualitativeScore) else None)

@@ -30,6 +30,7 @@ from xinfang.assessment.selectors import place_sums
 from xinfang.org.models import Region, RegionLevel, User
 from xinfang.org.roles import ROLES_WHO_SEE_THE_DASHBOARD
 from xinfang.org.selectors import upper_regions
+from xinfang.oversight.hot import hot_issue_list_for
 from xinfang.petitions.categories import category_rows
 from xinfang.petitions.models import Channel, Satisfaction
 
@@ -431,8 +432,6 @@ def _satisfaction_chart(total: dict, links: _Links) -> Chart:
 def hot_chart(user: User) -> Chart:
     """The latest hot issues of which the user may see a petition, named by the first of them (three
     queries, xinfang.oversight.hot); a click opens the hot issue with its petitions."""
-    from xinfang.oversight.hot import hot_issue_list_for
-
     rows = hot_issue_list_for(user, groups=HOT_ISSUES, shown=1)
     labels = [
         f"{row.petitions[0].title[:16] if row.petitions else row.issue.region.name}·{row.issue.region.name}"

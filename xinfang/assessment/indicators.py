@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.assessment.models import Direction
+from xinfang.assessment.models import MEASURES, Direction
 
 RATE, INCIDENCE, QUALITATIVE = "rate", "incidence", "qualitative"
 
@@ -337,8 +337,6 @@ def score(
 def ranked(sums: Mapping[str, int | None], s: Settings) -> bool:
     """Whether a unit takes part in the month's ranking: it had something to measure, or its population
     leads one to expect at least one petition (a silent township is ranked; a quiet small village not)."""
-    from xinfang.assessment.models import MEASURES
-
     if any(sums.get(m) for m in MEASURES):
         return True
     _, expected = coverage_of(sums, s)

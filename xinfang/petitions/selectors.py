@@ -14,7 +14,7 @@ from xinfang.org.roles import (
 )
 from xinfang.org.scope import scope_for
 from xinfang.petitions.crypto import id_number_normalise, lookup_digest, phone_normalise
-from xinfang.petitions.models import CoHandling, Kind, Petition
+from xinfang.petitions.models import CoHandling, Kind, Petition, Petitioner
 
 
 def accused_of(user: User) -> Q:
@@ -145,8 +145,6 @@ def petitioner_lookup_for(user: User, *, name: str = "", phone: str = "", id_num
     phone and ID number, encrypted at rest, by their keyed hashes (crypto.lookup_digest).
     """
     from django.db.models import Case, F, IntegerField, Value, When
-
-    from xinfang.petitions.models import Petitioner
 
     name, phone, id_number = name.strip(), phone_normalise(phone), id_number_normalise(id_number)
     typed = {

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from xinfang.documents.layout import face_index, font_paths
+
 SCALE = 3
 WIDTH = 640  # px at 1x; the documents scale it to the text width (156 mm): 12 px ≈ 8.5 pt
 BAR_ROW = 26  # height of one bar row
@@ -29,8 +31,6 @@ MUTED = (120, 120, 120)
 @functools.lru_cache(maxsize=16)
 def _font(size: int, bold: bool = False):
     from PIL import ImageFont
-
-    from xinfang.documents.layout import face_index, font_paths
 
     regular, heavy = font_paths()
     path = Path(heavy if bold else regular)

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from xinfang.assessment.models import MEASURES
-from xinfang.assessment.selectors import fact_sums
+from xinfang.assessment.selectors import fact_sums, ranking_for
 from xinfang.org.models import Region, RegionLevel, Role, Unit, User
 from xinfang.petitions.categories import category_rows
 from xinfang.petitions.models import Channel, Kind
@@ -163,8 +163,6 @@ RULE_WORDS = {
 def _ranking(region: Region, month: dt.date) -> dict[str, Any]:
     """The month's ranking of units (xinfang.assessment: published when the month is closed, else
     provisional, from the pre-aggregated UnitMonth), for the units of the region, best first."""
-    from xinfang.assessment.selectors import ranking_for
-
     ranking = ranking_for(month)
     mine = set(Unit.objects.filter(region__prefix__startswith=region.prefix).values_list("pk", flat=True))
     rows = [

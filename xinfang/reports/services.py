@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from xinfang.assessment.aggregates import aggregates_rebuild
 from xinfang.org.models import Region, Unit, UnitKind
 from xinfang.reports import figures as report_figures
 from xinfang.reports import layout, writing
@@ -83,8 +84,6 @@ def reports_build_due(
     """Build each kind's latest ended period before `today` for every report region, when missing (or
     always, with `force`). With `rebuild`, the aggregates of the months those reports cover are rebuilt
     first (once each)."""
-    from xinfang.assessment.aggregates import aggregates_rebuild
-
     regions = report_regions()
     periods = periods_due(today, kinds)
     have = set(

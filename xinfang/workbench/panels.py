@@ -13,6 +13,7 @@ from xinfang.org.models import Region, User
 from xinfang.petitions.models import Petitioner
 from xinfang.petitions.selectors import id_number_normalise, petitioner_lookup_for, phone_normalise
 from xinfang.petitions.similar import MIN_CHARS, similar_petitions_for
+from xinfang.workbench.forms import pick_by_part
 
 
 def _ticked(params: QueryDict) -> set[str]:
@@ -31,8 +32,6 @@ def lookup_context(user: User, params: QueryDict) -> dict[str, Any]:
 
 
 def similar_context(user: User, params: QueryDict, places: dict[str, Region]) -> dict[str, Any]:
-    from xinfang.workbench.forms import pick_by_part
-
     title, content = params.get("title", ""), params.get("content", "")
     region, _labels = pick_by_part(places, params.get("place", ""))
     chosen = params.get("petitioner_id", "")

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from xinfang.org.models import User
+from xinfang.org.models import Region, User
 from xinfang.org.roles import ROLES_WHO_SUPERVISE
 from xinfang.oversight.models import Supervision
-from xinfang.petitions.models import OPEN_STATES_SORTED, Petition, State
+from xinfang.petitions.models import OPEN_STATES_SORTED, Evaluation, Petition, State
+from xinfang.petitions.search import search_filter
 from xinfang.petitions.selectors import petition_list_for, petition_owned_list_for
 from xinfang.petitions.workflow import TERMINAL
 
@@ -125,8 +126,6 @@ def petition_queue_for(user: User, query: QueueQuery, today: dt.date) -> QuerySe
     if query.category_ids:
         qs = qs.filter(category_id__in=query.category_ids)
     if query.region_prefix:  # the place's ids first: one index scan of the unit's rows, not one per place
-        from xinfang.org.models import Region
-
         places = Region.objects.filter(prefix__startswith=query.region_prefix).values_list("pk", flat=True)
         qs = qs.filter(region_id__in=list(places))
     tz = timezone.get_current_timezone()
@@ -136,8 +135,6 @@ def petition_queue_for(user: User, query: QueueQuery, today: dt.date) -> QuerySe
         end = query.received_to + dt.timedelta(days=1)
         qs = qs.filter(received_at__lt=dt.datetime.combine(end, dt.time.min, tzinfo=tz))
     if query.satisfaction:
-        from xinfang.petitions.models import Evaluation
-
         evaluations = Evaluation.objects.filter(satisfaction=query.satisfaction)
         if query.evaluated_from:
             evaluations = evaluations.filter(evaluated_on__gte=query.evaluated_from)
@@ -145,8 +142,6 @@ def petition_queue_for(user: User, query: QueueQuery, today: dt.date) -> QuerySe
             evaluations = evaluations.filter(evaluated_on__lte=query.evaluated_to)
         qs = qs.filter(pk__in=evaluations.values("petition_id"))
     if query.text.strip():
-        from xinfang.petitions.search import search_filter
-
         qs = search_filter(qs, query.text)
     return qs
 
