@@ -22,6 +22,7 @@ import datetime as dt
 import itertools
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -431,8 +432,10 @@ def trained_model_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def category_model(settings, trained_model_file) -> classifier.CategoryModel:
-    """The category model trained on the synthetic corpus, installed for this test."""
-    settings.ROUTING_MODEL_PATH = trained_model_file
+def category_model(settings, trained_model_file, tmp_path) -> classifier.CategoryModel:
+    """The category model trained on the synthetic corpus (once a run), installed for this test as a copy
+    of its own: a test that retrains (routing_train) overwrites its copy, not the next test's model."""
+    settings.ROUTING_MODEL_PATH = tmp_path / "category.joblib"
+    shutil.copyfile(trained_model_file, settings.ROUTING_MODEL_PATH)
     classifier.model_forget()
     return classifier.model_current()
