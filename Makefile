@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run install fonts chromium migrate demo test test-sqlite test-postgres bench clean
+.PHONY: run install fonts chromium migrate demo check test test-sqlite test-postgres bench clean
 
 # PDF notices embed Noto Serif CJK from Debian's fonts-noto-cjk (settings.NOTICE_FONT).
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
@@ -57,7 +57,14 @@ chromium:
 	@command -v pdftotext >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
 		|| echo "warning: the PDF notice test reads text with poppler's pdftotext (apt-get install poppler-utils); skipped without it"
 
-test: install chromium
+# The house first (seconds): lint, format, the layers of docs/architecture.md, migrations that match the models.
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
+
+test: install chromium check
 	@echo "== tests on SQLite =="
 	env -u DATABASE_URL $(PY) -m pytest
 	@if [ -n "$$DATABASE_URL" ]; then echo "== tests on $$DATABASE_URL =="; $(PY) -m pytest; fi
