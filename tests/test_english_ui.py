@@ -152,3 +152,21 @@ def test_the_petition_page_in_english_shows_english_buttons(org):
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = c.get(f"/p/{p.pk}/").content.decode()
     assert ZH_LABELS["decide"] in html and "Issue the handling opinion" not in html
+
+
+def test_an_attachment_and_a_ranking_refusal_in_english_and_in_chinese(db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xinfang.assessment.services import AssessmentError, month_close
+    from xinfang.petitions.attachments import AttachmentRefused, attachment_check
+
+    this_month = timezone.localdate().replace(day=1)
+    for language, words in (("en", ("not a type of file", "extension")), ("zh-hans", ("不是允许的文件类型",))):
+        with translation.override(language), pytest.raises(AttachmentRefused) as file_refused:
+            attachment_check(SimpleUploadedFile("x.exe", b"MZ\x90\x00" + b"\x00" * 60))
+        with translation.override(language), pytest.raises(AssessmentError) as month_refused:
+            month_close(this_month, today=timezone.localdate())
+        message = str(file_refused.value)
+        assert "x.exe" in message and all(w in message for w in words)
+        assert is_chinese(message.replace("x.exe", "")) == (language == "zh-hans")
+        assert is_chinese(str(month_refused.value)) == (language == "zh-hans")

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.template import Context, Template
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import get_language, override
+from django.utils.translation import gettext as _
 
 from xinfang.assessment import aggregates
 from xinfang.assessment.aggregates import unit_months_score
@@ -32,8 +33,12 @@ from xinfang.org.roles import ROLES_WHO_APPROVE_RECTIFICATION_PLANS, ROLES_WHO_W
 PLAN_RULES = (Rule.RECTIFICATION, Rule.SELF_EXAMINATION)
 
 
+def _month_text(month: dt.date) -> str:
+    return f"{month:%Y年%m月}" if (get_language() or "").startswith("zh") else f"{month:%B %Y}"
+
+
 class AssessmentError(Exception):
-    """A refused action; the message is for the user, in Chinese."""
+    """A refused action; the message is for the user, in the active language."""
 
 
 @dataclass
@@ -47,7 +52,7 @@ class CloseResult:
 def _streaks(month: dt.date, bottom_units: set[int], longest: int) -> dict[int, int]:
     """How many months running each unit has been named at the bottom, this month included."""
     months = [month]
-    for _ in range(longest - 1):
+    for _month in range(longest - 1):
         months.append(month_previous(months[-1]))
     named = set(
         MonthRank.objects.filter(month__in=months[1:], unit_id__in=bottom_units, bottom=True).values_list(
@@ -117,7 +122,9 @@ def month_close(month: dt.date, *, today: dt.date | None = None, rebuild: bool =
     month = month_start(month)
     today = today or timezone.localdate()
     if month_next(month) > today:
-        raise AssessmentError(f"{month:%Y年%m月}尚未结束，不能结账排名。")
+        raise AssessmentError(
+            _("%(month)s has not ended: its ranking cannot be closed yet.") % {"month": _month_text(month)}
+        )
     if MonthClose.objects.filter(month=month).exists():
         return CloseResult(month, True)
     if rebuild:
@@ -157,7 +164,7 @@ def month_close(month: dt.date, *, today: dt.date | None = None, rebuild: bool =
 
 def _ranks_text(firing: RuleFiring) -> str:
     months = [firing.month]
-    for _ in range(firing.streak - 1):
+    for _month in range(firing.streak - 1):
         months.append(month_previous(months[-1]))
     ranks = dict(MonthRank.objects.filter(unit_id=firing.unit_id, month__in=months).values_list("month", "rank"))
     return "，".join(f"{m.year}年{m.month}月第{ranks[m]}名" for m in reversed(months) if m in ranks)
@@ -167,10 +174,14 @@ def notice_for(firing: RuleFiring) -> layout.Notice:
     """The 限期整改督查通知书 of a rectification or self-examination firing, from the wording in the
     assessment settings (admin)."""
     if firing.rule not in PLAN_RULES:
-        raise AssessmentError("只有限期整改、书面检查两类通报结果出具督查通知书。")
+        raise AssessmentError(
+            _(
+                "Only the findings “correct within a time limit” and “written self-examination” come with a supervision notice."
+            )
+        )
     s = settings_load()
     first = firing.month
-    for _ in range(firing.streak - 1):
+    for _month in range(firing.streak - 1):
         first = month_previous(first)
     extra = ""
     if firing.rule == Rule.SELF_EXAMINATION:
@@ -214,16 +225,20 @@ def notice_pdf(firing: RuleFiring) -> bytes:
 def plan_submit(firing: RuleFiring, *, actor: User, text: str, at: dt.datetime | None = None) -> RectificationPlan:
     """The named unit submits its plan (or self-examination); again after the leader returned it."""
     if firing.rule not in PLAN_RULES:
-        raise AssessmentError("该通报结果不需要提交整改方案。")
+        raise AssessmentError(_("This finding needs no rectification plan."))
     if actor.unit_id != firing.unit_id or actor.role not in ROLES_WHO_WRITE_RECTIFICATION_PLANS:
-        raise AssessmentError("只有被通报单位的经办人或负责人可以提交整改方案。")
+        raise AssessmentError(
+            _("Only a handler or the head of the unit named in the finding can submit the rectification plan.")
+        )
     if not text.strip():
-        raise AssessmentError("请填写整改方案（整改意见和措施）。")
+        raise AssessmentError(_("Write the rectification plan (what will be corrected and how)."))
     with transaction.atomic():
         latest = RectificationPlan.objects.select_for_update().filter(firing=firing).first()
         if latest and latest.state != PlanState.RETURNED:
             raise AssessmentError(
-                "整改方案已提交" + ("并已审定。" if latest.state == PlanState.APPROVED else "，正等待领导审定。")
+                _("The rectification plan was submitted and approved.")
+                if latest.state == PlanState.APPROVED
+                else _("The rectification plan was submitted and waits for the leader's approval.")
             )
         return RectificationPlan.objects.create(
             firing=firing, text=text.strip(), submitted_by=actor, submitted_at=at or timezone.now()
@@ -234,16 +249,16 @@ def _plan_decide(
     plan: RectificationPlan, actor: User, state: str, note: str, at: dt.datetime | None
 ) -> RectificationPlan:
     if actor.role not in ROLES_WHO_APPROVE_RECTIFICATION_PLANS:
-        raise AssessmentError("整改方案须由主管领导审定。")
+        raise AssessmentError(_("A rectification plan is approved by the leader in charge."))
     unit = plan.firing.unit
     if actor.unit is None or not unit.region.prefix.startswith(actor.unit.region.prefix):
-        raise AssessmentError("只能审定本辖区单位的整改方案。")
+        raise AssessmentError(_("Only plans of units in your own area can be approved."))
     if state == PlanState.RETURNED and not note.strip():
-        raise AssessmentError("退回修改须写明意见。")
+        raise AssessmentError(_("Say why when returning a plan for changes."))
     with transaction.atomic():
         p = RectificationPlan.objects.select_for_update().get(pk=plan.pk)
         if p.state != PlanState.SUBMITTED:
-            raise AssessmentError("该整改方案已审定或已退回。")
+            raise AssessmentError(_("This rectification plan has been approved or returned already."))
         p.state, p.decided_by, p.decided_at, p.decision_note = state, actor, at or timezone.now(), note.strip()
         p.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
     return p

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import IO, Protocol
 
 from django.conf import settings
+from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_FILES = 20  # files in one registration or one upload
@@ -57,14 +59,14 @@ ACCEPT = ",".join(ext for t in TYPES for ext in t.extensions)  # a hint for the 
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-ALLOWED_TEXT = "PDF、JPEG、PNG、TIFF、WebP、HEIC 图片和 Word、Excel 文件"
+ALLOWED_TEXT = _("PDF, JPEG, PNG, TIFF, WebP and HEIC images, Word and Excel files")
 
 
 class AttachmentRefused(ValueError):
-    """A file that may not be attached; the message names the file and says why, in Chinese."""
+    """A file that may not be attached; the message names the file and says why (in the active language)."""
 
     def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"附件“{name}”{reason}")
+        super().__init__(gettext_now("Attachment “%(name)s” %(reason)s") % {"name": name, "reason": reason})
         self.name, self.reason = name, reason
 
 
@@ -180,13 +182,22 @@ def attachment_check(upload: Upload) -> CheckedFile:
     size = upload.size or 0
     if size > limit:
         raise AttachmentRefused(
-            shown, f"大小为 {size_text(size)}，超过每个文件 {size_text(limit)} 的上限，请压缩或分开扫描后再上传。"
+            shown,
+            gettext_now("is %(size)s, over the limit of %(limit)s a file: compress it or scan it in parts.")
+            % {"size": size_text(size), "limit": size_text(limit)},
         )
     if size == 0:
-        raise AttachmentRefused(shown, "是空文件，请重新选择。")
+        raise AttachmentRefused(shown, gettext_now("is an empty file: choose it again."))
     file_type = sniff(upload)  # type: ignore[arg-type]
     if file_type is None:
-        raise AttachmentRefused(shown, f"不是允许的文件类型。只接受{ALLOWED_TEXT}；系统按文件内容判断，不看扩展名。")
+        raise AttachmentRefused(
+            shown,
+            gettext_now(
+                "is not a type of file that is accepted. Only %(allowed)s are accepted; the type is read from "
+                "the file's content, not from its extension."
+            )
+            % {"allowed": ALLOWED_TEXT},
+        )
     digest = hashlib.sha256()
     upload.seek(0)
     read = 0
@@ -195,5 +206,7 @@ def attachment_check(upload: Upload) -> CheckedFile:
         read += len(chunk)
     upload.seek(0)
     if read > limit:  # a client that sent a false size
-        raise AttachmentRefused(shown, f"超过每个文件 {size_text(limit)} 的上限。")
+        raise AttachmentRefused(
+            shown, gettext_now("is over the limit of %(limit)s a file.") % {"limit": size_text(limit)}
+        )
     return CheckedFile(name=safe_name(upload.name, file_type), type=file_type, size=read, sha256=digest.hexdigest())
