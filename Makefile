@@ -64,10 +64,12 @@ check: install
 	$(VENV)/bin/lint-imports
 	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
 
+# The tests run in TEST_WORKERS processes (pytest-xdist; auto: one per core), each with its own test database.
+TEST_WORKERS ?= auto
 test: install chromium check
 	@echo "== tests on SQLite =="
-	env -u DATABASE_URL $(PY) -m pytest
-	@if [ -n "$$DATABASE_URL" ]; then echo "== tests on $$DATABASE_URL =="; $(PY) -m pytest; fi
+	env -u DATABASE_URL $(PY) -m pytest -n $(TEST_WORKERS)
+	@if [ -n "$$DATABASE_URL" ]; then echo "== tests on $$DATABASE_URL =="; $(PY) -m pytest -n $(TEST_WORKERS); fi
 
 bench: install
 	env -u DATABASE_URL $(PY) bench/run.py
