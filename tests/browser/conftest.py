@@ -139,10 +139,9 @@ def browser():
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Users log in through the real form; the default hasher's 1,000,000 rounds would cost seconds.
-    The notice kinds are cached per process and the live server runs in this one: start clean."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _notice_kinds_fresh():
+    """The notice kinds are cached per process and the live server runs in this one: start clean.
+    (Passwords: tests/conftest.py's fast hasher.)"""
     documents_services.invalidate_cache()
     yield
     documents_services.invalidate_cache()

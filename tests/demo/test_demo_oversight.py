@@ -12,7 +12,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from tests.conftest import staff_login
@@ -35,12 +34,10 @@ from xinfang.petitions.models import Event
 pytestmark = pytest.mark.django_db
 
 PETITIONS = 400
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def load_demo(*args: str) -> None:
-    with override_settings(PASSWORD_HASHERS=FAST_HASHER):
-        call_command("load_demo", *args, verbosity=0)
+    call_command("load_demo", *args, verbosity=0)
 
 
 def oversight_counts() -> tuple[int, ...]:

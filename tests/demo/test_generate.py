@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import TestCase
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from xinfang.demo.generate import (
     IMPORT_ACTION,
@@ -65,9 +65,8 @@ def reachable_states() -> set[str]:
 
 
 def load_demo() -> None:
-    """manage.py load_demo, with a fast password hasher for its demo accounts (most of its time)."""
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        call_command("load_demo", verbosity=0)
+    """manage.py load_demo (its demo accounts' passwords: tests/conftest.py's fast hasher)."""
+    call_command("load_demo", verbosity=0)
 
 
 # ---------------------------------------------------------------- checks both histories pass

@@ -18,7 +18,6 @@ from collections import Counter
 
 from django.core.management import call_command
 from django.test import TestCase
-from django.test.utils import override_settings
 
 from xinfang.demo.generate import petitions_generate
 from xinfang.demo.generate.write import TABLES
@@ -71,8 +70,7 @@ DECISION_STAGE = {"decide": "handling", "review_decide": "review", "reexamine_de
 
 
 def load_demo() -> None:
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0)
 
 
 def service_kwargs(p: Petition, e: Event) -> dict:

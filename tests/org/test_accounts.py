@@ -31,12 +31,6 @@ from xinfang.petitions.models import Kind, State
 PASSWORD = "correct-horse-42"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """These tests sign in through the form many times; Argon2's cost is tested once, below."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def with_password(user: User) -> User:
     user.set_password(PASSWORD)
     user.save(update_fields=["password"])
@@ -296,7 +290,6 @@ def test_staff_login_completes_both_steps(org):
 def test_the_demo_administrator_and_supervisor_have_a_demo_device(db, settings):
     from xinfang.demo.county import DEMO_TOTP_KEY, demo_county_load
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     demo_county_load()
     demo_county_load()  # idempotent
     assert sorted(TOTPDevice.objects.values_list("user__username", flat=True)) == ["admin", "supervisor"]

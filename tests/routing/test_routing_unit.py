@@ -262,7 +262,6 @@ def test_the_demo_table_loads_once(settings):
     from xinfang.demo.routing import DEMO_RULES, routing_table_demo_load
     from xinfang.org.models import Region
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     demo_county_load()
     county = Region.objects.get(code="990121")
     assert routing_table_demo_load(county) == len(DEMO_RULES)
