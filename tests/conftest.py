@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, settings
 from tests.support.routing import corpus
 from xinfang.org import calendar
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
-from xinfang.petitions import rules, services
+from xinfang.petitions import registration, rules, services
 from xinfang.petitions.models import Kind, Petition, Petitioner, State
 from xinfang.routing import classifier
 from xinfang.routing import services as routing_services
@@ -315,7 +315,7 @@ def register(
     actor = actor or org.users["clerk"]
     if kind == Kind.CLAIM and "petitioners" not in kw:
         kw["petitioners"] = [Petitioner(name="张三", phone="13800000000")]
-    return services.petition_register(
+    return registration.petition_register(
         actor=actor,
         channel="visit",
         kind=kind,

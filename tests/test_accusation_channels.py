@@ -22,11 +22,11 @@ from tests.support.open311 import form as open311_form
 from tests.support.portal import browser
 from tests.support.portal import form as portal_form
 from xinfang.org.models import Role, User
-from xinfang.oversight.services import recommendation_make
+from xinfang.oversight.recommendations import recommendation_make
 from xinfang.petitions import services
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Event, Kind, Petition, State
 from xinfang.petitions.selectors import petition_is_visible, petition_list_for, petition_owned_list_for
-from xinfang.petitions.services import WorkflowError
 from xinfang.portal import selectors as portal_selectors
 from xinfang.routing.accused import accused_propose
 

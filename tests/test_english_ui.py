@@ -15,8 +15,8 @@ from tests.support.api import api_for
 from xinfang.org.models import Role
 from xinfang.oversight import services as oversight
 from xinfang.petitions import services
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Kind, State
-from xinfang.petitions.services import WorkflowError
 from xinfang.petitions.workflow import TABLE
 
 # The button texts of the Chinese UI, as they were literals before they went through gettext.

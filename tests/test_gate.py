@@ -33,10 +33,11 @@ from tests.support.api import ALL_SCOPES, Api, api_client_make
 from xinfang.documents.models import NoticeKind
 from xinfang.documents.services import notices_available
 from xinfang.org.models import Role, User
+from xinfang.oversight import recommendations
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import SUPERVISION_FORMS
 from xinfang.oversight.models import HotIssue, HotIssueMember
-from xinfang.petitions import services
+from xinfang.petitions import registration, services
 from xinfang.petitions.models import Attachment, Category, Kind, Petition, Petitioner, State
 from xinfang.petitions.services import query_code_display
 from xinfang.petitions.workflow import TABLE
@@ -155,7 +156,7 @@ def world_build(org: Org, settings, tmp_path) -> World:
         content="乙地检举内容：新民村干部侵占补偿款。",
     )
     main = b[State.DECIDED]
-    attachment = services.attachment_add(
+    attachment = registration.attachment_add(
         main,
         actor=org.u_town_b_clerk,
         file=SimpleUploadedFile(ATTACHMENT_NAME, b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n"),
@@ -187,7 +188,7 @@ def world_build(org: Org, settings, tmp_path) -> World:
     for p in (main, b["accusation"]):
         HotIssueMember.objects.create(hot_issue=hot, petition=p, closeness=0.9)
     supervision = main.supervisions.get()
-    recommendation = oversight.recommendation_make(
+    recommendation = recommendations.recommendation_make(
         actor=org.u_supervisor,
         kind="work",
         text="乙地督查建议：完善水渠管护",

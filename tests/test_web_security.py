@@ -26,7 +26,7 @@ from django.urls.resolvers import RoutePattern
 from tests.conftest import at, register, staff_login
 from tests.support.desk import pdf, upload
 from xinfang.org.models import User
-from xinfang.petitions import services
+from xinfang.petitions import registration
 
 # ---------------------------------------------------------------- the templates and the URLs
 
@@ -168,7 +168,7 @@ def test_the_admins_nonces_are_those_of_the_policy(org):
 
 def test_a_downloaded_attachment_keeps_its_own_sandboxing_policy(org, media):
     p = register(org, on=at(2026, 3, 2), actor=org.users["town_a_clerk"])
-    a = services.attachment_add(p, actor=org.users["town_a_clerk"], file=upload("信.pdf", pdf()))
+    a = registration.attachment_add(p, actor=org.users["town_a_clerk"], file=upload("信.pdf", pdf()))
     c = Client()
     staff_login(c, org.users["town_a_clerk"])
     response = c.get(f"/p/{p.pk}/attachments/{a.pk}/")
@@ -187,7 +187,7 @@ def media(settings, tmp_path):
 
 def test_stored_files_are_not_served_by_any_url(org, media):
     p = register(org, on=at(2026, 3, 2), actor=org.users["town_a_clerk"])
-    a = services.attachment_add(p, actor=org.users["town_a_clerk"], file=upload("举报信.pdf", pdf()))
+    a = registration.attachment_add(p, actor=org.users["town_a_clerk"], file=upload("举报信.pdf", pdf()))
     stored = Path(a.file.path)
     assert stored.is_file() and stored.is_relative_to(media)
     c = Client()

@@ -196,9 +196,9 @@ def test_the_list_is_exactly_what_the_service_user_may_see(org):
 
 
 def services_accusation(org) -> Petition:
-    from xinfang.petitions import services
+    from xinfang.petitions import registration
 
-    return services.petition_register(
+    return registration.petition_register(
         actor=org.u_clerk,
         channel="letter",
         kind=Kind.ACCUSATION,
@@ -243,9 +243,9 @@ def test_filters(org):
 
 
 def services_phone(org) -> Petition:
-    from xinfang.petitions import services
+    from xinfang.petitions import registration
 
-    return services.petition_register(
+    return registration.petition_register(
         actor=org.u_clerk,
         channel="phone",
         kind=Kind.SUGGESTION,

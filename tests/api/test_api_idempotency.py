@@ -163,14 +163,14 @@ def test_two_concurrent_requests_with_one_key_register_once():
             "SQLite takes the write lock at BEGIN IMMEDIATE, so two writers never overlap, and an "
             "in-memory test database is not shared by two connections; the constraint path is tested above"
         )
-    from xinfang.petitions import services
+    from xinfang.petitions import registration
 
     org = org_build()
     client, token = api_client_make(org, "bureau")
     k, body = key(), petition_body(org)
     entered, release = threading.Event(), threading.Event()
     answers: dict[str, object] = {}
-    real_register = services.petition_register
+    real_register = registration.petition_register
 
     def held_register(**kwargs):
         if not entered.is_set():
@@ -184,7 +184,7 @@ def test_two_concurrent_requests_with_one_key_register_once():
         finally:
             connections.close_all()
 
-    with mock.patch.object(services, "petition_register", held_register):
+    with mock.patch.object(registration, "petition_register", held_register):
         first = threading.Thread(target=send, args=("first",))
         first.start()
         assert entered.wait(60)

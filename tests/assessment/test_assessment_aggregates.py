@@ -14,7 +14,7 @@ from xinfang.assessment.aggregates import aggregates_rebuild
 from xinfang.assessment.models import DailyFact, UnitMonth
 from xinfang.assessment.selectors import fact_sums, place_sums
 from xinfang.org.models import RegionLevel
-from xinfang.petitions import services
+from xinfang.petitions import registration
 from xinfang.petitions.models import Channel, Kind, State
 
 TODAY = D(2026, 9, 1)
@@ -143,7 +143,7 @@ def test_the_dashboards_roll_ups_sum_to_the_daily_facts_of_each_area(org):
     for i in range(4):
         path_to(org, State.EVALUATED, start=D(2026, 3, 2) + dt.timedelta(days=i))
     register(org, on=at(2026, 3, 20, 9))
-    services.petition_register(
+    registration.petition_register(
         actor=org.users["clerk"],
         channel=Channel.LETTER,
         kind=Kind.ACCUSATION,

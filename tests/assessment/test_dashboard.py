@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import D, at, path_to, register, staff_login
 from xinfang.assessment.aggregates import aggregates_rebuild
 from xinfang.assessment.dashboard import Period, dashboard_for, period_parse
-from xinfang.petitions import services
+from xinfang.petitions import registration
 from xinfang.petitions.models import Category, Channel, Kind, Petition
 
 MARCH = "/dashboard/?period=month&month=2026-03"
@@ -37,7 +37,7 @@ def _march(org) -> dict[str, Petition]:
     p = {
         "visit1": register(org, on=at(2026, 3, 9, 9), category=leaf),
         "visit2": register(org, on=at(2026, 3, 10, 9), category=leaf, headcount=6),
-        "letter": services.petition_register(
+        "letter": registration.petition_register(
             actor=org.users["clerk"],
             channel=Channel.LETTER,
             kind=Kind.SUGGESTION,
@@ -46,7 +46,7 @@ def _march(org) -> dict[str, Petition]:
             content="路灯不亮。",
             at=at(2026, 3, 11),
         ),
-        "other": services.petition_register(
+        "other": registration.petition_register(
             actor=org.users["other_bureau_staff"],
             channel=Channel.VISIT,
             kind=Kind.SUGGESTION,
@@ -198,7 +198,7 @@ def test_the_dashboard_costs_the_same_few_queries_at_two_sizes(org):
     few = _count(leader)
     categories = list(Category.objects.filter(level=3)[:12])
     for i in range(40):
-        services.petition_register(
+        registration.petition_register(
             actor=org.users["clerk"],
             channel=[Channel.WEB, Channel.PHONE, Channel.LETTER][i % 3],
             kind=Kind.SUGGESTION,
@@ -217,7 +217,7 @@ def test_the_dashboard_costs_the_same_few_queries_at_two_sizes(org):
 def test_accusations_against_the_viewer_are_not_counted(org):
     """An accusation against the leader's own unit (the county government) is not in the leader's
     figures (Art. 30), though it is in the bureau's."""
-    services.petition_register(
+    registration.petition_register(
         actor=org.users["clerk"],
         channel=Channel.LETTER,
         kind=Kind.ACCUSATION,

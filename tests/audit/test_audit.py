@@ -17,7 +17,7 @@ from tests.conftest import at, handler, register, staff_login
 from xinfang.audit.models import AuditAction, AuditEntry
 from xinfang.audit.services import audit_record
 from xinfang.org.models import Role
-from xinfang.petitions import services
+from xinfang.petitions import registration, services
 from xinfang.petitions.models import Petitioner
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def petition(org, settings, tmp_path):
         kind="claim",
         petitioners=[Petitioner(name="王某", phone="13800001111")],
     )
-    services.attachment_add(p, actor=org.u_town_a_clerk, file=SimpleUploadedFile("现场.pdf", PDF))
+    registration.attachment_add(p, actor=org.u_town_a_clerk, file=SimpleUploadedFile("现场.pdf", PDF))
     return p
 
 
@@ -139,7 +139,7 @@ def test_downloading_an_attachment_is_recorded_against_the_petition(org, petitio
 def test_the_petition_page_lists_its_files_from_their_events(org, petition):
     """The page reads the files from their "attach" events (no query of their own): the same files, in
     upload order, each linked to its download."""
-    services.attachment_add(petition, actor=org.u_town_a_clerk, file=SimpleUploadedFile("第二份.pdf", PDF))
+    registration.attachment_add(petition, actor=org.u_town_a_clerk, file=SimpleUploadedFile("第二份.pdf", PDF))
     page = client_for(handler(org, "town_a")).get(f"/p/{petition.pk}/").content.decode()
     names = [a.name for a in petition.attachments.order_by("pk")]
     assert names == ["现场.pdf", "第二份.pdf"] and page.index("现场.pdf") < page.index("第二份.pdf")

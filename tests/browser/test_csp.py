@@ -11,7 +11,7 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xinfang.org.models import Role, User
-from xinfang.petitions import services
+from xinfang.petitions import registration
 
 from .conftest import PASSWORD, sync_api
 
@@ -58,7 +58,7 @@ def test_every_kind_of_page_runs_under_the_policy(desk, org):
     supervisor = staff_user(org, "supervisor", Role.SUPERVISOR)
     User.objects.filter(pk=supervisor.pk).update(is_superuser=True)  # the admin site with every model
     TOTPDevice.objects.create(user=supervisor, name="手机", confirmed=True)
-    p = services.petition_register(
+    p = registration.petition_register(
         actor=org["clerk"],
         channel="letter",
         kind="suggestion",

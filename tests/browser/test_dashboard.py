@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from xinfang.assessment.aggregates import aggregates_rebuild
-from xinfang.petitions import services
+from xinfang.petitions import registration
 from xinfang.petitions.models import Channel, Kind
 
 from .conftest import sync_api
@@ -23,7 +23,7 @@ def test_the_charts_render_and_a_click_drills_down(desk, org):
     now = timezone.now()
     codes = set()
     for i in range(3):  # letters only: the channel chart is one ring, whatever part of it is clicked
-        p = services.petition_register(
+        p = registration.petition_register(
             actor=org["clerk"],
             channel=Channel.LETTER,
             kind=Kind.SUGGESTION,

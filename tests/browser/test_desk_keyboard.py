@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from xinfang.petitions import services
+from xinfang.petitions import registration
 from xinfang.petitions.models import Petition, Petitioner
 
 from .conftest import sync_api
@@ -20,7 +20,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 def test_the_desk_at_the_keyboard(desk, org, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
-    earlier = services.petition_register(
+    earlier = registration.petition_register(
         actor=org["clerk"],
         channel="visit",
         kind="claim",

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from xinfang.petitions import services
+from xinfang.petitions import registration, services
 from xinfang.petitions.models import Channel, Kind, Petitioner
 
 from .conftest import PASSWORD, sync_api
@@ -25,7 +25,7 @@ def petitions_of_town_a(org: dict) -> int:
     """A queue with some rows (one overdue, one with a long title) and one petition with a long history."""
     now = timezone.now()
     for i, (title, days_ago) in enumerate([(LONG_TITLE, 20), ("道路积水", 1), ("噪声扰民", 0)]):
-        services.petition_register(
+        registration.petition_register(
             actor=org["handler_a"],
             channel=Channel.LETTER,
             kind=Kind.CLAIM,
@@ -36,7 +36,7 @@ def petitions_of_town_a(org: dict) -> int:
             priority=i % 3,
             petitioners=[Petitioner(name=f"王{i}", phone=f"1380000000{i}", address="甲一村3组")],
         )
-    p = services.petition_register(
+    p = registration.petition_register(
         actor=org["clerk"],
         channel=Channel.VISIT,
         kind=Kind.CLAIM,

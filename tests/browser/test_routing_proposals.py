@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.replies import CONTENT, NO_BASIS, OFF_POINT, ON_POINT, TITLE
 from tests.support.routing import WAGES
-from xinfang.petitions import services
+from xinfang.petitions import registration, services
 from xinfang.petitions.models import Category, Petition, Petitioner, State
 from xinfang.routing.models import ProposalKind, ProposalOutcome
 
@@ -96,7 +96,7 @@ def test_a_corrected_proposal_is_kept_as_a_correction(desk, org, category_model,
 
 
 def test_the_draft_check_flags_a_draft_until_it_is_fixed(desk, org):
-    p = services.petition_register(
+    p = registration.petition_register(
         actor=org["clerk"],
         channel="letter",
         kind="claim",

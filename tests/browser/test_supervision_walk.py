@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from xinfang.org.models import Role, User
 from xinfang.oversight.models import Finding, Supervision
-from xinfang.petitions import services
+from xinfang.petitions import registration, services
 from xinfang.petitions.models import Petitioner
 
 from .conftest import PASSWORD, sync_api
@@ -59,7 +59,7 @@ def confirm(page: Page, label: str, button: str | None = None) -> None:
 
 def concluded_as_resolved(org: dict):
     """A claim assigned to 甲镇 and decided there as resolved."""
-    p = services.petition_register(
+    p = registration.petition_register(
         actor=org["clerk"],
         channel="visit",
         kind="claim",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from tests.conftest import staff_login
 from xinfang.demo.generate import petitions_generate
 from xinfang.org.models import User
+from xinfang.oversight.follow_ups import handling_unit_ids
 from xinfang.oversight.models import (
     Finding,
     FindingKind,
@@ -27,7 +28,6 @@ from xinfang.oversight.models import (
     Supervision,
     SupervisionStep,
 )
-from xinfang.oversight.services import handling_unit_ids
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import Event
 

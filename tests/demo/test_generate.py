@@ -27,6 +27,7 @@ from xinfang.demo.generate import (
 from xinfang.org import calendar
 from xinfang.org.models import Region, Role, Unit, User
 from xinfang.petitions import deadlines, services
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.eventlog import GENESIS, event_hash, verify_chains
 from xinfang.petitions.models import (
     Deadline,
@@ -44,7 +45,7 @@ from xinfang.petitions.models import (
 )
 from xinfang.petitions.replay import rows_verify
 from xinfang.petitions.search import search_filter, search_row_count, search_terms
-from xinfang.petitions.services import WorkflowError, _queue_due
+from xinfang.petitions.services import _queue_due
 from xinfang.petitions.workflow import EVALUATE_TARGET, OPEN_STATES, TABLE
 from xinfang.workbench.selectors import work_queue_for
 

@@ -22,7 +22,7 @@ from django.test import TestCase
 from xinfang.demo.generate import petitions_generate
 from xinfang.demo.generate.write import TABLES
 from xinfang.org.models import Unit, User
-from xinfang.petitions import deadlines, services
+from xinfang.petitions import deadlines, registration, services
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import Deadline, Event, Petition, State
 from xinfang.petitions.replay import rows_verify
@@ -89,7 +89,7 @@ def through_services(p: Petition) -> Petition:
     first, *rest = p.events.order_by("seq")
     people = [party.petitioner for party in p.parties.select_related("petitioner").order_by("pk")]
     representatives = [party.petitioner for party in p.parties.order_by("pk") if party.is_representative]
-    q = services.petition_register(
+    q = registration.petition_register(
         actor=User.objects.get(pk=first.actor_id),
         channel=p.channel,
         kind=p.kind,

@@ -16,7 +16,7 @@ from xinfang.org.models import Region, Role, Unit
 from xinfang.org.scope import Scope, scope_for
 from xinfang.oversight.models import Supervision, SupervisionMode
 from xinfang.oversight.selectors import supervision_list_for
-from xinfang.petitions import services
+from xinfang.petitions import registration
 from xinfang.petitions.models import Kind
 from xinfang.petitions.selectors import petition_list_for
 from xinfang.reports.models import Report
@@ -107,7 +107,7 @@ def world(org):
     petition."""
     _extra_users(org)
     petitions = [
-        services.petition_register(
+        registration.petition_register(
             actor=handler(org, unit),
             channel="visit",
             kind=Kind.SUGGESTION,

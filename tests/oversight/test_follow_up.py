@@ -14,12 +14,12 @@ from openpyxl import load_workbook
 
 from tests.conftest import act, owner_handler, path_to, staff_login, user_make
 from xinfang.org.models import Role
-from xinfang.oversight import selectors
+from xinfang.oversight import follow_ups, selectors
 from xinfang.oversight import services as oversight
 from xinfang.oversight.models import Finding, FollowUp, FollowUpRule, Supervision
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import Event, State
-from xinfang.petitions.services import WorkflowError
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def client_for(user) -> Client:
 
 def record(org, p, who="supervisor", **kw):
     data = {"method": "phone", "reached": True, "settled": True, "notes": ""} | kw
-    return oversight.follow_up_record(p, actor=org.users[who] if isinstance(who, str) else who, **data)
+    return follow_ups.follow_up_record(p, actor=org.users[who] if isinstance(who, str) else who, **data)
 
 
 def test_confirmed_resolution_is_recorded_and_logged(org):

@@ -18,8 +18,8 @@ from tests.support.hot import END, MIXER, START
 from xinfang.org.models import Role
 from xinfang.oversight import hot
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Event, Petitioner
-from xinfang.petitions.services import WorkflowError
 
 pytestmark = pytest.mark.django_db
 

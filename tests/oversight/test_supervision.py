@@ -11,12 +11,13 @@ from django.utils import timezone
 from tests.conftest import staff_login
 from tests.support.workbench import accepted_by_town_a, make_org, register
 from xinfang.org.models import Role, Unit, UnitKind, User
+from xinfang.oversight import recommendations
 from xinfang.oversight import services as oversight
 from xinfang.oversight.models import Supervision
 from xinfang.petitions import services
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import Event
-from xinfang.petitions.services import WorkflowError
 
 pytestmark = pytest.mark.django_db
 
@@ -272,7 +273,7 @@ def test_recommendation_about_a_petition_tracked_to_an_accepted_answer(org):
 
     p = accepted_by_town_a(org)
     due = timezone.localdate() + dt.timedelta(days=15)
-    r = oversight.recommendation_make(
+    r = recommendations.recommendation_make(
         actor=org["supervisor"],
         kind="work",
         text="建立雨季排水巡查制度",
@@ -281,15 +282,15 @@ def test_recommendation_about_a_petition_tracked_to_an_accepted_answer(org):
         petition=p,
     )
     with pytest.raises(WorkflowError, match="该建议由甲镇人民政府答复"):
-        oversight.recommendation_answer(r, actor=org["handler_b"], answer="x")
-    oversight.recommendation_answer(r, actor=org["handler_a"], answer="已建立巡查台账")
+        recommendations.recommendation_answer(r, actor=org["handler_b"], answer="x")
+    recommendations.recommendation_answer(r, actor=org["handler_a"], answer="已建立巡查台账")
     with pytest.raises(WorkflowError, match="请写明退回理由"):
-        oversight.recommendation_check(r, actor=org["supervisor"], accept=False)
-    oversight.recommendation_check(r, actor=org["supervisor"], accept=False, note="请附巡查记录")
+        recommendations.recommendation_check(r, actor=org["supervisor"], accept=False)
+    recommendations.recommendation_check(r, actor=org["supervisor"], accept=False, note="请附巡查记录")
     r.refresh_from_db()
     assert r.state == "returned"
-    oversight.recommendation_answer(r, actor=org["head_a"], answer="已附巡查记录")
-    oversight.recommendation_check(r, actor=org["supervisor"], accept=True)
+    recommendations.recommendation_answer(r, actor=org["head_a"], answer="已附巡查记录")
+    recommendations.recommendation_check(r, actor=org["supervisor"], accept=True)
     r.refresh_from_db()
     assert r.state == "accepted" and Recommendation.objects.count() == 1
     actions = list(Event.objects.filter(petition=p).order_by("seq").values_list("action", flat=True))
@@ -310,18 +311,18 @@ def test_recommendation_refusals(org):
     due = timezone.localdate() + dt.timedelta(days=5)
     base = {"kind": "policy", "text": "修订补偿标准", "to_unit": org["gov"], "due_on": due}
     with pytest.raises(WorkflowError, match="请指明建议针对的信访事项或单位"):
-        oversight.recommendation_make(actor=org["supervisor"], **base)
+        recommendations.recommendation_make(actor=org["supervisor"], **base)
     with pytest.raises(WorkflowError, match="请指明建议针对的信访事项或单位"):
-        oversight.recommendation_make(actor=org["supervisor"], petition=p, about_unit=org["office_a"], **base)
+        recommendations.recommendation_make(actor=org["supervisor"], petition=p, about_unit=org["office_a"], **base)
     with pytest.raises(WorkflowError, match="请选择建议类别"):
-        oversight.recommendation_make(actor=org["supervisor"], petition=p, **(base | {"kind": "praise"}))
+        recommendations.recommendation_make(actor=org["supervisor"], petition=p, **(base | {"kind": "praise"}))
     with pytest.raises(WorkflowError, match="不能提出督查建议"):
-        oversight.recommendation_make(actor=org["handler_a"], petition=p, **base)
+        recommendations.recommendation_make(actor=org["handler_a"], petition=p, **base)
     accusation = register(org, kind=Kind.ACCUSATION, title="检举甲镇违规发放补贴")
     accusation.accused_unit = org["office_a"]
     accusation.save(update_fields=["accused_unit"])
     with pytest.raises(WorkflowError, match="第三十条"):
-        oversight.recommendation_make(
+        recommendations.recommendation_make(
             actor=org["supervisor"],
             petition=accusation,
             **(base | {"kind": "accountability", "to_unit": org["office_a"]}),

@@ -19,9 +19,10 @@ from tests.support.api import ALL_SCOPES, Api, api_client_make
 from xinfang.org.models import Role, User
 from xinfang.oversight import hot
 from xinfang.oversight.models import HotIssueMember
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Kind, Petition, Petitioner
 from xinfang.petitions.selectors import petition_list_for
-from xinfang.petitions.services import WorkflowError, query_code_display
+from xinfang.petitions.services import query_code_display
 from xinfang.workbench.selectors import queue_tab_counts
 
 pytestmark = pytest.mark.django_db

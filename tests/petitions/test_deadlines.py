@@ -15,9 +15,9 @@ from tests.conftest import D, act, at, at_date, handler, head, is_chinese, regis
 from xinfang.org import calendar
 from xinfang.org.models import Holiday
 from xinfang.petitions import alerts, deadlines, rules
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Deadline, LegalPeriod, State
 from xinfang.petitions.models import DeadlineKind as K
-from xinfang.petitions.services import WorkflowError
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.conftest import act, at, at_date, handler, owner_handler, path_to, register
-from xinfang.petitions import services
 from xinfang.petitions.deadlines import OBLIGATIONS
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.eventlog import GENESIS, verify_chains
 from xinfang.petitions.models import Deadline, Event, Kind, Petition, State
 from xinfang.petitions.models import DeadlineKind as K
@@ -124,7 +124,7 @@ def test_registration_is_undone_when_its_event_cannot_be_written(org, monkeypatc
 
 def test_refused_actions_write_no_event(org):
     p = register(org, on=at(2026, 3, 2))
-    with pytest.raises(services.WorkflowError):
+    with pytest.raises(WorkflowError):
         act(org, "decide", p, handler(org, "bureau"), at(2026, 3, 3))
     assert Event.objects.filter(petition=p).count() == 1
 

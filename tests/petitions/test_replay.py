@@ -14,7 +14,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import act, at, at_date, handler, head, owner_handler, register
-from xinfang.petitions import alerts, services
+from xinfang.petitions import alerts, registration
 from xinfang.petitions.models import (
     Category,
     CoHandling,
@@ -266,7 +266,7 @@ def test_a_log_from_before_the_fields_were_recorded_says_so(org, monkeypatch):
     """Legacy: a register event without the digests, co-units, category, priority and intake due date
     cannot prove them. verify_log lists them as not checked (未核对), passes, and still catches what the
     old event does record (state, owner, channel ...)."""
-    monkeypatch.setattr(services, "_registered_data", lambda *args: {})
+    monkeypatch.setattr(registration, "_registered_data", lambda *args: {})
     p = register(org, on=at(2026, 3, 2))
     monkeypatch.undo()
     Petition.objects.filter(pk=p.pk).update(title="改过的标题")  # not provable from this old event

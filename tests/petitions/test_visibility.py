@@ -155,7 +155,7 @@ def test_accused_user_cannot_request_review_on_it(org):
     )
     act(org, "accept", p, handler(org, "discipline"), at(2026, 3, 3))
     act(org, "decide", p, handler(org, "discipline"), at(2026, 3, 5))
-    from xinfang.petitions.services import WorkflowError
+    from xinfang.petitions.errors import WorkflowError
 
     with pytest.raises(WorkflowError):
         act(org, "request_review", p, accused, at(2026, 3, 6))

@@ -22,10 +22,10 @@ from tests.conftest import (
 )
 from xinfang.org.models import Role
 from xinfang.petitions import selectors
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Deadline, Decision, Event, Kind, Petition, State
 from xinfang.petitions.models import DeadlineKind as K
 from xinfang.petitions.selectors import petition_list_for
-from xinfang.petitions.services import WorkflowError
 from xinfang.petitions.workflow import OPEN_STATES, TABLE, TERMINAL, actions_for
 from xinfang.workbench import selectors as queues
 

@@ -23,11 +23,11 @@ from hypothesis.extra.django import TestCase
 
 from tests.conftest import D, at_date, is_chinese, org_build
 from xinfang.org.models import Role
-from xinfang.petitions import deadlines, rules, services
+from xinfang.petitions import deadlines, registration, rules, services
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import Deadline, Decision, DecisionStage, Event, Kind, Petition, Petitioner, State
 from xinfang.petitions.replay import rows_verify
-from xinfang.petitions.services import WorkflowError
 from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE, TERMINAL, actions_from
 
 ACTIONS = list(TABLE)
@@ -288,7 +288,7 @@ class WorkflowInvariants(TestCase):
         if setup["kind"] == Kind.CLAIM:
             kw["petitioners"] = [Petitioner(name="李四")]
         start = at_date(setup["start"], 9)
-        first = services.petition_register(
+        first = registration.petition_register(
             actor=registrar,
             channel="letter",
             kind=setup["kind"],
@@ -300,7 +300,7 @@ class WorkflowInvariants(TestCase):
         )
         pks = [first.pk]
         if setup["second"]:
-            second = services.petition_register(
+            second = registration.petition_register(
                 actor=org.users["clerk"],
                 channel="visit",
                 kind=Kind.SUGGESTION,

@@ -20,8 +20,9 @@ from tests.conftest import D, act, at_date, handler, head, is_chinese, path_to, 
 from tests.support.desk import EXE, pdf, upload
 from tests.support.portal import PHONE, browser, form, submit
 from xinfang.demo.portal import portal_demo_load
-from xinfang.petitions import rules, services
+from xinfang.petitions import registration, rules, services
 from xinfang.petitions.crypto import lookup_digest
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import (
     Attachment,
@@ -515,10 +516,10 @@ def test_an_appeal_must_be_confirmed_and_is_not_offered_after_closing(org):
 
 def test_the_public_may_take_only_the_petitioners_own_actions(org):
     p, _ = path_to(org, State.REGISTERED)
-    with pytest.raises(services.WorkflowError, match="需要由工作人员办理"):
+    with pytest.raises(WorkflowError, match="需要由工作人员办理"):
         services.petition_accept(p, actor=None)
-    with pytest.raises(services.WorkflowError, match="指定接收的信访部门"):
-        services.petition_register(
+    with pytest.raises(WorkflowError, match="指定接收的信访部门"):
+        registration.petition_register(
             actor=None,
             channel=Channel.WEB,
             kind=Kind.SUGGESTION,

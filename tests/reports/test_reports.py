@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import D, at, register, staff_login
 from xinfang.assessment.models import DailyFact
-from xinfang.petitions import services
+from xinfang.petitions import registration
 from xinfang.petitions.models import Category, Channel, Kind, Petitioner
 from xinfang.reports import figures as report_figures
 from xinfang.reports.models import Report
@@ -85,7 +85,7 @@ def _petitions(org) -> None:
     leaf = Category.objects.filter(parent__parent=top[0]).first()
     register(org, on=at(2026, 3, 9, 9), category=leaf)
     register(org, on=at(2026, 3, 9, 15), category=leaf, headcount=6)
-    services.petition_register(
+    registration.petition_register(
         actor=org.users["clerk"],
         channel=Channel.LETTER,
         kind=Kind.SUGGESTION,
@@ -95,7 +95,7 @@ def _petitions(org) -> None:
         at=at(2026, 3, 9, 11),
     )
     register(org, on=at(2026, 3, 3))
-    services.petition_register(
+    registration.petition_register(
         actor=org.users["other_bureau_staff"],
         channel=Channel.VISIT,
         kind=Kind.CLAIM,

@@ -9,7 +9,7 @@ from django.test import Client
 
 from tests.conftest import staff_login
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
-from xinfang.petitions import services
+from xinfang.petitions import registration, services
 from xinfang.petitions.models import (
     Channel,
     Kind,
@@ -67,7 +67,7 @@ def register(
     phone: str = "",
 ) -> Petition:
     people = [Petitioner(name="张三", phone=phone)] if phone or kind == Kind.CLAIM else []
-    return services.petition_register(
+    return registration.petition_register(
         actor=actor or org["clerk"],
         channel=channel,
         kind=kind,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tests.support.workbench import accepted_by_town_a, client_for, make_org, queue_codes, register
 from xinfang.org.models import Role, User
 from xinfang.oversight import services as oversight
-from xinfang.petitions import selectors, services
+from xinfang.petitions import registration, selectors, services
 from xinfang.petitions.models import Category, Channel, Kind, State
 from xinfang.workbench import selectors as queues
 from xinfang.workbench import views as workbench_views
@@ -61,7 +61,7 @@ def test_owned_list_is_the_visibility_rule_narrowed_to_the_owner(org):
     accepted_by_town_a(org)
     register(org, actor=org["handler_b"], region=org["village_b"])
     for accused in ({"accused_user": accused_official}, {"accused_name": "某某"}, {"accused_unit": org["office_a"]}):
-        services.petition_register(
+        registration.petition_register(
             actor=org["clerk"],
             channel="letter",
             kind=Kind.ACCUSATION,

@@ -20,7 +20,8 @@ from tests.conftest import register
 from tests.support.desk import EXE, client_for, form_data, pdf, upload
 from xinfang.org.models import User
 from xinfang.petitions import attachments as intake_files
-from xinfang.petitions import services
+from xinfang.petitions import registration
+from xinfang.petitions.errors import AttachmentError, WorkflowError
 from xinfang.petitions.eventlog import verify_chains
 from xinfang.petitions.models import Attachment, Category, Event, Petition, Petitioner
 from xinfang.petitions.selectors import LOOKUP_PEOPLE, petitioner_lookup_for
@@ -190,15 +191,15 @@ def test_uploads_are_kept_outside_every_served_folder(org, media):
         assert not uploads.is_relative_to(served.resolve())
     assert "static" not in uploads.parts
     p = register(org, on=NOW)
-    a = services.attachment_add(p, actor=org.users["clerk"], file=upload("信.pdf", pdf()))
+    a = registration.attachment_add(p, actor=org.users["clerk"], file=upload("信.pdf", pdf()))
     # no URL serves the folder: the file is only reached through the download view
     assert client_for(org.users["clerk"]).get(f"/{django_settings.MEDIA_URL}{a.file.name}").status_code == 404
 
 
 def test_stored_names_are_unique_and_unguessable(org):
     p = register(org, on=NOW)
-    a = services.attachment_add(p, actor=org.users["clerk"], file=upload("来信.pdf", pdf()))
-    b = services.attachment_add(p, actor=org.users["clerk"], file=upload("来信.pdf", pdf()))
+    a = registration.attachment_add(p, actor=org.users["clerk"], file=upload("来信.pdf", pdf()))
+    b = registration.attachment_add(p, actor=org.users["clerk"], file=upload("来信.pdf", pdf()))
     assert a.name == b.name == "来信.pdf" and a.file.name != b.file.name
     assert a.file.name.startswith(f"petitions/{p.pk}/") and len(Path(a.file.name).stem) >= 16
 
@@ -229,8 +230,8 @@ def test_a_file_too_large_is_refused_with_the_limit(org, settings, media):
 
 
 def test_the_service_refuses_too_and_registers_nothing(org, media):
-    with pytest.raises(services.AttachmentError) as refused:
-        services.petition_register(
+    with pytest.raises(AttachmentError) as refused:
+        registration.petition_register(
             actor=org.users["clerk"],
             channel="visit",
             kind="suggestion",
@@ -250,7 +251,7 @@ def test_a_failure_after_the_files_are_stored_removes_them(org, media, monkeypat
 
     monkeypatch.setattr(Event.objects, "bulk_create", broken)
     with pytest.raises(RuntimeError):
-        services.petition_register(
+        registration.petition_register(
             actor=org.users["clerk"],
             channel="visit",
             kind="suggestion",
@@ -284,7 +285,7 @@ def test_files_added_from_the_petition_page(org):
 
 def test_only_those_who_may_see_the_petition_get_its_files(org):
     p = register(org, on=NOW, actor=org.users["town_a_clerk"])
-    a = services.attachment_add(p, actor=org.users["town_a_clerk"], file=upload("举报信.pdf", pdf()))
+    a = registration.attachment_add(p, actor=org.users["town_a_clerk"], file=upload("举报信.pdf", pdf()))
     url = f"/p/{p.pk}/attachments/{a.pk}/"
     response = client_for(org.users["town_a_clerk"]).get(url)
     assert response.status_code == 200
@@ -310,8 +311,8 @@ def test_only_those_who_may_see_the_petition_get_its_files(org):
 def test_leaders_may_read_but_not_add(org):
     p = register(org, on=NOW)
     leader = org.users["leader"]
-    with pytest.raises(services.WorkflowError):
-        services.attachment_add(p, actor=leader, file=upload("a.pdf", pdf()))
+    with pytest.raises(WorkflowError):
+        registration.attachment_add(p, actor=leader, file=upload("a.pdf", pdf()))
     assert "attachment_upload" not in client_for(leader).get(f"/p/{p.pk}/").content.decode()
     assert p.attachments.count() == 0
 

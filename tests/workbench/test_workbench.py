@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.support.workbench import PASSWORD, accepted_by_town_a, client_for, make_org, queue_codes, register
 from xinfang.org.models import Role, Unit, UnitKind, User
-from xinfang.petitions import services
+from xinfang.petitions import registration, services
 from xinfang.petitions.models import (
     Category,
     Channel,
@@ -380,7 +380,7 @@ def test_petition_page_stays_within_ten_queries_for_every_role(org, tmp_path, se
     p = accepted_by_town_a(org, phone="13500001111")
     p.related.add(earlier)
     CoHandling.objects.create(petition=p, unit=org["office_b"], part="协助调查")
-    services.attachment_add(
+    registration.attachment_add(
         p, actor=org["handler_a"], file=SimpleUploadedFile("信.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n")
     )
     oversight.supervision_open(

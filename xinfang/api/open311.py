@@ -31,9 +31,10 @@ from xinfang.api.services import Answer
 from xinfang.api.views import ID_MAX, IDEMPOTENCY, petition_register_from
 from xinfang.petitions import rules
 from xinfang.petitions.categories import category_rows
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Category, Kind, Petition, State
 from xinfang.petitions.selectors import petition_list_for
-from xinfang.petitions.services import WorkflowError, query_code_display
+from xinfang.petitions.services import query_code_display
 from xinfang.petitions.workflow import TERMINAL
 
 router = Router(tags=["open311"], auth=[ClientBearer(), Open311Key()])

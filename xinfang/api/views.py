@@ -48,7 +48,8 @@ from xinfang.api.selectors import (
 from xinfang.api.services import Answer
 from xinfang.audit.services import audit_petition_view
 from xinfang.org.models import Unit, User
-from xinfang.petitions import services
+from xinfang.petitions import registration, services
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Category, Channel, Kind, Petition, Petitioner, State
 from xinfang.petitions.selectors import id_number_normalise, petition_is_visible, petition_list_for, phone_normalise
 from xinfang.petitions.workflow import TABLE, actions_for, refusal
@@ -211,7 +212,7 @@ def petition_register_from(client: ApiClient, body: PetitionIn) -> Petition:
     if body.kind == Kind.ACCUSATION:  # Art. 30: the accused as records, proposed from the text, unconfirmed
         found = accused_propose(named=body.accused_name, text=f"{body.title}\n{body.content}", region=region)
         accused = {"accused_unit": found.unit, "accused_user": found.user, "accused_confirmed": False}
-    return services.petition_register(
+    return registration.petition_register(
         actor=client.user,
         channel=body.channel,
         kind=body.kind,
@@ -232,7 +233,7 @@ def petition_register_from(client: ApiClient, body: PetitionIn) -> Petition:
 def _register_answer(request: HttpRequest, client: ApiClient, body: PetitionIn) -> Answer:
     try:
         petition = petition_register_from(client, body)
-    except (services.WorkflowError, UnknownReference) as e:
+    except (WorkflowError, UnknownReference) as e:
         return 400, error_json(400, str(e))
     # its personal data is what the client has just sent: recorded, not counted against its budget
     return 201, _detail_json(request, client, petition.pk, counted=False)
@@ -287,7 +288,7 @@ def petition_act_answer(request: HttpRequest, client: ApiClient, petition_id: in
         return 409, error_json(409, refused)
     try:
         services.ACTIONS[action](petition, actor=client.user, **_action_kwargs(data))
-    except (services.WorkflowError, UnknownReference) as e:
+    except (WorkflowError, UnknownReference) as e:
         return 400, error_json(400, str(e))
     return 200, _detail_json(request, client, petition.pk)
 

@@ -21,6 +21,7 @@ from xinfang.org.models import Unit, User
 from xinfang.org.roles import ROLES_WHO_ANSWER_SUPERVISION
 from xinfang.org.scope import scope_for
 from xinfang.oversight import services
+from xinfang.oversight.follow_ups import follow_up_record, follow_up_refusal
 from xinfang.oversight.models import (
     FollowUp,
     FollowUpMethod,
@@ -29,6 +30,7 @@ from xinfang.oversight.models import (
     Supervision,
     SupervisionMode,
 )
+from xinfang.oversight.recommendations import recommendation_make
 from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision
 from xinfang.petitions.models import Measure, Petition, State
 from xinfang.petitions.selectors import petition_list_for
@@ -105,7 +107,7 @@ def _resolved_petitions(supervisor: User, count: int) -> list[Petition]:
     )
     chosen: list[Petition] = []
     for p in qs[:CANDIDATES]:
-        if len(chosen) < count and services.follow_up_refusal(p, supervisor) is None:
+        if len(chosen) < count and follow_up_refusal(p, supervisor) is None:
             chosen.append(p)
     return chosen
 
@@ -149,7 +151,7 @@ def _recommend(open_petitions: list[Petition], supervisor: User) -> int:
     if not open_petitions:
         return 0
     unit = open_petitions[0].owner_unit
-    services.recommendation_make(
+    recommendation_make(
         actor=supervisor,
         kind=RecommendationKind.WORK,
         about_unit=unit,
@@ -170,7 +172,7 @@ def _follow_up(supervisor: User) -> int:
     ]
     resolved = _resolved_petitions(supervisor, len(outcomes))
     for p, (method, settled, notes) in zip(resolved, outcomes):
-        services.follow_up_record(p, actor=supervisor, method=method, reached=True, settled=settled, notes=notes)
+        follow_up_record(p, actor=supervisor, method=method, reached=True, settled=settled, notes=notes)
     return len(resolved)
 
 

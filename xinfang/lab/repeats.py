@@ -38,7 +38,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
-from xinfang.petitions import services, similar
+from xinfang.petitions import registration, similar
 from xinfang.petitions.models import Channel, Kind, Petitioner
 
 DISTRICT = re.compile(r"A\d{1,2}[区县市]")  # the anonymised districts of 附件3
@@ -220,7 +220,7 @@ def repeats_replay(
         listed = [index_of[s.petition.pk] for s in found]
         _count(counts, i, messages, twins[i], listed)
         person = people.setdefault(m.user, Petitioner(name=f"评测用户{len(people) + 1}"))
-        p = services.petition_register(
+        p = registration.petition_register(
             actor=scratch.clerk,
             channel=Channel.WEB,
             kind=Kind.SUGGESTION,

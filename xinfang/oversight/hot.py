@@ -44,10 +44,10 @@ from xinfang.org.models import Region, RegionLevel, User
 from xinfang.org.roles import ROLES_WHO_SUPERVISE
 from xinfang.oversight.models import HotIssue, HotIssueMember, Supervision
 from xinfang.oversight.services import cannot_supervise, supervision_open
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Kind, Petition, PetitionParty
 from xinfang.petitions.search import STOPWORDS, segment
 from xinfang.petitions.selectors import petition_list_for
-from xinfang.petitions.services import WorkflowError
 
 THRESHOLD = 0.39  # cosine of two petitions' word weights from which they are linked (see above)
 TEXT_CHARS = 300  # of the content (the matter is stated at the start)

@@ -1,4 +1,5 @@
-"""Writes of supervision (督查督办), recommendations (督查建议) and follow-ups (回访).
+"""Writes of supervision (督查督办); recommendations (督查建议) are in recommendations.py, follow-ups (回访)
+in follow_ups.py.
 
 A supervision is of a petition (its owning unit answers) or of a whole unit. Steps: opened (by a
 supervisor or leader, by an automatic rule, or by a follow-up that found a fake resolution) → answered by
@@ -18,37 +19,23 @@ from django.utils.translation import gettext as _
 
 from xinfang.org.models import Unit, User
 from xinfang.org.roles import (
-    ROLES_WHO_ANSWER_RECOMMENDATIONS,
     ROLES_WHO_ANSWER_SUPERVISION,
-    ROLES_WHO_FOLLOW_UP,
     ROLES_WHO_SUPERVISE,
 )
 from xinfang.org.scope import scope_for
 from xinfang.oversight.models import (
-    Finding,
-    FindingKind,
-    FollowUp,
-    FollowUpMethod,
-    Recommendation,
-    RecommendationKind,
-    RecommendationState,
     Supervision,
     SupervisionMode,
     SupervisionRule,
     SupervisionState,
     SupervisionStep,
 )
-from xinfang.oversight.selectors import FOLLOW_UP_STATES, latest_decision
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.eventlog import build_event
-from xinfang.petitions.models import Measure, Petition
+from xinfang.petitions.models import Petition
 from xinfang.petitions.selectors import petition_is_visible
-from xinfang.petitions.services import WorkflowError, accusation_accuses, actor_label
+from xinfang.petitions.services import actor_label
 from xinfang.petitions.workflow import TERMINAL
-
-# A follow-up that finds a fake resolution reopens supervision, escalated, answered within this many days.
-REOPEN_ANSWER_DAYS = 10
-REOPEN_REQUIREMENT = "请重新核查该事项的办理和化解情况，如实报告；存在弄虚作假的，一并报告处理意见。"
-
 
 # ---------------------------------------------------------------- helpers
 
@@ -431,268 +418,3 @@ def supervision_end(
             at=at,
         )
     return s
-
-
-# ---------------------------------------------------------------- recommendations (督查建议)
-
-
-def recommendation_make(
-    *,
-    actor: User,
-    kind: str,
-    text: str,
-    to_unit: Unit,
-    due_on: dt.date,
-    petition: Petition | None = None,
-    about_unit: Unit | None = None,
-    supervision: Supervision | None = None,
-    at: dt.datetime | None = None,
-) -> Recommendation:
-    """A recommendation to improve work, to improve policy or to hold people accountable, about a petition
-    or a unit, addressed to `to_unit`, which must answer by `due_on`."""
-    at = at or timezone.now()
-    if actor.role not in ROLES_WHO_SUPERVISE:
-        raise WorkflowError(_("Your role (%(role)s) cannot make recommendations.") % {"role": actor.get_role_display()})
-    if kind not in RecommendationKind.values:
-        raise WorkflowError(_("Choose the kind of recommendation (work, policy or accountability)."))
-    if (petition is None) == (about_unit is None):
-        raise WorkflowError(_("Say which petition or which unit the recommendation is about (one of the two)."))
-    if not text.strip():
-        raise WorkflowError(_("Write the recommendation."))
-    _check_due(due_on, at)
-    with transaction.atomic():
-        p = None
-        if petition is not None:
-            p = Petition.objects.select_for_update().get(pk=petition.pk)
-            if not petition_is_visible(actor, p):
-                raise WorkflowError(_("You may not see this petition, so you cannot make a recommendation about it."))
-            if accusation_accuses(p, to_unit):
-                raise WorkflowError(
-                    _(
-                        "A recommendation about an accusation never goes to the unit it accuses "
-                        "(Regulations on Petition Work, art. 30)."
-                    )
-                )
-        elif not scope_for(actor).reaches_unit(about_unit):
-            raise WorkflowError(_not_in_reach(about_unit))
-        r = Recommendation.objects.create(
-            kind=kind,
-            petition=p,
-            about_unit=about_unit,
-            supervision=supervision,
-            to_unit=to_unit,
-            text=text.strip(),
-            due_on=due_on,
-            made_at=at,
-            made_by=actor,
-        )
-        if p is not None:
-            _log(
-                p,
-                action="recommend",
-                actor=actor,
-                at=at,
-                data={
-                    "recommendation": r.pk,
-                    "kind": kind,
-                    "to_unit": to_unit.pk,
-                    "reason": r.text,
-                    "due_on": due_on.isoformat(),
-                },
-            )
-    return r
-
-
-def _locked_recommendation(r: Recommendation) -> tuple[Recommendation, Petition | None]:
-    p = Petition.objects.select_for_update().get(pk=r.petition_id) if r.petition_id else None
-    return Recommendation.objects.select_for_update().select_related("to_unit").get(pk=r.pk), p
-
-
-def recommendation_answer_refusal(r: Recommendation, actor: User) -> str | None:
-    if r.state == RecommendationState.ACCEPTED:
-        return _("This recommendation is concluded.")
-    if actor.role not in ROLES_WHO_ANSWER_RECOMMENDATIONS or actor.unit_id != r.to_unit_id:
-        return _("%(unit)s answers this recommendation.") % {"unit": r.to_unit.name}
-    if r.state == RecommendationState.ANSWERED:
-        return _("The answer has been sent and waits for the supervising unit’s check.")
-    return None
-
-
-def recommendation_check_refusal(r: Recommendation, actor: User) -> str | None:
-    if actor.role not in ROLES_WHO_SUPERVISE:
-        return _("Your role (%(role)s) cannot check answers to recommendations.") % {"role": actor.get_role_display()}
-    if r.state != RecommendationState.ANSWERED:
-        return _("This recommendation has not been answered yet: there is no answer to check.")
-    return None
-
-
-def recommendation_answer(
-    recommendation: Recommendation, *, actor: User, answer: str, at: dt.datetime | None = None
-) -> Recommendation:
-    at = at or timezone.now()
-    with transaction.atomic():
-        r, p = _locked_recommendation(recommendation)
-        _refuse(recommendation_answer_refusal(r, actor))
-        if not answer.strip():
-            raise WorkflowError(_("Write the answer."))
-        r.answer, r.answered_at, r.answered_by, r.state = answer.strip(), at, actor, RecommendationState.ANSWERED
-        r.save(update_fields=["answer", "answered_at", "answered_by", "state"])
-        if p is not None:
-            _log(
-                p,
-                action="recommendation_answer",
-                actor=actor,
-                at=at,
-                data={"recommendation": r.pk, "note": r.answer, "late": timezone.localdate(at) > r.due_on},
-            )
-    return r
-
-
-def recommendation_check(
-    recommendation: Recommendation,
-    *,
-    actor: User,
-    accept: bool,
-    note: str = "",
-    due_on: dt.date | None = None,
-    at: dt.datetime | None = None,
-) -> Recommendation:
-    """Accept the answer (the recommendation is done) or send it back with the reason (and a new date)."""
-    at = at or timezone.now()
-    with transaction.atomic():
-        r, p = _locked_recommendation(recommendation)
-        _refuse(recommendation_check_refusal(r, actor))
-        if not accept and not note.strip():
-            raise WorkflowError(_("Write why the answer is sent back."))
-        if not accept and due_on is not None:
-            _check_due(due_on, at)
-            r.due_on = due_on
-        r.state = RecommendationState.ACCEPTED if accept else RecommendationState.RETURNED
-        r.checked_at, r.checked_by, r.check_note = at, actor, note.strip()
-        r.save(update_fields=["state", "checked_at", "checked_by", "check_note", "due_on"])
-        if p is not None:
-            _log(
-                p,
-                action="recommendation_accept" if accept else "recommendation_return",
-                actor=actor,
-                at=at,
-                data={"recommendation": r.pk, "note": r.check_note},
-            )
-    return r
-
-
-# ---------------------------------------------------------------- follow-up (回访) and findings (假化解)
-
-
-def handling_unit_ids(petition: Petition) -> set[int]:
-    """The units that handled the petition: its owning unit and every unit that gave a decision."""
-    return {petition.owner_unit_id, *petition.decisions.values_list("unit_id", flat=True)}
-
-
-def follow_up_refusal(
-    petition: Petition, actor: User, *, handling: set[int] | None = None, visible: bool | None = None
-) -> str | None:
-    """Why `actor` may not follow `petition` up; None if they may."""
-    if actor.role not in ROLES_WHO_FOLLOW_UP:
-        return _("Your role (%(role)s) cannot follow petitions up.") % {"role": actor.get_role_display()}
-    if actor.unit_id is None:
-        return _("You belong to no unit, so you cannot follow up (a follow-up records the unit of who made it).")
-    if petition.state not in FOLLOW_UP_STATES:
-        return _("This petition is not concluded yet (no handling opinion): it cannot be followed up.")
-    if not (petition_is_visible(actor, petition) if visible is None else visible):
-        return _("You may not see this petition, so you cannot follow it up.")
-    handling = handling_unit_ids(petition) if handling is None else handling
-    if actor.unit_id in handling:
-        return _(
-            "A follow-up is made by someone outside the units that handled the petition: your unit, %(unit)s, "
-            "handled it and cannot follow it up itself."
-        ) % {"unit": actor.unit.name}
-    return None
-
-
-def follow_up_record(
-    petition: Petition,
-    *,
-    actor: User,
-    method: str,
-    reached: bool,
-    settled: bool | None,
-    notes: str = "",
-    at: dt.datetime | None = None,
-) -> FollowUp:
-    """Record a follow-up. When the petition was concluded as resolved (化解) and the petitioner, reached,
-    says it is not, the unit that concluded it gets a finding of fake resolution (假化解) and the petition
-    is put under supervision again, escalated (or the open supervision is linked to the finding)."""
-    at = at or timezone.now()
-    if method not in FollowUpMethod.values:
-        raise WorkflowError(_("Choose how the follow-up was made (phone, visit or SMS)."))
-    if reached and settled is None:
-        raise WorkflowError(_("The petitioner was reached: record whether they say the problem is really solved."))
-    if not reached:
-        settled = None
-    with transaction.atomic():
-        p = Petition.objects.select_for_update().select_related("owner_unit").get(pk=petition.pk)
-        _refuse(follow_up_refusal(p, actor))
-        f = FollowUp.objects.create(
-            petition=p,
-            method=method,
-            reached=reached,
-            settled=settled,
-            notes=notes.strip(),
-            at=at,
-            by=actor,
-            by_unit=actor.unit,
-        )
-        _log(
-            p,
-            action="follow_up",
-            actor=actor,
-            at=at,
-            data={"follow_up": f.pk, "method": method, "reached": reached, "settled": settled, "note": f.notes},
-        )
-        decision = latest_decision(p.pk).select_related("unit").first()
-        if settled is False and decision is not None and decision.measure == Measure.RESOLVED:
-            _finding(p, f, decision.unit, actor=actor, at=at)
-    return f
-
-
-def _finding(p: Petition, f: FollowUp, unit: Unit, *, actor: User, at: dt.datetime) -> Finding:
-    reason = f"回访中信访人否认问题已化解（{unit.name}以“化解”办结），疑似假化解"
-    if f.notes:
-        reason += f"：{f.notes}"
-    s = Supervision.objects.filter(petition=p, is_open=True).first()
-    if s is None:
-        due = timezone.localdate(at) + dt.timedelta(days=REOPEN_ANSWER_DAYS)
-        finding = Finding.objects.create(
-            kind=FindingKind.FAKE_RESOLUTION,
-            unit=unit,
-            petition=p,
-            follow_up=f,
-            found_on=timezone.localdate(at),
-            note=f.notes,
-        )
-        s = _create(
-            p,
-            unit=p.owner_unit,
-            actor=actor,
-            mode=SupervisionMode.ESCALATED,
-            reason=reason,
-            requirement=REOPEN_REQUIREMENT,
-            answer_due_on=due,
-            at=at,
-            extra={"finding": finding.pk},
-        )
-        finding.supervision = s
-        finding.save(update_fields=["supervision"])
-    else:
-        finding = Finding.objects.create(
-            kind=FindingKind.FAKE_RESOLUTION,
-            unit=unit,
-            petition=p,
-            follow_up=f,
-            found_on=timezone.localdate(at),
-            note=f.notes,
-            supervision=s,
-        )
-        _step(s, "finding", actor=actor, at=at, text=reason)
-    return finding

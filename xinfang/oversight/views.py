@@ -14,7 +14,7 @@ from xinfang.org.roles import ROLES_WHO_REGISTER
 from xinfang.oversight import hot
 from xinfang.oversight.forms import HotIssueSuperviseForm
 from xinfang.oversight.models import HotIssue
-from xinfang.petitions.services import WorkflowError
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.workflow import TERMINAL
 
 

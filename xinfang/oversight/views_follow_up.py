@@ -14,14 +14,14 @@ from django.views.decorators.http import require_GET
 
 from xinfang.lib.xlsx import xlsx_response, xlsx_write
 from xinfang.org.roles import ROLES_WHO_FOLLOW_UP
-from xinfang.oversight import selectors
-from xinfang.oversight import services as oversight
+from xinfang.oversight import follow_ups, selectors
 from xinfang.oversight.forms import FollowUpForm
 from xinfang.oversight.views import _base
 from xinfang.oversight.views_supervision import PER_PAGE
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.models import Measure
 from xinfang.petitions.selectors import petition_list_for
-from xinfang.petitions.services import WorkflowError, query_code_display
+from xinfang.petitions.services import query_code_display
 
 
 def _can_follow_up(request: HttpRequest) -> None:
@@ -74,14 +74,14 @@ def follow_up_export(request: HttpRequest) -> HttpResponse:
 def follow_up_petition(request: HttpRequest, pk: int) -> HttpResponse:
     """A petition's follow-ups, and the form to record one (for someone outside its handling units)."""
     petition = get_object_or_404(petition_list_for(request.user).select_related("owner_unit", "region"), pk=pk)
-    refusal = oversight.follow_up_refusal(petition, request.user, visible=True)
+    refusal = follow_ups.follow_up_refusal(petition, request.user, visible=True)
     form = FollowUpForm(request.POST or None) if refusal is None else None
     if request.method == "POST":
         if form is None:
             messages.error(request, refusal)
         elif form.is_valid():
             try:
-                oversight.follow_up_record(petition, actor=request.user, **form.service_kwargs())
+                follow_ups.follow_up_record(petition, actor=request.user, **form.service_kwargs())
             except WorkflowError as e:
                 form.add_error(None, str(e))
             else:

@@ -23,7 +23,7 @@ from xinfang.lib.xlsx import xlsx_response, xlsx_write
 from xinfang.org.models import Unit
 from xinfang.org.roles import ROLES_WHO_SUPERVISE
 from xinfang.org.scope import scope_for
-from xinfang.oversight import notices, selectors
+from xinfang.oversight import notices, recommendations, selectors
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import (
     CHECK_FORMS,
@@ -42,8 +42,9 @@ from xinfang.oversight.models import (
     Supervision,
 )
 from xinfang.oversight.views import _base
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.selectors import petition_list_for
-from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
+from xinfang.petitions.services import query_code_display, query_code_normalise
 
 PER_PAGE = 50
 STEP_FORMS = {"answer": SUPERVISION_FORMS["answer"], "end": SUPERVISION_FORMS["end"], **CHECK_FORMS}
@@ -353,7 +354,7 @@ def recommendation_new(request: HttpRequest) -> HttpResponse:
                 form.add_error("query_code", _("No petition you may see has the query code %(code)s.") % {"code": code})
         if not form.errors:
             try:
-                r = oversight.recommendation_make(
+                r = recommendations.recommendation_make(
                     actor=request.user,
                     kind=d["kind"],
                     text=d["text"],
@@ -401,9 +402,9 @@ def _recommendation_page(
 ) -> HttpResponse:
     bound = bound or {}
     forms = []
-    if oversight.recommendation_answer_refusal(r, request.user) is None:
+    if recommendations.recommendation_answer_refusal(r, request.user) is None:
         forms.append(("answer", _("answer the recommendation"), bound.get("answer") or AnswerForm()))
-    if oversight.recommendation_check_refusal(r, request.user) is None:
+    if recommendations.recommendation_check_refusal(r, request.user) is None:
         forms.append(("check", _("accept the answer or send it back"), bound.get("check") or RecommendationCheckForm()))
     petition_visible = bool(r.petition_id) and petition_list_for(request.user).filter(pk=r.petition_id).exists()
     return render(
@@ -433,10 +434,10 @@ def recommendation_step(request: HttpRequest, pk: int, action: str) -> HttpRespo
     r = _recommendation(request, pk)
     if action == "answer":
         form: Any = AnswerForm(request.POST)
-        run = lambda: oversight.recommendation_answer(r, actor=request.user, **form.cleaned_data)  # noqa: E731
+        run = lambda: recommendations.recommendation_answer(r, actor=request.user, **form.cleaned_data)  # noqa: E731
     elif action in ("accept", "return"):
         form = RecommendationCheckForm(request.POST)
-        run = lambda: oversight.recommendation_check(  # noqa: E731
+        run = lambda: recommendations.recommendation_check(  # noqa: E731
             r, actor=request.user, accept=action == "accept", **form.cleaned_data
         )
     else:

@@ -19,7 +19,7 @@ from xinfang.petitions.models import Event, Petition
 
 GENESIS = "0" * 64
 
-# Sent by services.petition_register and by every workflow action (services._apply) inside the
+# Sent by registration.petition_register and by every workflow action (services._apply) inside the
 # transaction that wrote the events, with `petition` and `events` (and, at registration, `parties`:
 # the PetitionParty rows, already in memory): a receiver's own rows (xinfang.notify's outbox) commit
 # or roll back with the change. Receivers must not call out of the process.

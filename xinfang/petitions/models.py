@@ -284,7 +284,7 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 class Attachment(models.Model):
     """A scanned letter, photo or office file of a petition, kept under MEDIA_ROOT (never served
     directly: only the workbench's download view, after the visibility check, reads it).
-    Written only by services.petition_register and services.attachment_add (type checked by content)."""
+    Written only by registration.petition_register and registration.attachment_add (type checked by content)."""
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)

@@ -10,7 +10,7 @@ Compared: state, owning unit, co-handling units, the accused (unit, official, na
 registered facts (title and content by SHA-256 of the text, channel, kind, place, headcount, day received,
 category, priority), the reason declined and the legal channel redirected to, every deadline row (kind,
 unit, counted from, due, open, met on) and the queue's due date. The events record what is needed
-(services.petition_register, services._apply: "opened" due dates; xinfang/demo/generate writes the same).
+(registration.petition_register, services._apply: "opened" due dates; xinfang/demo/generate writes the same).
 
 Events written before a field was recorded (a register event without "title_sha256", an opening event
 without "opened" ...) cannot prove that field: it is reported as not recorded (`RowCheck.unrecorded`),
@@ -133,7 +133,7 @@ def _take(snap: Snapshot, data: dict[str, Any], names: Iterable[str], keys: dict
 
 
 def _first(snap: Snapshot, e: LoggedEvent) -> None:
-    """register (services.petition_register) or import (a ledger row, xinfang.demo.generate.ImportGenerator)."""
+    """register (registration.petition_register) or import (a ledger row, xinfang.demo.generate.ImportGenerator)."""
     data = e.data
     snap.fields["owner_unit"] = data.get("owner_unit") or data.get("unit")
     _take(snap, data, FACTS)

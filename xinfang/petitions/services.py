@@ -1,13 +1,12 @@
-"""Writes. Every change to a petition goes through `petition_register` or `_apply`, which checks
+"""Writes. Every change to a petition goes through `registration.petition_register` or `_apply`, which checks
 the transition table, changes the petition and its deadlines, and appends the event, all in one
 transaction."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -15,57 +14,34 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from xinfang.org.models import Region, Role, Unit, UnitKind, User
-from xinfang.org.roles import ROLES_WHO_REGISTER
+from xinfang.org.models import Role, Unit, User
 from xinfang.petitions import deadlines, rules
-from xinfang.petitions.attachments import (
-    MAX_FILES,
-    AttachmentRefused,
-    CheckedFile,
-    Upload,
-    attachment_check,
-    storage_name,
+from xinfang.petitions.accusations import (
+    _accusation_received_against,
+    _accused_data,
+    _check_not_accused,
+    _co_handling_refusal,
 )
+from xinfang.petitions.errors import WorkflowError
 from xinfang.petitions.eventlog import build_event, workflow_events_written
 from xinfang.petitions.models import (
-    Attachment,
-    Category,
     CoHandling,
     Deadline,
     DeadlineKind,
     Decision,
     DecisionStage,
     Evaluation,
-    Event,
     Kind,
     Measure,
     Outcome,
     Petition,
-    Petitioner,
-    PetitionParty,
-    Priority,
     Satisfaction,
     State,
 )
-from xinfang.petitions.replay import text_digest
-from xinfang.petitions.search import petition_search_index
 from xinfang.petitions.workflow import EVALUATE_TARGET, TABLE, Transition, refusal
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read out on the phone
 QUERY_CODE_LENGTH = 10
-
-
-class WorkflowError(Exception):
-    """An action the rules do not allow; the message is for the clerk, in the active language (plain Chinese
-    by default)."""
-
-
-class AttachmentError(WorkflowError):
-    """A file refused by type or size; `file_name` is the name the user chose, the message says why."""
-
-    def __init__(self, message: str, file_name: str) -> None:
-        super().__init__(message)
-        self.file_name = file_name
 
 
 def _d(day: dt.date) -> str:
@@ -96,80 +72,6 @@ def _today(at: dt.datetime) -> dt.date:
     return timezone.localdate(at)
 
 
-def accusation_accuses(petition: Petition, unit: Unit) -> bool:
-    """Whether `petition` is an accusation against `unit` or against a member of it (the accused
-    official's unit now, which may not be the one recorded when it was registered)."""
-    if petition.kind != Kind.ACCUSATION:
-        return False
-    if petition.accused_unit_id == unit.pk:
-        return True
-    return bool(petition.accused_user_id) and User.objects.filter(pk=petition.accused_user_id, unit_id=unit.pk).exists()
-
-
-def _check_not_accused(petition: Petition, unit: Unit) -> None:
-    """Art. 30: an accusation never goes to the unit accused, nor to the accused official's unit
-    (registration records that unit as accused too)."""
-    if accusation_accuses(petition, unit):
-        raise WorkflowError(
-            _(
-                "An accusation never goes to the unit it accuses or to the accused official’s unit (%(unit)s) "
-                "(Regulations on Petition Work, art. 30)."
-            )
-            % {"unit": unit.name}
-        )
-
-
-def _co_handling_refusal() -> str:
-    return _(
-        "An accusation is never co-handled by the unit it accuses or by the accused official’s unit "
-        "(Regulations on Petition Work, art. 30)."
-    )
-
-
-def accusation_receiver(unit: Unit, accused_units: set[int]) -> Unit | None:
-    """Where an accusation against `unit` itself goes (Art. 30: discipline inspection or the competent
-    body): the discipline inspection unit of its region or the nearest one above, else its next-higher
-    unit; never a unit that is accused too. None if there is neither."""
-    from xinfang.org.selectors import unit_list_active
-
-    prefix = unit.region.prefix
-    discipline = [
-        u
-        for u in unit_list_active()
-        if u.kind == UnitKind.DISCIPLINE and u.pk not in accused_units and prefix.startswith(u.region.prefix)
-    ]
-    if discipline:
-        return max(discipline, key=lambda u: len(u.region.prefix))
-    parent = unit.parent
-    return parent if parent is not None and parent.is_active and parent.pk not in accused_units else None
-
-
-def _accusation_received_against(unit: Unit, accused_units: set[int]) -> Unit:
-    receiver = accusation_receiver(unit, accused_units)
-    if receiver is None:
-        raise WorkflowError(
-            _(
-                "An accusation against %(unit)s goes to discipline inspection or to the unit above, but neither "
-                "is set (Regulations on Petition Work, art. 30). Ask an administrator to set the discipline "
-                "inspection body or the unit above in the unit settings."
-            )
-            % {"unit": unit.name}
-        )
-    return receiver
-
-
-def _registering_unit(actor: User | None, registering_unit: Unit | None) -> Unit:
-    """The unit that registers: the staff member's own, or for a petition the public submits online
-    (actor None: the portal) the petition bureau given as `registering_unit`."""
-    if actor is None:
-        if registering_unit is None:
-            raise WorkflowError(_("A petition submitted online needs the petition bureau that receives it."))
-        return registering_unit
-    if actor.role not in ROLES_WHO_REGISTER or actor.unit_id is None:
-        raise WorkflowError(_("Only a clerk, bureau staff or a unit handler can register a petition."))
-    return actor.unit
-
-
 def _check_not_reexamined(petition: Petition) -> None:
     done = (
         Decision.objects.filter(petition__in=petition.related.all(), stage=DecisionStage.REEXAMINATION)
@@ -185,272 +87,6 @@ def _check_not_reexamined(petition: Petition) -> None:
             )
             % {"code": query_code_display(done.petition.query_code), "date": _d(done.decided_on)}
         )
-
-
-@transaction.atomic
-def petition_register(
-    *,
-    actor: User | None,
-    channel: str,
-    kind: str,
-    region: Region,
-    title: str,
-    content: str,
-    received_at: dt.datetime | None = None,
-    category: Category | None = None,
-    petitioners: Sequence[Petitioner] = (),
-    representatives: Sequence[Petitioner] = (),
-    headcount: int = 1,
-    priority: int = Priority.ORDINARY,
-    related: Sequence[Petition] = (),
-    accused_unit: Unit | None = None,
-    accused_user: User | None = None,
-    accused_name: str = "",
-    co_units: Sequence[Unit] = (),
-    attachments: Sequence[Upload] = (),
-    at: dt.datetime | None = None,
-    registering_unit: Unit | None = None,
-    also: Callable[[Petition], object] | None = None,
-    accused_confirmed: bool = True,
-) -> Petition:
-    """Register (登记) a petition in the actor's unit, which owns it until it is routed; a petition
-    submitted online by the petitioner (actor None) in `registering_unit`.
-
-    `attachments` (uploaded files) are checked first and stored with the petition, each with its
-    "attach" event after the "register" one; if one is refused, nothing is registered. `also(petition)`
-    is the caller's own write in the same transaction (the desk keeps the category proposal it showed),
-    without a savepoint of its own.
-
-    Accusations: `accused_confirmed` False records the accused unit and person as proposed from the text
-    (the portal, the API, Open311; routing.accused): the petition is then seen only by those who handle
-    accusations until `petition_confirm_accused`, and one that accuses the receiving unit itself goes at
-    once to discipline inspection or the unit above. Given by staff at the desk (confirmed), an
-    accusation against the staff member's own unit is refused, as the desk tells the clerk."""
-    at = at or timezone.now()
-    received_at = received_at or at
-    unit = _registering_unit(actor, registering_unit)
-    if not title.strip() or not content.strip():
-        raise WorkflowError(_("Fill in the petition’s title and main content."))
-    if kind == Kind.CLAIM and not petitioners:
-        raise WorkflowError(_("A claim needs the petitioner’s name and contact details."))
-    if len(representatives) > rules.MAX_REPRESENTATIVES:
-        raise WorkflowError(
-            _("A collective visit chooses at most %(count)s representatives (Regulations on Petition Work, art. 17).")
-            % {"count": rules.MAX_REPRESENTATIVES}
-        )
-    if headcount < max(1, len(petitioners)):
-        raise WorkflowError(_("The number of visitors cannot be less than the number of petitioners registered."))
-    if accused_unit is None and accused_user is not None:
-        accused_unit = accused_user.unit
-    accused_units = {u.pk for u in (accused_unit, accused_user.unit if accused_user else None) if u is not None}
-    accused_confirmed = accused_confirmed or kind != Kind.ACCUSATION
-    owner = unit
-    if kind == Kind.ACCUSATION and unit.pk in accused_units:
-        if accused_confirmed:
-            raise WorkflowError(
-                _(
-                    "An accusation against your own unit is registered by the unit above or by discipline "
-                    "inspection (Regulations on Petition Work, art. 30)."
-                )
-            )
-        owner = _accusation_received_against(unit, accused_units)
-    if kind == Kind.ACCUSATION and accused_units & {u.pk for u in co_units}:
-        raise WorkflowError(_co_handling_refusal())
-    if kind != Kind.ACCUSATION and (accused_unit or accused_user or accused_name):
-        raise WorkflowError(_("Only an accusation records an accused unit or person."))
-    if received_at > at:
-        raise WorkflowError(_("The time received cannot be later than the time registered."))
-    checked = _attachments_check(attachments)
-
-    petition = Petition.objects.create(
-        query_code=query_code_new(),
-        channel=channel,
-        kind=kind,
-        category=category,
-        region=region,
-        title=title.strip(),
-        content=content,
-        received_at=received_at,
-        registered_by=actor,
-        registering_unit_id=unit.pk,
-        owner_unit_id=owner.pk,
-        priority=priority,
-        routed_by_unit_id=unit.pk if owner != unit else None,
-        headcount=headcount,
-        accused_unit=accused_unit,
-        accused_user=accused_user,
-        accused_name=accused_name,
-        accused_confirmed=accused_confirmed,
-    )
-    petition_search_index([petition])
-    reps = {id(r) for r in representatives}
-    new_people = [p for p in petitioners if p.pk is None]
-    Petitioner.objects.bulk_create(new_people)
-    parties = PetitionParty.objects.bulk_create(
-        PetitionParty(petition=petition, petitioner=p, is_representative=id(p) in reps) for p in petitioners
-    )
-    if related:
-        petition.related.add(*related)
-    if co_units:
-        CoHandling.objects.bulk_create(CoHandling(petition=petition, unit=u) for u in co_units)
-    intake = deadlines.deadline_new(petition, DeadlineKind.INTAKE, _today(received_at), owner)
-    intake.save()
-    petition.due_on = intake.due_on
-    event = build_event(
-        petition,
-        action="register",
-        actor_id=actor.pk if actor else None,
-        actor_label=actor_label(actor),
-        at=at,
-        from_state="",
-        to_state=State.REGISTERED,
-        data={
-            "channel": channel,
-            "kind": kind,
-            "region": region.code,
-            "headcount": headcount,
-            "unit": unit.pk,
-            "received_on": _today(received_at).isoformat(),
-            **_accused_data(petition, owner_unit=owner.pk if owner != unit else None),
-            **_registered_data(petition, co_units, intake),
-        },
-    )
-    with _files_removed_on_error() as stored:
-        attach_events = _attachments_store(petition, actor, checked, at, stored)[1] if checked else []
-        petition.save(update_fields=["due_on", "log_seq", "log_head"])
-        Event.objects.bulk_create([event, *attach_events])
-        workflow_events_written.send(Petition, petition=petition, events=[event], parties=parties)
-        if also is not None:
-            also(petition)
-    return petition
-
-
-def _registered_data(petition: Petition, co_units: Sequence[Unit], intake: Deadline) -> dict[str, Any]:
-    """What else the register event records so that replay.py can check the row: the title and content
-    by their SHA-256 only (the log holds no text), the co-handling units, category, priority, and the
-    due date of the intake deadline."""
-    return {
-        "title_sha256": text_digest(petition.title),
-        "content_sha256": text_digest(petition.content),
-        "co_units": sorted(u.pk for u in co_units),
-        "category": petition.category_id,
-        "priority": petition.priority,
-        "opened": {intake.kind: intake.due_on.isoformat()},
-    }
-
-
-# ---------------------------------------------------------------- attachments (附件)
-
-
-def _attachments_check(files: Sequence[Upload]) -> list[tuple[Upload, CheckedFile]]:
-    """Every file's type (by content), size and hash, before anything is written."""
-    if len(files) > MAX_FILES:
-        raise WorkflowError(_("At most %(count)s attachments can be uploaded at once.") % {"count": MAX_FILES})
-    checked = []
-    for f in files:
-        try:
-            checked.append((f, attachment_check(f)))
-        except AttachmentRefused as e:
-            raise AttachmentError(str(e), e.name) from e
-    return checked
-
-
-@contextlib.contextmanager
-def _files_removed_on_error() -> Iterator[list[str]]:
-    """Names of files stored inside the block; they are deleted again if the block fails
-    (the transaction around it rolls back, and no file is left without its row)."""
-    stored: list[str] = []
-    try:
-        yield stored
-    except BaseException:
-        storage = Attachment._meta.get_field("file").storage
-        for name in stored:
-            storage.delete(name)
-        raise
-
-
-def _attachments_store(
-    petition: Petition,
-    actor: User | None,
-    checked: list[tuple[Upload, CheckedFile]],
-    at: dt.datetime,
-    stored: list[str],
-) -> tuple[list[Attachment], list[Event]]:
-    """Store the files under MEDIA_ROOT, insert their rows, and build one "attach" event each
-    (the petition's log head advances; the caller saves the petition and the events)."""
-    storage = Attachment._meta.get_field("file").storage
-    rows = []
-    for upload, info in checked:
-        name = storage.save(storage_name(petition.pk, secrets.token_hex(8), info), upload)
-        stored.append(name)
-        rows.append(
-            Attachment(
-                petition=petition,
-                file=name,
-                name=info.name,
-                uploaded_by=actor,
-                size=info.size,
-                content_type=info.type.content_type,
-                sha256=info.sha256,
-            )
-        )
-    Attachment.objects.bulk_create(rows)
-    return rows, [
-        build_event(
-            petition,
-            action="attach",
-            actor_id=actor.pk if actor else None,
-            actor_label=actor_label(actor),
-            at=at,
-            from_state=petition.state,
-            to_state=petition.state,
-            data={
-                "attachment": a.pk,
-                "name": a.name,
-                "size": a.size,
-                "sha256": a.sha256,
-                "content_type": a.content_type,
-            },
-        )
-        for a in rows
-    ]
-
-
-def attachments_add(
-    petition: Petition,
-    *,
-    actor: User,
-    files: Sequence[Upload],
-    at: dt.datetime | None = None,
-    visible: bool | None = None,
-) -> list[Attachment]:
-    """Add files to a petition (staff who may see it), all or none, each with its "attach" event.
-    `visible`: whether the actor may see the petition, if the caller already knows."""
-    at = at or timezone.now()
-    if actor is None or actor.role not in ROLES_WHO_REGISTER:
-        raise WorkflowError(_("Only a clerk, bureau staff or a unit handler can add attachments."))
-    if not files:
-        raise WorkflowError(_("Choose the files to upload."))
-    if visible is None:
-        from xinfang.petitions.selectors import petition_is_visible
-
-        visible = petition_is_visible(actor, petition)
-    if not visible:
-        raise WorkflowError(_("You may not see this petition, so you cannot add attachments."))
-    checked = _attachments_check(files)
-    with _files_removed_on_error() as stored, transaction.atomic():
-        p = Petition.objects.select_for_update().get(pk=petition.pk)
-        rows, events = _attachments_store(p, actor, checked, at, stored)
-        p.save(update_fields=["log_seq", "log_head", "updated_at"])
-        Event.objects.bulk_create(events)
-    return rows
-
-
-def attachment_add(
-    petition: Petition, *, actor: User, file: Upload, at: dt.datetime | None = None, visible: bool | None = None
-) -> Attachment:
-    """Add one file to a petition: see attachments_add."""
-    return attachments_add(petition, actor=actor, files=[file], at=at, visible=visible)[0]
 
 
 Effect = Callable[[Petition, dt.date, dict[str, Deadline]], dict[str, Any]]
@@ -550,19 +186,6 @@ def _choice(value: str, options: dict[str, str] | type, what: str) -> str:
 
 
 # ---------------------------------------------------------------- accusations received online (Art. 30)
-
-
-def _accused_data(p: Petition, **more: Any) -> dict[str, Any]:
-    """What the event records of an accusation's accused (nothing for other kinds)."""
-    if p.kind != Kind.ACCUSATION:
-        return {}
-    data = {
-        "accused_unit": p.accused_unit_id,
-        "accused_user": p.accused_user_id,
-        "accused_name": p.accused_name,
-        "accused_confirmed": p.accused_confirmed,
-    }
-    return data | {k: v for k, v in more.items() if v is not None}
 
 
 def petition_confirm_accused(

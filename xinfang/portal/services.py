@@ -11,7 +11,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from xinfang.org.models import Region, Unit
-from xinfang.petitions import services
+from xinfang.petitions import registration
 from xinfang.petitions.attachments import Upload
 from xinfang.petitions.models import Category, Kind, Petition, Petitioner
 from xinfang.portal.models import Submission, TrackingPhone
@@ -57,7 +57,7 @@ def petition_submit(
         kwargs |= {"accused_unit": found.unit, "accused_user": found.user, "accused_confirmed": False}
     keep_phone = petitioner is None and bool(tracking_phone)
     if not keep_phone and also is None:
-        return services.petition_register(**kwargs)
+        return registration.petition_register(**kwargs)
 
     def writes(petition: Petition) -> None:
         if keep_phone:
@@ -65,7 +65,7 @@ def petition_submit(
         if also is not None:
             also(petition)
 
-    return services.petition_register(**kwargs, also=writes)
+    return registration.petition_register(**kwargs, also=writes)
 
 
 def petition_submit_once(*, token: str, browser: str, at: dt.datetime | None = None, **submit: object) -> Submission:

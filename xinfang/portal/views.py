@@ -25,8 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xinfang.petitions import rules
 from xinfang.petitions import services as petition_services
 from xinfang.petitions.attachments import size_text
+from xinfang.petitions.errors import AttachmentError, WorkflowError
 from xinfang.petitions.models import DeadlineKind, Petition
-from xinfang.petitions.services import WorkflowError, query_code_display
+from xinfang.petitions.services import query_code_display
 from xinfang.portal import selectors, services
 from xinfang.portal.forms import SUBMISSION_TOKEN, AppealForm, EvaluateForm, SubmitForm, TrackForm
 from xinfang.portal.limits import SUBMIT, TRACK, post_limited
@@ -114,7 +115,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 browser=browser,
                 **form.service_kwargs(request.headers.get("User-Agent", "")),
             )
-        except petition_services.AttachmentError as e:
+        except AttachmentError as e:
             form.add_error("attachments", str(e))
         except WorkflowError as e:
             form.add_error(None, str(e))

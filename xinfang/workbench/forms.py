@@ -215,7 +215,7 @@ class RegisterForm(forms.Form):
         return data
 
     def service_kwargs(self) -> dict[str, Any]:
-        """The arguments of services.petition_register from the cleaned form."""
+        """The arguments of registration.petition_register from the cleaned form."""
         d = self.cleaned_data
         person = d.get("petitioner_id")
         if person is None and d["name"].strip():

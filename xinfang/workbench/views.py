@@ -28,12 +28,13 @@ from xinfang.org.roles import ROLES_WHO_FOLLOW_UP, ROLES_WHO_REGISTER
 from xinfang.oversight import services as oversight
 from xinfang.oversight.forms import CHECK_FORMS, SUPERVISION_FORMS
 from xinfang.oversight.selectors import FOLLOW_UP_STATES
-from xinfang.petitions import deadlines, rules, services
+from xinfang.petitions import deadlines, registration, rules, services
 from xinfang.petitions.attachments import size_text
+from xinfang.petitions.errors import AttachmentError, WorkflowError
 from xinfang.petitions.forms import AttachmentUploadForm
 from xinfang.petitions.models import Attachment, Petition, PetitionParty, Satisfaction, State
 from xinfang.petitions.selectors import may_reveal_personal_data, petition_list_for
-from xinfang.petitions.services import WorkflowError, query_code_display, query_code_normalise
+from xinfang.petitions.services import query_code_display, query_code_normalise
 from xinfang.petitions.workflow import TABLE, actions_for
 from xinfang.routing import panels as routing_panels
 from xinfang.routing.selectors import category_propose, petition_text
@@ -128,7 +129,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             petition = _register(request.user, form.service_kwargs())
-        except services.AttachmentError as e:
+        except AttachmentError as e:
             form.add_error("attachments", str(e))
         except WorkflowError as e:
             form.add_error(None, str(e))
@@ -152,7 +153,7 @@ def _register(user: User, kwargs: dict[str, Any]) -> Petition:
     def proposal_keep(petition: Petition) -> None:
         category_outcome_record(petition=petition, proposals=proposals, chosen=kwargs["category"], actor=user)
 
-    return services.petition_register(actor=user, also=proposal_keep, **kwargs)
+    return registration.petition_register(actor=user, also=proposal_keep, **kwargs)
 
 
 @login_required
@@ -488,7 +489,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = AttachmentUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            added = services.attachments_add(
+            added = registration.attachments_add(
                 petition, actor=request.user, files=form.cleaned_data["files"], visible=True
             )
         except WorkflowError as e:

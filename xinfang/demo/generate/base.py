@@ -168,7 +168,7 @@ class GeneratorBase:
     def registered(
         self, ti: int, kind: str, category: int | None, priority: int, accused_unit: int | None, accused_name: str
     ) -> dict:
-        """What services.petition_register's event records besides the facts: the texts' digests, the
+        """What registration.petition_register's event records besides the facts: the texts' digests, the
         co-handling units (none here), category, priority, and an accusation's accused (confirmed)."""
         digests = self._digests.get(ti)
         if digests is None:

@@ -73,7 +73,7 @@ class Generator(HistoryWalk):
         return headcount
 
     def _register(self, pid: int, facts: tuple, headcount: int, recv_day: int, at: int) -> _Case:
-        """The case as services.petition_register leaves it: registered, its intake period open, one event."""
+        """The case as registration.petition_register leaves it: registered, its intake period open, one event."""
         place, ti, kind, channel, priority, category, registrar, accused_unit, accused_name = facts
         c = _Case()
         c.pid, c.seq, c.prev, c.t = pid, 0, GENESIS, at
