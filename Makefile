@@ -25,7 +25,7 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py load_demo --petitions 3000
-	$(PY) manage.py routing_train --if-missing  # the category model, from ../shared/data (once: about 10 minutes of sentence embeddings, then a minute)
+	$(PY) manage.py routing_train --if-missing  # the category model, from datasets/ (once: about 10 minutes of sentence embeddings, then a minute)
 
 # `make run` serves with gunicorn (xinfang/serve.py): WORKERS processes of THREADS threads each (at
 # most WORKERS×THREADS requests at once; more wait in its queue rather than fail), DEBUG off, static

@@ -1,9 +1,9 @@
-"""Figures of the category model (xinfang.routing) on the 2020 泰迪杯 messages beside the project.
+"""Figures of the category model (xinfang.routing) on the 2020 泰迪杯 messages in datasets/.
 
-1. 5-fold stratified cross-validation on ../shared/data/tipdm2020c_msg_seg/dev.csv (identical texts in
+1. 5-fold stratified cross-validation on datasets/tipdm2020c_msg_seg/dev.csv.gz (identical texts in
    one fold), the model exactly as `routing_train` builds it: accuracy, macro-F1 and per-label figures
    for the segmented texts, for the same texts with every space removed, and for the raw originals
-   (title + details) of the 349 messages of ../shared/data/tipdm2020c_msg_sample, each predicted by the
+   (title + details) of the 349 messages of datasets/tipdm2020c_msg_sample, each predicted by the
    fold model that did not see its segmented twin.
 2. Training on the whole file: seconds, and the size of the joblib file.
 3. Latency of one proposal as the desk asks for it (read the text, probabilities, the words that speak
@@ -60,12 +60,13 @@ def main() -> None:
     from xinfang.routing.training_data import labeled_csv_read
 
     seg = labeled_csv_read(settings.ROUTING_TRAINING_CSV, ["text_seg"], "label")
-    sample_path = settings.SHARED_DATA_DIR / "tipdm2020c_msg_sample" / "dev.csv"
     import csv
 
-    with sample_path.open(encoding="utf-8") as f:
+    from xinfang.lib.datasets import ATTACHMENT3, RAW_SAMPLE, csv_open, dataset_path
+
+    with csv_open(dataset_path(RAW_SAMPLE)) as f:
         sample = [r for r in csv.DictReader(f) if r["seg_row_id"]]
-    with settings.ROUTING_TRAINING_CSV.open(encoding="utf-8") as f:
+    with csv_open(settings.ROUTING_TRAINING_CSV) as f:
         row_ids = [r["row_id"] for r in csv.DictReader(f) if r["text_seg"].strip() and r["label"].strip()]
     twin = {row_ids.index(r["seg_row_id"]): f"{r['留言主题']}\n{r['留言详情']}" for r in sample}
     say(f"{len(seg.texts)} labeled messages, {len(twin)} raw twins; reading them")
@@ -124,9 +125,9 @@ def main() -> None:
 
     # texts the model has not seen: the first messages of 附件3 (every kind of matter, raw), where there; the
     # raw sample's texts were learned through their segmented twins, so the model is sure of nearly all
-    unseen = settings.SHARED_DATA_DIR / "tipdm2020c_attachments34" / "attachment3_hot_messages.csv"
+    unseen = dataset_path(ATTACHMENT3)
     if unseen.exists():
-        with unseen.open(encoding="utf-8") as f:
+        with csv_open(unseen) as f:
             texts = [f"{r['留言主题']}\n{r['留言详情']}" for r in csv.DictReader(f)][:RUNS]
         figures["proposal_texts"] = "attachment3_hot_messages.csv"
     else:

@@ -1,5 +1,5 @@
 """The category-model variants tried for issue 6 (macro-F1 aim 0.93), each measured by the same 5-fold
-cross-validation as `routing_evaluate --folds 5`: ../shared/data/tipdm2020c_msg_seg/dev.csv read by
+cross-validation as `routing_evaluate --folds 5`: datasets/tipdm2020c_msg_seg/dev.csv read by
 xinfang.routing.text, StratifiedGroupKFold (seed 0, identical texts in one fold), macro-F1 of the
 predictions of all five test folds together. Vectorizers are fitted on each training part only.
 ROUTING_VARIANTS_SEED=1 (or 2) measures on another shuffle's folds instead.
@@ -31,7 +31,7 @@ themselves are ambiguous: this family of linear models seems to stop near 0.928.
 A third round (2026-11-23, throwaway scripts again; uncalibrated blend on the same folds: 0.9279 on seed 1,
 0.9278 on seed 2), each a different kind of signal, none beyond noise:
 
-    self-training: the 6,961 unlabeled messages of ../shared/data/tipdm2020c_attachments34 (附件3 and 附件4,
+    self-training: the 6,961 unlabeled messages of datasets/tipdm2020c_attachments34 (附件3 and 附件4,
       texts also in dev.csv removed), labeled by the fold's model where the top two decision values differ
       by more than 0.5 (about 5,450 kept), then the model fitted again       0.9170   0.9164
     the TF-IDF vocabulary and IDF fitted on the training part and those messages        0.9271 (seed 2)

@@ -5,7 +5,8 @@ XINFANG_DATA_DIR   where the SQLite database and uploads live (default: ./data)
 XINFANG_NOTICE_FONT, XINFANG_NOTICE_FONT_BOLD   the CJK fonts (.ttf/.otf/.ttc) embedded in PDF notices
     (default: Noto Serif CJK from Debian's fonts-noto-cjk)
 XINFANG_ROUTING_MODEL, XINFANG_ROUTING_TRAINING_CSV   the category model's file (default DATA_DIR/routing/category.joblib)
-    and the labeled CSV it is trained from (default ../shared/data/tipdm2020c_msg_seg/dev.csv)
+    and the labeled CSV it is trained from (default datasets/tipdm2020c_msg_seg/dev.csv.gz)
+XINFANG_DATASETS   the folder of the data sets (default: datasets/ in the repository; datasets/README.md)
 XINFANG_ROUTING_SECOND_READING=0   train the category model without its second reading (sentence embeddings)
 XINFANG_ROUTING_EMBEDDING_CACHE   the embeddings of training texts (default DATA_DIR/routing/embeddings.npz)
 CONN_MAX_AGE   seconds a database connection is kept between requests (default 600)
@@ -29,7 +30,7 @@ from xinfang.lib.secret_key import secret_key_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("XINFANG_DATA_DIR", BASE_DIR / "data"))
-SHARED_DATA_DIR = Path(os.environ.get("XINFANG_SHARED_DATA", BASE_DIR.parent / "shared" / "data"))
+DATASETS_DIR = Path(os.environ.get("XINFANG_DATASETS", BASE_DIR / "datasets"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 # SECRET_KEY: the environment's; else the one kept in DATA_DIR/secret_key, which `make run`
@@ -209,10 +210,10 @@ LOOKUP_KEY = os.environ.get("XINFANG_LOOKUP_KEY", "")
 API_PERSONAL_PER_HOUR = int(os.environ.get("XINFANG_API_PERSONAL_PER_HOUR", "300"))
 
 # Category proposals (xinfang.routing): the trained model's file, and the labeled CSV that
-# `manage.py routing_train` learns from by default (the 2020 泰迪杯 messages beside the project).
+# `manage.py routing_train` learns from by default (the 2020 泰迪杯 messages in datasets/).
 ROUTING_MODEL_PATH = Path(os.environ.get("XINFANG_ROUTING_MODEL", DATA_DIR / "routing" / "category.joblib"))
 ROUTING_TRAINING_CSV = Path(
-    os.environ.get("XINFANG_ROUTING_TRAINING_CSV", SHARED_DATA_DIR / "tipdm2020c_msg_seg" / "dev.csv")
+    os.environ.get("XINFANG_ROUTING_TRAINING_CSV", DATASETS_DIR / "tipdm2020c_msg_seg" / "dev.csv.gz")
 )
 # The second reading of unsure texts by sentence embeddings (xinfang.routing.embedding): trained by
 # routing_train unless XINFANG_ROUTING_SECOND_READING=0; its training texts' embeddings are cached here.

@@ -1,4 +1,4 @@
-"""Every legal period at its edges (《信访工作条例》 arts. 22, 23, 34–36; ../shared/docs/rules.md).
+"""Every legal period at its edges (《信访工作条例》 arts. 22, 23, 34–36; docs/rules.md).
 
 Expected dates are written out by hand from the State Council's 2026 holiday arrangement (National
 Day 10-01..10-07 with make-up working days Sunday 09-20 and Saturday 10-10; Labour Day 05-01..05-05

@@ -18,6 +18,7 @@ from django.core.management import CommandError
 
 from tests.support.routing import PHRASES, WAGES, corpus, run
 from xinfang.lab.routing import cross_validate, report
+from xinfang.lib.datasets import LABELED_MESSAGES, RAW_SAMPLE, csv_open
 from xinfang.routing import classifier, embedding
 from xinfang.routing.classifier import TrainingError, category_model_fit, model_current, texts_canonical
 from xinfang.routing.selectors import category_propose
@@ -207,22 +208,23 @@ def test_train_without_data_fails_or_only_warns_for_make(tmp_path, settings):
     settings.ROUTING_TRAINING_CSV = tmp_path / "absent.csv"
     with pytest.raises(CommandError, match="找不到训练数据文件"):
         run("routing_train")
-    _, err = run("routing_train", "--if-missing")  # `make run` on a machine without the shared data
+    _, err = run("routing_train", "--if-missing")  # a training file moved away (XINFANG_ROUTING_TRAINING_CSV)
     assert "警告" in err and model_current() is None
 
 
 # ---------------------------------------------------------------- quality on the real messages
 
-SEG = django_settings.SHARED_DATA_DIR / "tipdm2020c_msg_seg" / "dev.csv"
-SAMPLE = django_settings.SHARED_DATA_DIR / "tipdm2020c_msg_sample" / "dev.csv"
+SEG = django_settings.DATASETS_DIR / LABELED_MESSAGES
+SAMPLE = django_settings.DATASETS_DIR / RAW_SAMPLE
 
 
-@pytest.mark.skipif(not SEG.exists() or not SAMPLE.exists(), reason="../shared/data is not beside the project")
 def test_trained_on_segmented_messages_it_labels_raw_messages_as_well():
     """Trained on part of dev.csv (segmented), tested on other messages: segmented, the same with spaces
     removed, and the raw originals of the 附件2 sample. The full 5-fold figures: bench/routing.py."""
-    seg = list(csv.DictReader(SEG.open(encoding="utf-8")))
-    raw = {row["seg_row_id"]: row for row in csv.DictReader(SAMPLE.open(encoding="utf-8")) if row["seg_row_id"]}
+    with csv_open(SEG) as f:
+        seg = list(csv.DictReader(f))
+    with csv_open(SAMPLE) as f:
+        raw = {row["seg_row_id"]: row for row in csv.DictReader(f) if row["seg_row_id"]}
     rnd = random.Random(0)
     held = [r for r in seg if r["row_id"] in raw]
     rest = [r for r in seg if r["row_id"] not in raw]

@@ -1,5 +1,5 @@
 """How well the same-matter lookup (`similar.similar_petitions_for`) finds repeat petitions, measured on
-the natural repeats of the 2020 泰迪杯 附件3 (../shared/data/tipdm2020c_attachments34), the only labeled
+the natural repeats of the 2020 泰迪杯 附件3 (datasets/tipdm2020c_attachments34), the only labeled
 set: a message is a repeat when an earlier message has the same 留言详情 (whitespace aside) or the same
 留言用户 and 留言主题 (its "twins").
 
@@ -37,6 +37,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from xinfang.lib.datasets import csv_open
 from xinfang.org.models import Region, RegionLevel, Role, Unit, UnitKind, User
 from xinfang.petitions import registration, similar
 from xinfang.petitions.models import Channel, Kind, Petitioner
@@ -71,7 +72,7 @@ def district_of(title: str, content: str) -> str:
 
 def messages_read(path: Path | str) -> list[Message]:
     """附件3's rows (留言编号, 留言用户, 留言主题, 留言时间, 留言详情) in time order."""
-    with Path(path).open(encoding="utf-8-sig", newline="") as f:
+    with csv_open(path) as f:
         rows = [
             Message(
                 number=r["留言编号"].strip(),
@@ -268,7 +269,7 @@ def thresholds_calibrate(path: Path | str, *, pairs: int = 2_000_000, seed: int 
     places give some TOWNSHIP_RECENT + PLACE_OWN = 400 candidates (2.5e-5), the petitioner's own at most
     PETITIONER_RECENT = 50 (2e-4). The probabilities are those of random pairs of different users' messages;
     some of them are the same matter, so the thresholds err on the high side."""
-    with Path(path).open(encoding="utf-8-sig", newline="") as f:
+    with csv_open(path) as f:
         rows = [(r["留言用户"], similar.features(r["留言主题"], r["留言详情"])) for r in csv.DictReader(f)]
     rng = random.Random(seed)
     scores: list[float] = []

@@ -9,7 +9,7 @@ so only the `PREFILTER` candidates sharing most uncommon characters with the tex
 for the same petitioner and the same place.
 
 The thresholds follow one rule, set on messages other than those the lookup is measured on
-(`repeats_eval.thresholds_calibrate`, on 附件4 of the 2020 泰迪杯, ../shared/data/tipdm2020c_attachments34):
+(`repeats_eval.thresholds_calibrate`, on 附件4 of the 2020 泰迪杯, datasets/tipdm2020c_attachments34):
 an unrelated petition is listed for at most 1 registration in 100 from each source of candidates, i.e. a
 random pair of different people's messages reaches THRESHOLD with probability 1/(100 × 300 place
 candidates) (0.211) and THRESHOLD_SAME_PETITIONER with 1/(100 × 50) (0.136).

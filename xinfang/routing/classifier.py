@@ -14,7 +14,7 @@ highest decision values closer than SECOND_READING_MARGIN: 6–16 % of the texts
 embedding (xinfang.routing.embedding: multilingual-e5-small, ~90 ms) is read by a linear SVM whose decision
 values are added at SECOND_READING_WEIGHT before the calibration. The other texts cost what the blend costs.
 
-5-fold cross-validation on ../shared/data/tipdm2020c_msg_seg/dev.csv (StratifiedGroupKFold, seed 0,
+5-fold cross-validation on datasets/tipdm2020c_msg_seg/dev.csv (StratifiedGroupKFold, seed 0,
 duplicates kept in one fold; `manage.py routing_evaluate --folds 5`): macro-F1 0.9314, accuracy 0.9352
 (seed 1: 0.9306, 0.9339); the blend alone 0.9281 and 0.9324, the single SVM before it 0.9212 and 0.9262.
 The NBSVM and the opening's characters were chosen on the folds of seeds 1 and 2, not on seed 0's

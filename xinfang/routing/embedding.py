@@ -6,7 +6,7 @@ file's segmented texts and a clerk's raw text give the same string), its first E
 about 90 ms a text on the two cores of the machine it was measured on, so the category model asks for it only where its linear
 reading is unsure (classifier.SECOND_READING_MARGIN). Embeddings of training texts are kept in a cache
 file under DATA_DIR (settings.ROUTING_EMBEDDING_CACHE: one row per distinct string, keyed by its SHA-1), so that retraining
-and cross-validation embed each text once (the 6,447 texts of the training file beside the project: about
+and cross-validation embed each text once (the 6,447 texts of the training file in datasets/: about
 10 minutes on two cores, once, when `make run` first trains the model).
 """
 

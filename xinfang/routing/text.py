@@ -6,7 +6,7 @@ is normalised (NFKC: full-width → half-width; lower case) and cut into words b
 one tokenizer, xinfang.petitions.search); words without a Chinese character (numbers, the anonymised
 codes such as "A3") and stop words are dropped. The stop words (data/stopwords.txt) are the ones the
 training file's authors removed: words of the raw messages that never occur in the segmented file.
-On the 349 messages of ../shared/data/tipdm2020c_msg_sample, a model trained on segmented texts
+On the 349 messages of datasets/tipdm2020c_msg_sample, a model trained on segmented texts
 labels the raw originals as well as their segmented twins (see bench/routing.py).
 """
 

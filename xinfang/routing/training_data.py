@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from xinfang.lib.datasets import csv_open
+
 
 @dataclass
 class LabeledTexts:
@@ -21,10 +23,10 @@ class CsvColumnError(ValueError):
 
 
 def labeled_csv_read(path: Path, text_cols: Sequence[str], label_col: str, strip_spaces: bool = False) -> LabeledTexts:
-    """The rows of a UTF-8 CSV with a header: texts (several columns joined by a line break, e.g. a
+    """The rows of a UTF-8 CSV with a header (gzip-compressed when it ends in .gz): texts (several columns joined by a line break, e.g. a
     title and the details) and labels. `strip_spaces` removes every space of the texts first."""
     texts, labels, skipped = [], [], 0
-    with Path(path).open(encoding="utf-8-sig", newline="") as f:
+    with csv_open(path) as f:
         reader = csv.DictReader(f)
         missing = [c for c in [*text_cols, label_col] if c not in (reader.fieldnames or [])]
         if missing:

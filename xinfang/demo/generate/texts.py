@@ -1,4 +1,5 @@
-"""The texts of synthetic petitions: the 2020 泰迪杯 C messages under SHARED_DATA_DIR, else a few built in."""
+"""The texts of synthetic petitions: the 2020 泰迪杯 C messages in datasets/ (settings.DATASETS_DIR), else a few
+built in (a folder without them, e.g. XINFANG_DATASETS pointing elsewhere)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+
+from xinfang.lib.datasets import ATTACHMENT3, ATTACHMENT4, RAW_SAMPLE, csv_open
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +70,13 @@ class Texts:
     replies: list[str]
 
 
-SOURCES = (
-    ("tipdm2020c_attachments34", "attachment3_hot_messages.csv"),
-    ("tipdm2020c_attachments34", "attachment4_messages_with_replies.csv"),
-    ("tipdm2020c_msg_sample", "dev.csv"),
-)
+SOURCES = (ATTACHMENT3, ATTACHMENT4, RAW_SAMPLE)
 
 
 def _texts_read(path: Path, items: list[tuple[str, str, str]], replies: list[str]) -> None:
     """Add the (title, content, label) and the replies of one CSV file; a missing or unreadable one adds none."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
+        with csv_open(path) as f:
             for row in csv.DictReader(f):
                 title = " ".join((row.get("留言主题") or "").split())[:200]
                 content = (row.get("留言详情") or "").strip()
@@ -86,15 +85,15 @@ def _texts_read(path: Path, items: list[tuple[str, str, str]], replies: list[str
                 reply = (row.get("答复意见") or "").strip()
                 if reply:
                     replies.append(reply)
-    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, csv.Error, UnicodeDecodeError) as exc:
         log.info("texts: %s not used (%s)", path, exc)
 
 
 def texts_load(folder: Path | None = None) -> Texts:
-    """The raw 留言 (title, content) of the 2020 泰迪杯 C data under SHARED_DATA_DIR; built-in texts if absent."""
-    folder = Path(folder or settings.SHARED_DATA_DIR)
+    """The raw 留言 (title, content) of the 2020 泰迪杯 C data in DATASETS_DIR; built-in texts if absent."""
+    folder = Path(folder or settings.DATASETS_DIR)
     items: list[tuple[str, str, str]] = []
     replies: list[str] = []
-    for sub, name in SOURCES:
-        _texts_read(folder / sub / name, items, replies)
+    for name in SOURCES:
+        _texts_read(folder / name, items, replies)
     return Texts(items or list(FALLBACK_TEXTS), replies or list(FALLBACK_REPLIES))

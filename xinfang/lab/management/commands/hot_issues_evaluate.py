@@ -1,11 +1,11 @@
 import csv
 import datetime as dt
 import json
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from xinfang.lab.repeats import Message, messages_read
+from xinfang.lib.datasets import ATTACHMENT3, WEAK_HOT_GROUPS, csv_open, dataset_path
 from xinfang.oversight import hot
 
 
@@ -46,8 +46,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--csv", required=True, help="the messages (attachment3_hot_messages.csv)")
-        parser.add_argument("--groups", required=True, help="the groups to compare with (问题ID, 留言编号)")
+        parser.add_argument("--csv", default=None, help="the messages (default: datasets/ 附件3)")
+        parser.add_argument(
+            "--groups", default=None, help="the groups to compare with (问题ID, 留言编号; default: datasets/ jesHrz)"
+        )
         parser.add_argument(
             "--days",
             type=int,
@@ -65,8 +67,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            messages = messages_read(options["csv"])
-            with Path(options["groups"]).open(encoding="utf-8-sig", newline="") as f:
+            messages = messages_read(options["csv"] or dataset_path(ATTACHMENT3))
+            with csv_open(options["groups"] or dataset_path(WEAK_HOT_GROUPS)) as f:
                 weak: dict[str, set[str]] = {}
                 for row in csv.DictReader(f):
                     weak.setdefault(row["问题ID"].strip(), set()).add(row["留言编号"].strip())
@@ -75,7 +77,7 @@ class Command(BaseCommand):
         if not messages:
             raise CommandError("留言文件中没有留言。")
         if options["calibrate"]:
-            with Path(options["calibrate"]).open(encoding="utf-8-sig", newline="") as f:
+            with csv_open(options["calibrate"]) as f:
                 texts = [(r["留言用户"], r["留言主题"], r["留言详情"]) for r in csv.DictReader(f)]
             self.stdout.write(f"rule on {options['calibrate']}: threshold {hot.threshold_calibrate(texts)}")
         threshold = hot.THRESHOLD if options["threshold"] is None else options["threshold"]

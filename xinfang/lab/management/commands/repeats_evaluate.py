@@ -11,6 +11,7 @@ from xinfang.lab.repeats import (
     thresholds,
     thresholds_calibrate,
 )
+from xinfang.lib.datasets import ATTACHMENT3, dataset_path
 
 
 class Command(BaseCommand):
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--csv", required=True, help="the messages (e.g. attachment3_hot_messages.csv)")
+        parser.add_argument("--csv", default=None, help="the messages (default: datasets/ 附件3)")
         parser.add_argument(
             "--places",
             choices=PLACE_MODES,
@@ -50,7 +51,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            messages = messages_read(options["csv"])
+            messages = messages_read(options["csv"] or dataset_path(ATTACHMENT3))
         except (OSError, KeyError, ValueError) as exc:
             raise CommandError(f"无法读取留言文件 {options['csv']}：{exc}") from exc
         if options["limit"] > 0:

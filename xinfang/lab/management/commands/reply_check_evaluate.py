@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from xinfang.lib.datasets import ATTACHMENT4, csv_open, dataset_path
 from xinfang.petitions.rules import DEFAULT_PERIODS
 from xinfang.routing import reply_check as rc
 
@@ -31,7 +32,7 @@ def _rate(n: int, total: int) -> float:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    with csv_open(path) as f:
         reader = csv.DictReader(f)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
@@ -58,13 +59,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--csv", type=Path, required=True, help="CSV of messages with replies (UTF-8)")
+        parser.add_argument(
+            "--csv",
+            type=Path,
+            default=None,
+            help="CSV of messages with replies (UTF-8, .gz too; default: datasets/ 附件4)",
+        )
         parser.add_argument("--seed", type=int, default=0, help="of the shuffled pairing (default 0)")
 
     def handle(self, *args, **options) -> None:
-        if not options["csv"].exists():
-            raise CommandError(f"找不到文件 {options['csv']}。")
-        rows = _rows(options["csv"])
+        path = options["csv"] or dataset_path(ATTACHMENT4)
+        if not path.exists():
+            raise CommandError(f"找不到文件 {path}。")
+        rows = _rows(path)
         if len(rows) < 2:
             raise CommandError("文件中至少要有两条既有留言又有答复的行。")
         n = len(rows)

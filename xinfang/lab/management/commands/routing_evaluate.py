@@ -2,6 +2,7 @@ import json
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from xinfang.lab.routing import cross_validate, model_evaluate
@@ -18,14 +19,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--csv", type=Path, required=True, help="labeled CSV (UTF-8, with a header)")
+        parser.add_argument(
+            "--csv",
+            type=Path,
+            default=None,
+            help="labeled CSV (UTF-8 with a header, .gz too; default settings.ROUTING_TRAINING_CSV, its text_seg and label)",
+        )
         parser.add_argument(
             "--text-col",
             action="append",
-            required=True,
+            default=None,
             help="column of the text (repeat to join several, e.g. 留言主题 and 留言详情)",
         )
-        parser.add_argument("--label-col", required=True, help="column of the first-level label")
+        parser.add_argument("--label-col", default="label", help="column of the first-level label (default label)")
         parser.add_argument("--folds", type=int, default=0, help="cross-validate with this many folds (e.g. 5)")
         parser.add_argument(
             "--strip-spaces",
@@ -37,6 +43,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["folds"] == 1 or options["folds"] < 0:
             raise CommandError("--folds 至少为 2 (at least 2).")
+        options["csv"] = options["csv"] or Path(settings.ROUTING_TRAINING_CSV)
+        options["text_col"] = options["text_col"] or ["text_seg"]
         if not options["csv"].exists():
             raise CommandError(f"找不到文件 {options['csv']}。")
         try:
