@@ -31,9 +31,10 @@ demo: migrate
 # most WORKERS×THREADS requests at once; more wait in its queue rather than fail), DEBUG off, static
 # files by WhiteNoise from data/static, an access log without query strings. The first start makes a
 # random SECRET_KEY in data/secret_key (xinfang.lib.secret_key), kept for later starts.
-# The notice worker (SMS and e-mail to petitioners; printed by the console backends here) and the
-# scheduler (schedule_run: the month's statistics daily, the monthly ranking and its rules when a month
-# ends, the scheduled reports once their period has ended) run beside the server and stop with it.
+# The task worker (tasks_worker: django.tasks kept in the database) runs beside the server and stops with
+# it; it keeps the schedule going (定时任务 in the admin: notices to petitioners every 30 s, printed by the
+# console backends here; deadline warnings; supervision rules; hot issues; statistics; month close;
+# scheduled reports; the idempotency purge).
 WORKERS ?= 2
 THREADS ?= 8
 run: export XINFANG_SECRET_KEY_CREATE := 1
@@ -42,9 +43,8 @@ run: demo
 	@$(PY) manage.py demo_logins
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	export DEBUG=0 XINFANG_BIND=$(HOST) XINFANG_WORKERS=$(WORKERS) XINFANG_THREADS=$(THREADS); \
-		$(PY) manage.py notices_send --loop --interval 30 & notices=$$!; \
-		$(PY) manage.py schedule_run --loop --interval 60 & schedule=$$!; \
-		trap 'kill $$notices $$schedule 2>/dev/null' EXIT INT TERM; \
+		$(PY) manage.py tasks_worker --verbosity 0 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(VENV)/bin/gunicorn --config python:xinfang.serve xinfang.wsgi
 
 # The browser tests (tests/browser) drive Debian's chromium through Playwright; never `playwright install`

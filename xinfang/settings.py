@@ -6,6 +6,7 @@ XINFANG_NOTICE_FONT, XINFANG_NOTICE_FONT_BOLD   the CJK fonts (.ttf/.otf/.ttc) e
     (default: Noto Serif CJK from Debian's fonts-noto-cjk)
 XINFANG_ROUTING_MODEL, XINFANG_ROUTING_TRAINING_CSV   the category model's file (default DATA_DIR/routing/category.joblib)
     and the labeled CSV it is trained from (default datasets/tipdm2020c_msg_seg/dev.csv.gz)
+XINFANG_TASK_BROKER   redis://… or amqp://… to run background tasks on Celery (default: in the database; see below)
 XINFANG_DATASETS   the folder of the data sets (default: datasets/ in the repository; datasets/README.md)
 XINFANG_ROUTING_SECOND_READING=0   train the category model without its second reading (sentence embeddings)
 XINFANG_ROUTING_EMBEDDING_CACHE   the embeddings of training texts (default DATA_DIR/routing/embeddings.npz)
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "xinfang.reports",  # scheduled reports (日统计、单周研判、双周通报、月点评)
     "xinfang.lab",  # evaluation harnesses (*_evaluate commands)
     "xinfang.demo",  # the demo county, its logins and the petition generator (manage.py load_demo)
+    "xinfang.schedule",  # the one schedule of periodic background work (定时任务)
+    "django_tasks_db",  # the embedded task queue: tasks wait in the database (manage.py tasks_worker)
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -223,7 +226,7 @@ ROUTING_EMBEDDING_CACHE = Path(
 )
 
 # Notices to petitioners by SMS and e-mail (xinfang.notify): queued with each change, sent by
-# `manage.py notices_send [--loop]`. XINFANG_SMS_BACKEND: xinfang.notify.backends.ConsoleSmsBackend
+# the scheduled task xinfang.notify.tasks.notices_send (or `manage.py notices_send`). XINFANG_SMS_BACKEND: xinfang.notify.backends.ConsoleSmsBackend
 # (default: prints) or ...HttpSmsBackend (JSON POST to XINFANG_SMS_GATEWAY_URL with XINFANG_SMS_GATEWAY_TOKEN,
 # at most XINFANG_SMS_GATEWAY_TIMEOUT seconds). A notice is tried XINFANG_NOTIFY_MAX_ATTEMPTS times, waiting
 # XINFANG_NOTIFY_RETRY_SECONDS after the first failure, doubled each time. NOTIFY_TEXTS (here only) overrides
@@ -237,6 +240,49 @@ PORTAL_URL = os.environ.get("XINFANG_PORTAL_URL", "/portal/")
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("XINFANG_NOTIFY_MAX_ATTEMPTS", "8"))
 NOTIFY_RETRY_SECONDS = int(os.environ.get("XINFANG_NOTIFY_RETRY_SECONDS", "60"))
 NOTIFY_TEXTS: dict[str, dict[str, str]] = {}
+
+# Background work: Django's tasks framework (django.tasks). Without XINFANG_TASK_BROKER tasks wait in the
+# database and `manage.py tasks_worker` (started by `make run`) runs them: no extra server. With it
+# (redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//) they go through Celery, for several
+# machines: `celery -A xinfang.celery worker`. XINFANG_TASK_RESULTS: Celery's result backend (default: the
+# Redis broker itself, rpc:// for RabbitMQ); XINFANG_TASK_QUEUE: Celery's queue (default xinfang).
+TASK_BROKER = os.environ.get("XINFANG_TASK_BROKER", "")
+TASKS = {
+    "default": (
+        {"BACKEND": "django_tasks_celery.CeleryBackend", "OPTIONS": {"CELERY_APP": "xinfang.celery.app"}}
+        if TASK_BROKER
+        else {"BACKEND": "django_tasks_db.DatabaseBackend"}
+    )
+}
+CELERY_BROKER_URL = TASK_BROKER
+CELERY_RESULT_BACKEND = os.environ.get("XINFANG_TASK_RESULTS") or (
+    TASK_BROKER if TASK_BROKER.startswith("redis") else "rpc://"
+)
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("XINFANG_TASK_QUEUE", "xinfang")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# The schedule (xinfang.schedule): the periodic jobs installed on `migrate` as (name, task, every
+# seconds, description); afterwards the admin (定时任务) edits cadence, next run and on/off, and shows each
+# run. A tick every SCHEDULE_TICK_SECONDS enqueues the jobs that are due; a failed run is tried again
+# SCHEDULE_RETRIES times, SCHEDULE_RETRY_SECONDS × failures later; a run lock older than
+# SCHEDULE_LOCK_SECONDS belongs to a worker that died; runs are kept SCHEDULE_RUNS_KEEP_DAYS days.
+SCHEDULE: list[tuple[str, str, int, str]] = [
+    ("notices_send", "xinfang.notify.tasks.notices_send", 30, "发送到期的短信和邮件通知"),
+    ("deadlines_check", "xinfang.petitions.tasks.deadlines_check", 900, "期限预警与超期标记"),
+    ("supervision_rules_apply", "xinfang.oversight.tasks.supervision_rules_apply", 3600, "自动督办规则"),
+    ("hot_issues_build", "xinfang.oversight.tasks.hot_issues_build", 24 * 3600, "发现热点问题"),
+    ("aggregates_current_month", "xinfang.assessment.tasks.aggregates_current_month", 24 * 3600, "本月统计"),
+    ("assessment_month_close", "xinfang.assessment.tasks.month_close", 3600, "上月排名与考核规则"),
+    ("reports_build", "xinfang.reports.tasks.reports_build", 3600, "定期报告（日统计、研判、通报、点评）"),
+    ("idempotency_purge", "xinfang.api.tasks.idempotency_purge", 24 * 3600, "删除过期的接口幂等键"),
+]
+SCHEDULE_TICK_SECONDS = int(os.environ.get("XINFANG_SCHEDULE_TICK_SECONDS", "30"))
+SCHEDULE_RETRIES = int(os.environ.get("XINFANG_SCHEDULE_RETRIES", "3"))
+SCHEDULE_RETRY_SECONDS = int(os.environ.get("XINFANG_SCHEDULE_RETRY_SECONDS", "300"))
+SCHEDULE_LOCK_SECONDS = int(os.environ.get("XINFANG_SCHEDULE_LOCK_SECONDS", str(6 * 3600)))
+SCHEDULE_RUNS_KEEP_DAYS = int(os.environ.get("XINFANG_SCHEDULE_RUNS_KEEP_DAYS", "30"))
 # E-mail (Django's MAILERS): real SMTP when the environment sets EMAIL_HOST (with EMAIL_PORT, EMAIL_HOST_USER,
 # EMAIL_HOST_PASSWORD, EMAIL_USE_TLS=1 or EMAIL_USE_SSL=1, EMAIL_TIMEOUT seconds), else printed by the console
 # backend; EMAIL_BACKEND names another backend.

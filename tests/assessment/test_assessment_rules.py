@@ -19,11 +19,11 @@ from xinfang.assessment.models import (
     PlanState,
     Rule,
     RuleFiring,
-    ScheduledRun,
     UnitMonth,
 )
-from xinfang.assessment.schedule import jobs_run_due
 from xinfang.org.models import Region, RegionLevel, Role, UnitKind
+from xinfang.schedule.models import Outcome
+from xinfang.schedule.services import job_run
 
 JAN, FEB, MAR, APR = D(2026, 1, 1), D(2026, 2, 1), D(2026, 3, 1), D(2026, 4, 1)
 TODAY = D(2026, 6, 1)
@@ -195,45 +195,20 @@ def test_a_leader_of_another_county_may_not_approve(org, towns, firing):
         services.plan_approve(plan, actor=other)
 
 
-# ---------------------------------------------------------------- the scheduler
-
-
-def test_scheduled_jobs_run_when_due_once(db, settings):
-    settings.SCHEDULED_JOBS = [("a", "cmd_a", [], 3600), ("b", "cmd_b", ["--x"], 60)]
-    calls = []
-    t0 = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
-    assert jobs_run_due(t0, run=lambda *a: calls.append(a)) == ["a", "b"]
-    assert jobs_run_due(t0 + dt.timedelta(seconds=30), run=lambda *a: calls.append(a)) == []
-    assert jobs_run_due(t0 + dt.timedelta(seconds=61), run=lambda *a: calls.append(a)) == ["b"]
-    assert calls == [("cmd_a",), ("cmd_b", "--x"), ("cmd_b", "--x")]
-
-
-def test_a_failing_job_is_recorded_and_others_still_run(db, settings):
-    settings.SCHEDULED_JOBS = [("bad", "boom", [], 60), ("good", "fine", [], 60)]
-    ran = []
-
-    def run(name, *args):
-        if name == "boom":
-            raise RuntimeError("数据库不可用")
-        ran.append(name)
-
-    jobs_run_due(dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC), run=run)
-    assert ran == ["fine"]
-    bad = ScheduledRun.objects.get(job="bad")
-    assert "数据库不可用" in bad.last_error and bad.last_ok is None
-    assert ScheduledRun.objects.get(job="good").last_ok is not None
+# ---------------------------------------------------------------- the schedule
 
 
 def test_the_default_jobs_close_last_month_by_themselves(org, towns, settings):
-    """The scheduler's default jobs, through the real commands: the month before today is closed and
-    its rules fire without anyone asking."""
+    """The schedule's default job, through its real task: the month before today is closed and its
+    rules fire without anyone asking."""
     from django.utils import timezone
 
     from xinfang.lib.months import month_previous, month_start
 
     last = month_previous(month_start(timezone.localdate()))
     Region.objects.filter(level=RegionLevel.TOWNSHIP).update(population=40000)  # a silent township is ranked
-    jobs_run_due()
+    run = job_run("assessment_month_close")
+    assert run is not None and run.outcome == Outcome.OK, run.error
     assert MonthClose.objects.filter(month=last).exists()
     assert set(MonthRank.objects.filter(month=last).values_list("unit_id", flat=True)) == {
         org.units["town_a"].pk,

@@ -367,22 +367,19 @@ def test_the_worker_command_sends_once_and_reports(org, recording):
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [EMAIL]
 
 
-def test_the_worker_command_loops_and_shows_each_notice(org, recording, settings):
+def test_the_worker_command_shows_each_notice_and_the_retry(org, recording, settings):
     settings.SMS_BACKEND = f"{__name__}.FailingSms"
     petition_with(org)
     out = io.StringIO()
-    call_command(
-        "notices_send",
-        "--loop",
-        "--passes",
-        "2",
-        "--interval",
-        "0",
-        "--verbosity",
-        "2",
-        stdout=out,
-        stderr=io.StringIO(),
-    )
+    call_command("notices_send", "--verbosity", "2", stdout=out, stderr=io.StringIO())
     text = out.getvalue()
-    assert "待重试 retrying: 1" in text  # first pass; the second finds nothing due and stays quiet
+    assert "待重试 retrying: 1" in text
     assert Notice.objects.get().attempts == 1
+
+
+def test_the_scheduled_task_sends_the_due_notices(org, recording):
+    from xinfang.notify.tasks import notices_send
+
+    petition_with(org, email_address=EMAIL)
+    assert notices_send.call() == {"sent": 2, "retrying": 0, "gave_up": 0}
+    assert notices_send.call() == {"sent": 0, "retrying": 0, "gave_up": 0}  # each notice once

@@ -9,7 +9,6 @@ from xinfang.assessment.models import (
     QualitativeScore,
     RectificationPlan,
     RuleFiring,
-    ScheduledRun,
 )
 
 
@@ -82,8 +81,3 @@ class RuleFiringAdmin(ReadOnly):
 class RectificationPlanAdmin(ReadOnly):
     list_display = ("firing", "state", "submitted_by", "submitted_at", "decided_by", "decided_at")
     list_filter = ("state",)
-
-
-@admin.register(ScheduledRun)
-class ScheduledRunAdmin(ReadOnly):
-    list_display = ("job", "last_started", "last_ok")

@@ -386,16 +386,3 @@ class RectificationPlan(models.Model):
         verbose_name = _("rectification plan")
         verbose_name_plural = _("rectification plans")
         ordering = ["firing_id", "-submitted_at", "-pk"]
-
-
-class ScheduledRun(models.Model):
-    """When a job of the embedded scheduler (manage.py schedule_run) last ran, and how it ended."""
-
-    job = models.CharField(_("job"), max_length=64, unique=True)
-    last_started = models.DateTimeField(_("last started"), null=True, blank=True)
-    last_ok = models.DateTimeField(_("last succeeded"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-
-    class Meta:
-        verbose_name = _("scheduled job")
-        verbose_name_plural = _("scheduled jobs")

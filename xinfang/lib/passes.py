@@ -1,5 +1,5 @@
-"""The passes of a long-running worker command (notices_send --loop, schedule_run --loop): one pass, a
-wait, the next; stops on SIGTERM, Ctrl+C or after --passes. A database error in a pass (the server
+"""The passes of a long-running worker command (tasks_worker: each pass one start of the task worker):
+one pass, a wait, the next; stops on SIGTERM, Ctrl+C or after --passes. A database error in a pass (the server
 restarted, the connection dropped) is reported and the connection closed, so the next pass connects
 again: the worker lives through a database restart instead of dying with it."""
 

@@ -3,7 +3,7 @@
 `notices_enqueue_for_events` runs inside the transaction of a petition's change (it receives the
 petitions app's `workflow_events_written` signal): it only inserts Outbox rows (one INSERT for every
 petitioner and channel), so the change and its notices commit or roll back together and no gateway is
-ever called from a request. `notices_send_due` (the `notices_send` command, once or in a loop) claims
+ever called from a request. `notices_send_due` (the scheduled task `notify.tasks.notices_send`, or the `notices_send` command) claims
 the due rows, sends them, and retries failures with exponential backoff until NOTIFY_MAX_ATTEMPTS.
 """
 
