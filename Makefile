@@ -4,13 +4,19 @@ PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run install fonts chromium migrate demo check test test-sqlite test-postgres bench clean
+.PHONY: run install install-run fonts chromium migrate demo check test test-sqlite test-postgres bench clean
 
 # PDF notices embed Noto Serif CJK from Debian's fonts-noto-cjk (settings.NOTICE_FONT).
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
 
-$(VENV)/.installed: pyproject.toml
+# `make run` installs what running needs (no bytecode compiled ahead: Python compiles each module on first
+# import, which saves a third of the install); `make test` adds the test tools ([test] in pyproject.toml).
+$(VENV)/.installed-run: pyproject.toml
 	test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) --no-compile -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
 	touch $@
 
@@ -19,32 +25,38 @@ fonts:
 		|| echo "warning: PDF notices need fonts-noto-cjk (apt-get install fonts-noto-cjk) or XINFANG_NOTICE_FONT"
 
 install: $(VENV)/.installed fonts
+install-run: $(VENV)/.installed-run fonts
 
-migrate: install
+migrate: install-run
 	$(PY) manage.py migrate --noinput
 
+# The demo county, and beside it (the other core) the quick category model when none is installed (first
+# reading only: about a minute, so that proposals work from the first registration); the schedule's job
+# category_model_full trains the full one (sentence embeddings, about 20 minutes) in the background.
 demo: migrate
-	$(PY) manage.py load_demo --petitions 3000
-	$(PY) manage.py routing_train --if-missing  # the category model, from datasets/ (once: about 10 minutes of sentence embeddings, then a minute)
+	@$(PY) manage.py routing_train --if-missing --quick --verbosity 0 & train=$$!; \
+		$(PY) manage.py load_demo --petitions 3000 && $(PY) manage.py collectstatic --noinput --verbosity 0; \
+		demo=$$?; wait $$train; train=$$?; exit $$(( demo || train ))
 
 # `make run` serves with gunicorn (xinfang/serve.py): WORKERS processes of THREADS threads each (at
 # most WORKERS×THREADS requests at once; more wait in its queue rather than fail), DEBUG off, static
 # files by WhiteNoise from data/static, an access log without query strings. The first start makes a
 # random SECRET_KEY in data/secret_key (xinfang.lib.secret_key), kept for later starts.
-# The task worker (tasks_worker: django.tasks kept in the database) runs beside the server and stops with
-# it; it keeps the schedule going (定时任务 in the admin: notices to petitioners every 30 s, printed by the
-# console backends here; deadline warnings; supervision rules; hot issues; statistics; month close;
-# scheduled reports; the idempotency purge).
+# Two task workers (tasks_worker: django.tasks kept in the database) run beside the server and stop with
+# it: one for the queue "default", which keeps the schedule going (定时任务 in the admin: notices to
+# petitioners every 30 s, printed by the console backends here; deadline warnings; supervision rules;
+# statistics; month close; scheduled reports; the idempotency purge), and one, at low priority (nice), for
+# the queue "slow" (the full category model), so that a long job never holds up the notices.
 WORKERS ?= 2
 THREADS ?= 8
 run: export XINFANG_SECRET_KEY_CREATE := 1
 run: demo
 	@test -s data/secret_key || echo "warning: data/ was filled before it had a secret key, under the public development key; 'make clean' (or delete data/xinfang.sqlite3*) and 'make run' start afresh with a random one"
 	@$(PY) manage.py demo_logins
-	$(PY) manage.py collectstatic --noinput --verbosity 0
 	export DEBUG=0 XINFANG_BIND=$(HOST) XINFANG_WORKERS=$(WORKERS) XINFANG_THREADS=$(THREADS); \
-		$(PY) manage.py tasks_worker --verbosity 0 & worker=$$!; \
-		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(PY) manage.py tasks_worker --queue-name default --verbosity 0 & worker=$$!; \
+		nice -n 10 $(PY) manage.py tasks_worker --queue-name slow --no-schedule --verbosity 0 & slow=$$!; \
+		trap 'kill $$worker $$slow 2>/dev/null' EXIT INT TERM; \
 		$(VENV)/bin/gunicorn --config python:xinfang.serve xinfang.wsgi
 
 # The browser tests (tests/browser) drive Debian's chromium through Playwright; never `playwright install`

@@ -53,9 +53,9 @@ def main() -> None:
     import numpy as np
     from django.conf import settings
 
-    from xinfang.lab.routing import fold_models, report, text_groups
     from xinfang.routing import embedding
     from xinfang.routing.classifier import category_model_fit, model_read, model_save, texts_canonical
+    from xinfang.routing.evaluation import fold_models, report, text_groups
     from xinfang.routing.text import text_canonical
     from xinfang.routing.training_data import labeled_csv_read
 

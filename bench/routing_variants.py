@@ -141,8 +141,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one table of experiments, read top 
     from sklearn.naive_bayes import ComplementNB
     from sklearn.svm import LinearSVC
 
-    from xinfang.lab.routing import text_groups
     from xinfang.routing.classifier import SvmNbsvm, _opening_chars, _words_and_pairs, texts_canonical
+    from xinfang.routing.evaluation import text_groups
     from xinfang.routing.training_data import labeled_csv_read
 
     wanted = sys.argv[1:]

@@ -427,7 +427,7 @@ def org(db) -> Org:
 def trained_model_file(tmp_path_factory) -> Path:
     texts, labels = corpus()
     path = tmp_path_factory.mktemp("routing") / "category.joblib"
-    routing_services.category_model_train(texts, labels, source="synthetic", path=path)
+    routing_services.category_model_train(texts, labels, source="synthetic", path=path, record=False)
     return path
 
 

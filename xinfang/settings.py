@@ -253,6 +253,7 @@ TASKS = {
         if TASK_BROKER
         else {"BACKEND": "django_tasks_db.DatabaseBackend"}
     )
+    | {"QUEUES": ["default", "slow"]}
 }
 CELERY_BROKER_URL = TASK_BROKER
 CELERY_RESULT_BACKEND = os.environ.get("XINFANG_TASK_RESULTS") or (
@@ -264,19 +265,27 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The schedule (xinfang.schedule): the periodic jobs installed on `migrate` as (name, task, every
-# seconds, description); afterwards the admin (定时任务) edits cadence, next run and on/off, and shows each
-# run. A tick every SCHEDULE_TICK_SECONDS enqueues the jobs that are due; a failed run is tried again
+# seconds, queue, description): the queue "slow" has a worker of its own, so that a long job (the full
+# category model, ~20 minutes once) never holds up the notices; afterwards the admin (定时任务) edits
+# cadence, queue, next run and on/off, and shows each run. A tick every SCHEDULE_TICK_SECONDS enqueues the jobs that are due; a failed run is tried again
 # SCHEDULE_RETRIES times, SCHEDULE_RETRY_SECONDS × failures later; a run lock older than
 # SCHEDULE_LOCK_SECONDS belongs to a worker that died; runs are kept SCHEDULE_RUNS_KEEP_DAYS days.
-SCHEDULE: list[tuple[str, str, int, str]] = [
-    ("notices_send", "xinfang.notify.tasks.notices_send", 30, "发送到期的短信和邮件通知"),
-    ("deadlines_check", "xinfang.petitions.tasks.deadlines_check", 900, "期限预警与超期标记"),
-    ("supervision_rules_apply", "xinfang.oversight.tasks.supervision_rules_apply", 3600, "自动督办规则"),
-    ("hot_issues_build", "xinfang.oversight.tasks.hot_issues_build", 24 * 3600, "发现热点问题"),
-    ("aggregates_current_month", "xinfang.assessment.tasks.aggregates_current_month", 24 * 3600, "本月统计"),
-    ("assessment_month_close", "xinfang.assessment.tasks.month_close", 3600, "上月排名与考核规则"),
-    ("reports_build", "xinfang.reports.tasks.reports_build", 3600, "定期报告（日统计、研判、通报、点评）"),
-    ("idempotency_purge", "xinfang.api.tasks.idempotency_purge", 24 * 3600, "删除过期的接口幂等键"),
+SCHEDULE: list[tuple[str, str, int, str, str]] = [
+    ("notices_send", "xinfang.notify.tasks.notices_send", 30, "default", "发送到期的短信和邮件通知"),
+    ("deadlines_check", "xinfang.petitions.tasks.deadlines_check", 900, "default", "期限预警与超期标记"),
+    ("supervision_rules_apply", "xinfang.oversight.tasks.supervision_rules_apply", 3600, "default", "自动督办规则"),
+    ("hot_issues_build", "xinfang.oversight.tasks.hot_issues_build", 24 * 3600, "default", "发现热点问题"),
+    ("aggregates_current_month", "xinfang.assessment.tasks.aggregates_current_month", 24 * 3600, "default", "本月统计"),
+    ("assessment_month_close", "xinfang.assessment.tasks.month_close", 3600, "default", "上月排名与考核规则"),
+    ("reports_build", "xinfang.reports.tasks.reports_build", 3600, "default", "定期报告（日统计、研判、通报、点评）"),
+    ("idempotency_purge", "xinfang.api.tasks.idempotency_purge", 24 * 3600, "default", "删除过期的接口幂等键"),
+    (
+        "category_model_full",
+        "xinfang.routing.tasks.category_model_full",
+        24 * 3600,
+        "slow",
+        "完整内容分类模型（第二读）",
+    ),
 ]
 SCHEDULE_TICK_SECONDS = int(os.environ.get("XINFANG_SCHEDULE_TICK_SECONDS", "30"))
 SCHEDULE_RETRIES = int(os.environ.get("XINFANG_SCHEDULE_RETRIES", "3"))

@@ -17,10 +17,10 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError
 
 from tests.support.routing import PHRASES, WAGES, corpus, run
-from xinfang.lab.routing import cross_validate, report
 from xinfang.lib.datasets import LABELED_MESSAGES, RAW_SAMPLE, csv_open
 from xinfang.routing import classifier, embedding
 from xinfang.routing.classifier import TrainingError, category_model_fit, model_current, texts_canonical
+from xinfang.routing.evaluation import cross_validate, report
 from xinfang.routing.selectors import category_propose
 from xinfang.routing.services import category_model_train
 from xinfang.routing.text import text_canonical, text_words
@@ -355,3 +355,39 @@ def test_a_model_file_of_another_version_counts_as_missing(settings, tmp_path, t
     (tmp_path / "old.joblib").write_bytes(b"not a model")
     classifier.model_forget()
     assert model_current() is None
+
+
+@pytest.mark.django_db
+def test_the_quick_model_serves_first_and_the_background_job_replaces_it_with_the_full_one(settings, tmp_path):
+    """make run trains the quick model (no second reading) before it serves; the schedule's job
+    category_model_full trains the full one, installs it, and records its cross-validated figures."""
+    from xinfang.routing.models import CategoryModelRecord, Reading
+    from xinfang.routing.services import category_model_improve
+
+    settings.ROUTING_MODEL_PATH = tmp_path / "category.joblib"
+    texts, labels = corpus(per_label=12)
+    csv_path = tmp_path / "labeled.csv"
+    csv_path.write_text(
+        "text_seg,label\n" + "".join(f"{t},{y}\n" for t, y in zip(texts, labels)).replace("，", " "), encoding="utf-8"
+    )
+    settings.ROUTING_TRAINING_CSV = csv_path
+    quick = category_model_train(texts, labels, source="quick", quick=True)
+    assert quick.second is None and model_current().version == quick.version
+    assert CategoryModelRecord.objects.get(version=quick.version).reading == Reading.QUICK
+    done = category_model_improve()
+    assert done["trained"] and model_current().version == done["model"] != quick.version
+    assert model_current().second is not None  # the better model took over
+    full = CategoryModelRecord.objects.get(version=done["model"])
+    assert full.reading == Reading.FULL and full.samples == len(texts) and full.cv_folds == 5
+    assert 0.5 < full.cv_accuracy <= 1 and 0.5 < full.cv_macro_f1 <= 1 and full.cv_at is not None
+    assert category_model_improve() == {"trained": False, "model": done["model"]}  # once only
+
+
+@pytest.mark.django_db
+def test_without_the_second_reading_the_background_job_keeps_the_quick_model(settings, tmp_path):
+    from xinfang.routing.services import category_model_improve
+
+    settings.ROUTING_MODEL_PATH = tmp_path / "category.joblib"
+    settings.ROUTING_SECOND_READING = False
+    quick = category_model_train(*corpus(per_label=10), source="quick", quick=True)
+    assert category_model_improve() == {"trained": False, "model": quick.version}

@@ -160,17 +160,22 @@ def test_old_runs_are_pruned_as_new_ones_finish(settings):
     assert JobRun.objects.count() == 1
 
 
-def test_the_worker_runs_every_default_job_end_to_end_on_an_empty_county():
-    """The real tasks through the real queue: a tick, the database worker in batch mode, a recorded
-    successful run of every job (the next tick waits for its time and is left in the queue)."""
+def test_the_workers_run_every_default_job_end_to_end_on_an_empty_county(settings):
+    """The real tasks through the real queue: a tick, the database worker of each queue in batch mode, a
+    recorded successful run of every job (the next tick waits for its time and is left in the queue)."""
+    settings.ROUTING_SECOND_READING = False  # the full category model: its own test (tests/routing)
     services.schedule_install()
+    assert set(ScheduledJob.objects.values_list("queue", flat=True)) == {"default", "slow"}
     schedule_tick.enqueue()
-    call_command(
-        "tasks_worker", "--batch", "--no-schedule", "--no-startup-delay", "--interval", "0", stdout=io.StringIO()
-    )
+    for queue in ("default", "slow"):
+        call_command(
+            "tasks_worker", "--batch", "--no-schedule", "--no-startup-delay", "--interval", "0",
+            "--queue-name", queue, stdout=io.StringIO(),
+        )  # fmt: skip
     outcomes = {run.job.name: (run.outcome, run.error) for run in JobRun.objects.select_related("job")}
     assert outcomes == {name: (Outcome.OK, "") for name in ScheduledJob.objects.values_list("name", flat=True)}
     assert [r.status for r in enqueued("schedule_tick") if r.status == "READY"] == ["READY"]
+    assert JobRun.objects.get(job__name="category_model_full").result == {"trained": False, "model": None}
 
 
 def test_schedule_run_runs_named_jobs_now_and_refuses_unknown_ones():
@@ -190,6 +195,7 @@ def test_the_admin_shows_and_edits_the_schedule(admin_client):
     scheduled = ScheduledJob.objects.get(name="hot_issues_build")
     data = {
         "name": scheduled.name,
+        "queue": "default",
         "task": "xinfang.nowhere.task",
         "description": scheduled.description,
         "every": 3600,
@@ -197,9 +203,13 @@ def test_the_admin_shows_and_edits_the_schedule(admin_client):
     }
     refused = admin_client.post(f"/admin/schedule/scheduledjob/{scheduled.pk}/change/", data)
     assert refused.status_code == 200 and ScheduledJob.objects.get(pk=scheduled.pk).task == scheduled.task
-    data["task"] = scheduled.task
+    data["task"], data["queue"] = scheduled.task, "nowhere"
+    refused = admin_client.post(f"/admin/schedule/scheduledjob/{scheduled.pk}/change/", data)
+    assert refused.status_code == 200 and "没有这个队列" in refused.content.decode()
+    data["queue"] = "slow"
     saved = admin_client.post(f"/admin/schedule/scheduledjob/{scheduled.pk}/change/", data)
-    assert saved.status_code == 302 and ScheduledJob.objects.get(pk=scheduled.pk).every == 3600
+    assert saved.status_code == 302
+    assert ScheduledJob.objects.filter(pk=scheduled.pk, every=3600, queue="slow").exists()
 
 
 def test_run_now_in_the_admin_makes_the_job_due_at_the_next_tick(admin_client, time_machine):

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from xinfang.routing.models import ProposalOutcome, RoutingRule, UnitOutcome
+from xinfang.routing.classifier import model_current
+from xinfang.routing.models import CategoryModelRecord, ProposalOutcome, RoutingRule, UnitOutcome
 
 
 @admin.register(ProposalOutcome)
@@ -75,6 +77,37 @@ class UnitOutcomeAdmin(admin.ModelAdmin):
     list_select_related = ("petition", "category", "proposed_unit", "chosen_unit", "rule")
     search_fields = ("petition__query_code", "category__path", "chosen_unit__name", "proposed_unit__name")
     date_hierarchy = "recorded_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CategoryModelRecord)
+class CategoryModelRecordAdmin(admin.ModelAdmin):
+    """Read only: each category model trained (routing_train, the schedule's category_model_full), the
+    one the desk proposes with now, and the cross-validated figures once measured."""
+
+    list_display = (
+        "version",
+        "in_use",
+        "reading",
+        "trained_at",
+        "samples",
+        "seconds",
+        "cv_folds",
+        "cv_accuracy",
+        "cv_macro_f1",
+        "source",
+    )
+    list_filter = ("reading",)
+
+    @admin.display(description=_("in use"), boolean=True)
+    def in_use(self, record: CategoryModelRecord) -> bool:
+        current = model_current()
+        return current is not None and current.version == record.version
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -56,6 +56,7 @@ FORMAT = 4  # of the saved file; a file of another format is not read (2: word p
 # 4: the second reading)
 MIN_PER_LABEL = 3  # examples a label needs to be learned (fewer: left out, and said so)
 CALIBRATION_FOLDS = 5
+QUICK_CALIBRATION_FOLDS = 3  # the quick model `make run` trains before it serves (first reading only): ~1 minute
 # the commonest character n-grams kept: all 365,000 of dev.csv score the same in cross-validation and
 # make a 17 MB file that takes seconds to load
 MAX_CHAR_GRAMS = 100_000
@@ -354,10 +355,12 @@ def category_model_fit(
     source: str = "",
     seed: int = 0,
     vectors: np.ndarray | None = None,
+    calibration_folds: int = CALIBRATION_FOLDS,
 ) -> CategoryModel:
     """Train on texts already made canonical (`texts_canonical`). Labels with fewer than
     MIN_PER_LABEL examples are left out; at least two labels must remain. With `vectors` (the texts'
-    embeddings, `embedding.embeddings_for`), the model has a second reading."""
+    embeddings, `embedding.embeddings_for`), the model has a second reading. The probabilities are
+    calibrated on `calibration_folds` inner folds (fewer: quicker)."""
     counts = Counter(labels)
     kept = {label for label, n in counts.items() if n >= MIN_PER_LABEL and label}
     if len(kept) < 2:
@@ -369,13 +372,14 @@ def category_model_fit(
     rows = [(canonical[i], labels[i]) for i in keep]
     x, y = [t for t, _ in rows], [label for _, label in rows]
     pipeline = _pipeline(len(x))
-    folds = min(CALIBRATION_FOLDS, min(counts[label] for label in kept))
+    folds = min(calibration_folds, min(counts[label] for label in kept))
     blend = SvmNbsvm(C=SVM_C, random_state=seed)
     pipeline.set_params(classify=CalibratedClassifierCV(blend, cv=folds, method="sigmoid", ensemble=False))
     pipeline.fit(x, y)
     second = None if vectors is None else SecondReading.fit(np.asarray(vectors)[keep], y, seed)
     now = dt.datetime.now(dt.UTC)
-    digest = hashlib.sha256("\n".join(f"{label}\t{t}" for t, label in rows).encode()).hexdigest()[:8]
+    recipe = f"{folds}\t{vectors is not None}\n"  # the same texts read another way: another model
+    digest = hashlib.sha256((recipe + "\n".join(f"{label}\t{t}" for t, label in rows)).encode()).hexdigest()[:8]
     return CategoryModel(
         pipeline=pipeline,
         version=f"{now:%Y%m%d%H%M}-{digest}",

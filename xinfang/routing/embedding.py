@@ -7,7 +7,7 @@ about 90 ms a text on the two cores of the machine it was measured on, so the ca
 reading is unsure (classifier.SECOND_READING_MARGIN). Embeddings of training texts are kept in a cache
 file under DATA_DIR (settings.ROUTING_EMBEDDING_CACHE: one row per distinct string, keyed by its SHA-1), so that retraining
 and cross-validation embed each text once (the 6,447 texts of the training file in datasets/: about
-10 minutes on two cores, once, when `make run` first trains the model).
+10 minutes on two cores, once, when the schedule's job category_model_full first trains the full model).
 """
 
 from __future__ import annotations

@@ -172,3 +172,35 @@ class UnitOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposed_unit or '—'} → {self.chosen_unit}"
+
+
+# ---------------------------------------------------------------- the category models trained
+
+
+class Reading(models.TextChoices):
+    QUICK = "quick", _("quick: first reading only")
+    FULL = "full", _("full: with the second reading (sentence embeddings)")
+
+
+class CategoryModelRecord(models.Model):
+    """One category model trained and installed (the model itself is a file, settings.ROUTING_MODEL_PATH):
+    what it is, when and from what it was trained, and its cross-validated figures once measured."""
+
+    version = models.CharField(_("model version"), max_length=40, unique=True)
+    reading = models.CharField(_("reading"), max_length=8, choices=Reading)
+    trained_at = models.DateTimeField(_("trained at"))
+    samples = models.PositiveIntegerField(_("training texts"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    seconds = models.FloatField(_("training seconds"))
+    cv_folds = models.PositiveSmallIntegerField(_("cross-validation folds"), null=True, blank=True)
+    cv_accuracy = models.FloatField(_("cross-validated accuracy"), null=True, blank=True)
+    cv_macro_f1 = models.FloatField(_("cross-validated macro-F1"), null=True, blank=True)
+    cv_at = models.DateTimeField(_("cross-validated at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-trained_at"]
+        verbose_name = _("category model")
+        verbose_name_plural = _("category models")
+
+    def __str__(self) -> str:
+        return self.version

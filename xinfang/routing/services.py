@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
 from xinfang.org.models import Region, Unit, UnitKind, User
 from xinfang.petitions.categories import CategoryRow, category_rows
 from xinfang.petitions.models import Category, Event, Petition
-from xinfang.routing.classifier import CategoryModel, Progress, category_model_fit, model_save, texts_canonical
+from xinfang.routing.classifier import (
+    CALIBRATION_FOLDS,
+    QUICK_CALIBRATION_FOLDS,
+    CategoryModel,
+    Progress,
+    category_model_fit,
+    model_current,
+    model_save,
+    texts_canonical,
+)
 from xinfang.routing.embedding import training_embeddings
-from xinfang.routing.models import ProposalKind, ProposalOutcome, RoutingRule, RuleSource, RuleTarget, UnitOutcome
+from xinfang.routing.evaluation import cross_validate
+from xinfang.routing.models import (
+    CategoryModelRecord,
+    ProposalKind,
+    ProposalOutcome,
+    Reading,
+    RoutingRule,
+    RuleSource,
+    RuleTarget,
+    UnitOutcome,
+)
 from xinfang.routing.selectors import Proposal, first_level_name
+from xinfang.routing.training_data import labeled_csv_read
 from xinfang.routing.units import place_township_id, unit_propose
 
 
@@ -57,15 +79,58 @@ def category_model_train(
     path: Path | None = None,
     progress: Progress | None = None,
     embedding_progress: Progress | None = None,
+    quick: bool = False,
+    record: bool = True,
 ) -> CategoryModel:
-    """Train the category model on labeled texts (raw or segmented) and install it: the desk's
-    proposals use it from the next request on, in every process. With settings.ROUTING_SECOND_READING,
-    the texts are embedded first (from the cache where they were before; `embedding_progress` counts)."""
+    """Train the category model on labeled texts (raw or segmented), install it and record it
+    (CategoryModelRecord): the desk's proposals use it from the next request on, in every process. With
+    settings.ROUTING_SECOND_READING, the texts are embedded first (from the cache where they were
+    before; `embedding_progress` counts); `quick` leaves the second reading out and calibrates on
+    fewer folds (what `make run` trains before it serves, about a minute). `record=False`: a model for
+    a test or a benchmark, not installed for the county (no record)."""
+    started = time.perf_counter()
     canonical = texts_canonical(texts, progress)
-    vectors = training_embeddings(canonical, embedding_progress)
-    model = category_model_fit(canonical, labels, source=source, vectors=vectors)
+    vectors = None if quick else training_embeddings(canonical, embedding_progress)
+    folds = QUICK_CALIBRATION_FOLDS if quick else CALIBRATION_FOLDS
+    model = category_model_fit(canonical, labels, source=source, vectors=vectors, calibration_folds=folds)
     model_save(model, path)
+    if not record:
+        return model
+    CategoryModelRecord.objects.update_or_create(  # the same data the same way in one minute: one version
+        version=model.version,
+        defaults={
+            "reading": Reading.FULL if model.second is not None else Reading.QUICK,
+            "trained_at": dt.datetime.fromisoformat(model.trained_at),
+            "samples": model.samples,
+            "source": model.source[:200],
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    )
     return model
+
+
+def category_model_improve(say: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The background job behind the quick model: unless the installed model already has its second
+    reading (or settings.ROUTING_SECOND_READING is off), train the full model on the labeled messages
+    (settings.ROUTING_TRAINING_CSV) and install it; then cross-validate that configuration (5 folds, as
+    `routing_evaluate --folds 5`) and record its figures."""
+    current = model_current()
+    if not settings.ROUTING_SECOND_READING or (current is not None and current.second is not None):
+        return {"trained": False, "model": current.version if current else None}
+    path = Path(settings.ROUTING_TRAINING_CSV)
+    if not path.exists():
+        return {"trained": False, "model": current.version if current else None, "missing": str(path)}
+    data = labeled_csv_read(path, ["text_seg"], "label")
+    source = f"{path.name}: {len(data.texts)}"
+    model = category_model_train(data.texts, data.labels, source=source)
+    figures = cross_validate(data, folds=5, say=say)
+    CategoryModelRecord.objects.filter(version=model.version).update(
+        cv_folds=figures["folds"],
+        cv_accuracy=figures["accuracy"],
+        cv_macro_f1=figures["macro_f1"],
+        cv_at=timezone.now(),
+    )
+    return {"trained": True, "model": model.version, "accuracy": figures["accuracy"], "macro_f1": figures["macro_f1"]}
 
 
 # ---------------------------------------------------------------- unit proposals: outcomes and learning

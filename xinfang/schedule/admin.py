@@ -1,10 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from xinfang.schedule.models import JobRun, ScheduledJob, Tick
 from xinfang.schedule.services import job_run_soon, task_for
@@ -13,7 +14,7 @@ from xinfang.schedule.services import job_run_soon, task_for
 class ScheduledJobForm(ModelForm):
     class Meta:
         model = ScheduledJob
-        fields = ["name", "task", "description", "every", "enabled", "next_run"]
+        fields = ["name", "task", "description", "every", "queue", "enabled", "next_run"]
 
     def clean_task(self) -> str:
         path = self.cleaned_data["task"]
@@ -22,6 +23,12 @@ class ScheduledJobForm(ModelForm):
         except ValueError as e:
             raise ValidationError(_("No django.tasks task at this path.")) from e
         return path
+
+    def clean_queue(self) -> str:
+        queue = self.cleaned_data["queue"]
+        if queue not in settings.TASKS["default"]["QUEUES"]:
+            raise ValidationError(_("No such queue."))
+        return queue
 
     def clean_every(self) -> int:
         every = self.cleaned_data["every"]

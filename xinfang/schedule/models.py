@@ -20,6 +20,7 @@ class ScheduledJob(models.Model):
     task = models.CharField(_("task"), max_length=200, help_text=_("dotted path of a django.tasks task"))
     description = models.CharField(_("description"), max_length=200, blank=True)
     every = models.PositiveIntegerField(_("every (seconds)"))
+    queue = models.CharField(_("queue"), max_length=32, default="default", help_text=_("default or slow"))
     enabled = models.BooleanField(_("enabled"), default=True)
     next_run = models.DateTimeField(_("next run"), null=True, blank=True, help_text=_("empty: as soon as possible"))
     running_since = models.DateTimeField(_("running since"), null=True, blank=True, editable=False)

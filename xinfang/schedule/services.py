@@ -31,9 +31,9 @@ def schedule_install() -> int:
     """Create the jobs of settings.SCHEDULE that are missing (an administrator's edits stay); the
     number created."""
     created = 0
-    for name, task_path, every, description in settings.SCHEDULE:
+    for name, task_path, every, queue, description in settings.SCHEDULE:
         _, made = ScheduledJob.objects.get_or_create(
-            name=name, defaults={"task": task_path, "every": every, "description": description}
+            name=name, defaults={"task": task_path, "every": every, "queue": queue, "description": description}
         )
         created += made
     return created

@@ -21,7 +21,7 @@ def schedule_tick() -> dict[str, object]:
     started = []
     for job in services.jobs_due(now):
         if services.job_claim_due(job, now):
-            scheduled_job_run.enqueue(job.name)
+            scheduled_job_run.using(queue_name=job.queue).enqueue(job.name)
             started.append(job.name)
     return {"tick": now.isoformat(), "enqueued": started}
 

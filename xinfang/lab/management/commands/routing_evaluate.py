@@ -5,8 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.lab.routing import cross_validate, model_evaluate
 from xinfang.routing.classifier import model_current
+from xinfang.routing.evaluation import cross_validate, model_evaluate
 from xinfang.routing.training_data import CsvColumnError, labeled_csv_read
 
 

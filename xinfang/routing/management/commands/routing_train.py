@@ -40,6 +40,12 @@ class Command(BaseCommand):
             help="add the petitions whose category staff confirmed or corrected",
         )
         parser.add_argument(
+            "--quick",
+            action="store_true",
+            help="first reading only, calibrated on 3 folds (about a minute; what `make run` trains before it "
+            "serves: the schedule's job category_model_full then trains the full model in the background)",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="do nothing if a model is installed; without training data, warn instead of failing "
@@ -91,7 +97,12 @@ class Command(BaseCommand):
 
         try:
             model = category_model_train(
-                texts, labels, source=", ".join(sources), progress=bar.update, embedding_progress=embedding_progress
+                texts,
+                labels,
+                source=", ".join(sources),
+                progress=bar.update,
+                embedding_progress=embedding_progress,
+                quick=options["quick"],
             )
         except TrainingError as e:
             self._missing(str(e), options["if_missing"])
