@@ -50,6 +50,7 @@ demo: migrate
 WORKERS ?= 2
 THREADS ?= 8
 run: export XINFANG_SECRET_KEY_CREATE := 1
+run: export PYTHONWARNINGS := ignore::SyntaxWarning  # old escapes in jieba, compiled on first import (no bytecode ahead)
 run: demo
 	@test -s data/secret_key || echo "warning: data/ was filled before it had a secret key, under the public development key; 'make clean' (or delete data/xinfang.sqlite3*) and 'make run' start afresh with a random one"
 	@$(PY) manage.py demo_logins

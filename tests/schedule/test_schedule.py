@@ -221,3 +221,21 @@ def test_run_now_in_the_admin_makes_the_job_due_at_the_next_tick(admin_client, t
     assert "将在下一拍运行的任务：1 个" in answer.content.decode()
     assert ScheduledJob.objects.get().next_run == T0
     assert schedule_tick.call()["enqueued"] == ["a"]
+
+
+def stopped() -> None:
+    raise SystemExit(1)  # what the worker's second Ctrl+C or SIGTERM does to the task it runs
+
+
+stopped_task = Task(priority=0, func=stopped, queue_name="default", backend="default", takes_context=False)
+
+
+def test_a_run_stopped_with_its_worker_releases_the_lock_and_is_tried_again(settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    job("long", task=f"{__name__}.stopped_task", every=86400)
+    with pytest.raises(SystemExit):
+        services.job_run("long")
+    scheduled = ScheduledJob.objects.get()
+    assert scheduled.running_since is None and scheduled.last_outcome == Outcome.FAILED
+    assert scheduled.next_run == T0 + dt.timedelta(seconds=settings.SCHEDULE_RETRY_SECONDS)
+    assert JobRun.objects.get().outcome == Outcome.FAILED

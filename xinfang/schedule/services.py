@@ -14,6 +14,7 @@ SCHEDULE_RETRIES times, then at the job's next slot. Runs are kept SCHEDULE_RUNS
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import traceback
 from typing import Any
 
@@ -98,8 +99,10 @@ def job_run(name: str, now: dt.datetime | None = None) -> JobRun | None:
     run = JobRun.objects.create(job=job, started=now, attempt=job.failures + 1)
     try:
         result: Any = task_for(job.task).call()
-    except Exception:  # noqa: BLE001 — recorded, shown in the admin and tried again
+    except BaseException:  # recorded, shown in the admin and tried again; a stopped worker too (then re-raised)
         job_finish(job, run, error=traceback.format_exc()[-8000:])
+        if not isinstance(sys.exception(), Exception):
+            raise
     else:
         job_finish(job, run, result=result)
     return run
