@@ -279,6 +279,7 @@ SCHEDULE: list[tuple[str, str, int, str, str]] = [
     ("assessment_month_close", "xinfang.assessment.tasks.month_close", 3600, "default", "上月排名与考核规则"),
     ("reports_build", "xinfang.reports.tasks.reports_build", 3600, "default", "定期报告（日统计、研判、通报、点评）"),
     ("idempotency_purge", "xinfang.api.tasks.idempotency_purge", 24 * 3600, "default", "删除过期的接口幂等键"),
+    ("staff_alerts_email", "xinfang.notify.tasks.staff_alerts_email", 60, "default", "期限提醒邮件（工作人员）"),
     (
         "category_model_full",
         "xinfang.routing.tasks.category_model_full",
@@ -287,6 +288,12 @@ SCHEDULE: list[tuple[str, str, int, str, str]] = [
         "完整内容分类模型（第二读）",
     ),
 ]
+# Deadline alerts to staff (petitions.alerts): the unit's handlers and head are warned
+# XINFANG_DEADLINE_WARN_WORKING_DAYS working days before a deadline (default 3) and told the day after it
+# passes, in the workbench; by e-mail too when XINFANG_STAFF_ALERT_EMAIL=1 (default: when EMAIL_HOST is
+# set) and they have an address.
+DEADLINE_WARN_WORKING_DAYS = int(os.environ.get("XINFANG_DEADLINE_WARN_WORKING_DAYS", "3"))
+STAFF_ALERT_EMAIL = os.environ.get("XINFANG_STAFF_ALERT_EMAIL", "1" if os.environ.get("EMAIL_HOST") else "0") == "1"
 SCHEDULE_TICK_SECONDS = int(os.environ.get("XINFANG_SCHEDULE_TICK_SECONDS", "30"))
 SCHEDULE_RETRIES = int(os.environ.get("XINFANG_SCHEDULE_RETRIES", "3"))
 SCHEDULE_RETRY_SECONDS = int(os.environ.get("XINFANG_SCHEDULE_RETRY_SECONDS", "300"))

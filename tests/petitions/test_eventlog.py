@@ -281,16 +281,17 @@ def test_check_deadlines_warns_before_and_flags_after_and_is_idempotent(org, mon
     p = register(org, on=at(2026, 3, 2))  # intake due 2026-03-17
     d = Deadline.objects.get(petition=p, kind=K.INTAKE)
 
-    assert "warned: 0" in run_check(monkeypatch, at(2026, 3, 13))  # four days before: too early
-    assert "warned: 1" in run_check(monkeypatch, at(2026, 3, 14))  # three days before
+    # three working days before Tuesday the 17th is Thursday the 12th (the weekend does not count)
+    assert "warned: 0" in run_check(monkeypatch, at(2026, 3, 11))  # four working days before: too early
+    assert "warned: 1" in run_check(monkeypatch, at(2026, 3, 12))  # three working days before
     d.refresh_from_db()
-    assert d.warned_at == at(2026, 3, 14) and d.overdue_at is None
+    assert d.warned_at == at(2026, 3, 12) and d.overdue_at is None
     warning = Event.objects.get(petition=p, action="deadline_warning")
     assert warning.data == {"deadline": K.INTAKE, "due_on": "2026-03-17", "unit": org.bureau.pk}
     assert warning.from_state == warning.to_state == State.REGISTERED
 
     snap = db_state()
-    assert "warned: 0" in run_check(monkeypatch, at(2026, 3, 14, 11))  # second run: nothing
+    assert "warned: 0" in run_check(monkeypatch, at(2026, 3, 14, 11))  # a later run: nothing
     assert db_state() == snap
 
     assert "flagged overdue: 0" in run_check(monkeypatch, at(2026, 3, 17, 23))  # the due day is not late

@@ -121,6 +121,9 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.HANDLER)
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    # the deadline alerts (petitions.StaffAlert) not yet seen: kept on the row that every request loads, so
+    # that the top bar's count costs no query
+    alerts_unread = models.PositiveIntegerField(_("unread deadline alerts"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")

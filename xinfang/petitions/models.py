@@ -445,3 +445,39 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("the event log is append-only")
+
+
+class AlertKind(models.TextChoices):
+    DUE_SOON = "due_soon", _("deadline near")
+    OVERDUE = "overdue", _("deadline passed")
+
+
+class StaffAlert(models.Model):
+    """A deadline alert (期限提醒) to one handler or head of the unit that must meet the deadline, written by
+    petitions.alerts with the deadline's warning or overdue flag: shown in the workbench, e-mailed where
+    configured (notify.tasks.staff_alerts_email). One per deadline, kind and person."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="alerts", verbose_name=_("recipient")
+    )
+    deadline = models.ForeignKey(Deadline, models.CASCADE, related_name="alerts", verbose_name=_("deadline"))
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="+", verbose_name=_("petition"))
+    kind = models.CharField(_("kind"), max_length=8, choices=AlertKind.choices)
+    due_on = models.DateField(_("due on"))
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline alert")
+        verbose_name_plural = _("deadline alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "deadline", "kind"], name="staff_alert_once"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="staff_alert_recipient_idx"),
+            models.Index(fields=["emailed_at", "created_at"], name="staff_alert_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_on}"

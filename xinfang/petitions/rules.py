@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 
 from xinfang.org.tablecache import TableCache
 
@@ -53,8 +54,14 @@ DEFAULT_PERIODS: dict[str, Period] = {
 MAX_REPRESENTATIVES = 5
 COLLECTIVE_VISIT_MIN_PEOPLE = 5
 
-# A local setting, not law: how many days before a deadline check_deadlines warns.
-WARN_DAYS_BEFORE = 3
+# A local setting, not law: how many working days before a deadline the unit's handlers and head are
+# warned (petitions.alerts); settings.DEADLINE_WARN_WORKING_DAYS (XINFANG_DEADLINE_WARN_WORKING_DAYS).
+WARN_WORKING_DAYS_BEFORE = 3
+
+
+def warn_working_days() -> int:
+    return int(getattr(settings, "DEADLINE_WARN_WORKING_DAYS", WARN_WORKING_DAYS_BEFORE))
+
 
 # Legal grounds for declining (不予受理), Art. 22/31/36 (?). Keys are stored; labels shown.
 DECLINE_REASONS: dict[str, str] = {

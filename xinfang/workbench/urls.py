@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from xinfang.routing import views as routing_views
-from xinfang.workbench import views
+from xinfang.workbench import views, views_alerts
 
 app_name = "workbench"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("find/", views.find, name="find"),
+    path("alerts/", views_alerts.alerts, name="alerts"),
     path("register/", views.register, name="register"),
     path("register/lookup", views.register_lookup, name="register_lookup"),
     path("register/similar", views.register_similar, name="register_similar"),
