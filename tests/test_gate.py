@@ -442,6 +442,7 @@ URL_CASES: dict[str, Callable[[World], list[Probe]]] = {
     # ---- workbench
     "workbench:home": _public("/"),
     "workbench:login": _public("/login/"),
+    "workbench:alerts": _public("/alerts/"),  # a person's own alerts, on petitions they may see
     "workbench:logout": lambda w: [Probe("post", "/logout/")],
     "workbench:find": lambda w: [Probe("get", "/find/", {"code": w.main.query_code}, "/find/?code=ZZZZZZZZZZ", "b")],
     "workbench:register": _register_probes,
