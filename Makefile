@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run install install-run fonts chromium migrate demo check test test-sqlite test-postgres bench clean
+.PHONY: run serve serve-now install install-run fonts chromium migrate demo check test test-sqlite test-postgres bench clean
 
 # PDF notices embed Noto Serif CJK from Debian's fonts-noto-cjk (settings.NOTICE_FONT).
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
@@ -54,7 +54,21 @@ run: export PYTHONWARNINGS := ignore::SyntaxWarning  # old escapes in jieba, com
 run: demo
 	@test -s data/secret_key || echo "warning: data/ was filled before it had a secret key, under the public development key; 'make clean' (or delete data/xinfang.sqlite3*) and 'make run' start afresh with a random one"
 	@$(PY) manage.py demo_logins
-	export DEBUG=0 XINFANG_BIND=$(HOST) XINFANG_WORKERS=$(WORKERS) XINFANG_THREADS=$(THREADS); \
+	@DEBUG=0 $(MAKE) --no-print-directory serve-now
+
+# `make serve`: as in production, without the demo (docs/deploy.md): XINFANG_PRODUCTION=1 (DEBUG off, HTTPS
+# only) with SECRET_KEY, ALLOWED_HOSTS, XINFANG_DATA_KEYS and XINFANG_LOOKUP_KEY from the environment;
+# `check --deploy` must be clean; then migrate, static files, the two task workers and gunicorn.
+serve: install-run
+	XINFANG_PRODUCTION=1 $(PY) manage.py check --deploy --fail-level WARNING
+	XINFANG_PRODUCTION=1 $(PY) manage.py migrate --noinput
+	XINFANG_PRODUCTION=1 $(PY) manage.py collectstatic --noinput --verbosity 0
+	@XINFANG_PRODUCTION=1 $(MAKE) --no-print-directory serve-now
+
+# The server and its workers (both targets above): gunicorn, a task worker for the queue "default" (which
+# keeps the schedule going) and one at low priority for "slow"; they stop with the server.
+serve-now:
+	export XINFANG_BIND=$(HOST) XINFANG_WORKERS=$(WORKERS) XINFANG_THREADS=$(THREADS); \
 		$(PY) manage.py tasks_worker --queue-name default --verbosity 0 & worker=$$!; \
 		nice -n 10 $(PY) manage.py tasks_worker --queue-name slow --no-schedule --verbosity 0 & slow=$$!; \
 		trap 'kill $$worker $$slow 2>/dev/null' EXIT INT TERM; \

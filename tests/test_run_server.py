@@ -76,9 +76,12 @@ def test_settings_keep_the_key_made_on_the_first_start_of_make_run(tmp_path):
 
 
 def test_make_run_serves_with_gunicorn_with_debug_off():
-    recipe = (BASE / "Makefile").read_text().split("\nrun: demo\n", 1)[1].split("\n\n", 1)[0]
-    assert "export DEBUG=0" in recipe and "gunicorn --config python:xinfang.serve xinfang.wsgi" in recipe
-    assert "runserver" not in recipe
+    makefile = (BASE / "Makefile").read_text()
+    recipe = makefile.split("\nrun: demo\n", 1)[1].split("\n\n", 1)[0]
+    server = makefile.split("\nserve-now:\n", 1)[1].split("\n\n", 1)[0]
+    assert "DEBUG=0 $(MAKE) --no-print-directory serve-now" in recipe
+    assert "gunicorn --config python:xinfang.serve xinfang.wsgi" in server
+    assert "runserver" not in recipe + server
     assert re.search(r"^run: export XINFANG_SECRET_KEY_CREATE := 1$", (BASE / "Makefile").read_text(), re.M)
 
 

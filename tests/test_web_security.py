@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from django.apps import apps
 from django.conf import settings
 from django.test import Client
@@ -25,6 +23,7 @@ from django.urls.resolvers import RoutePattern
 
 from tests.conftest import at, register, staff_login
 from tests.support.desk import pdf, upload
+from tests.support.production import production
 from xinfang.org.models import User
 from xinfang.petitions import registration
 
@@ -235,17 +234,6 @@ def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProces
         text=True,
         timeout=300,
     )
-
-
-def production(**extra: str) -> dict[str, str]:
-    return {
-        "XINFANG_PRODUCTION": "1",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "xf.example.gov.cn",
-        "EMAIL_HOST": "smtp.example.gov.cn",
-        "XINFANG_DATA_KEYS": Fernet.generate_key().decode(),
-        "XINFANG_LOOKUP_KEY": secrets.token_urlsafe(32),
-    } | extra
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):

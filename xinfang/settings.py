@@ -446,6 +446,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("XINFANG_PRODUCTION=1 needs ALLOWED_HOSTS: the site's host names, comma-separated.")
     CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
     SECURE_SSL_REDIRECT = os.environ.get("XINFANG_SSL_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's probe over plain HTTP inside the network
     if os.environ.get("XINFANG_PROXY_SSL_HEADER") == "1":
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("XINFANG_HSTS_SECONDS", str(365 * 24 * 3600)))

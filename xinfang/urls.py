@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from xinfang.schedule import views as schedule_views
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", schedule_views.healthz, name="healthz"),  # database, broker, the workers' heartbeat
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch in the top bar
     path("portal/", include("xinfang.portal.urls")),  # the public portal (phone first)
     path("api/", include("xinfang.api.urls")),  # the REST API (Django Ninja) and Open311

@@ -381,6 +381,14 @@ def test_the_quick_model_serves_first_and_the_background_job_replaces_it_with_th
     assert full.reading == Reading.FULL and full.samples == len(texts) and full.cv_folds == 5
     assert 0.5 < full.cv_accuracy <= 1 and 0.5 < full.cv_macro_f1 <= 1 and full.cv_at is not None
     assert category_model_improve() == {"trained": False, "model": done["model"]}  # once only
+    CategoryModelRecord.objects.filter(version=done["model"]).update(cv_at=None)  # the figures were cut short
+    again = category_model_improve()
+    assert again == {
+        "trained": False,
+        "model": done["model"],
+        "accuracy": done["accuracy"],
+        "macro_f1": done["macro_f1"],
+    }
 
 
 @pytest.mark.django_db

@@ -32,8 +32,8 @@ from xinfang.org import signin
 @cache
 def _outside() -> tuple[str, ...]:
     """Path prefixes neither check applies to: the public portal, the token-authenticated API, static
-    files, the language switch."""
-    return ("/portal/", "/api/", "/" + settings.STATIC_URL.lstrip("/"), reverse("set_language"))
+    files, the language switch, the health check."""
+    return ("/portal/", "/api/", "/" + settings.STATIC_URL.lstrip("/"), reverse("set_language"), reverse("healthz"))
 
 
 @cache

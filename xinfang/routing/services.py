@@ -112,25 +112,37 @@ def category_model_train(
 def category_model_improve(say: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The background job behind the quick model: unless the installed model already has its second
     reading (or settings.ROUTING_SECOND_READING is off), train the full model on the labeled messages
-    (settings.ROUTING_TRAINING_CSV) and install it; then cross-validate that configuration (5 folds, as
-    `routing_evaluate --folds 5`) and record its figures."""
+    (settings.ROUTING_TRAINING_CSV) and install it; then, while the installed full model trained on that
+    file has no figures yet (also after a run stopped half-way), cross-validate its configuration (5
+    folds, as `routing_evaluate --folds 5`) and record them."""
     current = model_current()
-    if not settings.ROUTING_SECOND_READING or (current is not None and current.second is not None):
-        return {"trained": False, "model": current.version if current else None}
     path = Path(settings.ROUTING_TRAINING_CSV)
+    idle = {"trained": False, "model": current.version if current else None}
+    if not settings.ROUTING_SECOND_READING:
+        return idle
     if not path.exists():
-        return {"trained": False, "model": current.version if current else None, "missing": str(path)}
+        return idle | {"missing": str(path)}
     data = labeled_csv_read(path, ["text_seg"], "label")
     source = f"{path.name}: {len(data.texts)}"
-    model = category_model_train(data.texts, data.labels, source=source)
+    trained = current is None or current.second is None
+    if trained:
+        current = category_model_train(data.texts, data.labels, source=source)
+    record = CategoryModelRecord.objects.filter(version=current.version, source=source, cv_at__isnull=True)
+    if not record.exists():
+        return idle if not trained else {"trained": True, "model": current.version}
     figures = cross_validate(data, folds=5, say=say)
-    CategoryModelRecord.objects.filter(version=model.version).update(
+    record.update(
         cv_folds=figures["folds"],
         cv_accuracy=figures["accuracy"],
         cv_macro_f1=figures["macro_f1"],
         cv_at=timezone.now(),
     )
-    return {"trained": True, "model": model.version, "accuracy": figures["accuracy"], "macro_f1": figures["macro_f1"]}
+    return {
+        "trained": trained,
+        "model": current.version,
+        "accuracy": figures["accuracy"],
+        "macro_f1": figures["macro_f1"],
+    }
 
 
 # ---------------------------------------------------------------- unit proposals: outcomes and learning
