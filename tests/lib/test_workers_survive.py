@@ -9,7 +9,6 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from tests.conftest import at, register
@@ -61,6 +60,13 @@ def dropping_first(real):
     return wrapped
 
 
+def drop_in_the_middle_of_the_first_start(monkeypatch) -> None:
+    """The restart comes after the worker's start has checked its connection (Django's health check, which
+    would reconnect, is behind it) and before it looks for a task: that query meets the dead connection."""
+    manager = type(DBTaskResult.objects)
+    monkeypatch.setattr(manager, "ready", dropping_first(manager.ready))
+
+
 class RecordingSms:
     sent: list[str] = []
 
@@ -73,7 +79,7 @@ def test_the_worker_lives_through_a_dropped_connection_and_runs_the_task_on_its_
     RecordingSms.sent.clear()
     register(org, on=at(2026, 3, 2), kind=Kind.CLAIM, petitioners=[Petitioner(name="王某乙", phone="13900004321")])
     notices_send.enqueue()
-    monkeypatch.setattr(db_worker.Worker, "run", dropping_first(db_worker.Worker.run))
+    drop_in_the_middle_of_the_first_start(monkeypatch)
     err = io.StringIO()
     call_command("tasks_worker", *WORKER, "--max-tasks", "1", "--passes", "2", stderr=err, stdout=io.StringIO())
     assert "数据库错误" in err.getvalue()
@@ -84,7 +90,7 @@ def test_the_worker_lives_through_a_dropped_connection_and_runs_the_task_on_its_
 
 def test_in_batch_mode_a_database_error_fails_the_command(db, monkeypatch):
     notices_send.enqueue()
-    monkeypatch.setattr(db_worker.Worker, "run", dropping_first(db_worker.Worker.run))
+    drop_in_the_middle_of_the_first_start(monkeypatch)
     with pytest.raises((DatabaseError, InterfaceError)):
         call_command("tasks_worker", *WORKER, "--batch", stdout=io.StringIO())
     connection.close()  # as the process would on exit

@@ -160,6 +160,7 @@ def test_old_runs_are_pruned_as_new_ones_finish(settings):
     assert JobRun.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the worker commits as it does in production (and closes stale connections)
 def test_the_workers_run_every_default_job_end_to_end_on_an_empty_county(settings):
     """The real tasks through the real queue: a tick, the database worker of each queue in batch mode, a
     recorded successful run of every job (the next tick waits for its time and is left in the queue)."""
