@@ -399,3 +399,16 @@ def test_without_the_second_reading_the_background_job_keeps_the_quick_model(set
     settings.ROUTING_SECOND_READING = False
     quick = category_model_train(*corpus(per_label=10), source="quick", quick=True)
     assert category_model_improve() == {"trained": False, "model": quick.version}
+
+
+def test_the_admin_lists_the_models_trained_and_the_one_in_use(admin_client, settings, tmp_path):
+    from xinfang.routing.models import CategoryModelRecord
+
+    settings.ROUTING_MODEL_PATH = tmp_path / "category.joblib"
+    texts, labels = corpus(per_label=10)
+    old = category_model_train(texts, labels, source="old", quick=True)
+    new = category_model_train(texts, labels[::-1], source="new", quick=True)
+    CategoryModelRecord.objects.filter(version=new.version).update(cv_folds=5, cv_accuracy=0.9352, cv_macro_f1=0.9314)
+    page = admin_client.get("/admin/routing/categorymodelrecord/").content.decode()
+    assert old.version in page and new.version in page and "0.9352" in page and "0.9314" in page
+    assert page.count("icon-yes") == 1 and page.count("icon-no") == 1  # the newest file is the one in use
