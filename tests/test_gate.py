@@ -41,6 +41,7 @@ from xinfang.petitions import registration, services
 from xinfang.petitions.models import Attachment, Category, Kind, Petition, Petitioner, State
 from xinfang.petitions.services import query_code_display
 from xinfang.petitions.workflow import TABLE
+from xinfang.schedule.models import Tick
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +136,7 @@ def _b_petition(org: Org, state: str, n: int) -> Petition:
 
 def world_build(org: Org, settings, tmp_path) -> World:
     settings.MEDIA_ROOT = tmp_path
+    Tick.objects.create(pk=1, beat=timezone.now())  # a worker ran the schedule: /healthz answers 200
     b = {state: _b_petition(org, state, n) for n, state in enumerate(B_STATES)}
     accepted = b[State.ACCEPTED]  # with an extension: the extension notice exists
     services.petition_extend(
@@ -443,6 +445,7 @@ URL_CASES: dict[str, Callable[[World], list[Probe]]] = {
     "workbench:home": _public("/"),
     "workbench:login": _public("/login/"),
     "workbench:alerts": _public("/alerts/"),  # a person's own alerts, on petitions they may see
+    "healthz": _public("/healthz"),  # the database, the broker, the workers' heartbeat: no petition
     "workbench:logout": lambda w: [Probe("post", "/logout/")],
     "workbench:find": lambda w: [Probe("get", "/find/", {"code": w.main.query_code}, "/find/?code=ZZZZZZZZZZ", "b")],
     "workbench:register": _register_probes,

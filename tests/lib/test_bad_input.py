@@ -65,7 +65,17 @@ def petition(org) -> Petition:
     return register(org, on=timezone.now(), title="道路破损")
 
 
-def test_every_page_refuses_nul_and_lone_surrogates_in_its_query_and_its_form_fields(org, clerk, petition):
+@pytest.fixture
+def worker_ticked(db) -> None:
+    """A worker ran the schedule just now: /healthz answers 200, not its 503 of "no worker"."""
+    from xinfang.schedule.models import Tick
+
+    Tick.objects.create(pk=1, beat=timezone.now())
+
+
+def test_every_page_refuses_nul_and_lone_surrogates_in_its_query_and_its_form_fields(
+    org, clerk, petition, worker_ticked
+):
     paths = pages(petition.pk)
     assert len(paths) >= 40 and "/portal/policy/" in paths and "/queue/export.xlsx" in paths
     for path in paths:
