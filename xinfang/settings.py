@@ -280,6 +280,7 @@ SCHEDULE: list[tuple[str, str, int, str, str]] = [
     ("reports_build", "xinfang.reports.tasks.reports_build", 3600, "default", "定期报告（日统计、研判、通报、点评）"),
     ("idempotency_purge", "xinfang.api.tasks.idempotency_purge", 24 * 3600, "default", "删除过期的接口幂等键"),
     ("staff_alerts_email", "xinfang.notify.tasks.staff_alerts_email", 60, "default", "期限提醒邮件（工作人员）"),
+    ("task_results_prune", "xinfang.schedule.tasks.task_results_prune", 24 * 3600, "default", "删除旧的后台任务记录"),
     (
         "category_model_full",
         "xinfang.routing.tasks.category_model_full",

@@ -240,3 +240,21 @@ def test_a_run_stopped_with_its_worker_releases_the_lock_and_is_tried_again(sett
     assert scheduled.running_since is None and scheduled.last_outcome == Outcome.FAILED
     assert scheduled.next_run == T0 + dt.timedelta(seconds=settings.SCHEDULE_RETRY_SECONDS)
     assert JobRun.objects.get().outcome == Outcome.FAILED
+
+
+def test_the_database_queue_keeps_its_finished_results_30_days(settings, time_machine):
+    from xinfang.api.tasks import idempotency_purge
+    from xinfang.schedule.tasks import task_results_prune
+
+    settings.SCHEDULE_RUNS_KEEP_DAYS = 30
+    time_machine.move_to(T0, tick=False)
+    idempotency_purge.enqueue()
+    call_command(
+        "tasks_worker", "--batch", "--no-schedule", "--no-startup-delay", "--interval", "0", stdout=io.StringIO()
+    )
+    waiting = schedule_tick.using(run_after=T0 + dt.timedelta(days=60)).enqueue()
+    time_machine.move_to(T0 + dt.timedelta(days=29), tick=False)
+    assert task_results_prune.call() == {"deleted": 0}
+    time_machine.move_to(T0 + dt.timedelta(days=31), tick=False)
+    assert task_results_prune.call() == {"deleted": 1}
+    assert [str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)] == [waiting.id]  # a waiting task stays

@@ -1,4 +1,4 @@
-"""The schedule's own tasks: the tick that keeps it going and the run of one job."""
+"""The schedule's own tasks: the tick that keeps it going, the run of one job, the pruning of old results."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from xinfang.schedule import services
 
@@ -31,3 +32,12 @@ def scheduled_job_run(name: str) -> str:
     """Run one scheduled job and record it; its outcome, or "running elsewhere"."""
     run = services.job_run(name)
     return run.outcome if run else "running elsewhere"
+
+
+@task
+def task_results_prune() -> dict[str, int]:
+    """Delete the finished task results the database queue keeps (django-tasks-db) older than
+    SCHEDULE_RUNS_KEEP_DAYS: a tick every 30 s would otherwise grow the table without end."""
+    before = timezone.now() - dt.timedelta(days=settings.SCHEDULE_RUNS_KEEP_DAYS)
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
+    return {"deleted": deleted}
