@@ -242,6 +242,7 @@ def test_a_run_stopped_with_its_worker_releases_the_lock_and_is_tried_again(sett
     assert JobRun.objects.get().outcome == Outcome.FAILED
 
 
+@pytest.mark.django_db(transaction=True)  # the worker commits as in production
 def test_the_database_queue_keeps_its_finished_results_30_days(settings, time_machine):
     from xinfang.api.tasks import idempotency_purge
     from xinfang.schedule.tasks import task_results_prune
