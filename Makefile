@@ -50,13 +50,14 @@ demo: migrate
 WORKERS ?= 2
 THREADS ?= 8
 run: export XINFANG_SECRET_KEY_CREATE := 1
-run: export PYTHONWARNINGS := ignore::SyntaxWarning  # old escapes in jieba, compiled on first import (no bytecode ahead)
+# jieba's old string escapes warn when its modules are compiled on first import (no bytecode ahead)
+run: export PYTHONWARNINGS := ignore::SyntaxWarning
 run: demo
 	@test -s data/secret_key || echo "warning: data/ was filled before it had a secret key, under the public development key; 'make clean' (or delete data/xinfang.sqlite3*) and 'make run' start afresh with a random one"
 	@$(PY) manage.py demo_logins
 	@DEBUG=0 $(MAKE) --no-print-directory serve-now
 
-# `make serve`: as in production, without the demo (docs/deploy.md): XINFANG_PRODUCTION=1 (DEBUG off, HTTPS
+# `make serve`: as in production, without the demo (docs/security.md, "What an operator must do"): XINFANG_PRODUCTION=1 (DEBUG off, HTTPS
 # only) with SECRET_KEY, ALLOWED_HOSTS, XINFANG_DATA_KEYS and XINFANG_LOOKUP_KEY from the environment;
 # `check --deploy` must be clean; then migrate, static files, the two task workers and gunicorn.
 serve: install-run
