@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
+from kombu import Connection
 
 from xinfang.schedule.models import Tick
 
@@ -24,10 +25,8 @@ def database_check() -> str:
 def broker_check() -> str:
     if not settings.TASK_BROKER:
         return "not used (tasks wait in the database)"
-    from xinfang.celery import app  # noqa: PLC0415 — Celery is loaded only where it is configured
-
     try:
-        with app.connection_for_write() as conn:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as e:  # noqa: BLE001 — any failure to reach the broker is what this reports
         return f"error: {e.__class__.__name__}"
