@@ -25,7 +25,7 @@ from xinfang.petitions import rules
 from xinfang.petitions.deadlines import OBLIGATIONS
 from xinfang.petitions.eventlog import build_event
 from xinfang.petitions.models import AlertKind, Deadline, Event, Petition, StaffAlert
-from xinfang.petitions.selectors import petition_visibility
+from xinfang.petitions.selectors import petition_list_for
 
 SYSTEM_LABEL = "系统（期限监控）"
 # who of the unit that must meet a deadline is alerted: those who route and those who handle petitions
@@ -150,7 +150,7 @@ def warn_until(today: dt.date) -> dt.date:
 
 def staff_alerts_for(user: User) -> QuerySet[StaffAlert]:
     """The user's deadline alerts on petitions they may see (the one visibility rule), newest first."""
-    visible = Petition.objects.filter(petition_visibility(user)).values("pk")
+    visible = petition_list_for(user).values("pk")
     return (
         StaffAlert.objects.filter(recipient=user, petition__in=visible)
         .select_related("petition", "deadline")

@@ -59,28 +59,26 @@ def slot_after(start: dt.datetime | None, every: int, now: dt.datetime) -> dt.da
     return start + dt.timedelta(seconds=every) * (missed + 1)
 
 
+def due_by(field: str, now: dt.datetime) -> Q:
+    """Rows whose time `field` is unset (as soon as possible) or has come."""
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lte": now})
+
+
 def tick_claim(now: dt.datetime) -> bool:
     """Whether this tick owns the slot at `now` (no other tick took it); sets the next one."""
     Tick.objects.get_or_create(pk=1)
-    due = Q(next_at__isnull=True) | Q(next_at__lte=now)
     next_at = now + dt.timedelta(seconds=settings.SCHEDULE_TICK_SECONDS)
-    return Tick.objects.filter(due, pk=1).update(next_at=next_at, beat=now) == 1
-
-
-def tick_next_at() -> dt.datetime | None:
-    return Tick.objects.filter(pk=1).values_list("next_at", flat=True).first()
+    return Tick.objects.filter(due_by("next_at", now), pk=1).update(next_at=next_at, beat=now) == 1
 
 
 def job_claim_due(job: ScheduledJob, now: dt.datetime) -> bool:
     """Whether `job` is due at `now` and this caller moved it to its next slot (so enqueues it)."""
-    due = Q(next_run__isnull=True) | Q(next_run__lte=now)
     moved = slot_after(job.next_run, job.every, now)
-    return ScheduledJob.objects.filter(due, pk=job.pk, enabled=True).update(next_run=moved) == 1
+    return ScheduledJob.objects.filter(due_by("next_run", now), pk=job.pk, enabled=True).update(next_run=moved) == 1
 
 
 def jobs_due(now: dt.datetime) -> list[ScheduledJob]:
-    due = Q(next_run__isnull=True) | Q(next_run__lte=now)
-    return list(ScheduledJob.objects.filter(due, enabled=True))
+    return list(ScheduledJob.objects.filter(due_by("next_run", now), enabled=True))
 
 
 def job_lock(job: ScheduledJob, now: dt.datetime) -> bool:
